@@ -1,0 +1,164 @@
+"""Settings, read from the environment (and an optional `.env`) through django-environ.
+
+With no environment at all this runs as a local development install: SQLite in WAL mode,
+django-q2 on the ORM broker, DEBUG on, a development secret. Production sets at least
+`DEBUG=false`, `SECRET_KEY`, `FERNET_KEYS`, `ALLOWED_HOSTS` and `DATABASE_URL`.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=True)
+_DEV_SECRET = "orderbridge-development-only-secret-key-not-for-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+# Fernet keys for the encrypted credential fields: the first encrypts, all decrypt
+# (rotation: put the new key first, keep the old ones until re-saved).
+FERNET_KEYS = env.list("FERNET_KEYS", default=[SECRET_KEY] if DEBUG else [])
+if not FERNET_KEYS:
+    raise ImproperlyConfigured("FERNET_KEYS must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "integrations",
+    "orders",
+    "inventory",
+]
+# The sandboxes (local platform emulators, the demo) are never installed in production.
+if env.bool("SANDBOX_ENABLED", default=DEBUG):
+    INSTALLED_APPS.append("sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers (the admin) work while a sync writes; IMMEDIATE takes the write lock at
+    # BEGIN so that concurrent writers queue on `timeout` instead of failing mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-q2: the ORM broker (durable receipts) by default, Redis when REDIS_URL is set.
+# `timeout` stays below `retry`, as django-q2's docs require.
+Q_CLUSTER = {
+    "name": "orderbridge",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=600),
+    "retry": env.int("Q_RETRY", default=720),
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "orm": "default",
+}
+if REDIS_URL:
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = REDIS_URL
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}
+
+# --- Orderbridge -----------------------------------------------------------------------
+# HTTP client shared by every connector.
+HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=10.0)
+HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=3)
+HTTP_BACKOFF_SECONDS = env.float("HTTP_BACKOFF_SECONDS", default=0.5)
+# A Retry-After (or rate-limit reset) up to this long is waited out inside the run; a longer
+# one stops the connection's run as "throttled" and the next run carries on.
+HTTP_MAX_THROTTLE_WAIT_SECONDS = env.float("HTTP_MAX_THROTTLE_WAIT_SECONDS", default=5.0)
+# Pace requests below each platform's published limit (set false for benchmarks).
+HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
+# Order import: re-read this much before the watermark, and stay this far behind "now".
+ORDER_IMPORT_OVERLAP_SECONDS = env.int("ORDER_IMPORT_OVERLAP_SECONDS", default=600)
+ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
+# A delivery claim older than this is considered abandoned (worker died) and may be retaken.
+DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
+# The addresses merchants may need to allow in their firewalls.
+OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])

@@ -1,0 +1,13 @@
+"""Settings for the test suite: the real database from DATABASE_URL (SQLite by default), fast
+retries, django-q2 running tasks inline."""
+
+from config.settings import *  # noqa: F403
+from config.settings import Q_CLUSTER
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HTTP_TIMEOUT_SECONDS = 3.0
+HTTP_BACKOFF_SECONDS = 0.01
+HTTP_MAX_THROTTLE_WAIT_SECONDS = 1.0
+HTTP_PACING_ENABLED = False
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Orderbridge back office"
+admin.site.site_title = "Orderbridge"
+admin.site.index_title = "Merchants, connections and orders"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

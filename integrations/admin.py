@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from integrations.forms import CartConnectionForm, WMSConnectionForm
+from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from integrations.services import connection_test
+from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
+
+
+class CartConnectionInline(admin.TabularInline):
+    model = CartConnection
+    fields = ["platform", "name", "active", "warehouse", "last_sync_at", "last_sync_status", "link"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def link(self, obj):
+        return format_html('<a href="{}">open</a>', reverse("admin:integrations_cartconnection_change", args=[obj.pk]))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class WMSConnectionInline(CartConnectionInline):
+    model = WMSConnection
+    fields = ["platform", "name", "active", "last_sync_at", "last_sync_status", "link"]
+    readonly_fields = fields
+
+    def link(self, obj):
+        return format_html('<a href="{}">open</a>', reverse("admin:integrations_wmsconnection_change", args=[obj.pk]))
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "contact_email", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug", "contact_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CartConnectionInline, WMSConnectionInline]
+
+
+@admin.action(description="Test connection")
+def test_connections(modeladmin, request, queryset):
+    for connection in queryset.select_related("merchant"):
+        result = connection_test(connection=connection)
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        modeladmin.message_user(request, f"{connection}: {result.message}", level)
+
+
+class ConnectionAdmin(admin.ModelAdmin):
+    change_form_template = "admin/integrations/connection_change_form.html"
+    list_display = ["__str__", "platform", "active", "last_test_status", "last_sync_at", "last_sync_status"]
+    list_filter = ["platform", "active", "last_sync_status", "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["merchant__name", "merchant__slug", "name"]
+    actions = [test_connections]
+    readonly_fields = [
+        "credentials_status",
+        "last_test_at",
+        "last_test_ok",
+        "last_test_message",
+        "last_sync_at",
+        "last_sync_status",
+        "last_sync_message",
+    ]
+
+    @admin.display(description="credentials")
+    def credentials_status(self, obj) -> str:
+        names = sorted(obj.get_credentials()) if obj.pk else []
+        return ", ".join(f"{n}: set" for n in names) or "none stored"
+
+    @admin.display(description="last test")
+    def last_test_status(self, obj) -> str:
+        if obj.last_test_ok is None:
+            return "never tested"
+        return ("OK: " if obj.last_test_ok else "FAILED: ") + obj.last_test_message[:80]
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<int:pk>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name=f"{opts.app_label}_{opts.model_name}_test",
+            ),
+        ] + super().get_urls()
+
+    def test_view(self, request: HttpRequest, pk: int):
+        connection = get_object_or_404(self.model, pk=pk)
+        if request.method == "POST" and self.has_change_permission(request, connection):
+            result = connection_test(connection=connection)
+            self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
+
+
+@admin.register(CartConnection)
+class CartConnectionAdmin(ConnectionAdmin):
+    form = CartConnectionForm
+    list_display = ConnectionAdmin.list_display + ["order_watermark"]
+    autocomplete_fields = ["merchant"]
+
+
+class ShippingMethodMapInline(admin.TabularInline):
+    model = ShippingMethodMap
+    extra = 1
+
+
+@admin.register(WMSConnection)
+class WMSConnectionAdmin(ConnectionAdmin):
+    form = WMSConnectionForm
+    inlines = [ShippingMethodMapInline]
+    autocomplete_fields = ["merchant"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        released = warehouse_settings_saved(warehouse_id=form.instance.pk)["released"]
+        for formset in formsets:
+            for mapping in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                released += shipping_mapping_saved(warehouse_id=form.instance.pk, cart_method=mapping.cart_method)[
+                    "released"
+                ]
+        if released:
+            self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+
+
+@admin.register(ShippingMethodMap)
+class ShippingMethodMapAdmin(admin.ModelAdmin):
+    list_display = ["cart_method", "ship_code", "warehouse"]
+    list_filter = ["warehouse"]
+    search_fields = ["cart_method", "ship_code"]
+    list_select_related = ["warehouse__merchant"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        released = shipping_mapping_saved(warehouse_id=obj.warehouse_id, cart_method=obj.cart_method)["released"]
+        if released:
+            self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)

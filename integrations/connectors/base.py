@@ -1,0 +1,118 @@
+"""The two connector interfaces: one for carts (order sources), one for warehouses.
+
+A connector is an adapter between a platform's HTTP API and the canonical dataclasses in
+`canonical.py`. It never touches the database: the pipeline in `orders/` and `inventory/` gives it
+a connection's base URL, decrypted credentials and settings, and stores what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from integrations.connectors.canonical import OrderPage, WarehouseOrder, WarehouseOrderRef
+from integrations.http import ApiClient
+
+CART = "cart"
+WAREHOUSE = "warehouse"
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One credential or setting a platform needs, as the setup forms show it."""
+
+    name: str
+    label: str
+    help_text: str = ""
+    secret: bool = False
+    required: bool = True
+    default: Any = ""
+
+
+class Connector:
+    """What every connector has: identity, configuration fields, an HTTP client, a test."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    role: ClassVar[str]
+    default_base_url: ClassVar[str]
+    base_url_help: ClassVar[str] = ""
+    credential_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    setting_fields: ClassVar[tuple[ConfigField, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        credentials: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        rate_key: str = "",
+        on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.credentials = dict(credentials or {})
+        self.settings = {f.name: f.default for f in self.setting_fields} | dict(settings or {})
+        self.rate_key = rate_key or f"{self.key}:{self.base_url}"
+        self.on_credentials_changed = on_credentials_changed
+
+    @classmethod
+    def missing_configuration(cls, credentials: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+        """Labels of required credentials and settings that are empty."""
+        missing = [f.label for f in cls.credential_fields if f.required and not credentials.get(f.name)]
+        missing += [f.label for f in cls.setting_fields if f.required and not settings.get(f.name)]
+        return missing
+
+    def secrets(self) -> list[str]:
+        return [str(self.credentials.get(f.name) or "") for f in self.credential_fields if f.secret]
+
+    def make_client(self, base_url: str | None = None, **kwargs: Any) -> ApiClient:
+        kwargs.setdefault("secrets", self.secrets())
+        return ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
+
+    def test_connection(self) -> str:
+        """Call the platform with the stored credentials; return what was checked, or raise."""
+        raise NotImplementedError
+
+
+class CartConnector(Connector):
+    """An order source: Squarespace, TradeGecko, Overstock..."""
+
+    role = CART
+
+    def iter_order_pages(
+        self, *, modified_after: datetime, modified_before: datetime, open_only: bool
+    ) -> Iterator[OrderPage]:
+        """Yield every page of orders modified in [modified_after, modified_before) (UTC).
+
+        `open_only` asks the platform for unfulfilled orders only (the first import). A page that
+        cannot be read to the end raises: a run must fail loudly rather than look complete.
+        """
+        raise NotImplementedError
+
+
+class WarehouseConnector(Connector):
+    """A warehouse (WMS / 3PL): Bergen Logistics, TradeGecko as the stock side..."""
+
+    role = WAREHOUSE
+    # Limits on the reference (`cust_ref`) the warehouse accepts; editable per connection.
+    cust_ref_max_length: ClassVar[int] = 20
+    cust_ref_charset: ClassVar[str] = "A-Za-z0-9-"  # a regex character class body
+
+    def format_order(self, order: WarehouseOrder) -> dict[str, Any]:
+        """The payload `submit_order` sends, as a pure function (shown in the admin)."""
+        raise NotImplementedError
+
+    def submit_order(self, order: WarehouseOrder) -> WarehouseOrderRef:
+        """Create the order. Raises `DuplicateReferenceError` when the reference exists,
+        `OrderRejectedError` for a refusal a person can fix, `TemporaryError` otherwise."""
+        raise NotImplementedError
+
+    def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
+        """The warehouse's order with this reference, or None: asked before any resend."""
+        raise NotImplementedError
+
+    def list_skus(self) -> set[str]:
+        """Every SKU the warehouse stocks (checked before sending an order)."""
+        raise NotImplementedError

@@ -1,0 +1,162 @@
+"""Canonical data passed between connectors and the pipeline.
+
+Field names follow CartRover's order format (`cust_ref`, `cust_po_no`, `ship_*`, `items`), which
+support staff already know. Connectors build and read these; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+# What the cart says about an order's state, normalised.
+CART_OPEN = "open"  # unfulfilled, ready to ship
+CART_PARTIAL = "partial"  # some lines shipped already
+CART_FULFILLED = "fulfilled"  # shipped or closed at the cart
+CART_CANCELED = "canceled"
+CART_OTHER = "other"  # draft, pending payment...: not ready to ship
+
+
+@dataclass
+class Address:
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    address_3: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2 where the platform gives it
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+
+    def missing_fields(self) -> list[str]:
+        """The fields a warehouse needs to ship that are empty."""
+        needed = {
+            "name": self.full_name or self.company,
+            "address_1": self.address_1,
+            "city": self.city,
+            "zip": self.zip,
+            "country": self.country,
+        }
+        return [name for name, value in needed.items() if not (value or "").strip()]
+
+
+@dataclass
+class CartOrderLine:
+    line_no: int
+    sku: str
+    quantity: int
+    description: str = ""
+    price: Decimal = Decimal("0")
+    cart_line_id: str = ""
+
+    @property
+    def extended_amount(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass
+class CartOrder:
+    """One order as the cart has it, normalised."""
+
+    cart_order_id: str  # the cart's own id, used in its API paths; our dedupe key
+    order_number: str  # what the merchant and the customer see; becomes cust_po_no
+    cart_status: str  # one of the CART_* values
+    ordered_at: datetime | None
+    modified_at: datetime | None
+    ship_to: Address
+    bill_to: Address | None = None
+    email: str = ""
+    ship_method: str = ""  # as the cart sent it (orig_ship_code)
+    lines: list[CartOrderLine] = field(default_factory=list)
+    is_test: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RejectedCartOrder:
+    """An order the cart returned that could not be parsed; kept so that nothing is lost silently."""
+
+    cart_order_id: str
+    order_number: str
+    reason: str
+    raw: Any = None
+
+
+@dataclass
+class OrderPage:
+    """One page of a cart's order listing."""
+
+    orders: list[CartOrder] = field(default_factory=list)
+    rejected: list[RejectedCartOrder] = field(default_factory=list)
+
+
+@dataclass
+class WarehouseOrderLine:
+    line_no: int
+    sku: str  # the warehouse's SKU (after aliases)
+    quantity: int
+    description: str = ""
+    price: Decimal = Decimal("0")
+
+
+@dataclass
+class WarehouseOrder:
+    """An order translated for the warehouse (CartRover's fields)."""
+
+    cust_ref: str  # short unique reference the warehouse sees
+    cust_po_no: str  # the full order number from the cart
+    ship_to: Address
+    ship_code: str  # warehouse carrier/service code after mapping
+    items: list[WarehouseOrderLine]
+    orig_ship_code: str = ""
+    ordered_at: datetime | None = None
+    is_test: bool = False
+    notes: str = ""
+
+
+@dataclass
+class WarehouseOrderRef:
+    """What the warehouse says about an order it holds."""
+
+    warehouse_order_id: str
+    cust_ref: str
+    status: str = ""
+
+
+@dataclass
+class ShipmentLine:
+    sku: str
+    quantity: int
+    line_no: int | None = None
+
+
+@dataclass
+class Shipment:
+    """One parcel (or shipment) as the warehouse reports it."""
+
+    warehouse_shipment_id: str
+    cust_ref: str
+    carrier: str
+    service: str = ""
+    tracking_numbers: list[str] = field(default_factory=list)
+    tracking_url: str = ""
+    shipped_at: datetime | None = None
+    lines: list[ShipmentLine] = field(default_factory=list)
+    warehouse_order_id: str = ""
+
+
+@dataclass
+class StockLevel:
+    sku: str
+    available: int
+    on_hand: int | None = None

@@ -1,0 +1,94 @@
+"""Typed errors every connector raises; the pipeline turns them into history, holds and retries.
+
+Messages are written for the person who reads them in the admin or a command's output, and never
+contain a secret (the HTTP client redacts credentials before building them).
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises. `permanent` errors are not retried as they are."""
+
+    permanent: bool = False
+    code: str = "connector_error"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthenticationError(ConnectorError):
+    """The platform refused our credentials (401/403): a person must fix the connection."""
+
+    permanent = True
+    code = "auth_refused"
+
+
+class ThrottledError(ConnectorError):
+    """Rate limited for longer than we wait inside a run: stop this run, the next one carries on."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = 429) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class TemporaryError(ConnectorError):
+    """Outage, 5xx, timeout or dropped connection: retry later.
+
+    `maybe_delivered` is set when a write may have reached the platform before the failure
+    (a timeout or 5xx after the request was sent): ask the platform before resending.
+    """
+
+    code = "temporary"
+
+    def __init__(self, message: str, *, status: int | None = None, maybe_delivered: bool = False) -> None:
+        super().__init__(message, status=status)
+        self.maybe_delivered = maybe_delivered
+
+
+class PermanentError(ConnectorError):
+    """The platform refused the request itself (4xx other than auth and rate limits)."""
+
+    permanent = True
+    code = "refused"
+
+
+class BadPayloadError(ConnectorError):
+    """The platform answered with something we cannot read (malformed or truncated body)."""
+
+    code = "bad_payload"
+
+
+class DuplicateReferenceError(PermanentError):
+    """The warehouse already has an order with this reference: the order was delivered before."""
+
+    code = "duplicate_reference"
+
+
+class OrderRejectedError(PermanentError):
+    """The warehouse refused this order for a reason a person can fix (unknown SKU, address...).
+
+    `reason_code` is one of the hold codes the pipeline knows (`unknown_sku`, `missing_address`,
+    `unmapped_shipping`, `warehouse_rejected`); `skus` names the offending SKUs when known.
+    """
+
+    code = "warehouse_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason_code: str = "warehouse_rejected",
+        skus: list[str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.reason_code = reason_code
+        self.skus = skus or []

@@ -1,0 +1,122 @@
+"""The connection form: one field per credential and setting the chosen platform declares.
+
+Secrets are write-only: the form never shows a stored secret back, only whether one is set;
+leaving a secret blank keeps the stored one.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from integrations.connectors.base import ConfigField, Connector
+from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
+from integrations.models import CartConnection, Connection, WMSConnection
+
+SECRET_KEPT = "Set — leave blank to keep the stored value."
+
+
+def _form_field(spec: ConfigField, connector: type[Connector], *, show_platform: bool, is_set: bool) -> forms.Field:
+    label = f"{spec.label} ({connector.label})" if show_platform else spec.label
+    help_text = spec.help_text
+    if spec.secret:
+        help_text = f"{SECRET_KEPT} {help_text}" if is_set else help_text
+        widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+        return forms.CharField(label=label, required=False, help_text=help_text, widget=widget, strip=True)
+    return forms.CharField(label=label, required=False, help_text=help_text, strip=True)
+
+
+class ConnectionForm(forms.ModelForm):
+    """Base for the cart and warehouse connection forms in the admin and the merchant pages."""
+
+    connectors: dict[str, type[Connector]] = {}
+    api_base_url = forms.URLField(
+        label="API base URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Leave blank for the platform's real API. Set it to reach a sandbox or a regional host.",
+    )
+
+    class Meta:
+        fields = [
+            "merchant",
+            "name",
+            "platform",
+            "active",
+            "api_base_url",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        platform = self.instance.platform if self.instance.pk else None
+        candidates = {platform: self.connectors[platform]} if platform in self.connectors else self.connectors
+        stored_credentials = self.instance.get_credentials() if self.instance.pk else {}
+        stored_settings = self.instance.settings or {}
+        self.config_fields: dict[str, tuple[str, ConfigField, str]] = {}
+        for key, connector in candidates.items():
+            for kind, specs in (("credential", connector.credential_fields), ("setting", connector.setting_fields)):
+                for spec in specs:
+                    name = f"{kind}__{key}__{spec.name}"
+                    is_set = bool(stored_credentials.get(spec.name))
+                    self.fields[name] = _form_field(spec, connector, show_platform=len(candidates) > 1, is_set=is_set)
+                    if kind == "setting":
+                        self.fields[name].initial = stored_settings.get(spec.name, spec.default)
+                    self.config_fields[name] = (key, spec, kind)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        platform = data.get("platform") or self.instance.platform
+        stored = self.instance.get_credentials() if self.instance.pk else {}
+        for name, (key, spec, kind) in self.config_fields.items():
+            if key != platform or not spec.required:
+                continue
+            value = data.get(name)
+            if kind == "credential" and spec.secret and not value and stored.get(spec.name):
+                continue
+            if not value:
+                self.add_error(name, f"{self.connectors[key].label} needs {spec.label}.")
+        return data
+
+    def save(self, commit: bool = True) -> Connection:
+        instance = super().save(commit=False)
+        platform = instance.platform
+        credentials, settings = {}, dict(instance.settings or {})
+        for name, (key, spec, kind) in self.config_fields.items():
+            if key != platform:
+                continue
+            value = self.cleaned_data.get(name, "")
+            if kind == "credential":
+                credentials[spec.name] = value
+            else:
+                settings[spec.name] = value
+        instance.update_credentials(credentials)
+        instance.settings = settings
+        if commit:
+            instance.save()
+            self.save_m2m()
+        return instance
+
+
+class CartConnectionForm(ConnectionForm):
+    connectors = CART_CONNECTORS
+
+    class Meta(ConnectionForm.Meta):
+        model = CartConnection
+        fields = ConnectionForm.Meta.fields + [
+            "warehouse",
+            "earliest_order_date",
+            "skip_test_orders",
+            "order_watermark",
+        ]
+
+
+class WMSConnectionForm(ConnectionForm):
+    connectors = WAREHOUSE_CONNECTORS
+
+    class Meta(ConnectionForm.Meta):
+        model = WMSConnection
+        fields = ConnectionForm.Meta.fields + [
+            "cust_ref_max_length",
+            "cust_ref_charset",
+            "cust_ref_prefix",
+            "default_ship_code",
+        ]

@@ -1,0 +1,296 @@
+"""The one HTTP client every connector uses.
+
+Timeouts are always set; idempotent requests are retried with exponential backoff on 5xx and
+connection errors; 429s are waited out when the wait is short and raised as `ThrottledError`
+when it is long; requests are paced per connection below the platform's limit; every failure
+becomes a typed `ConnectorError` whose message names the URL and what happened, with the
+connection's secrets redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from django.conf import settings
+
+from integrations.connectors.errors import (
+    AuthenticationError,
+    BadPayloadError,
+    PermanentError,
+    TemporaryError,
+    ThrottledError,
+)
+
+USER_AGENT = "Orderbridge/1.0 (+order sync; contact support)"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+_pace_lock = threading.Lock()
+_next_slot: dict[str, float] = {}
+
+
+def _pace(rate_key: str, interval: float) -> None:
+    """Sleep until this connection's next request slot (requests spaced `interval` apart)."""
+    if interval <= 0 or not settings.HTTP_PACING_ENABLED:
+        return
+    with _pace_lock:
+        now = time.monotonic()
+        slot = max(now, _next_slot.get(rate_key, 0.0))
+        _next_slot[rate_key] = slot + interval
+    if slot > now:
+        time.sleep(slot - now)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def retry_after_seconds(response: requests.Response, default: float) -> float:
+    """How long a 429/503 asks us to wait: Retry-After (seconds or date), else a reset epoch."""
+    header = response.headers.get("Retry-After")
+    if header:
+        header = header.strip()
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(header)
+                return max(0.0, when.timestamp() - time.time())
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+    for name in ("X-Rate-Limit-Reset", "X-RateLimit-Reset", "RateLimit-Reset"):
+        reset = response.headers.get(name)
+        if reset:
+            try:
+                value = float(reset)
+            except ValueError:
+                continue
+            # An epoch timestamp, or (RateLimit-Reset) seconds from now.
+            return max(0.0, value - time.time()) if value > 1e9 else max(0.0, value)
+    return default
+
+
+def error_detail(response: requests.Response, limit: int = 300) -> str:
+    """A short, readable extract of an error body (JSON message fields first)."""
+    text = response.text or ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "Message", "error_description", "error", "Hint", "hint", "errors", "detail"):
+            if body.get(key):
+                value = body[key]
+                text = value if isinstance(value, str) else json.dumps(value)
+                break
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+class ApiClient:
+    """A keep-alive session bound to one connection's base URL and secrets."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        platform: str,
+        rate_key: str,
+        auth: requests.auth.AuthBase | tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        credential_name: str = "the credentials",
+        min_interval: float = 0.0,
+        default_cooldown: float = 60.0,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        backoff: float | None = None,
+        max_throttle_wait: float | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.platform = platform
+        self.rate_key = rate_key
+        self.secrets = [s for s in secrets if s]
+        self.credential_name = credential_name
+        self.min_interval = min_interval
+        self.default_cooldown = default_cooldown
+        self.timeout = settings.HTTP_TIMEOUT_SECONDS if timeout is None else timeout
+        self.max_retries = settings.HTTP_MAX_RETRIES if max_retries is None else max_retries
+        self.backoff = settings.HTTP_BACKOFF_SECONDS if backoff is None else backoff
+        self.max_throttle_wait = (
+            settings.HTTP_MAX_THROTTLE_WAIT_SECONDS if max_throttle_wait is None else max_throttle_wait
+        )
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers.update(headers or {})
+        self.session.auth = auth
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return urljoin(self.base_url, path.lstrip("/"))
+
+    def _fail(self, exc_class: type, message: str, **kwargs: Any) -> Exception:
+        return exc_class(redact(message, self.secrets), **kwargs)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+        data: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        ok_statuses: Iterable[int] = (),
+        idempotent: bool | None = None,
+    ) -> requests.Response:
+        """Send one request; return the response when 2xx (or in `ok_statuses`), else raise.
+
+        A non-idempotent request (POST without an idempotency key) is never resent here: when it
+        may have reached the platform, `TemporaryError.maybe_delivered` tells the caller to ask.
+        """
+        method = method.upper()
+        url = self.url(path)
+        allowed = set(ok_statuses)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS or bool(headers and "Idempotency-Key" in headers)
+        attempt = 0
+        throttle_waits = 0
+        while True:
+            _pace(self.rate_key, self.min_interval)
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json_body, data=data, headers=headers, timeout=self.timeout
+                )
+            except requests.exceptions.ConnectTimeout:
+                error = self._fail(
+                    TemporaryError, f"could not reach {url}: connection timed out after {self.timeout:g} s"
+                )
+                sent = False
+            except requests.exceptions.Timeout:
+                error = self._fail(
+                    TemporaryError,
+                    f"could not reach {url}: timed out after {self.timeout:g} s",
+                    maybe_delivered=method not in ("GET", "HEAD"),
+                )
+                sent = True
+            except requests.exceptions.ConnectionError as exc:
+                reason = _connection_reason(exc)
+                sent = reason not in _NOT_SENT_REASONS
+                error = self._fail(
+                    TemporaryError,
+                    f"could not reach {url}: {reason}",
+                    maybe_delivered=sent and method not in ("GET", "HEAD"),
+                )
+            except requests.exceptions.RequestException as exc:
+                raise self._fail(PermanentError, f"bad request to {url}: {exc}") from exc
+            else:
+                status = response.status_code
+                if 200 <= status < 300 or status in allowed:
+                    return response
+                if status == 429 or (status == 503 and "Retry-After" in response.headers):
+                    wait = retry_after_seconds(response, self.default_cooldown)
+                    if wait <= self.max_throttle_wait and throttle_waits < 3:
+                        throttle_waits += 1
+                        time.sleep(wait)
+                        continue
+                    raise self._fail(
+                        ThrottledError,
+                        f"{self.platform} is rate limiting us ({status}): asked to wait {wait:.0f} s",
+                        retry_after=wait,
+                        status=status,
+                    )
+                if status in (401, 403):
+                    raise self._auth_error(response, url)
+                if status >= 500:
+                    error = self._fail(
+                        TemporaryError,
+                        f"{self.platform} answered {status} at {url}: {error_detail(response) or response.reason}",
+                        status=status,
+                        maybe_delivered=method not in ("GET", "HEAD"),
+                    )
+                    sent = True
+                else:
+                    raise self._fail(
+                        PermanentError,
+                        f"{self.platform} refused the request ({status}) at {url}: "
+                        f"{error_detail(response) or response.reason}",
+                        status=status,
+                    )
+            if not idempotent and sent:
+                raise error
+            attempt += 1
+            if attempt > self.max_retries:
+                raise error
+            time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+    def _auth_error(self, response: requests.Response, url: str) -> AuthenticationError:
+        status = response.status_code
+        challenge = response.headers.get("WWW-Authenticate", "")
+        sent_basic = isinstance(self.session.auth, (tuple, requests.auth.HTTPBasicAuth))
+        if challenge.lower().startswith("basic") and not sent_basic:
+            message = (
+                f"{status}: {self.platform} answered with an extra Basic Auth challenge at {url}: "
+                "turn off the extra Basic Access Authentication on the site so that its API can be reached"
+            )
+        elif status == 403:
+            message = (
+                f"403: {self.credential_name} was accepted but lacks a permission this needs "
+                f"({error_detail(response) or 'forbidden'})"
+            )
+        else:
+            message = f"401: {self.credential_name} was refused by {self.platform}"
+        return self._fail(AuthenticationError, message, status=status)
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return parse_json(self.request("GET", path, **kwargs), self.platform, self.secrets)
+
+
+def parse_json(response: requests.Response, platform: str, secrets: Iterable[str] = ()) -> Any:
+    """The body as JSON, or a `BadPayloadError` that says the body was malformed or truncated."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        snippet = " ".join((response.text or "")[:120].split())
+        raise BadPayloadError(
+            redact(
+                f"{platform} answered {response.status_code} with a body that is not valid JSON "
+                f"(malformed or truncated): {snippet!r}",
+                secrets,
+            ),
+            status=response.status_code,
+        ) from exc
+
+
+_NOT_SENT_REASONS = frozenset(
+    {"connection refused", "the host name does not resolve", "its TLS certificate could not be verified"}
+)
+
+
+def _connection_reason(exc: requests.exceptions.ConnectionError) -> str:
+    text = str(exc)
+    for marker, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "the host name does not resolve"),
+        ("nodename nor servname", "the host name does not resolve"),
+        ("Failed to resolve", "the host name does not resolve"),
+        ("RemoteDisconnected", "the connection was closed without an answer"),
+        ("Connection reset", "the connection was reset"),
+        ("Connection aborted", "the connection was dropped"),
+        ("IncompleteRead", "the answer was cut off"),
+        ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate could not be verified"),
+    ):
+        if marker in text:
+            return reason
+    return "connection failed"

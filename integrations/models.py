@@ -1,0 +1,174 @@
+"""Merchants and their connections to carts and warehouses.
+
+Credentials live in one Fernet-encrypted JSON field per connection (keys from `FERNET_KEYS`);
+non-secret platform settings live in a plain JSON field. Which fields a platform needs is declared
+by its connector class (`credential_fields`, `setting_fields`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import models
+from django.db.models.functions import Lower
+from fernet_fields import EncryptedTextField
+
+from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
+
+
+class Merchant(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, help_text="Used on the command line: --merchant SLUG.")
+    contact_email = models.EmailField(blank=True, help_text="Who hears about held orders and failing connections.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncOutcome(models.TextChoices):
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    PARTIAL = "partial", "succeeded with problems"
+    THROTTLED = "throttled", "throttled (continues next run)"
+    FAILED = "failed", "failed"
+
+
+class Connection(models.Model):
+    """What cart and warehouse connections share."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE)
+    name = models.CharField(max_length=120, blank=True, help_text="A label for people, e.g. 'Main store'.")
+    active = models.BooleanField(default=True, help_text="Inactive connections are never synced.")
+    api_base_url = models.URLField(
+        "API base URL",
+        blank=True,
+        help_text="Leave blank for the platform's real API. Set it to reach a sandbox or a regional host.",
+    )
+    credentials = EncryptedTextField(blank=True, default="", editable=False)
+    settings = models.JSONField(default=dict, blank=True, help_text="Platform settings (not secret).")
+    last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_ok = models.BooleanField(null=True, editable=False)
+    last_test_message = models.TextField(blank=True, editable=False)
+    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_status = models.CharField(max_length=20, choices=SyncOutcome.choices, blank=True, editable=False)
+    last_sync_message = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        label = PLATFORM_LABELS.get(self.platform, self.platform)
+        return f"{self.merchant} · {label}" + (f" ({self.name})" if self.name else "")
+
+    def get_credentials(self) -> dict[str, Any]:
+        if not self.credentials:
+            return {}
+        try:
+            value = json.loads(self.credentials)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def set_credentials(self, values: dict[str, Any]) -> None:
+        self.credentials = json.dumps({k: v for k, v in values.items() if v not in (None, "")})
+
+    def update_credentials(self, values: dict[str, Any]) -> None:
+        """Merge: a blank value keeps what is stored (secrets are never shown back)."""
+        merged = self.get_credentials()
+        merged.update({k: v for k, v in values.items() if v not in (None, "")})
+        self.set_credentials(merged)
+
+    @property
+    def platform_label(self) -> str:
+        return PLATFORM_LABELS.get(self.platform, self.platform)
+
+
+class WMSConnection(Connection):
+    """A warehouse (WMS / 3PL) that ships the merchant's orders."""
+
+    platform = models.CharField(max_length=40, choices=WAREHOUSE_PLATFORMS)
+    cust_ref_max_length = models.PositiveSmallIntegerField(
+        "cust_ref max length",
+        default=20,
+        help_text="The longest order reference this warehouse accepts.",
+    )
+    cust_ref_charset = models.CharField(
+        "cust_ref characters",
+        max_length=60,
+        default="A-Za-z0-9-",
+        help_text="Characters the warehouse accepts in a reference, as a regex character class body.",
+    )
+    cust_ref_prefix = models.CharField(
+        "cust_ref prefix", max_length=10, blank=True, help_text="Optional prefix put before every reference."
+    )
+    default_ship_code = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Used when a cart's shipping method has no mapping. Leave blank to hold such orders instead.",
+    )
+
+    class Meta:
+        verbose_name = "warehouse connection"
+        ordering = ["merchant__name", "pk"]
+
+
+class CartConnection(Connection):
+    """An order source (cart or marketplace)."""
+
+    platform = models.CharField(max_length=40, choices=CART_PLATFORMS)
+    warehouse = models.ForeignKey(
+        WMSConnection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carts",
+        help_text="Where this cart's orders go. Blank: the merchant's only active warehouse.",
+    )
+    earliest_order_date = models.DateField(
+        help_text="The first import takes open orders placed on or after this date; older ones are never imported."
+    )
+    skip_test_orders = models.BooleanField(
+        default=False, help_text="Skip orders the cart marks as test orders (recorded as skipped)."
+    )
+    order_watermark = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Orders modified up to this time (UTC) have been read. Empty: the next run is a first import.",
+    )
+
+    class Meta:
+        verbose_name = "cart connection"
+        ordering = ["merchant__name", "pk"]
+
+    def resolved_warehouse(self) -> WMSConnection | None:
+        if self.warehouse_id:
+            return self.warehouse
+        candidates = list(WMSConnection.objects.filter(merchant_id=self.merchant_id, active=True)[:2])
+        return candidates[0] if len(candidates) == 1 else None
+
+
+class ShippingMethodMap(models.Model):
+    """A cart's shipping method (as the cart names it) → the warehouse's carrier/service code."""
+
+    warehouse = models.ForeignKey(WMSConnection, on_delete=models.CASCADE, related_name="shipping_methods")
+    cart_method = models.CharField(
+        max_length=200, help_text="As the cart sends it, e.g. 'Standard Shipping' (matched ignoring case)."
+    )
+    ship_code = models.CharField(max_length=80, help_text="The warehouse's code, e.g. 'UPS:Ground' or 'FEDEX'.")
+
+    class Meta:
+        verbose_name = "shipping method mapping"
+        constraints = [
+            models.UniqueConstraint(Lower("cart_method"), "warehouse", name="unique_ship_method_per_warehouse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cart_method} → {self.ship_code}"

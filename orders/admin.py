@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
+from orders.services.holds import orders_retry
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["line_no", "cart_sku", "warehouse_sku", "description", "quantity", "price"]
+    readonly_fields = fields
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    verbose_name_plural = "history"
+    fields = ["created_at", "from_status", "to_status", "code", "message"]
+    readonly_fields = fields
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["warehouse_shipment_id", "carrier", "service", "tracking_numbers", "shipped_at", "cart_accepted_at"]
+    readonly_fields = fields
+
+
+@admin.action(description="Retry: re-check held orders and send what is ready now")
+def retry_orders(modeladmin, request, queryset):
+    counts = orders_retry(order_ids=queryset.values_list("pk", flat=True))
+    modeladmin.message_user(
+        request,
+        "{released} released, {still_held} still held, {delivered} delivered, {not_delivered} not delivered "
+        "(see each order's history).".format(**counts),
+        messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
+    )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "order_number",
+        "merchant",
+        "cart_connection",
+        "status_display",
+        "cust_ref",
+        "warehouse_order_id",
+        "ordered_at",
+        "created_at",
+    ]
+    list_filter = ["status", "hold_code", "merchant", "cart_connection", "warehouse", "is_test"]
+    list_select_related = ["merchant", "cart_connection__merchant"]
+    search_fields = [
+        "order_number",
+        "cust_ref",
+        "cust_po_no",
+        "cart_order_id",
+        "=lines__cart_sku",
+        "=lines__warehouse_sku",
+    ]
+    date_hierarchy = "created_at"
+    actions = [retry_orders]
+    inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["merchant", "cart_connection", "warehouse", "status", "hold_code", "hold_reason"]}),
+        (
+            "Order",
+            {
+                "fields": [
+                    "order_number",
+                    "cart_order_id",
+                    "cust_po_no",
+                    "cust_ref",
+                    "warehouse_order_id",
+                    "is_test",
+                    "cart_status",
+                    "ordered_at",
+                    "cart_modified_at",
+                    "customer_email",
+                ]
+            },
+        ),
+        (
+            "Ship to",
+            {
+                "fields": [
+                    "ship_first_name",
+                    "ship_last_name",
+                    "ship_company",
+                    "ship_address_1",
+                    "ship_address_2",
+                    "ship_address_3",
+                    "ship_city",
+                    "ship_state",
+                    "ship_zip",
+                    "ship_country",
+                    "ship_phone",
+                    "ship_e_mail",
+                    "orig_ship_code",
+                    "ship_code",
+                ]
+            },
+        ),
+        ("Warehouse payload", {"fields": ["warehouse_payload_pretty"]}),
+        (
+            "Delivery",
+            {"fields": ["delivery_attempts", "delivery_uncertain", "next_attempt_at", "last_error", "delivered_at"]},
+        ),
+        ("As the cart sent it", {"classes": ["collapse"], "fields": ["cart_payload_pretty"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a deleted order would be imported and shipped again
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj: Order) -> str:
+        if obj.status == OrderStatus.ERROR:
+            return format_html('<span title="{}">held: {}</span>', obj.hold_reason, obj.get_hold_code_display())
+        return obj.get_status_display()
+
+    @admin.display(description="translated warehouse payload")
+    def warehouse_payload_pretty(self, obj: Order) -> str:
+        return _pretty(obj.warehouse_payload)
+
+    @admin.display(description="cart payload")
+    def cart_payload_pretty(self, obj: Order) -> str:
+        return _pretty(obj.cart_payload)
+
+
+def _pretty(value) -> str:
+    if value in (None, ""):
+        return "—"
+    return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, default=str))
+
+
+@admin.register(SkippedOrder)
+class SkippedOrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "cart_connection", "reason_code", "reason", "cart_status", "last_seen_at"]
+    list_filter = ["reason_code", "cart_connection"]
+    list_select_related = ["cart_connection__merchant"]
+    search_fields = ["order_number", "cart_order_id"]
+    readonly_fields = [f.name for f in SkippedOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "kind",
+        "merchant",
+        "cart_connection",
+        "status",
+        "started_at",
+        "duration",
+        "counts",
+        "error_short",
+    ]
+    list_filter = ["kind", "status", "merchant"]
+    list_select_related = ["merchant", "cart_connection__merchant"]
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in SyncRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="seconds")
+    def duration(self, obj: SyncRun):
+        seconds = obj.duration_seconds
+        return "running" if seconds is None else f"{seconds:.1f}"
+
+    @admin.display(description="error")
+    def error_short(self, obj: SyncRun) -> str:
+        return obj.error[:120]

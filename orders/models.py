@@ -1,0 +1,240 @@
+"""Orders, their lines and history, skipped orders, shipments and sync runs.
+
+Idempotency lives in the schema: one order per (cart connection, cart order id), one `cust_ref`
+per warehouse, one shipment per (order, warehouse shipment id). Orders are never hard-deleted:
+a deleted order would be imported and shipped again.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+
+
+class OrderStatus(models.TextChoices):
+    """CartRover's status values, which its users know."""
+
+    NEW = "new", "new"
+    ERROR = "error", "held"
+    AT_WMS = "at_wms", "at warehouse"
+    SHIPPED = "shipped", "shipped"
+    CONFIRMED = "confirmed", "confirmed"
+    CANCELED = "canceled", "canceled"
+
+
+class HoldCode(models.TextChoices):
+    UNKNOWN_SKU = "unknown_sku", "unknown SKU"
+    UNMAPPED_SHIPPING = "unmapped_shipping", "unmapped shipping method"
+    MISSING_ADDRESS = "missing_address", "missing ship-to fields"
+    ZERO_QUANTITY = "zero_quantity", "zero quantity"
+    NO_LINES = "no_lines", "no lines"
+    BAD_PAYLOAD = "bad_payload", "unreadable at the cart"
+    NO_WAREHOUSE = "no_warehouse", "no warehouse connected"
+    WAREHOUSE_REJECTED = "warehouse_rejected", "refused by the warehouse"
+
+
+class Order(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.PROTECT, related_name="orders")
+    warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    cart_order_id = models.CharField("cart order id", max_length=255)
+    order_number = models.CharField(max_length=255, help_text="As the cart shows it.")
+    cust_po_no = models.CharField("cust_po_no", max_length=255, blank=True, help_text="The full order number.")
+    cust_ref = models.CharField(  # noqa: DJ001 - NULL until assigned, so the unique constraint ignores it
+        "cust_ref",
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="Short unique reference the warehouse sees; fixed before the first send.",
+    )
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    hold_code = models.CharField(max_length=40, choices=HoldCode.choices, blank=True)
+    hold_reason = models.TextField(blank=True, help_text="What is wrong and how to fix it.")
+    cart_status = models.CharField(max_length=20, blank=True, help_text="What the cart last said.")
+    is_test = models.BooleanField("test order", default=False)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    cart_modified_at = models.DateTimeField(null=True, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+
+    ship_first_name = models.CharField(max_length=200, blank=True)
+    ship_last_name = models.CharField(max_length=200, blank=True)
+    ship_company = models.CharField(max_length=200, blank=True)
+    ship_address_1 = models.CharField(max_length=255, blank=True)
+    ship_address_2 = models.CharField(max_length=255, blank=True)
+    ship_address_3 = models.CharField(max_length=255, blank=True)
+    ship_city = models.CharField(max_length=120, blank=True)
+    ship_state = models.CharField(max_length=120, blank=True)
+    ship_zip = models.CharField(max_length=40, blank=True)
+    ship_country = models.CharField(max_length=60, blank=True)
+    ship_phone = models.CharField(max_length=60, blank=True)
+    ship_e_mail = models.CharField(max_length=254, blank=True)
+    bill_to = models.JSONField(default=dict, blank=True, help_text="Bill-to address (cust_* fields).")
+
+    orig_ship_code = models.CharField(max_length=200, blank=True, help_text="Shipping method as the cart sent it.")
+    ship_code = models.CharField(max_length=80, blank=True, help_text="Shipping code sent to the warehouse.")
+    warehouse_order_id = models.CharField(max_length=100, blank=True)
+    warehouse_payload = models.JSONField(null=True, blank=True, help_text="What is (or would be) sent.")
+    cart_payload = models.JSONField(null=True, blank=True, help_text="The order as the cart last sent it.")
+
+    # Delivery bookkeeping: durable, on the row (never only in a task queue).
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    delivery_uncertain = models.BooleanField(
+        default=False, help_text="A send may have reached the warehouse: ask it before sending again."
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart_connection", "cart_order_id"], name="unique_order_per_cart"),
+            models.UniqueConstraint(
+                fields=["warehouse", "cust_ref"], condition=Q(cust_ref__isnull=False), name="unique_cust_ref_per_wms"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["merchant", "status"]),
+            models.Index(fields=["order_number"]),
+            models.Index(fields=["cust_ref"]),
+            models.Index(fields=["hold_code"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.order_number}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    cart_line_id = models.CharField(max_length=100, blank=True)
+    cart_sku = models.CharField("cart SKU", max_length=200, blank=True)
+    warehouse_sku = models.CharField("warehouse SKU", max_length=200, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    quantity = models.IntegerField()
+    price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["order", "line_no"], name="unique_line_no")]
+        indexes = [models.Index(fields=["cart_sku"]), models.Index(fields=["warehouse_sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.cart_sku}"
+
+    @property
+    def extended_amount(self):
+        return self.price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """One line of an order's history: every state change, with time and a reason."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    sync_run = models.ForeignKey("SyncRun", on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "order history entry"
+        verbose_name_plural = "order history"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SkippedOrder(models.Model):
+    """An order the cart listed that we chose not to import, and why ("where is my order?")."""
+
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="skipped_orders")
+    cart_order_id = models.CharField(max_length=255)
+    order_number = models.CharField(max_length=255, blank=True)
+    reason_code = models.CharField(max_length=40)
+    reason = models.TextField()
+    cart_status = models.CharField(max_length=20, blank=True)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart_connection", "cart_order_id"], name="unique_skipped_per_cart")
+        ]
+        indexes = [models.Index(fields=["order_number"])]
+
+    def __str__(self) -> str:
+        return f"#{self.order_number or self.cart_order_id}: {self.reason_code}"
+
+
+class SyncRun(models.Model):
+    """One run of one sync kind for one connection: when, how long, what it did, its error."""
+
+    class Kind(models.TextChoices):
+        ORDERS = "orders", "orders"
+        SHIPMENTS = "shipments", "shipments"
+        INVENTORY = "inventory", "inventory"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="sync_runs")
+    cart_connection = models.ForeignKey(
+        CartConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    warehouse = models.ForeignKey(
+        WMSConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    status = models.CharField(max_length=20, choices=SyncOutcome.choices, default=SyncOutcome.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run #{self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.finished_at:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Shipment(models.Model):
+    """One parcel the warehouse shipped for an order (tracking flows back in a later step)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    warehouse_shipment_id = models.CharField(max_length=100)
+    carrier = models.CharField(max_length=80, blank=True)
+    service = models.CharField(max_length=120, blank=True)
+    tracking_numbers = models.JSONField(default=list, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity, line_no}]")
+    cart_accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "warehouse_shipment_id"], name="unique_shipment_per_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {', '.join(self.tracking_numbers)}"

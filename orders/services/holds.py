@@ -1,0 +1,99 @@
+"""Releasing held orders: when the cause is fixed (an alias, a shipping mapping, a retry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from integrations.connectors.errors import ConnectorError
+from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from inventory.models import SKUAlias
+from orders.models import HoldCode, Order, OrderStatus
+from orders.services.delivery import DELIVERED, order_deliver
+from orders.services.importing import order_prepare
+from orders.services.sync import warehouse_skus
+from orders.services.translation import load_context
+
+# Holds that only the cart can fix are re-read by the next import, not re-checked here.
+CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}
+
+
+def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
+    """Translate and validate held orders again; those that pass become `new` (history says why)."""
+    counts = {"released": 0, "still_held": 0}
+    groups: dict[tuple[int, int | None], list[Order]] = {}
+    for order in orders:
+        if order.status != OrderStatus.ERROR or order.hold_code in CART_SIDE_HOLDS:
+            continue
+        warehouse = order.warehouse or order.cart_connection.resolved_warehouse()
+        groups.setdefault((order.merchant_id, warehouse.pk if warehouse else None), []).append(order)
+    for (merchant_id, _), group in groups.items():
+        warehouse = group[0].warehouse or group[0].cart_connection.resolved_warehouse()
+        connector = None
+        if warehouse is not None:
+            try:
+                connector = warehouse_connector_for(warehouse)
+            except ConnectionNotConfigured:
+                connector = None
+        skus, _note = warehouse_skus(connector)
+        ctx = load_context(
+            merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
+        )
+        for order in group:
+            if order_prepare(order, list(order.lines.all()), ctx, why=why) == OrderStatus.NEW:
+                counts["released"] += 1
+            else:
+                counts["still_held"] += 1
+    return counts
+
+
+def sku_alias_saved(*, alias: SKUAlias) -> dict[str, int]:
+    """Release the orders held for the alias's cart SKU."""
+    orders = (
+        Order.objects.filter(merchant_id=alias.merchant_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
+        .filter(Q(lines__cart_sku=alias.cart_sku) | Q(lines__warehouse_sku=alias.cart_sku))
+        .distinct()
+        .select_related("warehouse", "cart_connection")
+    )
+    return held_orders_recheck(orders=orders, why=f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} saved")
+
+
+def shipping_mapping_saved(*, warehouse_id: int, cart_method: str) -> dict[str, int]:
+    orders = Order.objects.filter(
+        warehouse_id=warehouse_id,
+        status=OrderStatus.ERROR,
+        hold_code=HoldCode.UNMAPPED_SHIPPING,
+        orig_ship_code__iexact=cart_method.strip(),
+    ).select_related("warehouse", "cart_connection")
+    return held_orders_recheck(orders=orders, why=f"shipping method '{cart_method}' mapped")
+
+
+def warehouse_settings_saved(*, warehouse_id: int) -> dict[str, int]:
+    """A new default ship code or reference rule may release orders held on this warehouse."""
+    orders = Order.objects.filter(
+        warehouse_id=warehouse_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNMAPPED_SHIPPING
+    ).select_related("warehouse", "cart_connection")
+    return held_orders_recheck(orders=orders, why="warehouse settings changed")
+
+
+def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
+    """Retry now: re-check held orders, then deliver every order that is ready."""
+    orders = list(Order.objects.filter(pk__in=list(order_ids)).select_related("warehouse", "cart_connection"))
+    counts = held_orders_recheck(orders=orders, why="retry asked")
+    counts.update({"delivered": 0, "not_delivered": 0})
+    Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).update(next_attempt_at=None)
+    connectors = {}
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).select_related(
+        "warehouse"
+    ):
+        if order.warehouse is None:
+            continue
+        try:
+            if order.warehouse_id not in connectors:
+                connectors[order.warehouse_id] = warehouse_connector_for(order.warehouse)
+            outcome = order_deliver(order_id=order.pk, connector=connectors[order.warehouse_id])
+        except (ConnectorError, ConnectionNotConfigured):
+            outcome = "failed"
+        counts["delivered" if outcome == DELIVERED else "not_delivered"] += 1
+    return counts

@@ -1,0 +1,388 @@
+"""Orders in: read new and changed orders from a cart connection and store each exactly once.
+
+The first import asks the cart for open orders only, from the connection's earliest order date.
+Later runs read everything modified since the watermark (minus an overlap window, and a small lag
+behind "now"), so that cancellations are seen too. The watermark advances only after every page
+of the run is stored; a page that cannot be read raises, and the run fails instead of looking
+complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+
+from integrations.connectors.canonical import (
+    CART_CANCELED,
+    CART_FULFILLED,
+    CART_OPEN,
+    CART_PARTIAL,
+    CartOrder,
+    OrderPage,
+    RejectedCartOrder,
+)
+from integrations.models import CartConnection
+from integrations.services import cart_connector_for
+from orders.models import HoldCode, Order, OrderLine, OrderStatus, SkippedOrder, SyncRun
+from orders.services.cust_ref import cust_ref_candidates
+from orders.services.history import order_event, order_set_status
+from orders.services.translation import (
+    Hold,
+    TranslationContext,
+    order_translate,
+    order_validate,
+    warehouse_order_for,
+)
+
+PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
+DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
+
+
+def import_window(connection: CartConnection, now: datetime) -> tuple[datetime, datetime, bool]:
+    """(modified_after, modified_before, first_import) for a run starting at `now` (UTC)."""
+    until = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
+    if connection.order_watermark is None:
+        since = datetime.combine(connection.earliest_order_date, time.min, tzinfo=UTC)
+        return since, until, True
+    since = connection.order_watermark - timedelta(seconds=settings.ORDER_IMPORT_OVERLAP_SECONDS)
+    return since, until, False
+
+
+def cart_orders_import(
+    *,
+    connection: CartConnection,
+    run: SyncRun,
+    now: datetime,
+    context: Callable[[], TranslationContext],
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Read every page of the run's window and store it; advance the watermark at the end.
+
+    `context` gives the translation context (aliases, shipping map, warehouse SKUs) on first use,
+    so a run that finds nothing new does not read the warehouse's SKU list.
+    """
+    since, until, first = import_window(connection, now)
+    run.window_start, run.window_end = since, until
+    run.save(update_fields=["window_start", "window_end"])
+    counts = {"imported": 0, "updated": 0, "skipped": 0, "held": 0, "canceled": 0, "rejected": 0, "pages": 0}
+    if since < until:
+        connector = cart_connector_for(connection)
+        importer = _PageImporter(connection=connection, run=run, context=context, counts=counts)
+        for page in connector.iter_order_pages(modified_after=since, modified_before=until, open_only=first):
+            importer.store_page(page)
+            counts["pages"] += 1
+            if progress:
+                progress(f"page {counts['pages']}: {counts['imported']} imported, {counts['skipped']} skipped")
+    CartConnection.objects.filter(pk=connection.pk).update(order_watermark=until)
+    connection.order_watermark = until
+    return counts
+
+
+class _PageImporter:
+    def __init__(
+        self,
+        *,
+        connection: CartConnection,
+        run: SyncRun,
+        context: Callable[[], TranslationContext],
+        counts: dict[str, int],
+    ) -> None:
+        self.connection = connection
+        self.run = run
+        self._context_factory = context
+        self._context: TranslationContext | None = None
+        self.counts = counts
+        self.earliest = datetime.combine(connection.earliest_order_date, time.min, tzinfo=UTC)
+
+    @property
+    def context(self) -> TranslationContext:
+        if self._context is None:
+            self._context = self._context_factory()
+        return self._context
+
+    def store_page(self, page: OrderPage) -> None:
+        ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
+        with transaction.atomic():
+            existing = {
+                o.cart_order_id: o for o in Order.objects.filter(cart_connection=self.connection, cart_order_id__in=ids)
+            }
+            for cart_order in page.orders:
+                order = existing.get(cart_order.cart_order_id)
+                if order is None:
+                    self._store_new(cart_order)
+                else:
+                    self._update_existing(order, cart_order)
+            for rejected in page.rejected:
+                self._store_rejected(rejected, existing.get(rejected.cart_order_id))
+
+    # --- new orders -------------------------------------------------------------------------
+    def _skip_reason(self, co: CartOrder) -> tuple[str, str] | None:
+        if co.ordered_at is not None and co.ordered_at < self.earliest:
+            return "too_old", (
+                f"Placed {co.ordered_at:%Y-%m-%d}, before the connection's earliest order date "
+                f"{self.connection.earliest_order_date:%Y-%m-%d}: never imported."
+            )
+        if co.cart_status == CART_FULFILLED:
+            return "already_fulfilled", "Already shipped or closed at the cart when first seen: not imported."
+        if co.cart_status == CART_CANCELED:
+            return "canceled", "Canceled at the cart when first seen: not imported."
+        if co.cart_status == CART_PARTIAL:
+            return "partially_fulfilled", (
+                "Partly shipped at the cart when first seen: not imported, so that nothing ships twice. "
+                "Send the rest to the warehouse by hand."
+            )
+        if co.cart_status != CART_OPEN:
+            return "not_ready", "Not ready to ship at the cart: imported once the cart shows it as open."
+        if co.is_test and self.connection.skip_test_orders:
+            return "test_order", "A test order, and this connection skips test orders."
+        return None
+
+    def _store_new(self, co: CartOrder) -> None:
+        skip = self._skip_reason(co)
+        if skip:
+            SkippedOrder.objects.update_or_create(
+                cart_connection=self.connection,
+                cart_order_id=co.cart_order_id,
+                defaults={
+                    "order_number": _fit(SkippedOrder, "order_number", co.order_number),
+                    "reason_code": skip[0],
+                    "reason": skip[1],
+                    "cart_status": co.cart_status,
+                    "ordered_at": co.ordered_at,
+                },
+            )
+            self.counts["skipped"] += 1
+            return
+        order = Order(
+            merchant_id=self.connection.merchant_id, cart_connection=self.connection, cart_order_id=co.cart_order_id
+        )
+        _apply_cart_fields(order, co)
+        order.warehouse = self.context.warehouse
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError:
+            # Another run stored it a moment ago: it is an existing order now.
+            self._update_existing(
+                Order.objects.get(cart_connection=self.connection, cart_order_id=co.cart_order_id), co
+            )
+            return
+        lines = _build_lines(order, co)
+        OrderLine.objects.bulk_create(lines)
+        SkippedOrder.objects.filter(cart_connection=self.connection, cart_order_id=co.cart_order_id).delete()
+        order_event(
+            order,
+            f"Imported from {self.connection.platform_label} (order #{order.order_number}).",
+            code="imported",
+            to_status=OrderStatus.NEW,
+            run=self.run,
+        )
+        self.counts["imported"] += 1
+        if order_prepare(order, lines, self.context, run=self.run) == OrderStatus.ERROR:
+            self.counts["held"] += 1
+
+    def _store_rejected(self, rejected: RejectedCartOrder, order: Order | None) -> None:
+        self.counts["rejected"] += 1
+        message = (
+            f"The cart sent this order in a form we cannot read: {rejected.reason}. "
+            "Fix it at the cart; the next sync reads it again."
+        )
+        if not rejected.cart_order_id:
+            self.run.error = (
+                self.run.error + "\n" if self.run.error else ""
+            ) + f"An order without an id was skipped: {rejected.reason}"
+            return
+        if order is None:
+            order = Order(
+                merchant_id=self.connection.merchant_id,
+                cart_connection=self.connection,
+                cart_order_id=rejected.cart_order_id,
+                order_number=_fit(Order, "order_number", rejected.order_number or rejected.cart_order_id),
+                status=OrderStatus.ERROR,
+                hold_code=HoldCode.BAD_PAYLOAD,
+                hold_reason=message,
+                cart_payload=_jsonable(rejected.raw),
+            )
+            try:
+                with transaction.atomic():
+                    order.save()
+            except IntegrityError:
+                return
+            order_event(order, message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=self.run)
+            self.counts["held"] += 1
+        elif (
+            order.status in PENDING_STATUSES
+            and not order.delivery_uncertain
+            and order.hold_code != HoldCode.BAD_PAYLOAD
+        ):
+            order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
+            order.cart_payload = _jsonable(rejected.raw)
+            order_set_status(order, OrderStatus.ERROR, message, code=HoldCode.BAD_PAYLOAD, run=self.run)
+            self.counts["held"] += 1
+
+    # --- orders we already have -------------------------------------------------------------
+    def _update_existing(self, order: Order, co: CartOrder) -> None:
+        changed = co.modified_at is None or order.cart_modified_at is None or co.modified_at > order.cart_modified_at
+        if order.hold_code == HoldCode.BAD_PAYLOAD:
+            changed = True
+        if not changed and co.cart_status == order.cart_status:
+            return
+        status_changed = co.cart_status != order.cart_status
+        if order.status in PENDING_STATUSES:
+            if co.cart_status in (CART_CANCELED, CART_FULFILLED) and not order.delivery_uncertain:
+                why = "Canceled" if co.cart_status == CART_CANCELED else "Marked shipped"
+                _apply_cart_fields(order, co)
+                order.hold_code, order.hold_reason = "", ""
+                order_set_status(
+                    order,
+                    OrderStatus.CANCELED,
+                    f"{why} at the cart before it reached the warehouse: it will not be sent.",
+                    code="cart_" + co.cart_status,
+                    run=self.run,
+                )
+                self.counts["canceled"] += 1
+                return
+            if order.delivery_uncertain or order.claimed_by:
+                # A send may be under way: never change what the warehouse may already hold.
+                order_event(order, "Changed at the cart while being sent: the change is not applied.", run=self.run)
+                return
+            _apply_cart_fields(order, co)
+            order.save()
+            order.lines.all().delete()
+            lines = _build_lines(order, co)
+            OrderLine.objects.bulk_create(lines)
+            order_event(order, "Updated from the cart (order changed there).", code="updated", run=self.run)
+            self.counts["updated"] += 1
+            if order_prepare(order, lines, self.context, run=self.run) == OrderStatus.ERROR:
+                self.counts["held"] += 1
+            return
+        if order.status in DELIVERED_STATUSES and status_changed and co.cart_status == CART_CANCELED:
+            order_event(
+                order,
+                "Canceled at the cart after it reached the warehouse: ask the warehouse to stop it.",
+                code="cart_canceled_after_delivery",
+                run=self.run,
+            )
+        Order.objects.filter(pk=order.pk).update(
+            cart_status=co.cart_status, cart_modified_at=co.modified_at or order.cart_modified_at
+        )
+
+
+def order_prepare(
+    order: Order, lines: list[OrderLine], ctx: TranslationContext, *, run: SyncRun | None = None, why: str = ""
+) -> str:
+    """Translate and validate a pending order, fix its `cust_ref`, and set it `new` or held.
+
+    Returns the resulting status. Saves the order and its lines.
+    """
+    holds: list[Hold] = order_translate(order, lines, ctx)
+    holds += order_validate(order, lines, ctx)
+    if order.warehouse_id is None and ctx.warehouse is not None:
+        order.warehouse = ctx.warehouse
+    if order.warehouse_id and not order.cust_ref:
+        order_assign_cust_ref(order)
+    OrderLine.objects.bulk_update(lines, ["warehouse_sku"])
+    if ctx.warehouse_connector is not None and order.cust_ref:
+        order.warehouse_payload = ctx.warehouse_connector.format_order(warehouse_order_for(order, lines))
+    if holds:
+        order.hold_code = holds[0].code
+        order.hold_reason = " ".join(h.message for h in holds)
+        if order.status != OrderStatus.ERROR:
+            order_set_status(order, OrderStatus.ERROR, f"Held: {order.hold_reason}", code=order.hold_code, run=run)
+        else:
+            order.save()
+        return OrderStatus.ERROR
+    was_held = order.status == OrderStatus.ERROR
+    order.hold_code, order.hold_reason = "", ""
+    if was_held:
+        because = f" ({why})" if why else ""
+        order_set_status(
+            order, OrderStatus.NEW, f"Released{because}: ready to send to the warehouse.", code="released", run=run
+        )
+    else:
+        order.save()
+    return OrderStatus.NEW
+
+
+def order_assign_cust_ref(order: Order) -> None:
+    """Give the order its warehouse reference: unique per warehouse, saved before any send."""
+    wms = order.warehouse
+    for candidate in cust_ref_candidates(
+        order_number=order.order_number,
+        identity=f"{order.cart_connection_id}:{order.cart_order_id}",
+        max_length=wms.cust_ref_max_length,
+        charset=wms.cust_ref_charset,
+        prefix=wms.cust_ref_prefix,
+    ):
+        if Order.objects.filter(warehouse_id=wms.pk, cust_ref=candidate).exclude(pk=order.pk).exists():
+            continue
+        try:
+            with transaction.atomic():
+                Order.objects.filter(pk=order.pk, cust_ref__isnull=True).update(cust_ref=candidate)
+        except IntegrityError:
+            continue
+        order.cust_ref = Order.objects.values_list("cust_ref", flat=True).get(pk=order.pk)
+        return
+    raise RuntimeError(f"no free cust_ref for order {order.pk}")
+
+
+def _fit(model: type[models.Model], field: str, value: str | None) -> str:
+    value = value or ""
+    max_length = model._meta.get_field(field).max_length
+    return value[:max_length] if max_length else value
+
+
+def _apply_cart_fields(order: Order, co: CartOrder) -> None:
+    order.order_number = _fit(Order, "order_number", co.order_number or co.cart_order_id)
+    order.cart_status = co.cart_status
+    order.is_test = co.is_test
+    order.ordered_at = co.ordered_at
+    order.cart_modified_at = co.modified_at
+    order.customer_email = _fit(Order, "customer_email", co.email)
+    a = co.ship_to
+    for field, value in (
+        ("ship_first_name", a.first_name),
+        ("ship_last_name", a.last_name),
+        ("ship_company", a.company),
+        ("ship_address_1", a.address_1),
+        ("ship_address_2", a.address_2),
+        ("ship_address_3", a.address_3),
+        ("ship_city", a.city),
+        ("ship_state", a.state),
+        ("ship_zip", a.zip),
+        ("ship_country", a.country),
+        ("ship_phone", a.phone),
+        ("ship_e_mail", a.email or co.email),
+    ):
+        setattr(order, field, _fit(Order, field, (value or "").strip()))
+    order.bill_to = {f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {}
+    order.orig_ship_code = _fit(Order, "orig_ship_code", co.ship_method)
+    order.cart_payload = _jsonable(co.raw)
+
+
+def _build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order=order,
+            line_no=line.line_no,
+            cart_line_id=_fit(OrderLine, "cart_line_id", line.cart_line_id),
+            cart_sku=_fit(OrderLine, "cart_sku", (line.sku or "").strip()),
+            description=_fit(OrderLine, "description", line.description),
+            quantity=line.quantity,
+            price=line.price,
+        )
+        for line in co.lines
+    ]
+
+
+def _jsonable(value: object) -> object:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)[:10000]

@@ -1,0 +1,136 @@
+"""One order sync of a cart connection: import, then deliver; recorded as a SyncRun.
+
+Connection-level failures (credentials refused, platform unreachable, a page that cannot be read,
+a long rate limit) end the run with a readable error on the run and on the connection; what was
+stored before stays stored, and the next run carries on from the watermark.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from integrations.connectors.base import WarehouseConnector
+from integrations.connectors.errors import ConnectorError, ThrottledError
+from integrations.models import CartConnection, SyncOutcome, WMSConnection
+from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from orders.models import SyncRun
+from orders.services.delivery import pending_orders_deliver
+from orders.services.importing import cart_orders_import
+from orders.services.translation import TranslationContext, load_context
+
+log = logging.getLogger(__name__)
+
+
+def cart_connections_for_sync(*, merchant_slug: str | None = None, connection_id: int | None = None):
+    qs = CartConnection.objects.select_related("merchant", "warehouse").filter(active=True, merchant__active=True)
+    if merchant_slug:
+        qs = qs.filter(merchant__slug=merchant_slug)
+    if connection_id:
+        qs = CartConnection.objects.select_related("merchant", "warehouse").filter(pk=connection_id)
+    return qs.order_by("merchant__name", "pk")
+
+
+def warehouse_skus(connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
+    """The warehouse's SKU list, or None with the reason when it cannot be read now."""
+    if connector is None:
+        return None, ""
+    try:
+        return connector.list_skus(), ""
+    except ConnectorError as exc:
+        return None, f"SKUs not checked before sending (the warehouse's list could not be read: {exc})"
+
+
+def translation_context_factory(
+    connection: CartConnection, warehouse: WMSConnection | None, connector: WarehouseConnector | None, notes: list[str]
+) -> Callable[[], TranslationContext]:
+    def build() -> TranslationContext:
+        skus, note = warehouse_skus(connector)
+        if note:
+            notes.append(note)
+        return load_context(
+            merchant_id=connection.merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
+        )
+
+    return build
+
+
+def cart_connection_sync_orders(
+    *, connection: CartConnection, progress: Callable[[str], None] | None = None
+) -> SyncRun:
+    """Import new orders from one cart connection and deliver what is ready. Never raises."""
+    warehouse = connection.resolved_warehouse()
+    run = SyncRun.objects.create(
+        kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, cart_connection=connection, warehouse=warehouse
+    )
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    notes: list[str] = []
+    status = SyncOutcome.SUCCEEDED
+    connector: WarehouseConnector | None = None
+    if warehouse is not None:
+        try:
+            connector = warehouse_connector_for(warehouse)
+        except ConnectionNotConfigured as exc:
+            errors.append(f"Warehouse: {exc}")
+    else:
+        notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
+    try:
+        counts.update(
+            cart_orders_import(
+                connection=connection,
+                run=run,
+                now=timezone.now(),
+                context=translation_context_factory(connection, warehouse, connector, notes),
+                progress=progress,
+            )
+        )
+    except ThrottledError as exc:
+        status = SyncOutcome.THROTTLED
+        errors.append(f"Cart: {exc}. The next run carries on.")
+    except (ConnectorError, ConnectionNotConfigured) as exc:
+        status = SyncOutcome.FAILED
+        errors.append(f"Cart: {exc}")
+    except Exception as exc:
+        log.exception("order import failed for %s", connection)
+        status = SyncOutcome.FAILED
+        errors.append(f"Cart: internal error while importing ({type(exc).__name__}: {exc})")
+    if connector is not None:
+        try:
+            delivered = pending_orders_deliver(
+                cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
+            )
+            for key, value in delivered.items():
+                counts[key] = counts.get(key, 0) + value
+        except ThrottledError as exc:
+            status = SyncOutcome.THROTTLED if status != SyncOutcome.FAILED else status
+            errors.append(f"Warehouse: {exc}. Delivery carries on next run.")
+        except ConnectorError as exc:
+            status = SyncOutcome.FAILED
+            errors.append(f"Warehouse: {exc}")
+    if status == SyncOutcome.SUCCEEDED and (
+        errors or counts.get("held") or counts.get("retry") or counts.get("rejected")
+    ):
+        status = SyncOutcome.PARTIAL
+    return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes)
+
+
+def sync_run_finish(
+    run: SyncRun, connection: CartConnection | WMSConnection, *, status: str, counts: dict, errors: list[str]
+) -> SyncRun:
+    run.status = status
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.error = "\n".join(filter(None, [run.error, *errors]))
+    run.save(update_fields=["status", "counts", "finished_at", "error"])
+    type(connection).objects.filter(pk=connection.pk).update(
+        last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
+    )
+    return run
+
+
+def summary(counts: dict) -> str:
+    parts = [f"{counts.get(k, 0)} {k}" for k in ("imported", "delivered", "held", "skipped") if counts.get(k)]
+    return ", ".join(parts) or "nothing new"

@@ -1,0 +1,167 @@
+"""Translate an order for its warehouse, and check it is one the warehouse would accept.
+
+Translation: SKU aliases (cart SKU → warehouse SKU), the shipping-method mapping, `cust_po_no`.
+Validation returns holds, each with a reason code and a text that tells a person how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from integrations.connectors.base import WarehouseConnector
+from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
+from integrations.models import WMSConnection
+from inventory.models import SKUAlias
+from orders.models import HoldCode, Order, OrderLine
+
+
+@dataclass(frozen=True)
+class Hold:
+    code: str
+    message: str
+
+
+@dataclass
+class TranslationContext:
+    """What translating one merchant's orders for one warehouse needs, loaded once per run."""
+
+    warehouse: WMSConnection | None
+    aliases: dict[str, str]
+    ship_map: dict[str, str]
+    warehouse_skus: set[str] | None  # None: the warehouse's list could not be read (not checked)
+    warehouse_connector: WarehouseConnector | None = None  # formats the payload preview
+
+
+def load_context(
+    *,
+    merchant_id: int,
+    warehouse: WMSConnection | None,
+    warehouse_skus: set[str] | None,
+    warehouse_connector: WarehouseConnector | None = None,
+) -> TranslationContext:
+    aliases = dict(SKUAlias.objects.filter(merchant_id=merchant_id).values_list("cart_sku", "warehouse_sku"))
+    ship_map = {}
+    if warehouse is not None:
+        ship_map = {m.strip().lower(): c for m, c in warehouse.shipping_methods.values_list("cart_method", "ship_code")}
+    return TranslationContext(
+        warehouse=warehouse,
+        aliases=aliases,
+        ship_map=ship_map,
+        warehouse_skus=warehouse_skus,
+        warehouse_connector=warehouse_connector,
+    )
+
+
+def order_translate(order: Order, lines: Iterable[OrderLine], ctx: TranslationContext) -> list[Hold]:
+    """Fill the warehouse-side fields on `order` and its `lines` (not saved); return holds."""
+    holds: list[Hold] = []
+    order.cust_po_no = order.order_number
+    for line in lines:
+        line.warehouse_sku = ctx.aliases.get(line.cart_sku, line.cart_sku)
+    if ctx.warehouse is None:
+        holds.append(
+            Hold(
+                HoldCode.NO_WAREHOUSE,
+                "No warehouse is connected for this cart: connect a warehouse (or pick one on the cart "
+                "connection), then retry.",
+            )
+        )
+        return holds
+    method = (order.orig_ship_code or "").strip()
+    code = ctx.ship_map.get(method.lower()) or ctx.warehouse.default_ship_code
+    if code:
+        order.ship_code = code
+    else:
+        order.ship_code = ""
+        shown = f"'{method}'" if method else "(none given by the cart)"
+        holds.append(
+            Hold(
+                HoldCode.UNMAPPED_SHIPPING,
+                f"Shipping method {shown} has no warehouse code: add a shipping method mapping for it on the "
+                f"warehouse connection (or set a default ship code there), then retry.",
+            )
+        )
+    return holds
+
+
+def order_validate(order: Order, lines: list[OrderLine], ctx: TranslationContext) -> list[Hold]:
+    """Holds for what the warehouse would refuse: no lines, bad quantities, address, unknown SKUs."""
+    holds: list[Hold] = []
+    if not lines:
+        holds.append(Hold(HoldCode.NO_LINES, "The order has no item lines: check it at the cart."))
+    bad_qty = [line for line in lines if line.quantity <= 0]
+    if bad_qty:
+        described = ", ".join(f"line {ln.line_no} ({ln.cart_sku or 'no SKU'}): {ln.quantity}" for ln in bad_qty)
+        holds.append(
+            Hold(HoldCode.ZERO_QUANTITY, f"Quantity must be at least 1 — {described}. Fix the order at the cart.")
+        )
+    missing = order_address(order).missing_fields()
+    if missing:
+        holds.append(
+            Hold(
+                HoldCode.MISSING_ADDRESS,
+                f"The ship-to address lacks: {', '.join(missing)}. Correct the address at the cart "
+                "(the next sync reads it again), then retry.",
+            )
+        )
+    no_sku = [line for line in lines if not line.warehouse_sku]
+    if no_sku:
+        numbers = ", ".join(str(line.line_no) for line in no_sku)
+        holds.append(Hold(HoldCode.UNKNOWN_SKU, f"Line {numbers} has no SKU: give the item a SKU at the cart."))
+    if ctx.warehouse_skus is not None:
+        unknown = sorted(
+            {ln.warehouse_sku for ln in lines if ln.warehouse_sku and ln.warehouse_sku not in ctx.warehouse_skus}
+        )
+        if unknown:
+            holds.append(unknown_sku_hold(unknown))
+    return holds
+
+
+def unknown_sku_hold(skus: list[str]) -> Hold:
+    names = ", ".join(f"'{s}'" for s in skus)
+    plural = "SKUs" if len(skus) > 1 else "SKU"
+    return Hold(
+        HoldCode.UNKNOWN_SKU,
+        f"The warehouse does not know {plural} {names}: add an SKU alias from the cart SKU to the warehouse's "
+        f"SKU (or create the item at the warehouse), then retry.",
+    )
+
+
+def order_address(order: Order) -> Address:
+    return Address(
+        first_name=order.ship_first_name,
+        last_name=order.ship_last_name,
+        company=order.ship_company,
+        address_1=order.ship_address_1,
+        address_2=order.ship_address_2,
+        address_3=order.ship_address_3,
+        city=order.ship_city,
+        state=order.ship_state,
+        zip=order.ship_zip,
+        country=order.ship_country,
+        phone=order.ship_phone,
+        email=order.ship_e_mail,
+    )
+
+
+def warehouse_order_for(order: Order, lines: Iterable[OrderLine]) -> WarehouseOrder:
+    return WarehouseOrder(
+        cust_ref=order.cust_ref or "",
+        cust_po_no=order.cust_po_no or order.order_number,
+        ship_to=order_address(order),
+        ship_code=order.ship_code,
+        orig_ship_code=order.orig_ship_code,
+        ordered_at=order.ordered_at,
+        is_test=order.is_test,
+        items=[
+            WarehouseOrderLine(
+                line_no=line.line_no,
+                sku=line.warehouse_sku,
+                quantity=line.quantity,
+                description=line.description,
+                price=line.price,
+            )
+            for line in lines
+        ],
+    )

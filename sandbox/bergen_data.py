@@ -1,0 +1,146 @@
+"""Records of the Bergen sandbox in the shapes of the Extensiv 3PL Warehouse Manager REST API.
+
+Kept apart from the server so the wire shapes (HAL relations, ``readOnly`` blocks, stock rows, tracking
+rows) can be read in one place. Assumptions where the public material is silent:
+- Dates are written like Extensiv's, ISO 8601 *without* an offset (``2024-05-01T14:03:07.120``); the
+  sandbox writes UTC.
+- ``readOnly.status`` is 0 (open), 1 (complete: shipped) or 2 (canceled).
+- Tracking rows come in a HAL page under ``REL_TRACKING`` and carry, besides the documented fields, an
+  ``items`` list of ``{"sku", "qty"}`` per package.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+REL_ORDER = "http://api.3plCentral.com/rels/orders/order"
+REL_TRACKING = "http://api.3plCentral.com/rels/orders/shipmenttrackinginfo"
+
+STATUS_OPEN, STATUS_COMPLETE, STATUS_CANCELED = 0, 1, 2
+
+ORDER_FILTER_FIELDS = (
+    "referenceNum", "poNum", "externalId", "readOnly.orderId", "readOnly.status", "readOnly.isClosed",
+    "readOnly.creationDate", "readOnly.lastModifiedDate", "readOnly.processDate", "readOnly.fullyAllocated",
+    "readOnly.customerIdentifier.id", "readOnly.customerIdentifier.name", "readOnly.facilityIdentifier.id",
+    "readOnly.facilityIdentifier.name",
+)
+STOCK_FILTER_FIELDS = ("facilityId", "itemIdentifier.id", "itemIdentifier.sku", "onHand", "available", "allocated",
+                       "onHold")
+TRACKING_FILTER_FIELDS = ("orderId", "referenceNum", "poNum", "packageId", "carrier", "trackingNumber", "shipDate")
+
+
+def wms_time(moment: datetime | None = None) -> str:
+    """A timestamp the way Extensiv writes one: ISO 8601, milliseconds, no offset (UTC here)."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+@dataclass
+class StockLevel:
+    """One item in one facility: what ``GET /inventory/stocksummaries`` reports."""
+
+    customer_id: int
+    facility_id: int
+    item_id: int
+    sku: str
+    on_hand: int
+    allocated: int = 0
+    on_hold: int = 0
+    total_received: int = 0
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.allocated - self.on_hold)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "facilityId": self.facility_id,
+            "itemIdentifier": {"id": self.item_id, "sku": self.sku},
+            "qualifier": "",
+            "totalReceived": self.total_received,
+            "allocated": self.allocated,
+            "available": self.available,
+            "onHold": self.on_hold,
+            "onHand": self.on_hand,
+        }
+
+
+def build_order_record(
+    body: dict[str, Any],
+    *,
+    order_id: int,
+    customer: dict[str, Any],
+    facility: dict[str, Any],
+    item_ids: dict[str, int],
+    first_item_id: int,
+    fully_allocated: bool,
+) -> dict[str, Any]:
+    """The stored order: what the client sent, identifiers resolved, plus the server's ``readOnly`` block."""
+    now = wms_time()
+    record = copy.deepcopy(body)
+    record["customerIdentifier"] = dict(customer)
+    record["facilityIdentifier"] = dict(facility)
+    record.setdefault("poNum", None)
+    record.setdefault("routingInfo", {})
+    items = []
+    for offset, line in enumerate(record.get("orderItems") or []):
+        sku = line["itemIdentifier"]["sku"]
+        items.append({
+            **line,
+            "itemIdentifier": {"id": item_ids[sku], "sku": sku},
+            "readOnly": {"orderItemId": first_item_id + offset, "fullyAllocated": fully_allocated},
+        })
+    record["orderItems"] = items
+    record["readOnly"] = {
+        "orderId": order_id,
+        "status": STATUS_OPEN,
+        "isClosed": False,
+        "fullyAllocated": fully_allocated,
+        "processDate": None,
+        "creationDate": now,
+        "lastModifiedDate": now,
+        "customerIdentifier": dict(customer),
+        "facilityIdentifier": dict(facility),
+    }
+    record["_links"] = {"self": {"href": f"/orders/{order_id}"}}
+    return record
+
+
+def tracking_row(order: dict[str, Any], package_id: int, package: dict[str, Any], ship_date: str) -> dict:
+    """One package of one shipped order, as ``GET /orders/shipmentstrackinginfo`` lists it."""
+    return {
+        "orderId": order["readOnly"]["orderId"],
+        "referenceNum": order["referenceNum"],
+        "poNum": order.get("poNum"),
+        "packageId": package_id,
+        "carrier": package.get("carrier"),
+        "carrierService": package.get("service"),
+        "trackingNumber": package.get("tracking_number"),
+        "trackingUrl": package.get("tracking_url"),
+        "shipDate": ship_date,
+        "items": [{"sku": line["sku"], "qty": line["qty"]} for line in package.get("lines") or []],
+    }
+
+
+def hal_page(
+    path: str, query: dict[str, str], total: int, pgsiz: int, pgnum: int, rel: str, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A HAL collection page. ``_embedded`` is left out when the page is empty, as HAL serializers do."""
+
+    def href(page: int) -> dict[str, str]:
+        params = {**query, "pgsiz": str(pgsiz), "pgnum": str(page)}
+        return {"href": path + "?" + urlencode(params, safe="=;,()*.'")}
+
+    links = {"self": href(pgnum)}
+    if pgnum * pgsiz < total:
+        links["next"] = href(pgnum + 1)
+    if pgnum > 1:
+        links["prev"] = href(pgnum - 1)
+    body: dict[str, Any] = {"totalResults": total, "_links": links}
+    if rows:
+        body["_embedded"] = {rel: rows}
+    return body

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from integrations.models import CartConnection, Merchant, WMSConnection
+from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
+
+pytest_plugins = ["tests.fixtures_sandbox"]
+
+
+@dataclass
+class Wired:
+    """A merchant whose Squarespace cart and Bergen warehouse point at running sandboxes."""
+
+    merchant: Merchant
+    cart: CartConnection
+    wms: WMSConnection
+    squarespace: object
+    bergen: object
+
+
+@pytest.fixture
+def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
+    for sku in ("SKU-1", "SKU-2", "WMS-SKU-9"):
+        bergen_sandbox.add_item(sku, on_hand=50)
+    wms = WMSConnectionFactory(
+        api_base_url=bergen_sandbox.base_url,
+        credentials_values={"username": bergen_sandbox.username, "password": bergen_sandbox.password},
+        settings={"account_web_address": bergen_sandbox.base_url, "customer_name": bergen_sandbox.customer,
+                  "facility": "NJ"},
+    )
+    ShippingMethodMapFactory(warehouse=wms, cart_method="Standard", ship_code="UPS:Ground")
+    cart = CartConnectionFactory(
+        merchant=wms.merchant,
+        warehouse=wms,
+        api_base_url=squarespace_sandbox.base_url,
+        credentials_values={"api_key": squarespace_sandbox.api_key},
+    )
+    return Wired(wms.merchant, cart, wms, squarespace_sandbox, bergen_sandbox)

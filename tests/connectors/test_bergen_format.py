@@ -1,0 +1,282 @@
+"""Bergen (Extensiv-modelled) order formatting and answer reading, as pure functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from integrations.connectors.bergen import (
+    BergenWarehouse,
+    classify_rejection,
+    embedded_list,
+    format_order,
+    order_ref,
+    rql_value,
+    split_ship_code,
+    total_results,
+)
+from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.errors import (
+    BadPayloadError,
+    DuplicateReferenceError,
+    OrderRejectedError,
+)
+
+ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
+
+
+def warehouse_order(**changes) -> WarehouseOrder:
+    values = dict(
+        cust_ref="SQ-1042",
+        cust_po_no="1042",
+        ship_to=Address(
+            first_name="Ada",
+            last_name="Lovelace",
+            address_1="12 Analytical Way",
+            address_2="Apt 3",
+            city="Newark",
+            state="NJ",
+            zip="07102",
+            country="US",
+            phone="+1 973 555 0100",
+            email="ada@example.com",
+        ),
+        ship_code="UPS:Ground",
+        items=[
+            WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=2, price=Decimal("29.99")),
+            WarehouseOrderLine(line_no=2, sku="MUG", quantity=1),
+        ],
+    )
+    values.update(changes)
+    return WarehouseOrder(**values)
+
+
+def test_the_order_body_follows_the_extensiv_create_order_contract():
+    body = format_order(warehouse_order(), customer_name="DEMO", facility="NJ")
+
+    assert body == {
+        "customerIdentifier": {"name": "DEMO"},
+        "facilityIdentifier": {"name": "NJ"},
+        "referenceNum": "SQ-1042",
+        "poNum": "1042",
+        "shipTo": {
+            "companyName": "Ada Lovelace",
+            "name": "Ada Lovelace",
+            "address1": "12 Analytical Way",
+            "address2": "Apt 3",
+            "city": "Newark",
+            "state": "NJ",
+            "zip": "07102",
+            "country": "US",
+            "phoneNumber": "+1 973 555 0100",
+            "emailAddress": "ada@example.com",
+        },
+        "routingInfo": {"carrier": "UPS", "mode": "Ground"},
+        "orderItems": [
+            {"itemIdentifier": {"sku": "TEE-M"}, "qty": 2},
+            {"itemIdentifier": {"sku": "MUG"}, "qty": 1},
+        ],
+    }
+
+
+def test_a_company_address_line_three_and_notes_are_carried():
+    order = warehouse_order(notes="Leave at the back door")
+    order.ship_to.company = "Analytical Engines Ltd"
+    order.ship_to.address_3 = "Building B"
+
+    body = format_order(order, customer_name="DEMO", facility="WEST")
+
+    assert body["shipTo"]["companyName"] == "Analytical Engines Ltd"
+    assert body["shipTo"]["address2"] == "Apt 3, Building B"
+    assert body["notes"] == "Leave at the back door"
+    assert body["facilityIdentifier"] == {"name": "WEST"}
+
+
+def test_empty_optional_fields_and_routing_are_left_out():
+    order = warehouse_order(ship_code="")
+    order.ship_to.address_2 = ""
+    order.ship_to.phone = ""
+
+    body = format_order(order, customer_name="DEMO", facility="NJ")
+
+    assert "routingInfo" not in body
+    assert "notes" not in body
+    assert "address2" not in body["shipTo"] and "phoneNumber" not in body["shipTo"]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("UPS:Ground", ("UPS", "Ground")),
+        ("FedEx : Home Delivery", ("FedEx", "Home Delivery")),
+        ("UPS Ground", ("UPS", "Ground")),
+        ("USPS Priority Mail", ("USPS", "Priority Mail")),
+        ("DHL", ("DHL", "")),
+        ("", ("", "")),
+    ],
+)
+def test_ship_codes_split_into_carrier_and_mode(code, expected):
+    assert split_ship_code(code) == expected
+
+
+def test_the_connector_formats_with_its_settings():
+    connector = BergenWarehouse(settings={"customer_name": "DEMO", "facility": "NJ2"})
+
+    body = connector.format_order(warehouse_order())
+
+    assert body["customerIdentifier"] == {"name": "DEMO"}
+    assert body["facilityIdentifier"] == {"name": "NJ2"}
+
+
+def test_the_warehouse_setting_defaults_to_nj_and_the_web_address_is_required():
+    connector = BergenWarehouse(settings={"customer_name": "DEMO"})
+
+    assert connector.settings["facility"] == "NJ"
+    assert BergenWarehouse.missing_configuration(
+        {"username": "u", "password": "p"}, {"customer_name": "DEMO", "facility": "NJ"}
+    ) == [
+        "Account Web Address"
+    ]
+
+
+def test_the_account_web_address_is_the_base_url_unless_one_is_set():
+    assert BergenWarehouse(settings={"account_web_address": "www.acme.atworkweb.com/"}).api_base() == (
+        "https://www.acme.atworkweb.com"
+    )
+    assert BergenWarehouse(
+        base_url="http://127.0.0.1:9999/", settings={"account_web_address": "https://www.acme.atworkweb.com"}
+    ).api_base() == "http://127.0.0.1:9999"
+
+
+# --- error bodies ---
+
+
+def test_a_duplicate_reference_is_recognised():
+    body = {
+        "ErrorCode": "Duplicate",
+        "Hint": "Fails on a duplicate reference number",
+        "Properties": [{"Name": "ReferenceNum", "Value": "SQ-1042"}],
+    }
+
+    error = classify_rejection(400, body, "", ["TEE-M"])
+
+    assert isinstance(error, DuplicateReferenceError)
+    assert "SQ-1042" in str(error)
+
+
+def test_a_bare_duplicate_code_is_a_duplicate_reference():
+    assert isinstance(classify_rejection(400, {"ErrorCode": "Duplicate"}, "", ["TEE-M"]), DuplicateReferenceError)
+
+
+def test_a_duplicate_sku_in_the_items_is_not_a_duplicate_reference():
+    body = {"ErrorCode": "Duplicate", "Hint": "Duplicate sku TEE-M in orderItems"}
+
+    assert not isinstance(classify_rejection(400, body, "", ["TEE-M"]), DuplicateReferenceError)
+
+
+def test_an_unknown_sku_names_the_sku_from_the_properties():
+    body = {
+        "ErrorCode": "DoesNotExist",
+        "Hint": "Item does not exist for this customer",
+        "Properties": [{"Name": "OrderItems[1].ItemIdentifier.Sku", "Value": "MUG"}],
+    }
+
+    error = classify_rejection(400, body, "", ["TEE-M", "MUG"])
+
+    assert isinstance(error, OrderRejectedError)
+    assert error.reason_code == "unknown_sku"
+    assert error.skus == ["MUG"]
+
+
+def test_an_unknown_sku_named_only_in_the_message_is_found_among_the_order_skus():
+    body = {"ErrorCode": "InvalidItem", "Message": "Invalid SKU 'TEE-M' for customer DEMO"}
+
+    error = classify_rejection(400, body, "", ["TEE-M", "TEE", "MUG"])
+
+    assert error.reason_code == "unknown_sku"
+    assert error.skus == ["TEE-M"]
+
+
+def test_an_unknown_sku_in_a_plain_text_body_is_recognised():
+    error = classify_rejection(422, None, "Unknown item: sku MUG was not found", ["MUG"])
+
+    assert error.reason_code == "unknown_sku"
+    assert error.skus == ["MUG"]
+
+
+def test_an_address_problem_is_a_missing_address():
+    body = {"ErrorCode": "Required", "Hint": "Required field", "Properties": [{"Name": "ShipTo.Zip", "Value": None}]}
+
+    error = classify_rejection(400, body, "", ["MUG"])
+
+    assert error.reason_code == "missing_address"
+
+
+def test_anything_else_is_a_warehouse_rejection_with_its_message():
+    error = classify_rejection(400, {"ErrorCode": "ValueNotSupported", "Hint": "Facility is closed"}, "", ["MUG"])
+
+    assert type(error) is OrderRejectedError
+    assert error.reason_code == "warehouse_rejected"
+    assert "Facility is closed" in str(error) and error.status == 400
+
+
+# --- list answers ---
+
+
+def test_orders_are_read_from_the_hal_embedded_rel():
+    body = {
+        "totalResults": "1",
+        "_links": {},
+        "_embedded": {ORDER_REL: [{"referenceNum": "SQ-1042", "readOnly": {"orderId": 41001, "status": 0}}]},
+    }
+
+    records = embedded_list(body)
+
+    assert total_results(body) == 1
+    ref = order_ref(records[0])
+    assert (ref.warehouse_order_id, ref.cust_ref, ref.status) == ("41001", "SQ-1042", "open")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"_embedded": {"item": [{"readOnly": {"orderId": 5}}]}},
+        {"_embedded": {ORDER_REL.lower(): [{"readOnly": {"orderId": 5}}]}},
+        {"ResourceList": [{"ReadOnly": {"OrderId": 5}}]},
+        {"orders": [{"orderId": "5"}]},
+        [{"readOnly": {"orderId": 5}}],
+    ],
+)
+def test_list_shape_variations_are_tolerated(body):
+    assert order_ref(embedded_list(body)[0]).warehouse_order_id == "5"
+
+
+@pytest.mark.parametrize("body", [{"totalResults": 0}, {"_embedded": None, "ResourceList": None}])
+def test_an_empty_list_is_empty(body):
+    assert embedded_list(body) == []
+
+
+def test_a_list_that_is_not_a_list_fails_loudly():
+    with pytest.raises(BadPayloadError):
+        embedded_list({"ResourceList": {"orderId": 1}})
+    with pytest.raises(BadPayloadError):
+        embedded_list("not an object")
+
+
+def test_stock_summaries_are_read_from_summaries():
+    body = {"totalResults": 2, "summaries": [{"itemIdentifier": {"sku": "A"}}, {"itemIdentifier": {"sku": "B"}}]}
+
+    assert [r["itemIdentifier"]["sku"] for r in embedded_list(body)] == ["A", "B"]
+
+
+def test_a_record_without_an_order_id_has_no_reference():
+    assert order_ref({"referenceNum": "X", "readOnly": None}) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("SQ-1042", "SQ-1042"), ("A B", '"A B"'), ('x"y', '"x\\"y"'), ("a;b==c", '"a;b==c"')],
+)
+def test_rql_values_are_quoted_only_when_needed(value, expected):
+    assert rql_value(value) == expected

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from inventory.models import SKUAlias
+from orders.models import Order, OrderLine
+
+
+class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
+    class Meta:
+        model = Merchant
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+    slug = factory.Sequence(lambda n: f"merchant-{n}")
+    contact_email = "ops@example.com"
+
+
+class WMSConnectionFactory(factory.django.DjangoModelFactory[WMSConnection]):
+    class Meta:
+        model = WMSConnection
+
+    merchant = factory.SubFactory(MerchantFactory)
+    platform = "bergen"
+    name = "Warehouse"
+    api_base_url = "http://127.0.0.1:9"
+    settings = factory.LazyAttribute(
+        lambda o: {"account_web_address": o.api_base_url, "customer_name": "DEMO", "facility": "NJ"}
+    )
+
+    @factory.post_generation
+    def credentials_values(obj, create, extracted, **kwargs):
+        obj.set_credentials(extracted or {"username": "sandbox-user", "password": "sandbox-pass"})
+        if create:
+            obj.save()
+
+
+class CartConnectionFactory(factory.django.DjangoModelFactory[CartConnection]):
+    class Meta:
+        model = CartConnection
+
+    merchant = factory.SubFactory(MerchantFactory)
+    platform = "squarespace"
+    name = "Store"
+    api_base_url = "http://127.0.0.1:9"
+    warehouse = factory.SubFactory(WMSConnectionFactory, merchant=factory.SelfAttribute("..merchant"))
+    earliest_order_date = factory.LazyFunction(lambda: (timezone.now() - dt.timedelta(days=30)).date())
+
+    @factory.post_generation
+    def credentials_values(obj, create, extracted, **kwargs):
+        obj.set_credentials(extracted or {"api_key": "sandbox-squarespace-key"})
+        if create:
+            obj.save()
+
+
+class ShippingMethodMapFactory(factory.django.DjangoModelFactory[ShippingMethodMap]):
+    class Meta:
+        model = ShippingMethodMap
+
+    warehouse = factory.SubFactory(WMSConnectionFactory)
+    cart_method = "Standard"
+    ship_code = "UPS:Ground"
+
+
+class SKUAliasFactory(factory.django.DjangoModelFactory[SKUAlias]):
+    class Meta:
+        model = SKUAlias
+
+    merchant = factory.SubFactory(MerchantFactory)
+    cart_sku = factory.Sequence(lambda n: f"CART-{n}")
+    warehouse_sku = factory.Sequence(lambda n: f"WMS-{n}")
+
+
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
+    class Meta:
+        model = Order
+
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    merchant = factory.SelfAttribute("cart_connection.merchant")
+    warehouse = factory.SelfAttribute("cart_connection.warehouse")
+    cart_order_id = factory.Sequence(lambda n: f"cart-{n}")
+    order_number = factory.Sequence(lambda n: f"{1000 + n}")
+    cust_po_no = factory.SelfAttribute("order_number")
+    ship_first_name = "Ada"
+    ship_last_name = "Lovelace"
+    ship_address_1 = "1 Main St"
+    ship_city = "Newark"
+    ship_state = "NJ"
+    ship_zip = "07102"
+    ship_country = "US"
+    orig_ship_code = "Standard"
+    ship_code = "UPS:Ground"
+    ordered_at = factory.LazyFunction(timezone.now)
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    line_no = factory.Sequence(lambda n: n + 1)
+    cart_sku = "SKU-1"
+    warehouse_sku = "SKU-1"
+    quantity = 1
+    price = "10.00"
