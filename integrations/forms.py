@@ -65,15 +65,16 @@ class ConnectionForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         platform = data.get("platform") or self.instance.platform
-        stored = self.instance.get_credentials() if self.instance.pk else {}
+        if platform not in self.connectors:
+            return data
+        credentials, settings = self.instance.get_credentials() if self.instance.pk else {}, {}
         for name, (key, spec, kind) in self.config_fields.items():
-            if key != platform or not spec.required:
-                continue
-            value = data.get(name)
-            if kind == "credential" and spec.secret and not value and stored.get(spec.name):
-                continue
-            if not value:
-                self.add_error(name, f"{self.connectors[key].label} needs {spec.label}.")
+            if key == platform and data.get(name):
+                (credentials if kind == "credential" else settings)[spec.name] = data[name]
+        connector = self.connectors[platform]
+        for spec in connector.missing_configuration(credentials, settings, data.get("api_base_url") or ""):
+            kind = "credential" if spec in connector.credential_fields else "setting"
+            self.add_error(f"{kind}__{platform}__{spec.name}", f"{connector.label} needs {spec.label}.")
         return data
 
     def save(self, commit: bool = True) -> Connection:

@@ -29,9 +29,10 @@ def _connector_kwargs(connection: Connection) -> dict:
 
 def _build(connection: Connection, cls: type[Connector]) -> Connector:
     kwargs = _connector_kwargs(connection)
-    missing = cls.missing_configuration(kwargs["credentials"], kwargs["settings"])
+    missing = cls.missing_configuration(kwargs["credentials"], kwargs["settings"], kwargs["base_url"])
     if missing:
-        raise ConnectionNotConfigured(f"{connection}: fill in {', '.join(missing)} on the connection")
+        labels = ", ".join(f.label for f in missing)
+        raise ConnectionNotConfigured(f"{connection}: fill in {labels} on the connection")
     if not (kwargs["base_url"] or cls.default_base_url or kwargs["settings"].get("account_web_address")):
         raise ConnectionNotConfigured(f"{connection}: set the API base URL")
     return cls(**kwargs)

@@ -169,8 +169,8 @@ class BergenSandbox(SandboxServer):
     def error_response(self, status: int, message: str, *, code: str | None = None, **properties: Any) -> Response:
         if status >= 500:
             return text_response(status, message)
-        payload = {"ErrorCode": code or _default_code(status), "Hint": message, "Properties": properties,
-                   "ErrorInfo": None}
+        error_code = code or data.DEFAULT_ERROR_CODES.get(status, "Error")
+        payload = {"ErrorCode": error_code, "Hint": message, "Properties": properties, "ErrorInfo": None}
         return json_response(status, payload)
 
     def truncated_body(self) -> bytes:
@@ -397,8 +397,3 @@ class BergenSandbox(SandboxServer):
         rows = [level.summary() for level in levels]
         return self._filtered_page(request, rows, data.STOCK_FILTER_FIELDS, 500, "/inventory/stocksummaries", None)
 
-
-def _default_code(status: int) -> str:
-    return {400: "InvalidValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-            406: "NotAcceptable", 409: "Conflict", 412: "PreconditionFailed", 415: "UnsupportedMediaType",
-            428: "PreconditionRequired", 429: "TooManyRequests"}.get(status, "Error")

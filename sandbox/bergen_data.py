@@ -22,6 +22,12 @@ REL_TRACKING = "http://api.3plCentral.com/rels/orders/shipmenttrackinginfo"
 
 STATUS_OPEN, STATUS_COMPLETE, STATUS_CANCELED = 0, 1, 2
 
+DEFAULT_ERROR_CODES = {
+    400: "InvalidValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+    406: "NotAcceptable", 409: "Conflict", 412: "PreconditionFailed", 415: "UnsupportedMediaType",
+    428: "PreconditionRequired", 429: "TooManyRequests",
+}
+
 ORDER_FILTER_FIELDS = (
     "referenceNum", "poNum", "externalId", "readOnly.orderId", "readOnly.status", "readOnly.isClosed",
     "readOnly.creationDate", "readOnly.lastModifiedDate", "readOnly.processDate", "readOnly.fullyAllocated",

@@ -114,6 +114,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # An idle keep-alive connection frees its thread after this many seconds.
     timeout = 60
+    # Headers and body leave in one buffered write with Nagle off: no 40 ms delayed-ACK stall per request.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -158,7 +161,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.mode not in ("after", "after_drop"):
             self._apply_fault(fault, sandbox)
             return
-        response = sandbox._dispatch(request)
+        try:
+            response = sandbox._dispatch(request)
+        except Exception as exc:  # a sandbox bug must answer 500, not kill the connection silently
+            with sandbox.lock:
+                sandbox.handler_errors.append(exc)
+            response = sandbox.error_response(500, f"Sandbox handler failed: {exc!r}")
         if fault is None:
             self._write(response)
         elif fault.mode == "after":
@@ -203,6 +211,8 @@ class SandboxServer:
         self.port = port
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
+        # Exceptions raised by handlers (answered 500): a test can assert this stays empty.
+        self.handler_errors: list[Exception] = []
         self.basic_auth_challenge = False
         self._faults: list[_Fault] = []
         self._httpd: _HTTPServer | None = None
@@ -258,6 +268,7 @@ class SandboxServer:
         """Forget recorded requests and pending faults and lower the Basic Auth wall; seeded data stays."""
         with self.lock:
             self.requests.clear()
+            self.handler_errors.clear()
             self._faults.clear()
             self.basic_auth_challenge = False
 
@@ -312,7 +323,8 @@ class SandboxServer:
         return json_response(status, {"error": code or str(status), "message": message})
 
     def truncated_body(self) -> bytes:
-        return b'{"result": [{"id": "5f3e1a2b3c4d5e6f7a8b9c0d", "orderNumber": "10'
+        """The default body of a "truncated" fault: JSON cut off mid-value."""
+        return b'{"data": [{"id": 1, "name": "trunc'
 
     # -- internals ---------------------------------------------------------------------------------
 

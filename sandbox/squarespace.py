@@ -17,7 +17,10 @@ What is emulated, and as strictly as documented:
   cooldown, without ``Retry-After`` (none is documented).
 
 Assumptions where the docs are silent (each could be wrong; the connector must not rely on more):
-- A missing ``User-Agent`` is answered 400 ``INVALID_REQUEST_ERROR``/``MISSING_ARGUMENT`` (docs: "rejected").
+- A missing or empty ``User-Agent`` is answered 400 ``INVALID_REQUEST_ERROR``/``MISSING_ARGUMENT`` (docs:
+  "rejected", no status given). Note that urllib3 fills in ``python-urllib3/x`` when a client sets none;
+  the docs accept such defaults (with stricter rate limiting), so only a truly absent header is refused.
+- The limit defaults to 300 requests a minute (current docs; older pages said 120) and a 60 s cooldown.
 - The date range is exclusive at both ends: ``modifiedAfter < modifiedOn < modifiedBefore`` ("modified
   after" / "modified before"). A poller must overlap its windows (or reuse the previous end) and dedupe.
 - Timestamps must be UTC (``Z`` or ``+00:00``); other offsets and naive times are refused with 400.

@@ -23,6 +23,7 @@ class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
 class WMSConnectionFactory(factory.django.DjangoModelFactory[WMSConnection]):
     class Meta:
         model = WMSConnection
+        skip_postgeneration_save = True
 
     merchant = factory.SubFactory(MerchantFactory)
     platform = "bergen"
@@ -42,6 +43,7 @@ class WMSConnectionFactory(factory.django.DjangoModelFactory[WMSConnection]):
 class CartConnectionFactory(factory.django.DjangoModelFactory[CartConnection]):
     class Meta:
         model = CartConnection
+        skip_postgeneration_save = True
 
     merchant = factory.SubFactory(MerchantFactory)
     platform = "squarespace"

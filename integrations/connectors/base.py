@@ -53,15 +53,24 @@ class Connector:
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.credentials = dict(credentials or {})
-        self.settings = {f.name: f.default for f in self.setting_fields} | dict(settings or {})
+        self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
         self.on_credentials_changed = on_credentials_changed
 
     @classmethod
-    def missing_configuration(cls, credentials: dict[str, Any], settings: dict[str, Any]) -> list[str]:
-        """Labels of required credentials and settings that are empty."""
-        missing = [f.label for f in cls.credential_fields if f.required and not credentials.get(f.name)]
-        missing += [f.label for f in cls.setting_fields if f.required and not settings.get(f.name)]
+    def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Stored settings over the declared defaults; a blank stored value keeps the default."""
+        given = {k: v for k, v in settings.items() if v not in (None, "")}
+        return {f.name: f.default for f in cls.setting_fields} | given
+
+    @classmethod
+    def missing_configuration(
+        cls, credentials: dict[str, Any], settings: dict[str, Any], base_url: str = ""
+    ) -> list[ConfigField]:
+        """The required credentials and settings that are empty (defaults count as set)."""
+        settings = cls.settings_with_defaults(settings)
+        missing = [f for f in cls.credential_fields if f.required and not credentials.get(f.name)]
+        missing += [f for f in cls.setting_fields if f.required and not settings.get(f.name)]
         return missing
 
     def secrets(self) -> list[str]:

@@ -124,9 +124,11 @@ def error_text(body: Any, raw: str = "") -> str:
 
 
 def _error_properties(body: Any) -> list[tuple[str, str]]:
-    """(name, value) pairs from `Properties` / `properties` lists ({Name, Value} objects)."""
+    """(name, value) pairs from `Properties`: a list of {Name, Value} objects, or a plain map."""
     found: list[tuple[str, str]] = []
     props = _get(body, "Properties", "properties")
+    if isinstance(props, dict):  # some answers give a plain {name: value} map
+        return [(str(k), str(v)) for k, v in props.items() if v is not None and not isinstance(v, (dict, list))]
     for prop in props if isinstance(props, list) else []:
         name, value = _get(prop, "Name", "name", "Key", "key"), _get(prop, "Value", "value")
         if name is not None and value is not None:
@@ -156,7 +158,7 @@ def classify_rejection(status: int, body: Any, raw: str, order_skus: list[str]) 
     code = str(_get(body, "ErrorCode", "errorCode", "code") or "")
     props = _error_properties(body)
     prop_names = " ".join(name for name, _ in props)
-    names_item = bool(_SKU_WORDS.search(text))
+    names_item = bool(_SKU_WORDS.search(f"{text} {prop_names}") or re.search(r"item|sku", code, re.IGNORECASE))
     if re.search(r"duplicate|already exists", f"{code} {text}", re.IGNORECASE) and (
         re.search(r"reference|refnum", f"{text} {prop_names}", re.IGNORECASE) or not names_item
     ):
@@ -228,6 +230,17 @@ def rql_value(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _customer_name(record: dict[str, Any]) -> Any:
+    """The customer a record belongs to: `readOnly.customerIdentifier` on orders read back,
+    `customerIdentifier` on what was posted."""
+    read_only = _get(record, "readOnly", "ReadOnly")
+    for holder in (read_only, record):
+        name = _get(_get(holder, "customerIdentifier", "CustomerIdentifier"), "name", "Name")
+        if name is not None:
+            return name
+    return None
+
+
 def _same(a: Any, b: str) -> bool:
     return str(a or "").strip().casefold() == b.strip().casefold()
 
@@ -267,6 +280,14 @@ class BergenWarehouse(WarehouseConnector):
     )
     cust_ref_max_length = 20
     cust_ref_charset = "A-Za-z0-9-"
+
+    @classmethod
+    def missing_configuration(
+        cls, credentials: dict[str, Any], settings: dict[str, Any], base_url: str = ""
+    ) -> list[ConfigField]:
+        """An API base URL (a sandbox) stands in for the Account Web Address."""
+        missing = super().missing_configuration(credentials, settings, base_url)
+        return [f for f in missing if not (base_url and f.name == "account_web_address")]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -403,8 +424,7 @@ class BergenWarehouse(WarehouseConnector):
             for record in records:
                 if not _same(_get(record, "referenceNum", "ReferenceNum"), cust_ref):
                     continue
-                read_only = _get(record, "readOnly", "ReadOnly") or {}
-                owner = _get(_get(read_only, "customerIdentifier", "CustomerIdentifier"), "name", "Name")
+                owner = _customer_name(record)
                 if owner is not None and customer and not _same(owner, customer):
                     continue  # another customer's order with the same reference
                 ref = order_ref(record)
@@ -413,13 +433,17 @@ class BergenWarehouse(WarehouseConnector):
         return None
 
     def list_skus(self) -> set[str]:
-        """SKUs in the customer's stock summaries, every facility: an item stocked at another of
-        Bergen's warehouses is known, so an order for it must not be held as an unknown SKU."""
+        """SKUs in the stock summaries, every facility: an item stocked at another of Bergen's
+        warehouses is known, so an order for it must not be held as an unknown SKU.
+
+        Bergen's API logins are per client, so what the login sees is the merchant's stock; a
+        summary that names another customer (not in the documented shape) is still left out.
+        """
         customer = str(self.settings.get("customer_name") or "")
         skus: set[str] = set()
         for records in self._pages(STOCK_PATH, {}, STOCK_PAGE_SIZE):
             for record in records:
-                owner = _get(_get(record, "customerIdentifier", "CustomerIdentifier"), "name", "Name")
+                owner = _customer_name(record)
                 if owner is not None and customer and not _same(owner, customer):
                     continue
                 sku = _get(_get(record, "itemIdentifier", "ItemIdentifier"), "sku", "Sku") or _get(record, "sku")
@@ -432,4 +456,3 @@ class BergenWarehouse(WarehouseConnector):
         self.get_json(ORDERS_PATH, params={"pgsiz": 1, "pgnum": 1})
         customer = self.settings.get("customer_name") or "(no customer name set)"
         return f"credentials accepted: token issued by {self.api_base()}, customer {customer}"
-

@@ -158,6 +158,20 @@ def parse_line(payload: Any, line_no: int) -> CartOrderLine:
     )
 
 
+# Line types that never go to a warehouse. Anything else (PHYSICAL, PHYSICAL_PRODUCT, a type we
+# do not know, or none at all in older payloads) is shipped: better held by a person than dropped.
+NON_SHIPPING_LINE_TYPES = frozenset(
+    {"DIGITAL", "DIGITAL_PRODUCT", "SERVICE", "SERVICE_PRODUCT", "GIFT_CARD", "PAYWALL_PRODUCT"}
+)
+
+
+def ships(line: Any) -> bool:
+    """Digital goods, services, gift cards and member-area access have nothing to ship."""
+    if not isinstance(line, dict):
+        return True  # let parse_line reject it with a reason
+    return _text(line.get("lineItemType")).upper() not in NON_SHIPPING_LINE_TYPES
+
+
 def parse_order(payload: dict[str, Any]) -> CartOrder:
     """One Squarespace order as a canonical order; raises `UnreadableOrder` with a reason.
 
@@ -183,7 +197,11 @@ def parse_order(payload: dict[str, Any]) -> CartOrder:
         for line in _list(payload.get("shippingLines"), "shippingLines")
         if isinstance(line, dict)
     ]
-    lines = [parse_line(line, i) for i, line in enumerate(_list(payload.get("lineItems"), "lineItems"), start=1)]
+    lines = [
+        parse_line(line, i)
+        for i, line in enumerate(_list(payload.get("lineItems"), "lineItems"), start=1)
+        if ships(line)
+    ]
     return CartOrder(
         cart_order_id=order_id,
         order_number=order_number,

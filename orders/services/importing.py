@@ -138,6 +138,8 @@ class _PageImporter:
             )
         if co.cart_status != CART_OPEN:
             return "not_ready", "Not ready to ship at the cart: imported once the cart shows it as open."
+        if not co.lines:
+            return "nothing_to_ship", "No items for the warehouse (digital goods, services or gift cards only)."
         if co.is_test and self.connection.skip_test_orders:
             return "test_order", "A test order, and this connection skips test orders."
         return None

@@ -133,20 +133,27 @@ def test_the_warehouse_setting_defaults_to_nj_and_the_web_address_is_required():
     connector = BergenWarehouse(settings={"customer_name": "DEMO"})
 
     assert connector.settings["facility"] == "NJ"
-    assert BergenWarehouse.missing_configuration(
-        {"username": "u", "password": "p"}, {"customer_name": "DEMO", "facility": "NJ"}
-    ) == [
-        "Account Web Address"
-    ]
+    missing = BergenWarehouse.missing_configuration({"username": "u", "password": "p"}, {"customer_name": "DEMO"})
+    assert [f.label for f in missing] == ["Account Web Address"]
+
+
+def test_an_api_base_url_stands_in_for_the_account_web_address():
+    missing = BergenWarehouse.missing_configuration(
+        {"username": "u", "password": "p"}, {"customer_name": "DEMO"}, "http://127.0.0.1:9999"
+    )
+    assert missing == []
 
 
 def test_the_account_web_address_is_the_base_url_unless_one_is_set():
     assert BergenWarehouse(settings={"account_web_address": "www.acme.atworkweb.com/"}).api_base() == (
         "https://www.acme.atworkweb.com"
     )
-    assert BergenWarehouse(
-        base_url="http://127.0.0.1:9999/", settings={"account_web_address": "https://www.acme.atworkweb.com"}
-    ).api_base() == "http://127.0.0.1:9999"
+    assert (
+        BergenWarehouse(
+            base_url="http://127.0.0.1:9999/", settings={"account_web_address": "https://www.acme.atworkweb.com"}
+        ).api_base()
+        == "http://127.0.0.1:9999"
+    )
 
 
 # --- error bodies ---
@@ -280,3 +287,17 @@ def test_a_record_without_an_order_id_has_no_reference():
 )
 def test_rql_values_are_quoted_only_when_needed(value, expected):
     assert rql_value(value) == expected
+
+
+def test_properties_given_as_a_map_are_read_too():
+    body = {"ErrorCode": "DoesNotExist", "Hint": "Item does not exist", "Properties": {"Sku": "MUG"}}
+
+    error = classify_rejection(400, body, "", ["TEE-M", "MUG"])
+
+    assert error.reason_code == "unknown_sku" and error.skus == ["MUG"]
+
+
+def test_a_bare_item_not_found_code_is_an_unknown_sku():
+    error = classify_rejection(400, {"ErrorCode": "ItemNotFound", "Properties": {"sku": "NOPE"}}, "", ["NOPE"])
+
+    assert error.reason_code == "unknown_sku" and error.skus == ["NOPE"]

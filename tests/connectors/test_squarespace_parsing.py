@@ -102,8 +102,13 @@ def test_a_documented_order_becomes_a_canonical_order():
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [("PENDING", CART_OPEN), ("FULFILLED", CART_FULFILLED), ("CANCELED", CART_CANCELED), ("DRAFT", CART_OTHER),
-     (None, CART_OTHER)],
+    [
+        ("PENDING", CART_OPEN),
+        ("FULFILLED", CART_FULFILLED),
+        ("CANCELED", CART_CANCELED),
+        ("DRAFT", CART_OTHER),
+        (None, CART_OTHER),
+    ],
 )
 def test_fulfillment_status_is_normalised(status, expected):
     assert parse_order(order(fulfillmentStatus=status)).cart_status == expected
@@ -262,3 +267,20 @@ def test_the_last_page_has_no_cursor():
 def test_a_page_of_the_wrong_shape_fails_loudly(body):
     with pytest.raises(BadPayloadError):
         parse_page(body)
+
+
+@pytest.mark.parametrize("kind", ["DIGITAL", "SERVICE", "GIFT_CARD", "PAYWALL_PRODUCT", "digital"])
+def test_lines_with_nothing_to_ship_are_left_out(kind):
+    physical = {**ORDER["lineItems"][0], "lineItemType": "PHYSICAL"}
+    other = {**ORDER["lineItems"][0], "id": "other", "sku": "EBOOK", "lineItemType": kind}
+
+    parsed = parse_order(order(lineItems=[physical, other]))
+
+    assert [line.sku for line in parsed.lines] == [physical["sku"]]
+
+
+@pytest.mark.parametrize("kind", [None, "PHYSICAL", "PHYSICAL_PRODUCT", "SOMETHING_NEW"])
+def test_physical_and_unknown_line_types_are_shipped(kind):
+    parsed = parse_order(order(lineItems=[{**ORDER["lineItems"][0], "lineItemType": kind}]))
+
+    assert len(parsed.lines) == 1
