@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from integrations.forms import CartConnectionForm, WMSConnectionForm
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
 from integrations.services import connection_test
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
 
@@ -100,9 +100,16 @@ class ConnectionAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
 
 
+class CarrierNameMapInline(admin.TabularInline):
+    model = CarrierNameMap
+    extra = 1
+    verbose_name_plural = "carrier names (warehouse code → name the cart shows; common carriers have defaults)"
+
+
 @admin.register(CartConnection)
 class CartConnectionAdmin(ConnectionAdmin):
     form = CartConnectionForm
+    inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
     autocomplete_fields = ["merchant"]
 

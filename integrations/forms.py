@@ -120,4 +120,6 @@ class WMSConnectionForm(ConnectionForm):
             "cust_ref_charset",
             "cust_ref_prefix",
             "default_ship_code",
+            "tracking_mode",
+            "shipment_watermark",
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from fernet_fields import EncryptedTextField
@@ -98,7 +99,8 @@ class WMSConnection(Connection):
     cust_ref_max_length = models.PositiveSmallIntegerField(
         "cust_ref max length",
         default=20,
-        help_text="The longest order reference this warehouse accepts.",
+        validators=[MinValueValidator(6), MaxValueValidator(64)],
+        help_text="The longest order reference this warehouse accepts (6 to 64).",
     )
     cust_ref_charset = models.CharField(
         "cust_ref characters",
@@ -113,6 +115,20 @@ class WMSConnection(Connection):
         max_length=80,
         blank=True,
         help_text="Used when a cart's shipping method has no mapping. Leave blank to hold such orders instead.",
+    )
+
+    class TrackingMode(models.TextChoices):
+        EACH = "each", "send each shipment as it comes"
+        COMPLETE = "complete", "wait until the order is complete"
+
+    tracking_mode = models.CharField(
+        max_length=10,
+        choices=TrackingMode.choices,
+        default=TrackingMode.EACH,
+        help_text="When tracking goes back to the cart for an order shipped in several parts.",
+    )
+    shipment_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Shipments up to this time (UTC) have been read from the warehouse."
     )
 
     class Meta:
@@ -143,6 +159,19 @@ class CartConnection(Connection):
         blank=True,
         help_text="Orders modified up to this time (UTC) have been read. Empty: the next run is a first import.",
     )
+    notify_customer_on_shipment = models.BooleanField(
+        default=True, help_text="Ask the cart to email the customer when tracking is added (where it can)."
+    )
+    inventory_sync_enabled = models.BooleanField(default=True, help_text="Push warehouse stock levels to this cart.")
+    inventory_buffer = models.PositiveIntegerField(
+        default=0, help_text="Units held back from every pushed level (a safety margin)."
+    )
+    inventory_min_level = models.PositiveIntegerField(
+        default=0, help_text="Below this many units, push 0 (show the item as sold out)."
+    )
+    inventory_full_push_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last full push (every level, changed or not)."
+    )
 
     class Meta:
         verbose_name = "cart connection"
@@ -172,3 +201,20 @@ class ShippingMethodMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cart_method} → {self.ship_code}"
+
+
+class CarrierNameMap(models.Model):
+    """A warehouse's carrier code → the carrier name a cart expects (defaults come from the connector)."""
+
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="carrier_names")
+    warehouse_carrier = models.CharField(max_length=80, help_text="As the warehouse reports it, e.g. 'FDX'.")
+    cart_carrier = models.CharField(max_length=80, help_text="As the cart should show it, e.g. 'FedEx'.")
+
+    class Meta:
+        verbose_name = "carrier name mapping"
+        constraints = [
+            models.UniqueConstraint(Lower("warehouse_carrier"), "cart_connection", name="unique_carrier_map_per_cart"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse_carrier} → {self.cart_carrier}"

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from inventory.models import SKUAlias
+from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
 from orders.services.holds import sku_alias_saved
 
 
@@ -17,3 +17,41 @@ class SKUAliasAdmin(admin.ModelAdmin):
         released = sku_alias_saved(alias=obj)["released"]
         if released:
             self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = ["warehouse_sku", "available", "on_hand", "warehouse", "read_at"]
+    list_filter = ["warehouse__merchant", "warehouse"]
+    search_fields = ["warehouse_sku"]
+    list_select_related = ["warehouse__merchant"]
+    readonly_fields = [f.name for f in StockLevel._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CartInventoryLevel)
+class CartInventoryLevelAdmin(admin.ModelAdmin):
+    list_display = [
+        "cart_sku",
+        "warehouse_sku",
+        "merchant",
+        "cart_connection",
+        "state",
+        "computed_quantity",
+        "pushed_quantity",
+        "read_at",
+        "pushed_at",
+    ]
+    list_filter = ["state", "cart_connection__merchant", "cart_connection"]
+    search_fields = ["cart_sku", "warehouse_sku"]
+    list_select_related = ["cart_connection__merchant"]
+    readonly_fields = [f.name for f in CartInventoryLevel._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="merchant", ordering="cart_connection__merchant__name")
+    def merchant(self, obj: CartInventoryLevel):
+        return obj.cart_connection.merchant

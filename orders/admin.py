@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
 from orders.services.holds import orders_retry
+from orders.services.tracking import shipments_resend
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -35,8 +36,44 @@ class OrderEventInline(ReadOnlyInline):
 
 class ShipmentInline(ReadOnlyInline):
     model = Shipment
-    fields = ["warehouse_shipment_id", "carrier", "service", "tracking_numbers", "shipped_at", "cart_accepted_at"]
+    fields = [
+        "warehouse_shipment_id",
+        "carrier",
+        "service",
+        "tracking",
+        "lines_shipped",
+        "shipped_at",
+        "push_status",
+        "cart_accepted_at",
+        "last_push_error",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="tracking")
+    def tracking(self, obj: Shipment) -> str:
+        return tracking_links(obj)
+
+    @admin.display(description="lines")
+    def lines_shipped(self, obj: Shipment) -> str:
+        return shipment_lines_text(obj)
+
+
+def tracking_links(obj: Shipment) -> str:
+    if not obj.tracking_numbers:
+        return "—"
+    if obj.tracking_url:
+        return format_html_join(
+            ", ",
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            ((obj.tracking_url, n) for n in obj.tracking_numbers),
+        )
+    return ", ".join(obj.tracking_numbers)
+
+
+def shipment_lines_text(obj: Shipment) -> str:
+    if not obj.lines:
+        return "the whole order"
+    return ", ".join(f"{line.get('quantity')} × {line.get('sku')}" for line in obj.lines)
 
 
 @admin.action(description="Retry: re-check held orders and send what is ready now")
@@ -62,7 +99,7 @@ class OrderAdmin(admin.ModelAdmin):
         "ordered_at",
         "created_at",
     ]
-    list_filter = ["status", "hold_code", "merchant", "cart_connection", "warehouse", "is_test"]
+    list_filter = ["status", "hold_code", "partially_shipped", "merchant", "cart_connection", "warehouse", "is_test"]
     list_select_related = ["merchant", "cart_connection__merchant"]
     search_fields = [
         "order_number",
@@ -120,7 +157,16 @@ class OrderAdmin(admin.ModelAdmin):
         ("Warehouse payload", {"fields": ["warehouse_payload_pretty"]}),
         (
             "Delivery",
-            {"fields": ["delivery_attempts", "delivery_uncertain", "next_attempt_at", "last_error", "delivered_at"]},
+            {
+                "fields": [
+                    "delivery_attempts",
+                    "delivery_uncertain",
+                    "next_attempt_at",
+                    "last_error",
+                    "delivered_at",
+                    "partially_shipped",
+                ]
+            },
         ),
         ("As the cart sent it", {"classes": ["collapse"], "fields": ["cart_payload_pretty"]}),
     ]
@@ -138,6 +184,8 @@ class OrderAdmin(admin.ModelAdmin):
     def status_display(self, obj: Order) -> str:
         if obj.status == OrderStatus.ERROR:
             return format_html('<span title="{}">held: {}</span>', obj.hold_reason, obj.get_hold_code_display())
+        if obj.status == OrderStatus.AT_WMS and obj.partially_shipped:
+            return "at warehouse, partially shipped"
         return obj.get_status_display()
 
     @admin.display(description="translated warehouse payload")
@@ -196,3 +244,34 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_short(self, obj: SyncRun) -> str:
         return obj.error[:120]
+
+
+@admin.action(description="Resend tracking to the cart (what it already has is not sent twice)")
+def resend_tracking(modeladmin, request, queryset):
+    count = shipments_resend(shipment_ids=list(queryset.values_list("pk", flat=True)))
+    modeladmin.message_user(request, f"{count} shipment(s) will be pushed again by the next shipment sync.")
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "order", "cust_ref", "warehouse", "shipped_at", "push_status", "cart_accepted_at"]
+    list_filter = ["push_status", "warehouse", "carrier"]
+    list_select_related = ["order", "warehouse__merchant"]
+    search_fields = ["cust_ref", "=warehouse_shipment_id", "order__order_number", "tracking_numbers"]
+    date_hierarchy = "shipped_at"
+    actions = [resend_tracking]
+    readonly_fields = [f.name for f in Shipment._meta.fields] + ["tracking", "lines_shipped"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="tracking")
+    def tracking(self, obj: Shipment) -> str:
+        return tracking_links(obj)
+
+    @admin.display(description="lines")
+    def lines_shipped(self, obj: Shipment) -> str:
+        return shipment_lines_text(obj)

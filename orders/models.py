@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
 
@@ -88,6 +89,7 @@ class Order(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    partially_shipped = models.BooleanField(default=False, help_text="Some lines have shipped, not all.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -97,7 +99,7 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cart_connection", "cart_order_id"], name="unique_order_per_cart"),
             models.UniqueConstraint(
-                fields=["warehouse", "cust_ref"], condition=Q(cust_ref__isnull=False), name="unique_cust_ref_per_wms"
+                Lower("cust_ref"), "warehouse", condition=Q(cust_ref__isnull=False), name="unique_cust_ref_per_wms"
             ),
         ]
         indexes = [
@@ -218,23 +220,43 @@ class SyncRun(models.Model):
 
 
 class Shipment(models.Model):
-    """One parcel the warehouse shipped for an order (tracking flows back in a later step)."""
+    """One parcel the warehouse shipped, imported once per warehouse shipment id.
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    `order` is empty when the warehouse reports tracking for a reference we never sent: the
+    shipment is kept (and shown) rather than dropped.
+    """
+
+    class PushStatus(models.TextChoices):
+        PENDING = "pending", "to tell the cart"
+        WAITING = "waiting", "waiting for the rest of the order"
+        ACCEPTED = "accepted", "accepted by the cart"
+        FAILED = "failed", "refused by the cart (see error)"
+        UNMATCHED = "unmatched", "no order of ours"
+
+    warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")
     warehouse_shipment_id = models.CharField(max_length=100)
+    warehouse_order_id = models.CharField(max_length=100, blank=True)
+    cust_ref = models.CharField(max_length=64, blank=True)
     carrier = models.CharField(max_length=80, blank=True)
     service = models.CharField(max_length=120, blank=True)
     tracking_numbers = models.JSONField(default=list, blank=True)
     tracking_url = models.URLField(max_length=500, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
-    lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity, line_no}]")
+    lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity, line_no}]; empty: the whole order")
+    push_status = models.CharField(max_length=20, choices=PushStatus.choices, default=PushStatus.PENDING)
+    push_attempts = models.PositiveIntegerField(default=0)
+    next_push_at = models.DateTimeField(null=True, blank=True)
+    last_push_error = models.TextField(blank=True)
     cart_accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        ordering = ["shipped_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "warehouse_shipment_id"], name="unique_shipment_per_order")
+            models.UniqueConstraint(fields=["warehouse", "warehouse_shipment_id"], name="unique_shipment_per_warehouse")
         ]
+        indexes = [models.Index(fields=["push_status", "next_push_at"]), models.Index(fields=["cust_ref"])]
 
     def __str__(self) -> str:
-        return f"{self.carrier} {', '.join(self.tracking_numbers)}"
+        return f"{self.carrier} {', '.join(self.tracking_numbers)}".strip()

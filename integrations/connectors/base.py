@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from integrations.connectors.canonical import OrderPage, WarehouseOrder, WarehouseOrderRef
+from integrations.connectors.canonical import (
+    CartInventoryItem,
+    CartShipment,
+    InventoryPushResult,
+    InventoryUpdate,
+    OrderPage,
+    Shipment,
+    StockLevel,
+    WarehouseOrder,
+    WarehouseOrderRef,
+)
 from integrations.http import ApiClient
 
 CART = "cart"
@@ -101,6 +111,34 @@ class CartConnector(Connector):
         raise NotImplementedError
 
 
+    # --- tracking back --------------------------------------------------------------------
+    # Whether the cart takes several shipments for one order (else they are combined into one).
+    accepts_multiple_shipments: ClassVar[bool] = True
+    # Whether a shipment can name the lines it covers (else it covers the order).
+    shipment_lines_supported: ClassVar[bool] = False
+    # Warehouse carrier code (upper case) -> the carrier name this cart expects.
+    default_carrier_names: ClassVar[dict[str, str]] = {}
+
+    def existing_tracking_numbers(self, cart_order_id: str) -> set[str]:
+        """Tracking numbers the cart already has for the order (so a re-push adds nothing twice)."""
+        raise NotImplementedError
+
+    def push_shipment(self, cart_order_id: str, shipment: CartShipment, *, notify_customer: bool) -> None:
+        """Tell the cart the order (or part of it) shipped with this tracking."""
+        raise NotImplementedError
+
+    # --- inventory back -------------------------------------------------------------------
+    inventory_batch_size: ClassVar[int] = 50
+
+    def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
+        """Every stock-keeping item the cart has, a page at a time."""
+        raise NotImplementedError
+
+    def set_inventory(self, updates: list[InventoryUpdate], *, idempotency_key: str) -> InventoryPushResult:
+        """Set absolute levels (at most `inventory_batch_size` per call)."""
+        raise NotImplementedError
+
+
 class WarehouseConnector(Connector):
     """A warehouse (WMS / 3PL): Bergen Logistics, TradeGecko as the stock side..."""
 
@@ -124,4 +162,12 @@ class WarehouseConnector(Connector):
 
     def list_skus(self) -> set[str]:
         """Every SKU the warehouse stocks (checked before sending an order)."""
+        raise NotImplementedError
+
+    def iter_shipments(self, *, shipped_after: datetime, shipped_before: datetime) -> Iterator[list[Shipment]]:
+        """Parcels shipped in the window, a page at a time; one `Shipment` per parcel."""
+        raise NotImplementedError
+
+    def iter_stock_levels(self) -> Iterator[list[StockLevel]]:
+        """Available stock per SKU at this connection's warehouse, a page at a time."""
         raise NotImplementedError

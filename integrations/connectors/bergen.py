@@ -1,17 +1,23 @@
-"""Bergen Logistics as a warehouse.
+"""Bergen Logistics as a warehouse: the HTTP session (token, paging) and the connector.
 
 Bergen publishes no API specification. What is known: each client has an Account Web Address
 (e.g. https://www.yourcompany.atworkweb.com), an API username and an API password, and chooses a
-warehouse (NJ, NJ2, WEST, EU). **The wire format below is modelled on the Extensiv 3PL Warehouse
+warehouse (NJ, NJ2, WEST, EU). **The wire format is modelled on the Extensiv 3PL Warehouse
 Manager REST API** reached at that address: a client-credentials token from
 `/AuthServer/api/Token`, HAL+JSON resources, `POST /orders`, `GET /orders?rql=…`,
-`GET /inventory/stocksummaries`. Every wire detail lives in this one module, so that Bergen's real
-specification, when it comes, changes one file.
+`GET /orders/shipmentstrackinginfo`, `GET /inventory/stocksummaries`. The wire details live in this
+module (paths, auth, paging) and in `bergen_wire` (payloads, as pure functions), so that Bergen's
+real specification, when it comes, changes these two files only.
 
-Shipping codes: the pipeline's `ship_code` is "CARRIER:MODE" (e.g. "UPS:Ground",
-"FedEx:2Day") and becomes `routingInfo {carrier, mode}`. Without a colon the first word is the
-carrier and the rest the mode ("UPS Ground"); a single word is a carrier alone; an empty code sends
-no routing (the warehouse applies the customer's default).
+Tracking back: one canonical parcel per row of the tracking feed (one row per package), filtered on
+the ship date; see `bergen_wire.parse_tracking_row` for what an incomplete row becomes.
+
+Stock back: stock summary rows carry a numeric `facilityId`, while the connection names its
+warehouse ("NJ"). The id is looked up in Extensiv's facility list (`GET /properties/facilities`)
+and, when this login may not read it, in an order's `readOnly.facilityIdentifier` (which gives name
+and id). When neither tells (no access and no order yet) the rows of **every** facility are added
+up, which is right for a merchant stocked at one Bergen warehouse and overstates stock for one
+stocked at several: setting the warehouse as its numeric id removes the guess.
 """
 
 from __future__ import annotations
@@ -19,230 +25,64 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from integrations.connectors.base import ConfigField, WarehouseConnector
-from integrations.connectors.canonical import WarehouseOrder, WarehouseOrderRef
+from integrations.connectors.bergen_wire import (
+    FACILITY_REL,
+    ORDER_REL,
+    TRACKING_REL,
+    classify_rejection,
+    embedded_list,
+    error_text,
+    facility_id_named,
+    format_order,
+    order_ref,
+    parse_tracking_row,
+    pick,
+    read_stock_row,
+    record_customer,
+    rql_value,
+    same_text,
+    shipped_window_rql,
+    split_ship_code,
+    sum_stock,
+    total_results,
+)
+from integrations.connectors.canonical import Shipment, StockLevel, WarehouseOrder, WarehouseOrderRef
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
-    DuplicateReferenceError,
-    OrderRejectedError,
     PermanentError,
 )
 from integrations.http import ApiClient, parse_json
 
+# Pure helpers that callers (and tests) have always imported from here.
+__all__ = [
+    "BergenWarehouse",
+    "classify_rejection",
+    "embedded_list",
+    "format_order",
+    "order_ref",
+    "rql_value",
+    "split_ship_code",
+    "total_results",
+]
+
 TOKEN_PATH = "/AuthServer/api/Token"
 ORDERS_PATH = "/orders"
+TRACKING_PATH = "/orders/shipmentstrackinginfo"
 STOCK_PATH = "/inventory/stocksummaries"
+FACILITIES_PATH = "/properties/facilities"
 HAL_JSON = "application/hal+json"
-ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 STOCK_PAGE_SIZE = 500  # the documented maximum for stock summaries
 ORDER_PAGE_SIZE = 100
+TRACKING_PAGE_SIZE = 1000  # Extensiv takes up to 4000 here; 1000 is what its other lists take
 MAX_PAGES = 10_000  # a safety stop should a server keep answering full pages forever
 TOKEN_MARGIN_SECONDS = 60  # renew a token this long before it expires
-ORDER_STATUSES = {0: "open", 1: "complete", 2: "canceled", 3: "closed"}
-
-
-# --- formatting (pure) ---------------------------------------------------------------------------
-
-
-def split_ship_code(ship_code: str) -> tuple[str, str]:
-    """(carrier, mode) from "CARRIER:MODE", "CARRIER MODE" or "CARRIER" (see the module docstring)."""
-    code = (ship_code or "").strip()
-    if ":" in code:
-        carrier, mode = code.split(":", 1)
-    else:
-        carrier, _, mode = code.partition(" ")
-    return carrier.strip(), mode.strip()
-
-
-def format_order(order: WarehouseOrder, *, customer_name: str, facility: str) -> dict[str, Any]:
-    """The `POST /orders` body. Only documented fields; empty optional ones are left out."""
-    address = order.ship_to
-    ship_to = {
-        # The WMS wants a company name on every ship-to; a consumer's own name stands in for it.
-        "companyName": address.company or address.full_name,
-        "name": address.full_name,
-        "address1": address.address_1,
-        "address2": ", ".join(p for p in (address.address_2, address.address_3) if p),
-        "city": address.city,
-        "state": address.state,
-        "zip": address.zip,
-        "country": address.country,
-        "phoneNumber": address.phone,
-        "emailAddress": address.email,
-    }
-    body: dict[str, Any] = {
-        "customerIdentifier": {"name": customer_name},
-        "facilityIdentifier": {"name": facility},
-        "referenceNum": order.cust_ref,
-        "poNum": order.cust_po_no,
-        "shipTo": {key: value for key, value in ship_to.items() if value},
-        "orderItems": [{"itemIdentifier": {"sku": line.sku}, "qty": int(line.quantity)} for line in order.items],
-    }
-    carrier, mode = split_ship_code(order.ship_code)
-    if carrier:
-        body["routingInfo"] = {"carrier": carrier, **({"mode": mode} if mode else {})}
-    if order.notes:
-        body["notes"] = order.notes
-    return body
-
-
-# --- reading answers (pure) ----------------------------------------------------------------------
-
-
-def _get(payload: Any, *names: str) -> Any:
-    """The first present key among spellings (the API is camelCase; some answers are PascalCase)."""
-    if not isinstance(payload, dict):
-        return None
-    for name in names:
-        if payload.get(name) is not None:
-            return payload[name]
-    return None
-
-
-def error_text(body: Any, raw: str = "") -> str:
-    """Everything an error body says, flattened: ErrorCode, Hint, messages, property names/values."""
-    parts: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif value is not None and not isinstance(value, bool):
-            parts.append(str(value))
-
-    walk(body)
-    text = " ".join(" ".join(parts).split()) if parts else " ".join((raw or "").split())
-    return text[:500]
-
-
-def _error_properties(body: Any) -> list[tuple[str, str]]:
-    """(name, value) pairs from `Properties`: a list of {Name, Value} objects, or a plain map."""
-    found: list[tuple[str, str]] = []
-    props = _get(body, "Properties", "properties")
-    if isinstance(props, dict):  # some answers give a plain {name: value} map
-        return [(str(k), str(v)) for k, v in props.items() if v is not None and not isinstance(v, (dict, list))]
-    for prop in props if isinstance(props, list) else []:
-        name, value = _get(prop, "Name", "name", "Key", "key"), _get(prop, "Value", "value")
-        if name is not None and value is not None:
-            found.append((str(name), str(value)))
-    return found
-
-
-_SKU_WORDS = re.compile(r"\b(sku|item|itemidentifier)\b", re.IGNORECASE)
-_MISSING_WORDS = re.compile(r"not\s*exist|doesnotexist|unknown|invalid|not\s*found|no such|undefined", re.IGNORECASE)
-_ADDRESS_WORDS = re.compile(r"shipto|ship to|address|\bzip\b|postal|\bcity\b|\bcountry\b|\bstate\b", re.IGNORECASE)
-
-
-def _names(text: str, word: str) -> bool:
-    """Whether `text` contains `word` as a whole token (SKUs may hold dashes)."""
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
-
-
-def classify_rejection(status: int, body: Any, raw: str, order_skus: list[str]) -> Exception:
-    """The typed error for a 400/409/422 answer to `POST /orders`.
-
-    Extensiv answers `{"ErrorCode", "Hint", "Properties": [{"Name", "Value"}], ...}`; the exact codes
-    are not all published, so the words are read too ("Duplicate", "does not exist", "Sku"...).
-    Offending SKUs come from the properties, else from the order's own SKUs named in the message.
-    """
-    text = error_text(body, raw) or f"HTTP {status}"
-    message = f"Bergen Logistics refused the order ({status}): {text}"
-    code = str(_get(body, "ErrorCode", "errorCode", "code") or "")
-    props = _error_properties(body)
-    prop_names = " ".join(name for name, _ in props)
-    names_item = bool(_SKU_WORDS.search(f"{text} {prop_names}") or re.search(r"item|sku", code, re.IGNORECASE))
-    if re.search(r"duplicate|already exists", f"{code} {text}", re.IGNORECASE) and (
-        re.search(r"reference|refnum", f"{text} {prop_names}", re.IGNORECASE) or not names_item
-    ):
-        return DuplicateReferenceError(message, status=status)
-    if names_item and _MISSING_WORDS.search(f"{code} {text}") and not re.search(r"\bqty\b|quantity", text, re.I):
-        skus = [value for name, value in props if _SKU_WORDS.search(re.sub(r"[^A-Za-z]", " ", name))]
-        lowered = text.lower()
-        skus = skus or [sku for sku in dict.fromkeys(order_skus) if sku and _names(lowered, sku.lower())]
-        return OrderRejectedError(message, reason_code="unknown_sku", skus=skus, status=status)
-    if _ADDRESS_WORDS.search(prop_names) or _ADDRESS_WORDS.search(text):
-        return OrderRejectedError(message, reason_code="missing_address", status=status)
-    return OrderRejectedError(message, reason_code="warehouse_rejected", status=status)
-
-
-def embedded_list(body: Any, rel: str = ORDER_REL) -> list[dict[str, Any]]:
-    """The records of a HAL list: `_embedded[rel]` (or "item", or the one list in `_embedded`),
-    else a plain list under ResourceList / orders / summaries."""
-    if isinstance(body, list):
-        return [r for r in body if isinstance(r, dict)]
-    if not isinstance(body, dict):
-        raise BadPayloadError("Bergen Logistics answered a list request with something that is not an object")
-    embedded = body.get("_embedded")
-    records: Any = None
-    if isinstance(embedded, dict):
-        lowered = {str(k).lower(): v for k, v in embedded.items()}
-        records = lowered.get(rel.lower(), lowered.get("item"))
-        if records is None:
-            lists = [v for v in embedded.values() if isinstance(v, list)]
-            records = lists[0] if len(lists) == 1 else None
-    if records is None:
-        records = _get(body, "ResourceList", "resourceList", "orders", "Orders", "summaries", "Summaries")
-    if records is None:
-        return []
-    if not isinstance(records, list):
-        raise BadPayloadError("Bergen Logistics answered a list whose records are not a list")
-    return [r for r in records if isinstance(r, dict)]
-
-
-def total_results(body: Any) -> int | None:
-    value = _get(body, "totalResults", "TotalResults")
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def order_ref(record: dict[str, Any]) -> WarehouseOrderRef | None:
-    """The reference of one order record (`readOnly.orderId`, `referenceNum`), or None if it has no id."""
-    read_only = _get(record, "readOnly", "ReadOnly") or {}
-    order_id = _get(read_only, "orderId", "OrderId") or _get(record, "orderId", "OrderId")
-    if order_id in (None, ""):
-        return None
-    status_value = _get(read_only, "status", "Status")
-    try:
-        status = ORDER_STATUSES.get(int(status_value), str(status_value))
-    except (TypeError, ValueError):
-        status = "" if status_value is None else str(status_value)
-    return WarehouseOrderRef(
-        warehouse_order_id=str(order_id),
-        cust_ref=str(_get(record, "referenceNum", "ReferenceNum") or ""),
-        status=status,
-    )
-
-
-def rql_value(value: str) -> str:
-    """A value for an RQL comparison: bare when it is plain, else double-quoted with escapes."""
-    if re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _customer_name(record: dict[str, Any]) -> Any:
-    """The customer a record belongs to: `readOnly.customerIdentifier` on orders read back,
-    `customerIdentifier` on what was posted."""
-    read_only = _get(record, "readOnly", "ReadOnly")
-    for holder in (read_only, record):
-        name = _get(_get(holder, "customerIdentifier", "CustomerIdentifier"), "name", "Name")
-        if name is not None:
-            return name
-    return None
-
-
-def _same(a: Any, b: str) -> bool:
-    return str(a or "").strip().casefold() == b.strip().casefold()
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -270,7 +110,12 @@ class BergenWarehouse(WarehouseConnector):
             label="Bergen customer name",
             help_text="Your account's customer name at Bergen (sent as the order's customer).",
         ),
-        ConfigField(name="facility", label="Warehouse", help_text="NJ, NJ2, WEST or EU", default="NJ"),
+        ConfigField(
+            name="facility",
+            label="Warehouse",
+            help_text="NJ, NJ2, WEST or EU (or, if Bergen gave you one, the warehouse's numeric id).",
+            default="NJ",
+        ),
         ConfigField(
             name="user_login",
             label="User login",
@@ -289,11 +134,20 @@ class BergenWarehouse(WarehouseConnector):
         missing = super().missing_configuration(credentials, settings, base_url)
         return [f for f in missing if not (base_url and f.name == "account_web_address")]
 
+    def _other_customers(self, record: dict[str, Any]) -> bool:
+        """Whether a record names another customer than this connection's (not in the documented
+        shapes, which carry none on tracking and stock rows: the login's own data is all it sees)."""
+        customer = str(self.settings.get("customer_name") or "")
+        owner = record_customer(record)
+        return owner is not None and bool(customer) and not same_text(owner, customer)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._token: str = ""
         self._token_expires = 0.0
         self._api: ApiClient | None = None
+        self._facility_id: int | None = None
+        self._facility_looked_up = False
 
     # --- configuration and auth ---
 
@@ -338,11 +192,11 @@ class BergenWarehouse(WarehouseConnector):
             if "invalid_client" in detail or "unauthorized" in detail.lower():
                 raise AuthenticationError("401: the API username or password was refused", status=400)
             raise PermanentError(f"Bergen Logistics refused the token request (400): {detail}", status=400)
-        token = _get(data, "access_token", "accessToken")
+        token = pick(data, "access_token", "accessToken")
         if not isinstance(token, str) or not token:
             raise BadPayloadError("Bergen Logistics answered the token request without an access_token")
         try:
-            lifetime = float(_get(data, "expires_in", "expiresIn") or 3600)
+            lifetime = float(pick(data, "expires_in", "expiresIn") or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
         self._token = token
@@ -374,12 +228,14 @@ class BergenWarehouse(WarehouseConnector):
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return parse_json(self.call("GET", path, **kwargs), self.label, self.api_client().secrets)
 
-    def _pages(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[list[dict[str, Any]]]:
+    def _pages(
+        self, path: str, params: dict[str, Any], page_size: int, rel: str = ORDER_REL
+    ) -> Iterator[list[dict[str, Any]]]:
         """Every page of a paged list (`pgsiz`, `pgnum` from 1) until `totalResults` or a short page."""
         seen = 0
         for number in range(1, MAX_PAGES + 1):
             body = self.get_json(path, params={**params, "pgsiz": page_size, "pgnum": number})
-            records = embedded_list(body)
+            records = embedded_list(body, rel)
             seen += len(records)
             total = total_results(body)
             if not records and total is not None and seen < total:
@@ -418,14 +274,12 @@ class BergenWarehouse(WarehouseConnector):
         return ref
 
     def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
-        customer = str(self.settings.get("customer_name") or "")
         params = {"rql": f"referenceNum=={rql_value(cust_ref)}"}
         for records in self._pages(ORDERS_PATH, params, ORDER_PAGE_SIZE):
             for record in records:
-                if not _same(_get(record, "referenceNum", "ReferenceNum"), cust_ref):
+                if not same_text(pick(record, "referenceNum", "ReferenceNum"), cust_ref):
                     continue
-                owner = _customer_name(record)
-                if owner is not None and customer and not _same(owner, customer):
+                if self._other_customers(record):
                     continue  # another customer's order with the same reference
                 ref = order_ref(record)
                 if ref is not None:
@@ -439,17 +293,78 @@ class BergenWarehouse(WarehouseConnector):
         Bergen's API logins are per client, so what the login sees is the merchant's stock; a
         summary that names another customer (not in the documented shape) is still left out.
         """
-        customer = str(self.settings.get("customer_name") or "")
         skus: set[str] = set()
         for records in self._pages(STOCK_PATH, {}, STOCK_PAGE_SIZE):
             for record in records:
-                owner = _customer_name(record)
-                if owner is not None and customer and not _same(owner, customer):
+                if self._other_customers(record):
                     continue
-                sku = _get(_get(record, "itemIdentifier", "ItemIdentifier"), "sku", "Sku") or _get(record, "sku")
+                sku = pick(pick(record, "itemIdentifier", "ItemIdentifier"), "sku", "Sku") or pick(record, "sku")
                 if sku not in (None, ""):
                     skus.add(str(sku).strip())
         return skus
+
+    def iter_shipments(self, *, shipped_after: datetime, shipped_before: datetime) -> Iterator[list[Shipment]]:
+        """Every package shipped in [shipped_after, shipped_before) from the tracking feed, a page
+        at a time; rows are returned as read (`parse_tracking_row`) and the pipeline validates them."""
+        params = {"rql": shipped_window_rql(shipped_after, shipped_before)}
+        for records in self._pages(TRACKING_PATH, params, TRACKING_PAGE_SIZE, TRACKING_REL):
+            parcels = [parse_tracking_row(record) for record in records if not self._other_customers(record)]
+            if parcels:
+                yield parcels
+
+    def iter_stock_levels(self) -> Iterator[list[StockLevel]]:
+        """Stock per SKU at this connection's warehouse (see the module docstring for how the
+        warehouse is told apart), yielded in chunks once the whole listing is read: an SKU's rows
+        (one per qualifier) may straddle pages, and a partial sum must never reach the pipeline."""
+        facility_id = self.facility_id()
+        params = {"rql": f"facilityId=={facility_id}"} if facility_id is not None else {}
+        rows = []
+        for records in self._pages(STOCK_PATH, params, STOCK_PAGE_SIZE):
+            records = [record for record in records if not self._other_customers(record)]
+            readable = [row for row in map(read_stock_row, records) if row is not None]
+            if records and not readable:
+                raise BadPayloadError(
+                    f"Bergen Logistics answered a page of {STOCK_PATH} in which no row names an SKU and its "
+                    "available quantity: the format may have changed"
+                )
+            rows.extend(readable)
+        levels = sum_stock(rows, facility_id=facility_id)
+        for start in range(0, len(levels), STOCK_PAGE_SIZE):
+            yield levels[start : start + STOCK_PAGE_SIZE]
+
+    def facility_id(self) -> int | None:
+        """The numeric id of this connection's warehouse, or None when nothing tells it.
+
+        A numeric setting is the id. Otherwise Extensiv's facility list is asked; a login without
+        access to it (403), or a server without it (404), leaves the first page of orders, whose
+        `readOnly.facilityIdentifier` gives each order's facility by name and id. Asked once.
+        """
+        if self._facility_looked_up:
+            return self._facility_id
+        name = str(self.settings.get("facility") or "").strip()
+        if name.isdigit():
+            found: int | None = int(name)
+        elif not name:
+            found = None
+        else:
+            found = self._facility_in(FACILITIES_PATH, FACILITY_REL, name)
+            if found is None:
+                found = self._facility_in(ORDERS_PATH, ORDER_REL, name)
+        self._facility_id, self._facility_looked_up = found, True
+        return found
+
+    def _facility_in(self, path: str, rel: str, name: str) -> int | None:
+        try:
+            body = self.get_json(path, params={"pgsiz": ORDER_PAGE_SIZE, "pgnum": 1})
+        except AuthenticationError as exc:
+            if exc.status != 403:
+                raise
+            return None
+        except PermanentError as exc:
+            if exc.status not in (400, 404, 405):
+                raise
+            return None
+        return facility_id_named(embedded_list(body, rel), name)
 
     def test_connection(self) -> str:
         self.fetch_token()

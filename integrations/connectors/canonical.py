@@ -157,6 +157,52 @@ class Shipment:
 
 @dataclass
 class StockLevel:
+    """What the warehouse has of one SKU (at the connection's facility)."""
+
     sku: str
     available: int
     on_hand: int | None = None
+
+
+@dataclass
+class CartShipmentLine:
+    cart_line_id: str
+    line_no: int
+    sku: str
+    quantity: int
+
+
+@dataclass
+class CartShipment:
+    """Tracking to tell the cart about, already translated (carrier name as the cart expects)."""
+
+    carrier: str
+    service: str
+    tracking_numbers: list[str]
+    tracking_url: str = ""
+    shipped_at: datetime | None = None
+    lines: list[CartShipmentLine] = field(default_factory=list)
+    complete: bool = True  # the order has shipped in full with this shipment
+
+
+@dataclass
+class CartInventoryItem:
+    """One stock-keeping item at the cart: `key` is the cart's own id for it (variant id...)."""
+
+    key: str
+    sku: str
+    quantity: int | None  # None: the cart does not track stock for it (unlimited)
+    description: str = ""
+
+
+@dataclass
+class InventoryUpdate:
+    key: str
+    sku: str
+    quantity: int  # absolute level to set, never negative
+
+
+@dataclass
+class InventoryPushResult:
+    accepted: list[str] = field(default_factory=list)  # keys the cart accepted
+    refused: dict[str, str] = field(default_factory=dict)  # key -> reason

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
-from integrations.connectors.canonical import WarehouseOrderRef
+from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, WarehouseOrderRef
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
@@ -39,6 +39,7 @@ DELIVERED = "delivered"
 HELD = "held"
 RETRY = "retry"
 SKIPPED = "skipped"
+CANCELED = "canceled"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -65,7 +66,7 @@ def pending_orders_deliver(
 ) -> dict[str, int]:
     """Deliver every due `new` order of a cart connection. Stops (raising) when the warehouse
     refuses our credentials or throttles us for long: the rest waits for the next run."""
-    counts = {DELIVERED: 0, HELD: 0, RETRY: 0}
+    counts = {DELIVERED: 0, HELD: 0, RETRY: 0, CANCELED: 0}
     ids = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
         outcome = order_deliver(order_id=order_id, connector=connector, run=run)
@@ -91,11 +92,16 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
     was_uncertain = order.delivery_uncertain  # a previous attempt may have reached the warehouse
     sending = False
     try:
+        closed_at_cart = order.cart_status in (CART_CANCELED, CART_FULFILLED)
         if was_uncertain:
             found = connector.find_order(order.cust_ref or "")
             if found is not None:
                 message = f"Found at the warehouse as {order.cust_ref} after an interrupted send: not sent again."
+                if closed_at_cart:
+                    message += " It was closed at the cart meanwhile: ask the warehouse to stop it."
                 return _delivered(order, token, found, message, run)
+        if closed_at_cart:
+            return _canceled(order, token, run)
         Order.objects.filter(pk=order_id, claimed_by=token).update(
             delivery_uncertain=True, delivery_attempts=F("delivery_attempts") + 1
         )
@@ -152,6 +158,21 @@ def _delivered(order: Order, token: str, ref: WarehouseOrderRef, message: str, r
     )
     order_event(order, message, code="delivered", from_status=order.status, to_status=OrderStatus.AT_WMS, run=run)
     return DELIVERED
+
+
+def _canceled(order: Order, token: str, run: SyncRun | None) -> str:
+    Order.objects.filter(pk=order.pk, claimed_by=token).update(
+        status=OrderStatus.CANCELED, delivery_uncertain=False, claimed_by="", claimed_until=None, next_attempt_at=None
+    )
+    order_event(
+        order,
+        "Closed at the cart before it reached the warehouse (the warehouse does not have it): not sent.",
+        code="cart_" + order.cart_status,
+        from_status=order.status,
+        to_status=OrderStatus.CANCELED,
+        run=run,
+    )
+    return CANCELED
 
 
 def _held(order: Order, token: str, exc: OrderRejectedError, run: SyncRun | None, *, uncertain: bool) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from integrations.connectors.canonical import (
     CART_CANCELED,
@@ -189,6 +190,8 @@ class _PageImporter:
             self.counts["held"] += 1
 
     def _store_rejected(self, rejected: RejectedCartOrder, order: Order | None) -> None:
+        if order is not None:
+            order = Order.objects.select_for_update().get(pk=order.pk)
         self.counts["rejected"] += 1
         message = (
             f"The cart sent this order in a form we cannot read: {rejected.reason}. "
@@ -218,9 +221,7 @@ class _PageImporter:
             order_event(order, message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=self.run)
             self.counts["held"] += 1
         elif (
-            order.status in PENDING_STATUSES
-            and not order.delivery_uncertain
-            and order.hold_code != HoldCode.BAD_PAYLOAD
+            order.status in PENDING_STATUSES and not _send_in_flight(order) and order.hold_code != HoldCode.BAD_PAYLOAD
         ):
             order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
             order.cart_payload = _jsonable(rejected.raw)
@@ -229,14 +230,32 @@ class _PageImporter:
 
     # --- orders we already have -------------------------------------------------------------
     def _update_existing(self, order: Order, co: CartOrder) -> None:
+        # Locked for the page's transaction: a delivery cannot claim it while we change it, and we
+        # see a claim taken before (never overwriting a worker's delivery bookkeeping).
+        order = Order.objects.select_for_update().get(pk=order.pk)
         changed = co.modified_at is None or order.cart_modified_at is None or co.modified_at > order.cart_modified_at
         if order.hold_code == HoldCode.BAD_PAYLOAD:
             changed = True
         if not changed and co.cart_status == order.cart_status:
             return
         status_changed = co.cart_status != order.cart_status
+        if order.status in PENDING_STATUSES and _send_in_flight(order):
+            # The warehouse may hold it already: record what the cart says and let the delivery
+            # decide (it asks the warehouse, and sends nothing the cart has canceled).
+            Order.objects.filter(pk=order.pk).update(
+                cart_status=co.cart_status, cart_modified_at=co.modified_at or order.cart_modified_at
+            )
+            if co.cart_status in (CART_CANCELED, CART_FULFILLED):
+                note = (
+                    "Closed at the cart while a send may have reached the warehouse: if the warehouse has it, "
+                    "ask it to stop the order; if not, it will not be sent."
+                )
+            else:
+                note = "Changed at the cart while being sent: the change is not applied."
+            order_event(order, note, code="changed_during_send", run=self.run)
+            return
         if order.status in PENDING_STATUSES:
-            if co.cart_status in (CART_CANCELED, CART_FULFILLED) and not order.delivery_uncertain:
+            if co.cart_status in (CART_CANCELED, CART_FULFILLED):
                 why = "Canceled" if co.cart_status == CART_CANCELED else "Marked shipped"
                 _apply_cart_fields(order, co)
                 order.hold_code, order.hold_reason = "", ""
@@ -248,10 +267,6 @@ class _PageImporter:
                     run=self.run,
                 )
                 self.counts["canceled"] += 1
-                return
-            if order.delivery_uncertain or order.claimed_by:
-                # A send may be under way: never change what the warehouse may already hold.
-                order_event(order, "Changed at the cart while being sent: the change is not applied.", run=self.run)
                 return
             _apply_cart_fields(order, co)
             order.save()
@@ -311,17 +326,24 @@ def order_prepare(
     return OrderStatus.NEW
 
 
+def _send_in_flight(order: Order) -> bool:
+    """A send may have reached the warehouse, or a live worker is sending it now."""
+    live_claim = bool(order.claimed_by) and order.claimed_until is not None and order.claimed_until > timezone.now()
+    return order.delivery_uncertain or live_claim
+
+
 def order_assign_cust_ref(order: Order) -> None:
-    """Give the order its warehouse reference: unique per warehouse, saved before any send."""
+    """Give the order its warehouse reference: unique per warehouse (ignoring case, as warehouses
+    compare references), within the warehouse's limits, saved before any send."""
     wms = order.warehouse
     for candidate in cust_ref_candidates(
         order_number=order.order_number,
         identity=f"{order.cart_connection_id}:{order.cart_order_id}",
-        max_length=wms.cust_ref_max_length,
+        max_length=min(wms.cust_ref_max_length, Order._meta.get_field("cust_ref").max_length),
         charset=wms.cust_ref_charset,
         prefix=wms.cust_ref_prefix,
     ):
-        if Order.objects.filter(warehouse_id=wms.pk, cust_ref=candidate).exclude(pk=order.pk).exists():
+        if Order.objects.filter(warehouse_id=wms.pk, cust_ref__iexact=candidate).exclude(pk=order.pk).exists():
             continue
         try:
             with transaction.atomic():

@@ -15,10 +15,13 @@ from django.utils import timezone
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
-from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from integrations.services import ConnectionNotConfigured, cart_connector_for, warehouse_connector_for
+from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import pending_orders_deliver
 from orders.services.importing import cart_orders_import
+from orders.services.shipments import warehouse_shipments_import
+from orders.services.tracking import cart_tracking_push
 from orders.services.translation import TranslationContext, load_context
 
 log = logging.getLogger(__name__)
@@ -134,3 +137,123 @@ def sync_run_finish(
 def summary(counts: dict) -> str:
     parts = [f"{counts.get(k, 0)} {k}" for k in ("imported", "delivered", "held", "skipped") if counts.get(k)]
     return ", ".join(parts) or "nothing new"
+
+
+def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
+    seen: dict[int, WMSConnection] = {}
+    for connection in connections:
+        warehouse = connection.resolved_warehouse()
+        if warehouse is not None and warehouse.active:
+            seen.setdefault(warehouse.pk, warehouse)
+    return list(seen.values())
+
+
+def _run_step(run: SyncRun, step: Callable[[], dict], counts: dict, errors: list[str], label: str) -> str:
+    """Run one step of a sync; classify what it raised. Returns the outcome for the run."""
+    try:
+        for key, value in step().items():
+            counts[key] = counts.get(key, 0) + value
+        return SyncOutcome.SUCCEEDED
+    except ThrottledError as exc:
+        errors.append(f"{label}: {exc}. The next run carries on.")
+        return SyncOutcome.THROTTLED
+    except (ConnectorError, ConnectionNotConfigured) as exc:
+        errors.append(f"{label}: {exc}")
+        return SyncOutcome.FAILED
+    except Exception as exc:
+        log.exception("%s failed in run %s", label, run.pk)
+        errors.append(f"{label}: internal error ({type(exc).__name__}: {exc})")
+        return SyncOutcome.FAILED
+
+
+def _finish(run: SyncRun, connection, outcome: str, counts: dict, errors: list[str], problem_keys=()) -> SyncRun:
+    if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
+        outcome = SyncOutcome.PARTIAL
+    return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors)
+
+
+def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+    run = SyncRun.objects.create(kind=SyncRun.Kind.SHIPMENTS, merchant_id=warehouse.merchant_id, warehouse=warehouse)
+    counts: dict = {}
+    errors: list[str] = []
+    outcome = _run_step(
+        run,
+        lambda: warehouse_shipments_import(warehouse=warehouse, run=run, now=timezone.now(), progress=progress),
+        counts,
+        errors,
+        "Warehouse",
+    )
+    return _finish(run, warehouse, outcome, counts, errors, ("unmatched", "unreadable"))
+
+
+def cart_connection_push_tracking(*, connection: CartConnection, progress=None) -> SyncRun:
+    run = SyncRun.objects.create(
+        kind=SyncRun.Kind.SHIPMENTS, merchant_id=connection.merchant_id, cart_connection=connection
+    )
+    counts: dict = {}
+    errors: list[str] = []
+    outcome = _run_step(
+        run,
+        lambda: cart_tracking_push(
+            connection=connection, connector=cart_connector_for(connection), run=run, progress=progress
+        ),
+        counts,
+        errors,
+        "Cart",
+    )
+    return _finish(run, connection, outcome, counts, errors, ("tracking_failed",))
+
+
+def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
+    """Read shipments from each warehouse once, then tell each cart."""
+    runs = [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
+    runs += [cart_connection_push_tracking(connection=c, progress=progress) for c in connections]
+    return runs
+
+
+def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+    run = SyncRun.objects.create(kind=SyncRun.Kind.INVENTORY, merchant_id=warehouse.merchant_id, warehouse=warehouse)
+    counts: dict = {}
+    errors: list[str] = []
+    outcome = _run_step(
+        run, lambda: warehouse_stock_read(warehouse=warehouse, progress=progress), counts, errors, "Warehouse"
+    )
+    return _finish(run, warehouse, outcome, counts, errors)
+
+
+def cart_connection_push_inventory(*, connection: CartConnection, full: bool = False, progress=None) -> SyncRun:
+    run = SyncRun.objects.create(
+        kind=SyncRun.Kind.INVENTORY, merchant_id=connection.merchant_id, cart_connection=connection
+    )
+    counts: dict = {}
+    errors: list[str] = []
+    outcome = _run_step(
+        run,
+        lambda: cart_inventory_push(
+            connection=connection, connector=cart_connector_for(connection), run=run, full=full, progress=progress
+        ),
+        counts,
+        errors,
+        "Cart",
+    )
+    return _finish(run, connection, outcome, counts, errors, ("inventory_refused",))
+
+
+def inventory_sync(*, connections: list[CartConnection], full: bool = False, progress=None) -> list[SyncRun]:
+    """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
+
+    A cart whose warehouse could not be read this run is not pushed (stale levels would be wrong).
+    """
+    stock_runs = {}
+    for warehouse in _warehouses_of([c for c in connections if c.inventory_sync_enabled]):
+        stock_runs[warehouse.pk] = warehouse_sync_stock(warehouse=warehouse, progress=progress)
+    runs = list(stock_runs.values())
+    for connection in connections:
+        if not connection.inventory_sync_enabled:
+            continue
+        warehouse = connection.resolved_warehouse()
+        read = stock_runs.get(warehouse.pk) if warehouse else None
+        if read is None or read.status == SyncOutcome.FAILED:
+            continue
+        runs.append(cart_connection_push_inventory(connection=connection, full=full, progress=progress))
+    return runs

@@ -1,0 +1,17 @@
+"""`manage.py sync_inventory`: read stock from the warehouses and push levels to the carts."""
+
+from orders.management.sync_command import SyncCommand
+from orders.services.sync import inventory_sync
+
+
+class Command(SyncCommand):
+    help = "Read stock levels from each warehouse once, then push changed levels to each cart connection."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--full", action="store_true", help="Push every level, changed or not.")
+
+    def run_cycle(self, options):
+        return inventory_sync(
+            connections=self.connections(options), full=options.get("full", False), progress=self.progress(options)
+        )

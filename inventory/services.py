@@ -1,0 +1,197 @@
+"""Inventory back: read the warehouse's stock, push each cart item's level through the aliases.
+
+The level pushed for a cart item is what the warehouse has available of the warehouse SKU behind
+it, minus the units on our orders that have not reached the warehouse yet (`new` and held), minus
+the connection's buffer; below the connection's minimum it is 0, and never negative. Every cart
+SKU behind one warehouse SKU gets that full level. Only levels that changed since the last
+accepted push are sent, except in a full push (nightly, or asked for), which corrects drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from integrations.connectors.base import CartConnector
+from integrations.connectors.canonical import InventoryUpdate
+from integrations.models import CartConnection, WMSConnection
+from integrations.services import warehouse_connector_for
+from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
+from orders.models import OrderLine, OrderStatus, SyncRun
+
+FULL_PUSH_EVERY = timedelta(hours=24)
+
+
+def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Read every stock level from the warehouse into StockLevel rows."""
+    connector = warehouse_connector_for(warehouse)
+    now = timezone.now()
+    existing = {s.warehouse_sku: s for s in StockLevel.objects.filter(warehouse=warehouse)}
+    to_create: list[StockLevel] = []
+    to_update: list[StockLevel] = []
+    seen = 0
+    for page in connector.iter_stock_levels():
+        for level in page:
+            seen += 1
+            row = existing.get(level.sku)
+            if row is None:
+                row = StockLevel(
+                    warehouse=warehouse,
+                    warehouse_sku=level.sku[:200],
+                    available=level.available,
+                    on_hand=level.on_hand,
+                    read_at=now,
+                )
+                existing[level.sku] = row
+                to_create.append(row)
+            else:
+                row.available, row.on_hand, row.read_at = level.available, level.on_hand, now
+                to_update.append(row)
+        if progress:
+            progress(f"{seen} stock levels read")
+    StockLevel.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    StockLevel.objects.bulk_update(to_update, ["available", "on_hand", "read_at"], batch_size=500)
+    return {"levels_read": seen}
+
+
+def units_not_at_warehouse(*, merchant_id: int) -> dict[str, int]:
+    """Units per warehouse SKU on orders that have not reached the warehouse (new and held)."""
+    rows = (
+        OrderLine.objects.filter(order__merchant_id=merchant_id, order__status__in=(OrderStatus.NEW, OrderStatus.ERROR))
+        .exclude(warehouse_sku="")
+        .values("warehouse_sku")
+        .annotate(units=Sum("quantity"))
+    )
+    return {r["warehouse_sku"]: max(int(r["units"] or 0), 0) for r in rows}
+
+
+def level_to_push(*, available: int, reserved: int, buffer: int, minimum: int) -> int:
+    quantity = available - reserved - buffer
+    if quantity < minimum:
+        return 0
+    return max(quantity, 0)
+
+
+def cart_inventory_push(
+    *,
+    connection: CartConnection,
+    connector: CartConnector,
+    run: SyncRun | None,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Compute and push the levels of every item at the cart. Raises on auth/throttling (stop)."""
+    warehouse = connection.resolved_warehouse()
+    counts = {
+        "inventory_pushed": 0,
+        "inventory_unchanged": 0,
+        "inventory_refused": 0,
+        "unknown_at_warehouse": 0,
+        "unknown_at_cart": 0,
+        "not_tracked": 0,
+    }
+    if warehouse is None:
+        return counts
+    now = timezone.now()
+    full = (
+        full
+        or connection.inventory_full_push_at is None
+        or (now - connection.inventory_full_push_at >= FULL_PUSH_EVERY)
+    )
+    available = dict(StockLevel.objects.filter(warehouse=warehouse).values_list("warehouse_sku", "available"))
+    reserved = units_not_at_warehouse(merchant_id=connection.merchant_id)
+    aliases = dict(SKUAlias.objects.filter(merchant_id=connection.merchant_id).values_list("cart_sku", "warehouse_sku"))
+    known = {lv.cart_item_key: lv for lv in CartInventoryLevel.objects.filter(cart_connection=connection)}
+    cart_skus: set[str] = set()
+    due: list[InventoryUpdate] = []
+    rows: dict[str, CartInventoryLevel] = {}
+    for page in connector.iter_inventory():
+        for item in page:
+            cart_skus.add(item.sku)
+            row = known.get(item.key) or CartInventoryLevel(cart_connection=connection, cart_item_key=item.key[:200])
+            row.cart_sku, row.cart_quantity, row.read_at = item.sku[:200], item.quantity, now
+            row.warehouse_sku = aliases.get(item.sku, item.sku)[:200]
+            rows[item.key] = row
+            if item.quantity is None:
+                row.state = CartInventoryLevel.State.NOT_TRACKED
+                counts["not_tracked"] += 1
+                continue
+            if row.warehouse_sku not in available:
+                row.state = CartInventoryLevel.State.UNKNOWN_AT_WAREHOUSE
+                row.last_error = f"The warehouse reports no stock line for {row.warehouse_sku}: add an SKU alias?"
+                counts["unknown_at_warehouse"] += 1
+                continue
+            row.computed_quantity = level_to_push(
+                available=available[row.warehouse_sku],
+                reserved=reserved.get(row.warehouse_sku, 0),
+                buffer=connection.inventory_buffer,
+                minimum=connection.inventory_min_level,
+            )
+            if full or row.pushed_quantity != row.computed_quantity or row.state == CartInventoryLevel.State.REFUSED:
+                due.append(InventoryUpdate(key=item.key, sku=item.sku, quantity=row.computed_quantity))
+            else:
+                counts["inventory_unchanged"] += 1
+        if progress:
+            progress(f"{len(rows)} cart items read, {len(due)} to push")
+    _save_levels(rows.values())
+    for start in range(0, len(due), connector.inventory_batch_size):
+        batch = due[start : start + connector.inventory_batch_size]
+        result = connector.set_inventory(batch, idempotency_key=_batch_key(connection, run, batch))
+        pushed_at = timezone.now()
+        accepted = set(result.accepted)
+        for update in batch:
+            row = rows[update.key]
+            if update.key in accepted:
+                row.pushed_quantity, row.pushed_at, row.state, row.last_error = (
+                    update.quantity,
+                    pushed_at,
+                    CartInventoryLevel.State.OK,
+                    "",
+                )
+                counts["inventory_pushed"] += 1
+            else:
+                row.state = CartInventoryLevel.State.REFUSED
+                row.last_error = result.refused.get(update.key, "not accepted by the cart")
+                counts["inventory_refused"] += 1
+        _save_levels(rows[u.key] for u in batch)
+    behind = {cart for cart, wms in aliases.items() if wms in available}
+    counts["unknown_at_cart"] = len(behind - cart_skus)
+    if full:
+        CartConnection.objects.filter(pk=connection.pk).update(inventory_full_push_at=now)
+    return counts
+
+
+def _batch_key(connection: CartConnection, run: SyncRun | None, batch: list[InventoryUpdate]) -> str:
+    """Stable within a run (a resent batch is applied once), new in the next run (a level that
+    returns to an earlier value is still set)."""
+    run_part = run.pk if run is not None else timezone.now().isoformat()
+    digest = hashlib.sha256(
+        f"{connection.pk}|{run_part}|".encode() + "|".join(f"{u.key}={u.quantity}" for u in batch).encode()
+    ).hexdigest()
+    return f"ob-inv-{digest[:48]}"
+
+
+def _save_levels(rows) -> None:
+    rows = list(rows)
+    new = [r for r in rows if r.pk is None]
+    old = [r for r in rows if r.pk is not None]
+    CartInventoryLevel.objects.bulk_create(new, batch_size=500)
+    CartInventoryLevel.objects.bulk_update(
+        old,
+        [
+            "cart_sku",
+            "warehouse_sku",
+            "state",
+            "cart_quantity",
+            "computed_quantity",
+            "pushed_quantity",
+            "read_at",
+            "pushed_at",
+            "last_error",
+        ],
+        batch_size=500,
+    )

@@ -1,0 +1,135 @@
+"""Tracking in: read the warehouse's shipments once each and let the orders' status follow.
+
+Each parcel is stored once per (warehouse, warehouse shipment id). An order becomes `shipped` when
+every line has shipped (a shipment without lines covers the whole order); until then it stays
+`at_wms` and is marked partially shipped. Tracking for a reference we never sent is kept, unmatched,
+and named on the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from integrations.connectors.canonical import Shipment as CanonicalShipment
+from integrations.models import WMSConnection
+from integrations.services import warehouse_connector_for
+from orders.models import Order, OrderStatus, Shipment, SyncRun
+from orders.services.history import order_event, order_set_status
+
+FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
+
+
+def shipment_window(warehouse: WMSConnection, now: datetime) -> tuple[datetime, datetime]:
+    until = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
+    if warehouse.shipment_watermark is None:
+        return now - FIRST_SHIPMENT_LOOKBACK, until
+    return warehouse.shipment_watermark - timedelta(seconds=settings.ORDER_IMPORT_OVERLAP_SECONDS), until
+
+
+def warehouse_shipments_import(
+    *, warehouse: WMSConnection, run: SyncRun, now: datetime, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
+    """Read every page of shipments in the window; advance the watermark only at the end."""
+    since, until = shipment_window(warehouse, now)
+    run.window_start, run.window_end = since, until
+    run.save(update_fields=["window_start", "window_end"])
+    counts = {"shipments": 0, "known": 0, "unmatched": 0, "unreadable": 0, "orders_shipped": 0}
+    problems: list[str] = []
+    connector = warehouse_connector_for(warehouse)
+    for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
+        with transaction.atomic():
+            for parcel in page:
+                outcome, became_shipped = shipment_store(warehouse=warehouse, parcel=parcel, run=run, problems=problems)
+                counts[outcome] += 1
+                counts["orders_shipped"] += became_shipped
+        if progress:
+            progress(f"{counts['shipments']} new shipments")
+    WMSConnection.objects.filter(pk=warehouse.pk).update(shipment_watermark=until)
+    warehouse.shipment_watermark = until
+    if problems:
+        run.error = "\n".join(filter(None, [run.error, *problems]))
+    return counts
+
+
+def shipment_store(
+    *, warehouse: WMSConnection, parcel: CanonicalShipment, run: SyncRun, problems: list[str]
+) -> tuple[str, bool]:
+    """Store one parcel unless known: (the count it adds to, whether its order became shipped)."""
+    tracking = [t.strip() for t in parcel.tracking_numbers if t and t.strip()]
+    if not parcel.warehouse_shipment_id or not (tracking or parcel.carrier):
+        problems.append(
+            f"A shipment the warehouse reported could not be read (reference {parcel.cust_ref or '?'}, "
+            f"id {parcel.warehouse_shipment_id or '?'}): no tracking number or carrier. Check it at the warehouse."
+        )
+        return "unreadable", False
+    if Shipment.objects.filter(warehouse=warehouse, warehouse_shipment_id=parcel.warehouse_shipment_id).exists():
+        return "known", False
+    order = (
+        Order.objects.select_for_update().filter(warehouse=warehouse, cust_ref=parcel.cust_ref).first()
+        if parcel.cust_ref
+        else None
+    )
+    shipment = Shipment(
+        warehouse=warehouse,
+        order=order,
+        warehouse_shipment_id=parcel.warehouse_shipment_id[:100],
+        warehouse_order_id=(parcel.warehouse_order_id or "")[:100],
+        cust_ref=(parcel.cust_ref or "")[:64],
+        carrier=(parcel.carrier or "")[:80],
+        service=(parcel.service or "")[:120],
+        tracking_numbers=tracking,
+        tracking_url=(parcel.tracking_url or "")[:500],
+        shipped_at=parcel.shipped_at,
+        lines=[{"sku": ln.sku, "quantity": ln.quantity, "line_no": ln.line_no} for ln in parcel.lines],
+        push_status=Shipment.PushStatus.PENDING if order else Shipment.PushStatus.UNMATCHED,
+    )
+    try:
+        with transaction.atomic():
+            shipment.save()
+    except IntegrityError:
+        return "known", False  # stored by a concurrent run a moment ago
+    if order is None:
+        problems.append(
+            f"Tracking {', '.join(tracking) or parcel.carrier} is for reference {parcel.cust_ref or '?'}, "
+            "which we never sent to this warehouse: kept as unmatched, nothing told to any cart."
+        )
+        return "unmatched", False
+    numbers = ", ".join(tracking) or "no tracking number"
+    order_event(
+        order,
+        f"Shipment from the warehouse: {parcel.carrier} {parcel.service} ({numbers}).".replace("  ", " "),
+        code="shipment",
+        run=run,
+    )
+    return "shipments", order_shipped_state_update(order, run=run)
+
+
+def order_shipped_state_update(order: Order, *, run: SyncRun | None = None) -> bool:
+    """Set `shipped` (every line shipped) or partially shipped; True when it became shipped."""
+    parcels = list(order.shipments.all())
+    complete = any(not p.lines for p in parcels)
+    if not complete:
+        shipped: Counter[str] = Counter()
+        for parcel in parcels:
+            for line in parcel.lines:
+                shipped[str(line.get("sku") or "")] += int(line.get("quantity") or 0)
+        ordered: Counter[str] = Counter()
+        for line in order.lines.all():
+            ordered[line.warehouse_sku or line.cart_sku] += line.quantity
+        complete = all(shipped[sku] >= qty for sku, qty in ordered.items())
+    if complete:
+        if order.status in (OrderStatus.SHIPPED, OrderStatus.CONFIRMED):
+            return False
+        order.partially_shipped = False
+        order_set_status(order, OrderStatus.SHIPPED, "Shipped in full by the warehouse.", code="shipped", run=run)
+        return True
+    if not order.partially_shipped:
+        order.partially_shipped = True
+        order.save(update_fields=["partially_shipped", "updated_at"])
+        order_event(order, "Partially shipped: some lines are still to come.", code="partially_shipped", run=run)
+    return False
