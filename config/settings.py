@@ -162,3 +162,11 @@ ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # The addresses merchants may need to allow in their firewalls.
 OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])
+# OAuth apps (client id and secret) for platforms that grant access that way.
+OAUTH_CLIENTS = {
+    platform: {
+        "client_id": env.str(f"{platform.upper()}_OAUTH_CLIENT_ID", default=""),
+        "client_secret": env.str(f"{platform.upper()}_OAUTH_CLIENT_SECRET", default=""),
+    }
+    for platform in ("tradegecko", "quickbooks_commerce")
+}

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Orderbridge back office"
 admin.site.site_title = "Orderbridge"
@@ -7,4 +7,5 @@ admin.site.index_title = "Merchants, connections and orders"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("integrations.urls")),
 ]

@@ -6,9 +6,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from integrations.services import connection_test
+from integrations.services import connection_test, connector_class_for
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
 
 
@@ -55,13 +56,22 @@ def test_connections(modeladmin, request, queryset):
 
 class ConnectionAdmin(admin.ModelAdmin):
     change_form_template = "admin/integrations/connection_change_form.html"
-    list_display = ["__str__", "platform", "active", "last_test_status", "last_sync_at", "last_sync_status"]
+    list_display = [
+        "__str__",
+        "platform",
+        "active",
+        "last_test_status",
+        "needs_new_grant",
+        "last_sync_at",
+        "last_sync_status",
+    ]
     list_filter = ["platform", "active", "last_sync_status", "merchant"]
     list_select_related = ["merchant"]
     search_fields = ["merchant__name", "merchant__slug", "name"]
     actions = [test_connections]
     readonly_fields = [
         "credentials_status",
+        "needs_new_grant",
         "last_test_at",
         "last_test_ok",
         "last_test_message",
@@ -80,6 +90,19 @@ class ConnectionAdmin(admin.ModelAdmin):
         if obj.last_test_ok is None:
             return "never tested"
         return ("OK: " if obj.last_test_ok else "FAILED: ") + obj.last_test_message[:80]
+
+    oauth_kind = ""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        connection = self.get_object(request, object_id)
+        if connection is not None:
+            try:
+                oauth = issubclass(connector_class_for(connection), OAuthConnector)
+            except LookupError:
+                oauth = False
+            extra_context["oauth_kind"] = self.oauth_kind if oauth else ""
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         opts = self.model._meta
@@ -109,6 +132,7 @@ class CarrierNameMapInline(admin.TabularInline):
 @admin.register(CartConnection)
 class CartConnectionAdmin(ConnectionAdmin):
     form = CartConnectionForm
+    oauth_kind = "cart"
     inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
     autocomplete_fields = ["merchant"]
@@ -122,6 +146,7 @@ class ShippingMethodMapInline(admin.TabularInline):
 @admin.register(WMSConnection)
 class WMSConnectionAdmin(ConnectionAdmin):
     form = WMSConnectionForm
+    oauth_kind = "warehouse"
     inlines = [ShippingMethodMapInline]
     autocomplete_fields = ["merchant"]
 

@@ -53,6 +53,11 @@ class Connection(models.Model):
     )
     credentials = EncryptedTextField(blank=True, default="", editable=False)
     settings = models.JSONField(default=dict, blank=True, help_text="Platform settings (not secret).")
+    needs_new_grant = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The platform revoked our access (or its refresh failed): grant access again.",
+    )
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
     last_test_message = models.TextField(blank=True, editable=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
-from integrations.connectors.base import CartConnector, Connector, WarehouseConnector
-from integrations.connectors.errors import ConnectorError
+from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
+from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
 from integrations.models import CartConnection, Connection, WMSConnection
 
@@ -16,19 +18,41 @@ class ConnectionNotConfigured(Exception):
     """The connection misses something a person must fill in (credentials, a setting)."""
 
 
-def _connector_kwargs(connection: Connection) -> dict:
-    credentials = connection.get_credentials()
-    settings = dict(connection.settings or {})
+def oauth_client(platform: str) -> tuple[str, str]:
+    """Our OAuth app's client id and secret for a platform (from settings), or blanks."""
+    client = settings.OAUTH_CLIENTS.get(platform) or {}
+    return client.get("client_id", ""), client.get("client_secret", "")
+
+
+def connection_store_credentials(connection: Connection, credentials: dict[str, Any]) -> None:
+    """Persist credentials a connector changed (a refreshed OAuth token): a grant that works again."""
+    connection.set_credentials(credentials)
+    connection.needs_new_grant = False
+    connection.save(update_fields=["credentials", "needs_new_grant", "updated_at"])
+
+
+def connection_mark_auth_problem(connection: Connection, exc: Exception) -> None:
+    if isinstance(exc, ReauthorizationRequired):
+        type(connection).objects.filter(pk=connection.pk).update(needs_new_grant=True)
+        connection.needs_new_grant = True
+
+
+def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
+    platform_settings = dict(connection.settings or {})
+    if issubclass(cls, OAuthConnector):
+        client_id, client_secret = oauth_client(connection.platform)
+        platform_settings.update(_oauth_client_id=client_id, _oauth_client_secret=client_secret)
     return {
         "base_url": connection.api_base_url,
-        "credentials": credentials,
-        "settings": settings,
+        "credentials": connection.get_credentials(),
+        "settings": platform_settings,
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
+        "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
     }
 
 
 def _build(connection: Connection, cls: type[Connector]) -> Connector:
-    kwargs = _connector_kwargs(connection)
+    kwargs = _connector_kwargs(connection, cls)
     missing = cls.missing_configuration(kwargs["credentials"], kwargs["settings"], kwargs["base_url"])
     if missing:
         labels = ", ".join(f.label for f in missing)
@@ -69,9 +93,44 @@ def connection_test(*, connection: Connection) -> TestResult:
             connector = warehouse_connector_for(connection)  # type: ignore[arg-type]
         result = TestResult(True, connector.test_connection())
     except (ConnectorError, ConnectionNotConfigured) as exc:
+        connection_mark_auth_problem(connection, exc)
         result = TestResult(False, str(exc))
     type(connection).objects.filter(pk=connection.pk).update(
         last_test_at=timezone.now(), last_test_ok=result.ok, last_test_message=result.message
     )
     connection.last_test_ok, connection.last_test_message = result.ok, result.message
     return result
+
+
+def connector_class_for(connection: Connection) -> type[Connector]:
+    if isinstance(connection, CartConnection):
+        return cart_connector_class(connection.platform)
+    return warehouse_connector_class(connection.platform)
+
+
+def oauth_authorization_url(*, connection: Connection, redirect_uri: str, state: str) -> str:
+    """Where to send the merchant to grant us access to this connection's platform account."""
+    cls = connector_class_for(connection)
+    if not issubclass(cls, OAuthConnector):
+        raise ConnectionNotConfigured(f"{cls.label} does not use an access grant")
+    client_id, _ = oauth_client(connection.platform)
+    if not client_id:
+        raise ConnectionNotConfigured(
+            f"Orderbridge has no OAuth app for {cls.label}: set {connection.platform.upper()}_OAUTH_CLIENT_ID and "
+            f"{connection.platform.upper()}_OAUTH_CLIENT_SECRET, or paste a privileged access token instead."
+        )
+    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
+    return connector.authorization_url(client_id=client_id, redirect_uri=redirect_uri, state=state)
+
+
+def oauth_complete(*, connection: Connection, code: str, redirect_uri: str) -> None:
+    """Trade the callback's code for tokens and store them, encrypted, on the connection."""
+    cls = connector_class_for(connection)
+    client_id, client_secret = oauth_client(connection.platform)
+    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
+    tokens = connector.exchange_code(
+        client_id=client_id, client_secret=client_secret, code=code, redirect_uri=redirect_uri
+    )
+    connection.update_credentials(tokens)
+    connection.needs_new_grant = False
+    connection.save(update_fields=["credentials", "needs_new_grant", "updated_at"])

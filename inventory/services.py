@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from integrations.connectors.base import CartConnector
-from integrations.connectors.canonical import InventoryUpdate
+from integrations.connectors.canonical import CartInventoryItem, InventoryUpdate
 from integrations.models import CartConnection, WMSConnection
 from integrations.services import warehouse_connector_for
 from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
@@ -109,7 +109,7 @@ def cart_inventory_push(
     cart_skus: set[str] = set()
     due: list[InventoryUpdate] = []
     rows: dict[str, CartInventoryLevel] = {}
-    for page in connector.iter_inventory():
+    for page in _cart_items(connection, connector):
         for item in page:
             cart_skus.add(item.sku)
             row = known.get(item.key) or CartInventoryLevel(cart_connection=connection, cart_item_key=item.key[:200])
@@ -163,6 +163,26 @@ def cart_inventory_push(
     if full:
         CartConnection.objects.filter(pk=connection.pk).update(inventory_full_push_at=now)
     return counts
+
+
+def _cart_items(connection: CartConnection, connector: CartConnector):
+    """The cart's items, a page at a time: listed by the cart, or (for a cart that cannot list
+    them) the items seen on its orders, with the level we last pushed as the cart's quantity."""
+    if connector.inventory_listing:
+        yield from connector.iter_inventory()
+        return
+    pushed = dict(
+        CartInventoryLevel.objects.filter(cart_connection=connection).values_list("cart_item_key", "pushed_quantity")
+    )
+    seen = (
+        OrderLine.objects.filter(order__cart_connection=connection)
+        .exclude(cart_item_key="")
+        .values_list("cart_item_key", "cart_sku")
+        .distinct()
+        .order_by("cart_item_key")
+    )
+    items = {key: sku for key, sku in seen}
+    yield [CartInventoryItem(key=key, sku=sku, quantity=pushed.get(key) or 0) for key, sku in items.items()]
 
 
 def _batch_key(connection: CartConnection, run: SyncRun | None, batch: list[InventoryUpdate]) -> str:

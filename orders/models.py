@@ -34,6 +34,7 @@ class HoldCode(models.TextChoices):
     BAD_PAYLOAD = "bad_payload", "unreadable at the cart"
     NO_WAREHOUSE = "no_warehouse", "no warehouse connected"
     WAREHOUSE_REJECTED = "warehouse_rejected", "refused by the warehouse"
+    LINE_CANCELED = "line_canceled", "line canceled at the cart"
 
 
 class Order(models.Model):
@@ -90,6 +91,9 @@ class Order(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     partially_shipped = models.BooleanField(default=False, help_text="Some lines have shipped, not all.")
+    line_cancellation_accepted = models.BooleanField(
+        default=False, help_text="A person chose to send the order without the lines canceled at the cart."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -119,6 +123,8 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField()
     cart_line_id = models.CharField(max_length=100, blank=True)
+    cart_item_key = models.CharField(max_length=200, blank=True, help_text="The cart's id for the item.")
+    canceled_at_cart = models.BooleanField(default=False)
     cart_sku = models.CharField("cart SKU", max_length=200, blank=True)
     warehouse_sku = models.CharField("warehouse SKU", max_length=200, blank=True)
     description = models.CharField(max_length=500, blank=True)

@@ -94,6 +94,30 @@ class Connector:
         """Call the platform with the stored credentials; return what was checked, or raise."""
         raise NotImplementedError
 
+    def credentials_changed(self) -> None:
+        """Tell the caller to store `self.credentials` again (e.g. after an OAuth token refresh)."""
+        if self.on_credentials_changed is not None:
+            self.on_credentials_changed(dict(self.credentials))
+
+
+class OAuthConnector(Connector):
+    """A platform that grants access through the OAuth2 authorization-code flow.
+
+    The app's client id and secret come from Django settings (`<KEY>_OAUTH_CLIENT_ID`,
+    `<KEY>_OAUTH_CLIENT_SECRET`); the tokens the grant gives live in the connection's credentials.
+    """
+
+    oauth_authorize_path: ClassVar[str] = "/oauth/authorize"
+    oauth_token_path: ClassVar[str] = "/oauth/token"
+
+    def authorization_url(self, *, client_id: str, redirect_uri: str, state: str) -> str:
+        """Where to send the merchant to grant us access."""
+        raise NotImplementedError
+
+    def exchange_code(self, *, client_id: str, client_secret: str, code: str, redirect_uri: str) -> dict[str, Any]:
+        """Trade the callback's code for tokens; returns the credentials to store."""
+        raise NotImplementedError
+
 
 class CartConnector(Connector):
     """An order source: Squarespace, TradeGecko, Overstock..."""
@@ -109,7 +133,6 @@ class CartConnector(Connector):
         cannot be read to the end raises: a run must fail loudly rather than look complete.
         """
         raise NotImplementedError
-
 
     # --- tracking back --------------------------------------------------------------------
     # Whether the cart takes several shipments for one order (else they are combined into one).
@@ -129,6 +152,8 @@ class CartConnector(Connector):
 
     # --- inventory back -------------------------------------------------------------------
     inventory_batch_size: ClassVar[int] = 50
+    # False: the cart cannot list its items; the pipeline builds them from the order lines seen.
+    inventory_listing: ClassVar[bool] = True
 
     def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
         """Every stock-keeping item the cart has, a page at a time."""

@@ -57,7 +57,9 @@ class CartOrderLine:
     quantity: int
     description: str = ""
     price: Decimal = Decimal("0")
-    cart_line_id: str = ""
+    cart_line_id: str = ""  # the cart's id for the line (tracking per line goes back with it)
+    cart_item_key: str = ""  # the cart's id for the item (variant id, OptionSku...): inventory key
+    canceled: bool = False  # canceled at the cart (a line cancellation a person must handle)
 
     @property
     def extended_amount(self) -> Decimal:
@@ -80,6 +82,10 @@ class CartOrder:
     lines: list[CartOrderLine] = field(default_factory=list)
     is_test: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
+    # Set by a connector that knows the order is not for us (e.g. another warehouse's order):
+    # recorded as skipped with this reason, never imported.
+    skip_code: str = ""
+    skip_reason: str = ""
 
 
 @dataclass

@@ -29,6 +29,12 @@ class AuthenticationError(ConnectorError):
     code = "auth_refused"
 
 
+class ReauthorizationRequired(AuthenticationError):
+    """The platform's grant was revoked or its refresh failed: someone must grant access again."""
+
+    code = "reauthorize"
+
+
 class ThrottledError(ConnectorError):
     """Rate limited for longer than we wait inside a run: stop this run, the next one carries on."""
 

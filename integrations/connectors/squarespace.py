@@ -1,261 +1,94 @@
-"""Squarespace Commerce as a cart: its Orders API read into canonical orders.
+"""Squarespace Commerce as a cart: orders in, tracking and stock levels out, over its HTTP API.
 
 Wire contract (developers.squarespace.com/commerce-apis): `Authorization: Bearer <API key>`, a
 mandatory `User-Agent`, 300 requests a minute with a one-minute cooldown after a 429 (no
 Retry-After). `GET /1.0/commerce/orders` takes a date range (both ends together) and optionally
 `fulfillmentStatus`; later pages are asked for with `cursor` alone, because the API refuses a
-cursor combined with any other filter. Everything platform-specific stays in this module.
+cursor combined with any other filter. The payloads are read and written by the pure functions in
+`squarespace_wire`; this module holds the paths, the session and what each answer means.
+
+Tracking is not resent by the HTTP client (a fulfillment POST has no idempotency key): the pipeline
+asks `existing_tracking_numbers` before any push. Stock levels are sent with the caller's
+idempotency key, so the client does resend them. When Squarespace refuses a stock batch because
+of some of its items (it applies all or nothing), those items are reported as refused and the rest
+is sent once more, under a key derived from the batch's, so that one bad item does not hold back
+fifty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
+
+import requests
 
 from integrations.connectors.base import CartConnector, ConfigField
 from integrations.connectors.canonical import (
-    CART_CANCELED,
-    CART_FULFILLED,
-    CART_OPEN,
-    CART_OTHER,
-    Address,
-    CartOrder,
-    CartOrderLine,
+    CartInventoryItem,
+    CartShipment,
+    InventoryPushResult,
+    InventoryUpdate,
     OrderPage,
-    RejectedCartOrder,
 )
-from integrations.connectors.errors import BadPayloadError
-from integrations.http import ApiClient
+from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
+from integrations.connectors.squarespace_wire import (
+    UnreadableOrder,
+    format_adjustments,
+    format_datetime,
+    format_fulfillment,
+    idempotency_header,
+    named_variants,
+    parse_datetime,
+    parse_inventory_page,
+    parse_order,
+    parse_page,
+    retry_idempotency_key,
+    tracking_numbers_of,
+)
+from integrations.http import ApiClient, error_detail
+
+# Pure helpers that callers (and tests) have always imported from here.
+__all__ = [
+    "SquarespaceCart",
+    "UnreadableOrder",
+    "format_datetime",
+    "parse_datetime",
+    "parse_order",
+    "parse_page",
+]
 
 ORDERS_PATH = "/1.0/commerce/orders"
-
-_STATUSES = {"PENDING": CART_OPEN, "FULFILLED": CART_FULFILLED, "CANCELED": CART_CANCELED}
-
-
-class UnreadableOrder(ValueError):
-    """One order in an otherwise good page that cannot be turned into a canonical order."""
+INVENTORY_PATH = "/1.0/commerce/inventory"
+ADJUSTMENTS_PATH = "/1.0/commerce/inventory/adjustments"
 
 
-# --- parsing (pure) ------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    """A string field that may be null, missing or (in a lenient emulator) a number."""
-    if value is None or isinstance(value, (dict, list)):
-        return ""
-    return str(value).strip()
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    """Squarespace sends an empty list as `null` or `[]`; anything else is a malformed order."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnreadableOrder(f"{name} is not a list")
-    return value
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 (Z or an offset, with or without fractions), else None.
-
-    A date is not needed to ship an order, so an unreadable one is dropped rather than losing the
-    whole order; the raw payload keeps the original.
-    """
-    text = _text(value)
-    if not text:
-        return None
+@contextmanager
+def _permission(needed: str) -> Iterator[None]:
+    """Turn a 403 (the key works but lacks a permission) into what to change on the key."""
     try:
-        parsed = datetime.fromisoformat(text)
+        yield
+    except AuthenticationError as exc:
+        if exc.status != 403:
+            raise
+        raise AuthenticationError(
+            f"403: the Squarespace API key is valid but lacks a permission: it needs {needed}. In Squarespace: "
+            f"Settings → Advanced → Developer API Keys (generate a new key if it cannot be edited). ({exc})",
+            status=403,
+        ) from exc
+
+
+def _refusal(response: requests.Response) -> str:
+    """Squarespace's error as one line: status, subtype and message."""
+    try:
+        body = response.json()
     except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_datetime(value: datetime, *, round_up: bool = False) -> str:
-    """ISO 8601 UTC with a Z, whole seconds (the form the docs show).
-
-    Rounding the window's start down and its end up leaves no gap between consecutive windows;
-    the small overlap is harmless because orders are stored once by id.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    whole = value.replace(microsecond=0)
-    if round_up and whole != value:
-        whole += timedelta(seconds=1)
-    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_address(payload: Any, *, email: str = "") -> Address:
-    if not isinstance(payload, dict):
-        return Address(email=email)
-    return Address(
-        first_name=_text(payload.get("firstName")),
-        last_name=_text(payload.get("lastName")),
-        address_1=_text(payload.get("address1")),
-        address_2=_text(payload.get("address2")),
-        city=_text(payload.get("city")),
-        state=_text(payload.get("state")),
-        zip=_text(payload.get("postalCode")),
-        country=_text(payload.get("countryCode")).upper(),
-        phone=_text(payload.get("phone")),
-        email=email,
-    )
-
-
-def parse_quantity(value: Any) -> int:
-    """A whole, non-negative quantity; zero is kept so that validation holds the order with a reason."""
-    if isinstance(value, bool) or value is None:
-        raise UnreadableOrder(f"quantity {value!r} is not a number")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise UnreadableOrder(f"quantity {value!r} is not a number") from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise UnreadableOrder(f"quantity {value!r} is not a whole number")
-    if number < 0:
-        raise UnreadableOrder(f"quantity {value!r} is negative")
-    return int(number)
-
-
-def parse_money(value: Any) -> Decimal:
-    """`{currency, value}` (value a string in the docs, a number in some payloads) as a Decimal."""
-    amount = value.get("value") if isinstance(value, dict) else None
-    if amount is None or isinstance(amount, bool):
-        return Decimal("0")
-    try:
-        number = Decimal(str(amount).strip())
-    except InvalidOperation:
-        return Decimal("0")
-    return number if number.is_finite() else Decimal("0")
-
-
-def parse_line(payload: Any, line_no: int) -> CartOrderLine:
-    if not isinstance(payload, dict):
-        raise UnreadableOrder(f"line {line_no} is not an object")
-    sku = _text(payload.get("sku"))
-    try:
-        quantity = parse_quantity(payload.get("quantity"))
-    except UnreadableOrder as exc:
-        raise UnreadableOrder(f"line {line_no} ({sku or 'no SKU'}): {exc}") from None
-    return CartOrderLine(
-        line_no=line_no,
-        sku=sku,
-        quantity=quantity,
-        description=_text(payload.get("productName")),
-        price=parse_money(payload.get("unitPricePaid")),
-        cart_line_id=_text(payload.get("id")),
-    )
-
-
-# Line types that never go to a warehouse. Anything else (PHYSICAL, PHYSICAL_PRODUCT, a type we
-# do not know, or none at all in older payloads) is shipped: better held by a person than dropped.
-NON_SHIPPING_LINE_TYPES = frozenset(
-    {"DIGITAL", "DIGITAL_PRODUCT", "SERVICE", "SERVICE_PRODUCT", "GIFT_CARD", "PAYWALL_PRODUCT"}
-)
-
-
-def ships(line: Any) -> bool:
-    """Digital goods, services, gift cards and member-area access have nothing to ship."""
-    if not isinstance(line, dict):
-        return True  # let parse_line reject it with a reason
-    return _text(line.get("lineItemType")).upper() not in NON_SHIPPING_LINE_TYPES
-
-
-def parse_order(payload: dict[str, Any]) -> CartOrder:
-    """One Squarespace order as a canonical order; raises `UnreadableOrder` with a reason.
-
-    A missing shipping address (digital or pickup orders) is left empty on purpose: the billing
-    address is not where the parcel goes, so validation holds the order for a person instead.
-    """
-    if not isinstance(payload, dict):
-        raise UnreadableOrder("order is not an object")
-    order_id = _text(payload.get("id"))
-    if not order_id:
-        raise UnreadableOrder("order has no id")
-    order_number = _text(payload.get("orderNumber"))
-    if not order_number:
-        raise UnreadableOrder("order has no orderNumber")
-    email = _text(payload.get("customerEmail"))
-    ship_to = parse_address(payload.get("shippingAddress"), email=email)
-    billing = payload.get("billingAddress")
-    bill_to = parse_address(billing, email=email) if isinstance(billing, dict) else None
-    if not ship_to.phone and bill_to is not None and isinstance(payload.get("shippingAddress"), dict):
-        ship_to.phone = bill_to.phone  # carriers want a phone; the buyer's is the best we have
-    methods = [
-        _text(line.get("method"))
-        for line in _list(payload.get("shippingLines"), "shippingLines")
-        if isinstance(line, dict)
-    ]
-    lines = [
-        parse_line(line, i)
-        for i, line in enumerate(_list(payload.get("lineItems"), "lineItems"), start=1)
-        if ships(line)
-    ]
-    return CartOrder(
-        cart_order_id=order_id,
-        order_number=order_number,
-        cart_status=_STATUSES.get(_text(payload.get("fulfillmentStatus")).upper(), CART_OTHER),
-        ordered_at=parse_datetime(payload.get("createdOn")),
-        modified_at=parse_datetime(payload.get("modifiedOn")),
-        ship_to=ship_to,
-        bill_to=bill_to,
-        email=email,
-        ship_method=next((m for m in methods if m), ""),
-        lines=lines,
-        is_test=_flag(payload.get("testmode")),
-        raw=payload,
-    )
-
-
-def parse_page(body: Any) -> tuple[OrderPage, str | None]:
-    """One listing page and the cursor of the next page (None on the last page).
-
-    The page's own shape is checked strictly (a page we cannot read must fail the run, not end it
-    early); each order in it is parsed on its own, so one bad order does not hide the others.
-    """
-    if not isinstance(body, dict) or "result" not in body:
-        raise BadPayloadError("Squarespace answered an orders page without a `result` list")
-    pagination = body.get("pagination")
-    if not isinstance(pagination, dict):
-        raise BadPayloadError("Squarespace answered an orders page without `pagination`")
-    has_next = _flag(pagination.get("hasNextPage"))
-    cursor = _text(pagination.get("nextPageCursor")) or None
-    if has_next and not cursor:
-        raise BadPayloadError("Squarespace said another page follows but gave no nextPageCursor")
-    result = body["result"]
-    if result is None and not has_next:
-        result = []
-    if not isinstance(result, list):
-        raise BadPayloadError("Squarespace answered an orders page whose `result` is not a list")
-    page = OrderPage()
-    for payload in result:
-        try:
-            page.orders.append(parse_order(payload))
-        except UnreadableOrder as exc:
-            known = payload if isinstance(payload, dict) else {}
-            page.rejected.append(
-                RejectedCartOrder(
-                    cart_order_id=_text(known.get("id")),
-                    order_number=_text(known.get("orderNumber")),
-                    reason=str(exc),
-                    raw=payload,
-                )
-            )
-    return page, cursor if has_next else None
-
-
-# --- HTTP ----------------------------------------------------------------------------------------
+        body = None
+    subtype = body.get("subtype") if isinstance(body, dict) else None
+    detail = error_detail(response) or response.reason
+    return f"{response.status_code}{' ' + subtype if subtype else ''}: {detail}"
 
 
 class SquarespaceCart(CartConnector):
@@ -270,8 +103,9 @@ class SquarespaceCart(CartConnector):
             name="api_key",
             label="API key",
             help_text=(
-                "Squarespace: Settings → Advanced → Developer API Keys → Generate key. Give Orders the "
-                "“Read and Write” permission (writing is needed to send tracking). The key is shown once."
+                "Squarespace: Settings → Advanced → Developer API Keys → Generate key. Give Orders and Inventory "
+                "the “Read and Write” permission (writing is needed to send tracking and stock levels). "
+                "The key is shown once."
             ),
             secret=True,
         ),
@@ -308,6 +142,142 @@ class SquarespaceCart(CartConnector):
                 raise BadPayloadError("Squarespace returned the same page cursor twice: stopping the listing")
             seen.add(cursor)
             params = {"cursor": cursor}  # a cursor cannot be combined with the date range
+
+    # --- tracking back ---
+
+    accepts_multiple_shipments = True  # shipments can be added later, even to a FULFILLED order
+    shipment_lines_supported = False  # a Squarespace shipment names no lines
+    default_carrier_names = {
+        "UPS": "UPS",
+        "FDX": "FedEx",
+        "FEDEX": "FedEx",
+        "FXG": "FedEx",
+        "USPS": "USPS",
+        "DHL": "DHL",
+        "DHLEXPRESS": "DHL",
+        "DHL EXPRESS": "DHL",
+        "DHLECOMMERCE": "DHL eCommerce",
+        "ONTRAC": "OnTrac",
+        "CANADAPOST": "Canada Post",
+        "CANADA POST": "Canada Post",
+        "PUROLATOR": "Purolator",
+        "ROYALMAIL": "Royal Mail",
+        "ROYAL MAIL": "Royal Mail",
+        "AUSTRALIAPOST": "Australia Post",
+        "AUSPOST": "Australia Post",
+        "LASERSHIP": "LaserShip",
+        "AMAZON": "Amazon Shipping",
+    }
+
+    def _order_path(self, cart_order_id: str) -> str:
+        order_id = (cart_order_id or "").strip()
+        if not order_id:
+            raise ValueError("a Squarespace order id is required")
+        return f"{ORDERS_PATH}/{quote(order_id, safe='')}"
+
+    def existing_tracking_numbers(self, cart_order_id: str) -> set[str]:
+        try:
+            order = self.client().get_json(self._order_path(cart_order_id))
+        except PermanentError as exc:
+            if exc.status == 404:
+                raise PermanentError(f"Squarespace has no order {cart_order_id} (404)", status=404) from exc
+            raise
+        return tracking_numbers_of(order)
+
+    def push_shipment(self, cart_order_id: str, shipment: CartShipment, *, notify_customer: bool) -> None:
+        body = format_fulfillment(shipment, notify_customer=notify_customer, now=datetime.now(UTC))
+        if body is None:
+            return
+        with _permission("Orders “Read and Write” to send tracking"):
+            response = self.client().request(
+                "POST",
+                f"{self._order_path(cart_order_id)}/fulfillments",
+                json_body=body,
+                ok_statuses=(400, 404, 409),
+            )
+        status = response.status_code
+        if status == 409:
+            # Another fulfillment of this order is in progress (perhaps an earlier attempt of ours):
+            # later, the pipeline asks which tracking the order has before sending again.
+            raise TemporaryError(
+                f"Squarespace is busy with another fulfillment of order {cart_order_id} ({_refusal(response)})",
+                status=409,
+                maybe_delivered=True,
+            )
+        if status == 404:
+            raise PermanentError(f"Squarespace has no order {cart_order_id} ({_refusal(response)})", status=404)
+        if status == 400:
+            raise PermanentError(
+                f"Squarespace refused the tracking for order {cart_order_id} ({_refusal(response)})", status=400
+            )
+
+    # --- inventory back ---
+
+    def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
+        client = self.client()
+        params: dict[str, str] = {}
+        seen: set[str] = set()
+        while True:
+            with _permission("Inventory “Read” (or “Read and Write”) to read stock"):
+                body = client.get_json(INVENTORY_PATH, params=params)
+            items, cursor = parse_inventory_page(body)
+            yield items
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise BadPayloadError("Squarespace returned the same inventory cursor twice: stopping the listing")
+            seen.add(cursor)
+            params = {"cursor": cursor}
+
+    def set_inventory(self, updates: list[InventoryUpdate], *, idempotency_key: str) -> InventoryPushResult:
+        """Set absolute levels; items Squarespace refuses by name are reported, the rest sent once
+        more without them (see the module docstring)."""
+        body = format_adjustments(updates, limit=self.inventory_batch_size)
+        if not updates:
+            return InventoryPushResult()
+        client = self.client()
+        key = idempotency_header(idempotency_key)
+        keys = [u.key for u in updates]
+        refused = self._adjust(client, body, key, keys)
+        if not refused:
+            return InventoryPushResult(accepted=keys)
+        rest = [u for u in updates if u.key not in refused]
+        if not rest:
+            return InventoryPushResult(refused=refused)
+        rest_keys = [u.key for u in rest]
+        again = self._adjust(
+            client,
+            format_adjustments(rest, limit=self.inventory_batch_size),
+            retry_idempotency_key(key, list(refused)),
+            rest_keys,
+        )
+        if not again:
+            return InventoryPushResult(accepted=rest_keys, refused=refused)
+        reason = "not applied: Squarespace also refused the batch sent again without the refused items"
+        for variant_id in rest_keys:
+            refused[variant_id] = again.get(variant_id) or f"{reason} ({next(iter(again.values()))})"
+        return InventoryPushResult(refused=refused)
+
+    def _adjust(self, client: ApiClient, body: dict[str, Any], key: str, keys: list[str]) -> dict[str, str]:
+        """One adjustments call: {} when applied, else the refused variant ids with the reason.
+
+        Squarespace applies a call in full or not at all. A refusal that names no item of the batch
+        refuses every item with the reason; a concurrent modification is temporary.
+        """
+        with _permission("Inventory “Read and Write” to set stock levels"):
+            response = client.request(
+                "POST", ADJUSTMENTS_PATH, json_body=body, headers={"Idempotency-Key": key}, ok_statuses=(400, 409)
+            )
+        if response.status_code not in (400, 409):
+            return {}
+        reason = f"Squarespace refused it ({_refusal(response)})"
+        if "CONCURRENT_MODIFICATION" in response.text:
+            raise TemporaryError(
+                f"Squarespace was changing the same stock at the same time ({_refusal(response)})",
+                status=response.status_code,
+            )
+        named = named_variants(response.text, keys) or keys
+        return dict.fromkeys(named, reason)
 
     def test_connection(self) -> str:
         now = datetime.now(UTC)

@@ -123,6 +123,8 @@ class _PageImporter:
 
     # --- new orders -------------------------------------------------------------------------
     def _skip_reason(self, co: CartOrder) -> tuple[str, str] | None:
+        if co.skip_code:
+            return co.skip_code, co.skip_reason
         if co.ordered_at is not None and co.ordered_at < self.earliest:
             return "too_old", (
                 f"Placed {co.ordered_at:%Y-%m-%d}, before the connection's earliest order date "
@@ -228,6 +230,24 @@ class _PageImporter:
             order_set_status(order, OrderStatus.ERROR, message, code=HoldCode.BAD_PAYLOAD, run=self.run)
             self.counts["held"] += 1
 
+    def _note_lines_canceled_after_delivery(self, order: Order, co: CartOrder) -> None:
+        newly = [
+            line
+            for line in order.lines.filter(canceled_at_cart=False)
+            if (line.cart_line_id or str(line.line_no)) in _canceled_line_ids(co)
+        ]
+        if not newly:
+            return
+        OrderLine.objects.filter(pk__in=[line.pk for line in newly]).update(canceled_at_cart=True)
+        described = ", ".join(f"line {ln.line_no} ({ln.cart_sku})" for ln in newly)
+        order_event(
+            order,
+            f"Canceled at the cart after the order reached the warehouse: {described}. Line cancellations are "
+            "not passed on by themselves: ask the warehouse not to ship these lines.",
+            code="line_canceled_after_delivery",
+            run=self.run,
+        )
+
     # --- orders we already have -------------------------------------------------------------
     def _update_existing(self, order: Order, co: CartOrder) -> None:
         # Locked for the page's transaction: a delivery cannot claim it while we change it, and we
@@ -285,9 +305,15 @@ class _PageImporter:
                 code="cart_canceled_after_delivery",
                 run=self.run,
             )
+        if order.status in DELIVERED_STATUSES:
+            self._note_lines_canceled_after_delivery(order, co)
         Order.objects.filter(pk=order.pk).update(
             cart_status=co.cart_status, cart_modified_at=co.modified_at or order.cart_modified_at
         )
+
+
+def _canceled_line_ids(co: CartOrder) -> set[str]:
+    return {line.cart_line_id or str(line.line_no) for line in co.lines if line.canceled}
 
 
 def order_prepare(
@@ -395,6 +421,8 @@ def _build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
             order=order,
             line_no=line.line_no,
             cart_line_id=_fit(OrderLine, "cart_line_id", line.cart_line_id),
+            cart_item_key=_fit(OrderLine, "cart_item_key", line.cart_item_key),
+            canceled_at_cart=line.canceled,
             cart_sku=_fit(OrderLine, "cart_sku", (line.sku or "").strip()),
             description=_fit(OrderLine, "description", line.description),
             quantity=line.quantity,

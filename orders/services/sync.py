@@ -15,7 +15,12 @@ from django.utils import timezone
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
-from integrations.services import ConnectionNotConfigured, cart_connector_for, warehouse_connector_for
+from integrations.services import (
+    ConnectionNotConfigured,
+    cart_connector_for,
+    connection_mark_auth_problem,
+    warehouse_connector_for,
+)
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import pending_orders_deliver
@@ -94,6 +99,7 @@ def cart_connection_sync_orders(
         status = SyncOutcome.THROTTLED
         errors.append(f"Cart: {exc}. The next run carries on.")
     except (ConnectorError, ConnectionNotConfigured) as exc:
+        connection_mark_auth_problem(connection, exc)
         status = SyncOutcome.FAILED
         errors.append(f"Cart: {exc}")
     except Exception as exc:
@@ -111,6 +117,7 @@ def cart_connection_sync_orders(
             status = SyncOutcome.THROTTLED if status != SyncOutcome.FAILED else status
             errors.append(f"Warehouse: {exc}. Delivery carries on next run.")
         except ConnectorError as exc:
+            connection_mark_auth_problem(warehouse, exc)
             status = SyncOutcome.FAILED
             errors.append(f"Warehouse: {exc}")
     if status == SyncOutcome.SUCCEEDED and (
@@ -148,7 +155,9 @@ def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
     return list(seen.values())
 
 
-def _run_step(run: SyncRun, step: Callable[[], dict], counts: dict, errors: list[str], label: str) -> str:
+def _run_step(
+    run: SyncRun, step: Callable[[], dict], counts: dict, errors: list[str], label: str, connection=None
+) -> str:
     """Run one step of a sync; classify what it raised. Returns the outcome for the run."""
     try:
         for key, value in step().items():
@@ -158,6 +167,8 @@ def _run_step(run: SyncRun, step: Callable[[], dict], counts: dict, errors: list
         errors.append(f"{label}: {exc}. The next run carries on.")
         return SyncOutcome.THROTTLED
     except (ConnectorError, ConnectionNotConfigured) as exc:
+        if connection is not None:
+            connection_mark_auth_problem(connection, exc)
         errors.append(f"{label}: {exc}")
         return SyncOutcome.FAILED
     except Exception as exc:
@@ -172,36 +183,35 @@ def _finish(run: SyncRun, connection, outcome: str, counts: dict, errors: list[s
     return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors)
 
 
-def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
-    run = SyncRun.objects.create(kind=SyncRun.Kind.SHIPMENTS, merchant_id=warehouse.merchant_id, warehouse=warehouse)
+def _one_step_run(kind: str, connection, step: Callable[[SyncRun], dict], problem_keys=()) -> SyncRun:
+    """A run of one step against one connection (cart or warehouse side), recorded and classified."""
+    side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
+    run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, **side)
     counts: dict = {}
     errors: list[str] = []
-    outcome = _run_step(
-        run,
-        lambda: warehouse_shipments_import(warehouse=warehouse, run=run, now=timezone.now(), progress=progress),
-        counts,
-        errors,
-        "Warehouse",
+    label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
+    outcome = _run_step(run, lambda: step(run), counts, errors, label, connection)
+    return _finish(run, connection, outcome, counts, errors, problem_keys)
+
+
+def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+    return _one_step_run(
+        SyncRun.Kind.SHIPMENTS,
+        warehouse,
+        lambda run: warehouse_shipments_import(warehouse=warehouse, run=run, now=timezone.now(), progress=progress),
+        ("unmatched", "unreadable"),
     )
-    return _finish(run, warehouse, outcome, counts, errors, ("unmatched", "unreadable"))
 
 
 def cart_connection_push_tracking(*, connection: CartConnection, progress=None) -> SyncRun:
-    run = SyncRun.objects.create(
-        kind=SyncRun.Kind.SHIPMENTS, merchant_id=connection.merchant_id, cart_connection=connection
-    )
-    counts: dict = {}
-    errors: list[str] = []
-    outcome = _run_step(
-        run,
-        lambda: cart_tracking_push(
+    return _one_step_run(
+        SyncRun.Kind.SHIPMENTS,
+        connection,
+        lambda run: cart_tracking_push(
             connection=connection, connector=cart_connector_for(connection), run=run, progress=progress
         ),
-        counts,
-        errors,
-        "Cart",
+        ("tracking_failed",),
     )
-    return _finish(run, connection, outcome, counts, errors, ("tracking_failed",))
 
 
 def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
@@ -212,31 +222,20 @@ def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[
 
 
 def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
-    run = SyncRun.objects.create(kind=SyncRun.Kind.INVENTORY, merchant_id=warehouse.merchant_id, warehouse=warehouse)
-    counts: dict = {}
-    errors: list[str] = []
-    outcome = _run_step(
-        run, lambda: warehouse_stock_read(warehouse=warehouse, progress=progress), counts, errors, "Warehouse"
+    return _one_step_run(
+        SyncRun.Kind.INVENTORY, warehouse, lambda run: warehouse_stock_read(warehouse=warehouse, progress=progress)
     )
-    return _finish(run, warehouse, outcome, counts, errors)
 
 
 def cart_connection_push_inventory(*, connection: CartConnection, full: bool = False, progress=None) -> SyncRun:
-    run = SyncRun.objects.create(
-        kind=SyncRun.Kind.INVENTORY, merchant_id=connection.merchant_id, cart_connection=connection
-    )
-    counts: dict = {}
-    errors: list[str] = []
-    outcome = _run_step(
-        run,
-        lambda: cart_inventory_push(
+    return _one_step_run(
+        SyncRun.Kind.INVENTORY,
+        connection,
+        lambda run: cart_inventory_push(
             connection=connection, connector=cart_connector_for(connection), run=run, full=full, progress=progress
         ),
-        counts,
-        errors,
-        "Cart",
+        ("inventory_refused",),
     )
-    return _finish(run, connection, outcome, counts, errors, ("inventory_refused",))
 
 
 def inventory_sync(*, connections: list[CartConnection], full: bool = False, progress=None) -> list[SyncRun]:

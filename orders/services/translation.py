@@ -88,8 +88,19 @@ def order_translate(order: Order, lines: Iterable[OrderLine], ctx: TranslationCo
 def order_validate(order: Order, lines: list[OrderLine], ctx: TranslationContext) -> list[Hold]:
     """Holds for what the warehouse would refuse: no lines, bad quantities, address, unknown SKUs."""
     holds: list[Hold] = []
+    canceled = [line for line in lines if line.canceled_at_cart]
+    if canceled and not order.line_cancellation_accepted:
+        described = ", ".join(f"line {ln.line_no} ({ln.cart_sku or 'no SKU'})" for ln in canceled)
+        holds.append(
+            Hold(
+                HoldCode.LINE_CANCELED,
+                f"Canceled at the cart: {described}. Line cancellations are not applied by themselves: "
+                "use the admin's 'send without the canceled lines' action, or cancel the order at the cart.",
+            )
+        )
+    lines = [line for line in lines if not line.canceled_at_cart]
     if not lines:
-        holds.append(Hold(HoldCode.NO_LINES, "The order has no item lines: check it at the cart."))
+        holds.append(Hold(HoldCode.NO_LINES, "The order has no item lines to ship: check it at the cart."))
     bad_qty = [line for line in lines if line.quantity <= 0]
     if bad_qty:
         described = ", ".join(f"line {ln.line_no} ({ln.cart_sku or 'no SKU'}): {ln.quantity}" for ln in bad_qty)
@@ -163,5 +174,6 @@ def warehouse_order_for(order: Order, lines: Iterable[OrderLine]) -> WarehouseOr
                 price=line.price,
             )
             for line in lines
+            if not line.canceled_at_cart
         ],
     )

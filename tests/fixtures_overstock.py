@@ -1,0 +1,1 @@
+"""Fixtures for the Overstock sandbox (filled in by its author)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the TradeGecko sandbox (filled in by its author)."""
