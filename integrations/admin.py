@@ -93,6 +93,10 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     oauth_kind = ""
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = self.form.for_platform(obj.platform if obj is not None else None)
+        return super().get_form(request, obj, change, **kwargs)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         connection = self.get_object(request, object_id)

@@ -6,6 +6,8 @@ leaving a secret blank keeps the stored one.
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 
 from integrations.connectors.base import ConfigField, Connector
@@ -15,14 +17,12 @@ from integrations.models import CartConnection, Connection, WMSConnection
 SECRET_KEPT = "Set — leave blank to keep the stored value."
 
 
-def _form_field(spec: ConfigField, connector: type[Connector], *, show_platform: bool, is_set: bool) -> forms.Field:
+def _form_field(spec: ConfigField, connector: type[Connector], *, show_platform: bool) -> forms.Field:
     label = f"{spec.label} ({connector.label})" if show_platform else spec.label
-    help_text = spec.help_text
     if spec.secret:
-        help_text = f"{SECRET_KEPT} {help_text}" if is_set else help_text
         widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-        return forms.CharField(label=label, required=False, help_text=help_text, widget=widget, strip=True)
-    return forms.CharField(label=label, required=False, help_text=help_text, strip=True)
+        return forms.CharField(label=label, required=False, help_text=spec.help_text, widget=widget, strip=True)
+    return forms.CharField(label=label, required=False, help_text=spec.help_text, strip=True)
 
 
 class ConnectionForm(forms.ModelForm):
@@ -45,22 +45,45 @@ class ConnectionForm(forms.ModelForm):
             "api_base_url",
         ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        platform = self.instance.platform if self.instance.pk else None
-        candidates = {platform: self.connectors[platform]} if platform in self.connectors else self.connectors
-        stored_credentials = self.instance.get_credentials() if self.instance.pk else {}
-        stored_settings = self.instance.settings or {}
-        self.config_fields: dict[str, tuple[str, ConfigField, str]] = {}
+    # name -> (platform key, field spec, "credential" | "setting"), filled by for_platform()
+    config_fields: dict[str, tuple[str, ConfigField, str]] = {}
+
+    @classmethod
+    def for_platform(cls, platform: str | None) -> type[ConnectionForm]:
+        """This form with one declared field per credential and setting of the platform (all
+        platforms of the role when it is not chosen yet), so the admin renders them."""
+        candidates = {platform: cls.connectors[platform]} if platform in cls.connectors else cls.connectors
+        attrs: dict = {"config_fields": {}}
         for key, connector in candidates.items():
             for kind, specs in (("credential", connector.credential_fields), ("setting", connector.setting_fields)):
                 for spec in specs:
                     name = f"{kind}__{key}__{spec.name}"
-                    is_set = bool(stored_credentials.get(spec.name))
-                    self.fields[name] = _form_field(spec, connector, show_platform=len(candidates) > 1, is_set=is_set)
-                    if kind == "setting":
-                        self.fields[name].initial = stored_settings.get(spec.name, spec.default)
-                    self.config_fields[name] = (key, spec, kind)
+                    attrs[name] = _form_field(spec, connector, show_platform=len(candidates) > 1)
+                    attrs["config_fields"][name] = (key, spec, kind)
+        return type(cls.__name__, (cls,), attrs)
+
+    @classmethod
+    def config_field_names(cls, platform: str | None) -> list[str]:
+        return list(cls.for_platform(platform).config_fields)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.config_fields:  # used as it is: add the instance's platform fields here
+            specialised = type(self).for_platform(self.instance.platform if self.instance.pk else None)
+            self.config_fields = specialised.config_fields
+            for name in self.config_fields:
+                self.fields[name] = copy.deepcopy(specialised.base_fields[name])
+        stored_credentials = self.instance.get_credentials() if self.instance.pk else {}
+        stored_settings = self.instance.settings or {}
+        for name, (_key, spec, kind) in self.config_fields.items():
+            field = self.fields[name]
+            if kind == "setting":
+                field.initial = stored_settings.get(spec.name, spec.default)
+            elif spec.secret:
+                if stored_credentials.get(spec.name):
+                    field.help_text = f"{SECRET_KEPT} {spec.help_text}".strip()
+            else:
+                field.initial = stored_credentials.get(spec.name, "")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -201,7 +201,12 @@ class ShippingMethodMap(models.Model):
     class Meta:
         verbose_name = "shipping method mapping"
         constraints = [
-            models.UniqueConstraint(Lower("cart_method"), "warehouse", name="unique_ship_method_per_warehouse"),
+            models.UniqueConstraint(
+                Lower("cart_method"),
+                "warehouse",
+                name="unique_ship_method_per_warehouse",
+                violation_error_message="This shipping method already has a mapping on this warehouse connection.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -218,7 +223,12 @@ class CarrierNameMap(models.Model):
     class Meta:
         verbose_name = "carrier name mapping"
         constraints = [
-            models.UniqueConstraint(Lower("warehouse_carrier"), "cart_connection", name="unique_carrier_map_per_cart"),
+            models.UniqueConstraint(
+                Lower("warehouse_carrier"),
+                "cart_connection",
+                name="unique_carrier_map_per_cart",
+                violation_error_message="This carrier already has a name on this cart connection.",
+            ),
         ]
 
     def __str__(self) -> str:

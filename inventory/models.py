@@ -17,7 +17,13 @@ class SKUAlias(models.Model):
         verbose_name = "SKU alias"
         verbose_name_plural = "SKU aliases"
         ordering = ["merchant", "cart_sku"]
-        constraints = [models.UniqueConstraint(fields=["merchant", "cart_sku"], name="unique_alias_per_merchant")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "cart_sku"],
+                name="unique_alias_per_merchant",
+                violation_error_message="This cart SKU already has an alias for this merchant.",
+            )
+        ]
         indexes = [models.Index(fields=["merchant", "warehouse_sku"])]
 
     def __str__(self) -> str:

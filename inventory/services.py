@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from integrations.connectors.base import CartConnector
@@ -58,10 +58,14 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
     return {"levels_read": seen}
 
 
-def units_not_at_warehouse(*, merchant_id: int) -> dict[str, int]:
-    """Units per warehouse SKU on orders that have not reached the warehouse (new and held)."""
+def units_not_at_warehouse(*, warehouse: WMSConnection) -> dict[str, int]:
+    """Units per warehouse SKU on orders bound for this warehouse that have not reached it yet
+    (new and held), counting the merchant's orders that have no warehouse yet."""
+    bound_here = Q(order__warehouse=warehouse) | Q(
+        order__warehouse__isnull=True, order__merchant_id=warehouse.merchant_id
+    )
     rows = (
-        OrderLine.objects.filter(order__merchant_id=merchant_id, order__status__in=(OrderStatus.NEW, OrderStatus.ERROR))
+        OrderLine.objects.filter(bound_here, order__status__in=(OrderStatus.NEW, OrderStatus.ERROR))
         .exclude(warehouse_sku="")
         .values("warehouse_sku")
         .annotate(units=Sum("quantity"))
@@ -103,7 +107,7 @@ def cart_inventory_push(
         or (now - connection.inventory_full_push_at >= FULL_PUSH_EVERY)
     )
     available = dict(StockLevel.objects.filter(warehouse=warehouse).values_list("warehouse_sku", "available"))
-    reserved = units_not_at_warehouse(merchant_id=connection.merchant_id)
+    reserved = units_not_at_warehouse(warehouse=warehouse)
     aliases = dict(SKUAlias.objects.filter(merchant_id=connection.merchant_id).values_list("cart_sku", "warehouse_sku"))
     known = {lv.cart_item_key: lv for lv in CartInventoryLevel.objects.filter(cart_connection=connection)}
     cart_skus: set[str] = set()
@@ -162,6 +166,7 @@ def cart_inventory_push(
     counts["unknown_at_cart"] = len(behind - cart_skus)
     if full:
         CartConnection.objects.filter(pk=connection.pk).update(inventory_full_push_at=now)
+        connection.inventory_full_push_at = now
     return counts
 
 

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
-from orders.services.holds import orders_retry
+from orders.services.holds import orders_accept_line_cancellation, orders_retry
 from orders.services.tracking import shipments_resend
 
 
@@ -87,6 +87,17 @@ def retry_orders(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="Send without the lines canceled at the cart")
+def accept_line_cancellation(modeladmin, request, queryset):
+    counts = orders_accept_line_cancellation(order_ids=queryset.values_list("pk", flat=True))
+    modeladmin.message_user(
+        request,
+        "{released} released without their canceled lines (the next sync sends them), {still_held} still held.".format(
+            **counts
+        ),
+    )
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -110,7 +121,7 @@ class OrderAdmin(admin.ModelAdmin):
         "=lines__warehouse_sku",
     ]
     date_hierarchy = "created_at"
-    actions = [retry_orders]
+    actions = [retry_orders, accept_line_cancellation]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
     list_per_page = 50
     show_full_result_count = False

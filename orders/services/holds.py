@@ -97,3 +97,16 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             outcome = "failed"
         counts["delivered" if outcome == DELIVERED else "not_delivered"] += 1
     return counts
+
+
+def orders_accept_line_cancellation(*, order_ids: Iterable[int]) -> dict[str, int]:
+    """A person chose to send held orders without the lines canceled at the cart."""
+    orders = list(
+        Order.objects.filter(
+            pk__in=list(order_ids), status=OrderStatus.ERROR, hold_code=HoldCode.LINE_CANCELED
+        ).select_related("warehouse", "cart_connection")
+    )
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(line_cancellation_accepted=True)
+    for order in orders:
+        order.line_cancellation_accepted = True
+    return held_orders_recheck(orders=orders, why="sent without the lines canceled at the cart, as a person chose")

@@ -37,7 +37,7 @@ def cart_connections_for_sync(*, merchant_slug: str | None = None, connection_id
     if merchant_slug:
         qs = qs.filter(merchant__slug=merchant_slug)
     if connection_id:
-        qs = CartConnection.objects.select_related("merchant", "warehouse").filter(pk=connection_id)
+        qs = qs.filter(pk=connection_id)
     return qs.order_by("merchant__name", "pk")
 
 

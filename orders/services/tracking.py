@@ -111,7 +111,11 @@ def order_tracking_push(
             existing.update(new_numbers)
             _accepted(group, order, f"Tracking accepted by the cart: {', '.join(new_numbers) or 'no number'}.", run)
             counts["shipments_pushed"] += len(group)
-    except (ThrottledError, AuthenticationError):
+    except ThrottledError:
+        raise  # not a refusal: costs no attempt, the next run carries on
+    except AuthenticationError as exc:
+        # Recorded on the shipments and the order (retried later, visible), then the run stops.
+        _refused([p for group in remaining for p in group], order, exc, run)
         raise
     except ConnectorError as exc:
         left = [p for group in remaining for p in group]
