@@ -78,7 +78,7 @@ class OverstockSandbox(SandboxServer):
         password: str = "sandbox-pass",
         *,
         warehouses: tuple[str, ...] = ("Main Warehouse",),
-        sales_channel: str = "Overstock",
+        sales_channel: str = "OSTK",
         list_wrapper: bool = False,
         inventory_path: str = "/inventory",
         max_window: timedelta = timedelta(hours=1),

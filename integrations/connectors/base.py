@@ -142,8 +142,10 @@ class CartConnector(Connector):
     # Warehouse carrier code (upper case) -> the carrier name this cart expects.
     default_carrier_names: ClassVar[dict[str, str]] = {}
 
-    def existing_tracking_numbers(self, cart_order_id: str) -> set[str]:
-        """Tracking numbers the cart already has for the order (so a re-push adds nothing twice)."""
+    def existing_tracking_numbers(self, cart_order_id: str, *, ordered_at: datetime | None = None) -> set[str]:
+        """Tracking numbers the cart already has for the order (so a re-push adds nothing twice).
+
+        `ordered_at` helps carts that can only list orders by creation time find it again."""
         raise NotImplementedError
 
     def push_shipment(self, cart_order_id: str, shipment: CartShipment, *, notify_customer: bool) -> None:

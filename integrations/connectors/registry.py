@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from integrations.connectors.base import CartConnector, WarehouseConnector
 from integrations.connectors.bergen import BergenWarehouse
+from integrations.connectors.overstock import OverstockCart
 from integrations.connectors.squarespace import SquarespaceCart
 from integrations.platforms import PLATFORM_LABELS
 
 CART_CONNECTORS: dict[str, type[CartConnector]] = {
     SquarespaceCart.key: SquarespaceCart,
+    OverstockCart.key: OverstockCart,
 }
 WAREHOUSE_CONNECTORS: dict[str, type[WarehouseConnector]] = {
     BergenWarehouse.key: BergenWarehouse,

@@ -175,7 +175,7 @@ class SquarespaceCart(CartConnector):
             raise ValueError("a Squarespace order id is required")
         return f"{ORDERS_PATH}/{quote(order_id, safe='')}"
 
-    def existing_tracking_numbers(self, cart_order_id: str) -> set[str]:
+    def existing_tracking_numbers(self, cart_order_id: str, *, ordered_at: datetime | None = None) -> set[str]:
         try:
             order = self.client().get_json(self._order_path(cart_order_id))
         except PermanentError as exc:

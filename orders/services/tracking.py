@@ -89,7 +89,7 @@ def order_tracking_push(
     groups = [parcels] if not connector.accepts_multiple_shipments else [[p] for p in parcels]
     remaining = list(groups)
     try:
-        existing = connector.existing_tracking_numbers(order.cart_order_id)
+        existing = connector.existing_tracking_numbers(order.cart_order_id, ordered_at=order.ordered_at)
         while remaining:
             group = remaining.pop(0)
             numbers = [n for p in group for n in p.tracking_numbers]

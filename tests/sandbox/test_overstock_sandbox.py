@@ -76,7 +76,7 @@ def lines_of(order: ET.Element) -> list[ET.Element]:
 
 def shipment(order: str = "OS-1001", line: int | str = 1, quantity: int | str = 1, carrier: str | None = "UPS",
              tracking: str | None = "1Z999", ship_date: str | None = "2024-07-02T09:15:00.000-06:00",
-             service: str | None = "GROUND", channel: str = "Overstock", warehouse: str = "Main Warehouse") -> str:
+             service: str | None = "GROUND", channel: str = "OSTK", warehouse: str = "Main Warehouse") -> str:
     def el(name: str, content: str | None) -> str:
         return "" if content is None else f"<{name}>{content}</{name}>"
 
@@ -184,7 +184,7 @@ def test_order_carries_the_fields_integrators_read(sandbox):
         service_level="TWO_DAY", ship_to={"contactName": "Grace Hopper", "companyName": "Navy", "address2": "Apt 4"},
     )
     [order] = orders_in(get_orders(sandbox, T0, T0))
-    assert value(order, "salesChannelName") == "Overstock"
+    assert value(order, "salesChannelName") == "OSTK"
     assert value(order, "salesChannelOrderNumber") == "OS-2002"
     assert value(order, "orderDate") == "2024-07-01T11:55:00.000-06:00"
     assert value(order, "sofsCreatedDate") == "2024-07-01T12:00:00.000-06:00"
@@ -296,7 +296,7 @@ def test_shipment_elements_are_matched_by_local_name_in_either_namespace_shape(s
         ({"tracking": None}, "MISSING_TRACKING_NUMBER"),
         ({"tracking": "  "}, "MISSING_TRACKING_NUMBER"),
         ({"warehouse": "Other Warehouse"}, "INVALID_WAREHOUSE"),
-        ({"channel": "OSTK"}, "INVALID_SALES_CHANNEL"),
+        ({"channel": "Overstock"}, "INVALID_SALES_CHANNEL"),
         ({"service": "WARP"}, "INVALID_SERVICE_LEVEL"),
         ({"ship_date": "next tuesday"}, "INVALID_SHIP_DATE"),
     ],

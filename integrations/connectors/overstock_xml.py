@@ -1,0 +1,199 @@
+"""Reading and writing Overstock Supplier Oasis XML, safely and without caring about namespaces.
+
+Overstock's API is JAXB behind HTTP Basic: bodies are XML in the namespace `api.supplieroasis.com`,
+sometimes as a default namespace, sometimes with an `ns2:` prefix on every element, sometimes with
+no namespace at all, depending on the endpoint's version. Integrators agree on element names, not on
+their order or their namespace, so everything here matches on *local* names (case-insensitively)
+and never on position.
+
+Bodies are parsed with defusedxml and any DTD is refused outright: Overstock never sends one, and a
+document that declares entities (XXE, "billion laughs") is an attack or a broken proxy, not an order
+listing. Known glitches become `BadPayloadError`, which fails the run loudly rather than making an
+empty window look complete: a body of literally `null` (ShipWorks works around the same thing), an
+empty body, an HTML error page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing goes through defusedxml
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from integrations.connectors.errors import BadPayloadError
+
+NAMESPACE = "api.supplieroasis.com"
+
+# Text Overstock writes for "no value" inside an element (seen as <billingAccountNumber>null<…>).
+_NULL_TEXTS = frozenset({"null", "nil"})
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def read_xml(body: bytes | str, *, what: str) -> Element:
+    """The root element of a body, or `BadPayloadError` saying why it cannot be read.
+
+    `what` names the request in the message ("the orders window 12:00–13:00 UTC").
+    """
+    raw = body.encode() if isinstance(body, str) else body or b""
+    stripped = raw.strip()
+    if not stripped:
+        raise BadPayloadError(f"Overstock answered {what} with an empty body")
+    if stripped.lower() == b"null":
+        raise BadPayloadError(
+            f"Overstock answered {what} with a body of literally `null` (a known Overstock glitch): "
+            "nothing was read, the next run asks again"
+        )
+    try:
+        return SafeET.fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise BadPayloadError(
+            f"Overstock answered {what} with XML that declares a DTD or entities ({type(exc).__name__}): "
+            "refused unread, as Overstock never sends one"
+        ) from None
+    except SafeET.ParseError as exc:
+        snippet = " ".join(stripped[:120].decode("utf-8", "replace").split())
+        raise BadPayloadError(
+            f"Overstock answered {what} with a body that is not valid XML (malformed or truncated: {exc}): {snippet!r}"
+        ) from None
+
+
+def local_name(tag: Any) -> str:
+    """`{api.supplieroasis.com}orderDate` or `ns2:orderDate` → `orderDate` (comments have no name)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _is(element: Element, name: str) -> bool:
+    return local_name(element.tag).lower() == name.lower()
+
+
+def children(element: Element | None, name: str) -> list[Element]:
+    """The direct children with this local name, in document order."""
+    if element is None:
+        return []
+    return [child for child in element if _is(child, name)]
+
+
+def child(element: Element | None, *path: str) -> Element | None:
+    """The first element down this path of local names (`child(order, "warehouseName", "code")`)."""
+    for name in path:
+        found = children(element, name)
+        if not found:
+            return None
+        element = found[0]
+    return element
+
+
+def descendants(element: Element | None, name: str) -> Iterator[Element]:
+    """Every element below `element` (not itself) with this local name."""
+    if element is None:
+        return
+    for found in element.iter():
+        if found is not element and _is(found, name):
+            yield found
+
+
+def own_text(element: Element | None) -> str:
+    """An element's own text, stripped; `null` and missing read as empty."""
+    if element is None or element.text is None:
+        return ""
+    text = element.text.strip()
+    return "" if text.lower() in _NULL_TEXTS else text
+
+
+def text(element: Element | None, *path: str) -> str:
+    """The text at a path of local names below `element`, or "" when any step is missing."""
+    return own_text(child(element, *path))
+
+
+def first_text(element: Element | None, *paths: tuple[str, ...]) -> str:
+    """The first non-empty text among several paths (versions name some fields differently)."""
+    for path in paths:
+        value = text(element, *path)
+        if value:
+            return value
+    return ""
+
+
+def to_dict(element: Element) -> Any:
+    """A JSON-able form of an element for the order's stored payload: local names as keys, a
+    repeated element as a list, a leaf as its text."""
+    kids = [k for k in element if local_name(k.tag)]
+    if not kids:
+        return own_text(element)
+    result: dict[str, Any] = {}
+    for kid in kids:
+        name = local_name(kid.tag)
+        value = to_dict(kid)
+        if name in result:
+            if not isinstance(result[name], list):
+                result[name] = [result[name]]
+            result[name].append(value)
+        else:
+            result[name] = value
+    return result
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """An aware UTC datetime from Overstock's ISO 8601 (`2013-06-19T16:54:34.000-06:00`, a Z, or
+    none: taken as UTC), else None. A date is not needed to ship, so an unreadable one is dropped
+    rather than losing the order; the stored payload keeps the original."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def whole_seconds(value: datetime, *, round_up: bool = False) -> datetime:
+    """In UTC, to the second: rounding a range's start down and its end up loses nothing of it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    whole = value.replace(microsecond=0)
+    if round_up and whole != value:
+        whole += timedelta(seconds=1)
+    return whole
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 UTC with a Z, whole seconds (`2024-05-01T12:00:00Z`); fractions are dropped."""
+    return whole_seconds(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def windows(start: datetime, end: datetime, hours: float) -> Iterator[tuple[datetime, datetime]]:
+    """Consecutive [start, end) windows of `hours` covering the range; the last may be shorter."""
+    if hours <= 0:
+        raise ValueError("a window must be longer than zero hours")
+    step = timedelta(hours=hours)
+    while start < end:
+        stop = min(start + step, end)
+        yield start, stop
+        start = stop
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def xml_safe(value: Any) -> str:
+    """Text ElementTree can write: escaping is its job, but characters XML cannot hold at all
+    (control characters from a warehouse's free-text field) are dropped here."""
+    return _NOT_XML.sub("", "" if value is None else str(value)).strip()
+
+
+def qualified(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
