@@ -112,7 +112,9 @@ class ConnectionForm(forms.ModelForm):
                 credentials[spec.name] = value
             else:
                 settings[spec.name] = value
-        instance.update_credentials(credentials)
+        connector = self.connectors.get(platform)
+        if connector is not None:
+            instance.set_credentials(connector.credentials_after_edit(instance.get_credentials(), credentials))
         instance.settings = settings
         if commit:
             instance.save()

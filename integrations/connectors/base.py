@@ -94,6 +94,11 @@ class Connector:
         """Call the platform with the stored credentials; return what was checked, or raise."""
         raise NotImplementedError
 
+    @classmethod
+    def credentials_after_edit(cls, stored: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
+        """What to store when a person edits the credentials: a blank keeps the stored value."""
+        return stored | {k: v for k, v in typed.items() if v not in (None, "")}
+
     def credentials_changed(self) -> None:
         """Tell the caller to store `self.credentials` again (e.g. after an OAuth token refresh)."""
         if self.on_credentials_changed is not None:
@@ -109,6 +114,14 @@ class OAuthConnector(Connector):
 
     oauth_authorize_path: ClassVar[str] = "/oauth/authorize"
     oauth_token_path: ClassVar[str] = "/oauth/token"
+
+    @classmethod
+    def credentials_after_edit(cls, stored: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
+        """A pasted access token replaces the grant: the old refresh token and expiry go with it
+        (else a refresh could swap the pasted token for another account's)."""
+        if typed.get("access_token") and not typed.get("refresh_token"):
+            stored = {k: v for k, v in stored.items() if k not in ("refresh_token", "expires_at")}
+        return super().credentials_after_edit(stored, typed)
 
     def authorization_url(self, *, client_id: str, redirect_uri: str, state: str) -> str:
         """Where to send the merchant to grant us access."""

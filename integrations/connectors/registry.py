@@ -6,14 +6,24 @@ from integrations.connectors.base import CartConnector, WarehouseConnector
 from integrations.connectors.bergen import BergenWarehouse
 from integrations.connectors.overstock import OverstockCart
 from integrations.connectors.squarespace import SquarespaceCart
+from integrations.connectors.tradegecko import (
+    QuickBooksCommerceCart,
+    QuickBooksCommerceWarehouse,
+    TradeGeckoCart,
+    TradeGeckoWarehouse,
+)
 from integrations.platforms import PLATFORM_LABELS
 
 CART_CONNECTORS: dict[str, type[CartConnector]] = {
     SquarespaceCart.key: SquarespaceCart,
     OverstockCart.key: OverstockCart,
+    TradeGeckoCart.key: TradeGeckoCart,
+    QuickBooksCommerceCart.key: QuickBooksCommerceCart,
 }
 WAREHOUSE_CONNECTORS: dict[str, type[WarehouseConnector]] = {
     BergenWarehouse.key: BergenWarehouse,
+    TradeGeckoWarehouse.key: TradeGeckoWarehouse,
+    QuickBooksCommerceWarehouse.key: QuickBooksCommerceWarehouse,
 }
 
 

@@ -103,7 +103,7 @@ class TradeGeckoCartDemo(DemoCart):
                 shipping_address={
                     "first_name": a["first_name"],
                     "last_name": a["last_name"],
-                    "address1": a["address_1"],
+                    "address1": a["address_1"] or "12 Analytical Way",  # TradeGecko requires address1
                     "city": a["city"],
                     "state": a["state"],
                     "zip_code": a["zip"],

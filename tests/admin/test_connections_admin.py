@@ -234,3 +234,29 @@ def test_resubmitting_the_warehouse_edit_form_as_shown_keeps_its_credentials(wir
     wired.wms.refresh_from_db()
     assert wired.wms.default_ship_code == "UPS:Ground"
     assert wired.wms.get_credentials() == {"username": wired.bergen.username, "password": wired.bergen.password}
+
+
+def test_pasting_a_privileged_token_drops_the_old_grants_refresh_token(db):
+    from integrations.forms import CartConnectionForm
+    from tests.factories import CartConnectionFactory
+
+    cart = CartConnectionFactory(
+        platform="tradegecko",
+        credentials_values={"access_token": "old-access", "refresh_token": "old-refresh", "expires_at": "1"},
+    )
+    form_class = CartConnectionForm.for_platform("tradegecko")
+    data = {
+        "merchant": cart.merchant.pk,
+        "platform": "tradegecko",
+        "active": "on",
+        "earliest_order_date": cart.earliest_order_date.isoformat(),
+        "inventory_buffer": "0",
+        "inventory_min_level": "0",
+        "credential__tradegecko__access_token": "pasted-privileged-token",
+    }
+    form = form_class(data=data, instance=cart)
+    assert form.is_valid(), form.errors
+    form.save()
+
+    cart.refresh_from_db()
+    assert cart.get_credentials() == {"access_token": "pasted-privileged-token"}

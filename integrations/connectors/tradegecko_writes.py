@@ -1,0 +1,329 @@
+"""TradeGecko payloads written and the bookkeeping around them, as pure functions: orders created
+(TradeGecko as the warehouse), fulfillments (tracking into TradeGecko as the cart, shipments read
+back from it as the warehouse), idempotency keys.
+
+Orders (`POST /orders`): the customer (`company`) and `shipping_address` are embedded, lines are
+`{variant_id, quantity, price}`, our `cust_ref` is the `reference_number` (filterable, so the order
+can be found again) and the cart's full order number (`cust_po_no`) and the shipping code go into
+`notes`, where whoever ships it reads them. A 422 names fields: a taken `reference_number` is a
+duplicate, address fields are an address to fix, anything else a refusal to show as it is.
+
+Tracking (cart role): an order whose remaining lines all ship in this parcel is fulfilled in one go
+(`POST /orders/{id}/actions/fulfil`); part of an order is a fulfillment of those lines
+(`POST /fulfillments`, created `packed`), then marked `fulfilled` with its tracking
+(`PUT /fulfillments/{id}`). A fulfillment holds one tracking number: a parcel with several numbers
+writes them comma-separated, and they are read back split. What is left to ship is what was ordered
+less what non-void fulfillments already hold. TradeGecko has no "notify the customer" switch in its
+API, so that preference is not sent. The fulfil action's body is root-keyed like every other write
+(`{"fulfillment": {tracking_number, tracking_company, tracking_url, service, shipped_at}}`) [guess:
+the docs name the fields, not the envelope].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from integrations.connectors.canonical import (
+    Address,
+    CartShipment,
+    Shipment,
+    ShipmentLine,
+    WarehouseOrder,
+)
+from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
+from integrations.connectors.tradegecko_stock import live
+from integrations.connectors.tradegecko_wire import (
+    api_id,
+    describe_errors,
+    error_fields,
+    format_date,
+    format_datetime,
+    parse_datetime,
+    ships,
+    text,
+    whole_units,
+)
+
+VOID_FULFILLMENT = frozenset({"void", "deleted"})
+FULFIL_ALL = "fulfil"
+FULFIL_LINES = "lines"
+_ADDRESS_FIELDS = ("address", "city", "zip", "country", "state", "suburb")
+
+
+def idempotency_key(kind: str, *parts: Any) -> str:
+    """An `Idempotency-Key` derived from what is sent: the same write resent (within TradeGecko's
+    24 hours) is applied once, and a changed write is never answered with an old reply."""
+    digest = hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()
+    return f"ob-{kind}-{digest[:48]}"
+
+
+# --- orders out (warehouse role) -----------------------------------------------------------------
+
+
+def address_body(address: Address) -> dict[str, Any]:
+    line_2 = ", ".join(p for p in (address.address_2, address.address_3) if p)
+    fields = {
+        "label": "Shipping",
+        "first_name": address.first_name,
+        "last_name": address.last_name,
+        "company_name": address.company,
+        "address1": address.address_1,
+        "address2": line_2,
+        "city": address.city,
+        "state": address.state,
+        "zip_code": address.zip,
+        "country": address.country,
+        "phone_number": address.phone,
+        "email": address.email,
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+def order_notes(order: WarehouseOrder) -> str:
+    notes = [f"Cart order {order.cust_po_no} (sent by Orderbridge as {order.cust_ref})"]
+    if order.ship_code:
+        said = order.orig_ship_code not in ("", order.ship_code)
+        notes.append(f"Ship via: {order.ship_code}" + (f" (the cart said {order.orig_ship_code})" if said else ""))
+    if order.is_test:
+        notes.append("TEST ORDER: do not ship")
+    if order.notes:
+        notes.append(order.notes)
+    return "\n".join(notes)
+
+
+def format_order(
+    order: WarehouseOrder, *, stock_location_id: str, variant_ids: Mapping[str, str] | None = None, today: date
+) -> dict[str, Any]:
+    """The `POST /orders` body. Lines name their variant once `variant_ids` (SKU -> variant id) is
+    known; before that (the admin's preview) they show the SKU instead."""
+    ship = order.ship_to
+    variant_ids = variant_ids or {}
+    lines = []
+    for item in order.items:
+        variant = variant_ids.get(item.sku)
+        lines.append(
+            {
+                **({"variant_id": api_id(variant)} if variant else {"sku": item.sku}),
+                "quantity": item.quantity,
+                "price": str(item.price),
+            }
+        )
+    body: dict[str, Any] = {
+        "reference_number": order.cust_ref,
+        "issued_at": format_date(order.ordered_at or today),
+        "status": "active",
+        "stock_location_id": api_id(stock_location_id),
+        "email": ship.email,
+        "phone_number": ship.phone,
+        "notes": order_notes(order),
+        "company": {
+            "name": ship.company or ship.full_name or f"Order {order.cust_po_no}",
+            "company_type": "consumer",
+            "email": ship.email,
+            "phone_number": ship.phone,
+        },
+        "shipping_address": address_body(ship),
+        "order_line_items": lines,
+    }
+    body["company"] = {k: v for k, v in body["company"].items() if v}
+    return {"order": {k: v for k, v in body.items() if v not in ("", None)}}
+
+
+def classify_order_refusal(status: int, body: Any, raw: str, cust_ref: str) -> Exception:
+    """The typed error for a refused `POST /orders` (422 `{"errors": {field: [...]}}`)."""
+    fields = error_fields(body)
+    detail = describe_errors(fields) or " ".join((raw or "").split())[:300] or f"HTTP {status}"
+    message = f"TradeGecko refused order {cust_ref} ({status}): {detail}"
+    for field, messages in fields.items():
+        said = " ".join(messages).lower()
+        if "reference_number" in field and any(w in said for w in ("taken", "exist", "unique", "duplicate")):
+            return DuplicateReferenceError(message, status=status)
+    if any(any(word in field for word in _ADDRESS_FIELDS) for field in fields):
+        return OrderRejectedError(message, reason_code="missing_address", status=status)
+    return OrderRejectedError(message, reason_code="warehouse_rejected", status=status)
+
+
+def match_skus(skus: Iterable[str], variants: Iterable[dict[str, Any]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(SKU -> its one variant id, SKU -> the ids of several variants) for the SKUs asked about.
+
+    Matching is exact (TradeGecko's filter may be looser). SKUs are not unique in TradeGecko: when
+    several live variants carry one, the active ones are preferred, and if that still leaves more
+    than one it is an ambiguity for a person, never a guess.
+    """
+    found: dict[str, list[dict[str, Any]]] = {}
+    wanted = set(skus)
+    for variant in variants:
+        sku = text(variant.get("sku"))
+        if sku in wanted and live(variant) and text(variant.get("id")):
+            found.setdefault(sku, []).append(variant)
+    resolved: dict[str, str] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for sku, candidates in found.items():
+        unique = {text(v.get("id")): v for v in candidates}
+        active = [vid for vid, v in unique.items() if text(v.get("status")).lower() in ("", "active")]
+        pick = active if active else list(unique)
+        if len(pick) == 1:
+            resolved[sku] = pick[0]
+        else:
+            ambiguous[sku] = sorted(pick)
+    return resolved, ambiguous
+
+
+# --- tracking into TradeGecko (cart role) -------------------------------------------------------
+
+
+def split_tracking(value: Any) -> set[str]:
+    return {part.strip() for part in text(value).split(",") if part.strip()}
+
+
+def tracking_numbers_of(fulfillments: Iterable[dict[str, Any]]) -> set[str]:
+    """Tracking numbers an order's live fulfillments hold."""
+    numbers: set[str] = set()
+    for fulfillment in fulfillments:
+        if text(fulfillment.get("status")).lower() not in VOID_FULFILLMENT:
+            numbers |= split_tracking(fulfillment.get("tracking_number"))
+    return numbers
+
+
+def tracking_fields(shipment: CartShipment, *, now: datetime) -> dict[str, Any]:
+    numbers = list(dict.fromkeys(n.strip() for n in shipment.tracking_numbers if n and n.strip()))
+    url = (shipment.tracking_url or "").strip()
+    parts = urlsplit(url)
+    fields = {
+        "tracking_number": ", ".join(numbers),
+        "tracking_company": (shipment.carrier or "").strip(),
+        "tracking_url": url if parts.scheme in ("http", "https") and parts.netloc else "",
+        "service": (shipment.service or "").strip(),
+        "shipped_at": format_datetime(shipment.shipped_at or now),
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+def fulfil_body(shipment: CartShipment, *, now: datetime) -> dict[str, Any]:
+    """`POST /orders/{id}/actions/fulfil`: every remaining line ships with this tracking."""
+    return {"fulfillment": tracking_fields(shipment, now=now)}
+
+
+def fulfillment_create_body(order_id: str, quantities: Mapping[str, int]) -> dict[str, Any]:
+    """`POST /fulfillments` for part of an order (TradeGecko creates it `packed`)."""
+    return {
+        "fulfillment": {
+            "order_id": api_id(order_id),
+            "fulfillment_line_items": [
+                {"order_line_item_id": api_id(line_id), "quantity": qty} for line_id, qty in quantities.items()
+            ],
+        }
+    }
+
+
+def fulfillment_update_body(shipment: CartShipment, *, now: datetime) -> dict[str, Any]:
+    """`PUT /fulfillments/{id}`: the packed fulfillment has shipped, with this tracking."""
+    return {"fulfillment": {"status": "fulfilled", **tracking_fields(shipment, now=now)}}
+
+
+def fulfillment_line_items(
+    fulfillments: Iterable[dict[str, Any]], fetched: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The line items of live fulfillments: embedded in each fulfillment when the answer has them,
+    else among those fetched by id."""
+    live_ids, items = set(), []
+    for fulfillment in fulfillments:
+        if text(fulfillment.get("status")).lower() in VOID_FULFILLMENT:
+            continue
+        live_ids.add(text(fulfillment.get("id")))
+        for item in fulfillment.get("fulfillment_line_items") or []:
+            if isinstance(item, dict):
+                items.append({**item, "fulfillment_id": text(fulfillment.get("id"))})
+    items += [item for item in fetched if text(item.get("fulfillment_id")) in live_ids]
+    return list({text(i.get("id")) or str(n): i for n, i in enumerate(items)}.values())
+
+
+def unshipped_quantities(lines: Iterable[dict[str, Any]], fulfilled: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Per product line id: ordered less what live fulfillments already hold (only lines with some left)."""
+    taken: Counter[str] = Counter()
+    for item in fulfilled:
+        taken[text(item.get("order_line_item_id"))] += whole_units(item.get("quantity")) or 0
+    left = {}
+    for line in lines:
+        if not ships(line):
+            continue
+        line_id = text(line.get("id"))
+        remaining = (whole_units(line.get("quantity")) or 0) - taken[line_id]
+        if remaining > 0:
+            left[line_id] = remaining
+    return left
+
+
+def plan_fulfilment(
+    cart_order_id: str, unshipped: Mapping[str, int], shipment: CartShipment
+) -> tuple[str, dict[str, int]]:
+    """How to tell TradeGecko about this parcel: fulfil the whole rest of the order, or these lines.
+
+    Raises `PermanentError` for what a person must look at: an order with nothing left to ship, or a
+    partial parcel that names no line TradeGecko still has open.
+    """
+    numbers = ", ".join(shipment.tracking_numbers) or "without a tracking number"
+    if not unshipped:
+        raise PermanentError(
+            f"TradeGecko order {cart_order_id} has nothing left to ship: tracking {numbers} was not added. "
+            "Check its fulfillments in TradeGecko"
+        )
+    wanted: Counter[str] = Counter()
+    for line in shipment.lines:
+        if line.quantity > 0:
+            wanted[str(line.cart_line_id)] += line.quantity
+    if not wanted:
+        if shipment.complete:
+            return FULFIL_ALL, dict(unshipped)
+        raise PermanentError(
+            f"The warehouse did not say which items parcel {numbers} holds, and TradeGecko needs them for part "
+            f"of order {cart_order_id}: fulfil it in TradeGecko by hand"
+        )
+    take = {line_id: min(quantity, unshipped[line_id]) for line_id, quantity in wanted.items() if line_id in unshipped}
+    if not take:
+        raise PermanentError(
+            f"Parcel {numbers} holds lines of TradeGecko order {cart_order_id} that are already shipped there: "
+            "nothing was added"
+        )
+    if take == dict(unshipped):
+        return FULFIL_ALL, take
+    return FULFIL_LINES, take
+
+
+# --- shipments read back (warehouse role) --------------------------------------------------------
+
+
+def parse_fulfillment(
+    fulfillment: dict[str, Any],
+    items: Iterable[dict[str, Any]],
+    order_lines: Mapping[str, dict[str, Any]],
+    variants: Mapping[str, dict[str, Any]],
+    orders: Mapping[str, dict[str, Any]],
+) -> Shipment:
+    """One fulfillment as a canonical parcel: its order's `reference_number` is our `cust_ref`, its
+    lines are the variants' SKUs (summed per SKU). Nothing is dropped here: a fulfillment without a
+    tracking number or carrier comes back as it is, and the pipeline names it for a person."""
+    order_id = text(fulfillment.get("order_id"))
+    quantities: Counter[str] = Counter()
+    for item in items:
+        line = order_lines.get(text(item.get("order_line_item_id"))) or {}
+        sku = text((variants.get(text(line.get("variant_id"))) or {}).get("sku"))
+        quantity = whole_units(item.get("quantity")) or 0
+        if sku and quantity > 0:
+            quantities[sku] += quantity
+    return Shipment(
+        warehouse_shipment_id=text(fulfillment.get("id")),
+        cust_ref=text((orders.get(order_id) or {}).get("reference_number")),
+        carrier=text(fulfillment.get("tracking_company")),
+        service=text(fulfillment.get("service")),
+        tracking_numbers=sorted(split_tracking(fulfillment.get("tracking_number"))),
+        tracking_url=text(fulfillment.get("tracking_url")),
+        shipped_at=parse_datetime(fulfillment.get("shipped_at")),
+        lines=[ShipmentLine(sku=sku, quantity=quantity) for sku, quantity in quantities.items()],
+        warehouse_order_id=order_id,
+    )
