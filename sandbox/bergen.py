@@ -86,18 +86,30 @@ class BergenSandbox(SandboxServer):
             return self.customers.setdefault(name, len(self.customers) + 1)
 
     def add_item(
-        self, sku: str, on_hand: int = 100, available: int | None = None, facility: str = "NJ",
-        *, customer: str | None = None,
+        self,
+        sku: str,
+        on_hand: int = 100,
+        available: int | None = None,
+        facility: str = "NJ",
+        *,
+        customer: str | None = None,
     ) -> dict[str, Any]:
         """Stock of ``sku`` in ``facility``; an ``available`` below ``on_hand`` puts the rest on hold."""
         with self.lock:
             customer_id = self.customers[customer or self.customer]
             item_id = self._item_ids.setdefault((customer_id, sku), 1000 + len(self._item_ids) + 1)
-            level = data.StockLevel(customer_id, self.facilities[facility], item_id, sku, on_hand,
-                                    on_hold=0 if available is None else max(0, on_hand - available),
-                                    total_received=on_hand)
-            self.stock = [s for s in self.stock if (s.customer_id, s.facility_id, s.sku) !=
-                          (customer_id, level.facility_id, sku)]
+            level = data.StockLevel(
+                customer_id,
+                self.facilities[facility],
+                item_id,
+                sku,
+                on_hand,
+                on_hold=0 if available is None else max(0, on_hand - available),
+                total_received=on_hand,
+            )
+            self.stock = [
+                s for s in self.stock if (s.customer_id, s.facility_id, s.sku) != (customer_id, level.facility_id, sku)
+            ]
             self.stock.append(level)
             return level.summary()
 
@@ -116,8 +128,10 @@ class BergenSandbox(SandboxServer):
         with self.lock:
             customer_id = self.customers[customer or self.customer]
             for order in self.orders:
-                if order["referenceNum"] == reference_num and order["readOnly"]["customerIdentifier"]["id"] == \
-                        customer_id:
+                if (
+                    order["referenceNum"] == reference_num
+                    and order["readOnly"]["customerIdentifier"]["id"] == customer_id
+                ):
                     return order
         raise KeyError(reference_num)
 
@@ -190,8 +204,9 @@ class BergenSandbox(SandboxServer):
         if request.method in ("POST", "PUT", "PATCH"):
             content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
             if content_type not in ("application/json", "application/hal+json"):
-                return self.error_response(415, "Send application/json or application/hal+json.",
-                                           code="UnsupportedMediaType")
+                return self.error_response(
+                    415, "Send application/json or application/hal+json.", code="UnsupportedMediaType"
+                )
         if request.path.lower() == _TOKEN_PATH:
             return None
         accept = request.header("Accept")
@@ -199,8 +214,9 @@ class BergenSandbox(SandboxServer):
             part.split(";")[0].strip().lower() in ("application/hal+json", "application/json", "application/*", "*/*")
             for part in accept.split(",")
         ):
-            return self.error_response(406, "This API answers application/hal+json or application/json.",
-                                       code="NotAcceptable")
+            return self.error_response(
+                406, "This API answers application/hal+json or application/json.", code="NotAcceptable"
+            )
         authorization = request.header("Authorization") or ""
         scheme, _, token = authorization.partition(" ")
         expires_at = self._tokens.get(token) if scheme.lower() == "bearer" else None
@@ -228,8 +244,13 @@ class BergenSandbox(SandboxServer):
         token = secrets.token_urlsafe(32)
         self._tokens[token] = time.monotonic() + self.token_ttl
         self.tokens_issued += 1
-        payload = {"access_token": token, "token_type": "Bearer", "expires_in": math.ceil(self.token_ttl),
-                   "refresh_token": None, "scope": None}
+        payload = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": math.ceil(self.token_ttl),
+            "refresh_token": None,
+            "scope": None,
+        }
         return json_response(200, payload)
 
     # -- orders ------------------------------------------------------------------------------------
@@ -252,8 +273,11 @@ class BergenSandbox(SandboxServer):
         for order in self.orders:
             if order["referenceNum"] == reference and order["readOnly"]["customerIdentifier"]["id"] == customer["id"]:
                 return self.error_response(
-                    400, f"Duplicate referenceNum '{reference}' for customer {customer['name']}.",
-                    code="Duplicate", referenceNum=reference)
+                    400,
+                    f"Duplicate referenceNum '{reference}' for customer {customer['name']}.",
+                    code="Duplicate",
+                    referenceNum=reference,
+                )
         error = self._check_ship_to(body.get("shipTo"))
         if error is not None:
             return error
@@ -263,9 +287,15 @@ class BergenSandbox(SandboxServer):
         order_id = len(self.orders) + 1
         fully_allocated = self._allocate(customer["id"], facility["id"], items)
         item_ids = {sku: self._item_ids[(customer["id"], sku)] for sku, _ in items}
-        record = data.build_order_record(body, order_id=order_id, customer=customer, facility=facility,
-                                         item_ids=item_ids, first_item_id=self._next_order_item_id,
-                                         fully_allocated=fully_allocated)
+        record = data.build_order_record(
+            body,
+            order_id=order_id,
+            customer=customer,
+            facility=facility,
+            item_ids=item_ids,
+            first_item_id=self._next_order_item_id,
+            fully_allocated=fully_allocated,
+        )
         self._next_order_item_id += len(items)
         self.orders.append(record)
         self._versions[order_id] = 1
@@ -298,8 +328,12 @@ class BergenSandbox(SandboxServer):
                 return self._missing(f"shipTo.{name}")
         country = ship_to["country"]
         if len(country) != 2 or not country.isalpha() or not country.isupper():
-            return self.error_response(400, f"shipTo.country {country!r} is not a 2-letter country code.",
-                                       code="InvalidValue", field="shipTo.country")
+            return self.error_response(
+                400,
+                f"shipTo.country {country!r} is not a 2-letter country code.",
+                code="InvalidValue",
+                field="shipTo.country",
+            )
         return None
 
     def _check_items(self, lines: Any, customer_id: int) -> tuple[list[tuple[str, float]], Response | None]:
@@ -312,12 +346,14 @@ class BergenSandbox(SandboxServer):
             if not isinstance(sku, str) or not sku:
                 return [], self._missing(f"orderItems[{index}].itemIdentifier.sku")
             if (customer_id, sku) not in self._item_ids:
-                return [], self.error_response(400, f"Item SKU '{sku}' does not exist for this customer.",
-                                               code="ItemNotFound", sku=sku)
+                return [], self.error_response(
+                    400, f"Item SKU '{sku}' does not exist for this customer.", code="ItemNotFound", sku=sku
+                )
             qty = line.get("qty")
             if isinstance(qty, bool) or not isinstance(qty, int | float) or qty <= 0:
-                return [], self.error_response(400, f"orderItems[{index}].qty must be greater than 0.",
-                                               code="InvalidValue", sku=sku)
+                return [], self.error_response(
+                    400, f"orderItems[{index}].qty must be greater than 0.", code="InvalidValue", sku=sku
+                )
             items.append((sku, qty))
         return items, None
 
@@ -352,7 +388,12 @@ class BergenSandbox(SandboxServer):
         return values[0], values[1], None
 
     def _filtered_page(
-        self, request: RecordedRequest, rows: list[dict], fields: tuple[str, ...], max_size: int, path: str,
+        self,
+        request: RecordedRequest,
+        rows: list[dict],
+        fields: tuple[str, ...],
+        max_size: int,
+        path: str,
         rel: str | None,
     ) -> Response:
         """Filter with ``rql``, page with ``pgsiz``/``pgnum``; HAL-embedded under ``rel``, else ``summaries``."""
@@ -365,7 +406,7 @@ class BergenSandbox(SandboxServer):
         except RqlError as exc:
             return self.error_response(400, f"Invalid rql: {exc}", code="InvalidRql")
         selected = [row for row in rows if predicate(row)]
-        page = copy.deepcopy(selected[(pgnum - 1) * pgsiz: pgnum * pgsiz])
+        page = copy.deepcopy(selected[(pgnum - 1) * pgsiz : pgnum * pgsiz])
         query = {"rql": rql} if rql else {}
         body = data.hal_page(path, query, len(selected), pgsiz, pgnum, rel or "", page if rel else [])
         if rel is None:
@@ -383,8 +424,14 @@ class BergenSandbox(SandboxServer):
         return json_response(200, order, content_type=_HAL, headers={"ETag": self._etag(order_id)})
 
     def _tracking_info(self, request: RecordedRequest, match: Any) -> Response:
-        return self._filtered_page(request, self.tracking, data.TRACKING_FILTER_FIELDS, 1000,
-                                   "/orders/shipmentstrackinginfo", data.REL_TRACKING)
+        return self._filtered_page(
+            request,
+            self.tracking,
+            data.TRACKING_FILTER_FIELDS,
+            1000,
+            "/orders/shipmentstrackinginfo",
+            data.REL_TRACKING,
+        )
 
     def _stock_summaries(self, request: RecordedRequest, match: Any) -> Response:
         levels = self.stock
@@ -396,4 +443,3 @@ class BergenSandbox(SandboxServer):
                 levels = [level for level in levels if getattr(level, attribute) == int(raw)]
         rows = [level.summary() for level in levels]
         return self._filtered_page(request, rows, data.STOCK_FILTER_FIELDS, 500, "/inventory/stocksummaries", None)
-

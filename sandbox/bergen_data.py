@@ -23,19 +23,44 @@ REL_TRACKING = "http://api.3plCentral.com/rels/orders/shipmenttrackinginfo"
 STATUS_OPEN, STATUS_COMPLETE, STATUS_CANCELED = 0, 1, 2
 
 DEFAULT_ERROR_CODES = {
-    400: "InvalidValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-    406: "NotAcceptable", 409: "Conflict", 412: "PreconditionFailed", 415: "UnsupportedMediaType",
-    428: "PreconditionRequired", 429: "TooManyRequests",
+    400: "InvalidValue",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    415: "UnsupportedMediaType",
+    428: "PreconditionRequired",
+    429: "TooManyRequests",
 }
 
 ORDER_FILTER_FIELDS = (
-    "referenceNum", "poNum", "externalId", "readOnly.orderId", "readOnly.status", "readOnly.isClosed",
-    "readOnly.creationDate", "readOnly.lastModifiedDate", "readOnly.processDate", "readOnly.fullyAllocated",
-    "readOnly.customerIdentifier.id", "readOnly.customerIdentifier.name", "readOnly.facilityIdentifier.id",
+    "referenceNum",
+    "poNum",
+    "externalId",
+    "readOnly.orderId",
+    "readOnly.status",
+    "readOnly.isClosed",
+    "readOnly.creationDate",
+    "readOnly.lastModifiedDate",
+    "readOnly.processDate",
+    "readOnly.fullyAllocated",
+    "readOnly.customerIdentifier.id",
+    "readOnly.customerIdentifier.name",
+    "readOnly.facilityIdentifier.id",
     "readOnly.facilityIdentifier.name",
 )
-STOCK_FILTER_FIELDS = ("facilityId", "itemIdentifier.id", "itemIdentifier.sku", "onHand", "available", "allocated",
-                       "onHold")
+STOCK_FILTER_FIELDS = (
+    "facilityId",
+    "itemIdentifier.id",
+    "itemIdentifier.sku",
+    "onHand",
+    "available",
+    "allocated",
+    "onHold",
+)
 TRACKING_FILTER_FIELDS = ("orderId", "referenceNum", "poNum", "packageId", "carrier", "trackingNumber", "shipDate")
 
 
@@ -95,11 +120,13 @@ def build_order_record(
     items = []
     for offset, line in enumerate(record.get("orderItems") or []):
         sku = line["itemIdentifier"]["sku"]
-        items.append({
-            **line,
-            "itemIdentifier": {"id": item_ids[sku], "sku": sku},
-            "readOnly": {"orderItemId": first_item_id + offset, "fullyAllocated": fully_allocated},
-        })
+        items.append(
+            {
+                **line,
+                "itemIdentifier": {"id": item_ids[sku], "sku": sku},
+                "readOnly": {"orderItemId": first_item_id + offset, "fullyAllocated": fully_allocated},
+            }
+        )
     record["orderItems"] = items
     record["readOnly"] = {
         "orderId": order_id,

@@ -53,8 +53,15 @@ from sandbox.server import RecordedRequest, Response, Route, SandboxServer, rout
 
 XML_CONTENT_TYPE = "application/xml"
 REALM = "api.supplieroasis.com"
-_DEFAULT_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-                  405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "TOO_MANY_REQUESTS"}
+_DEFAULT_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+}
 
 
 _COUNT = re.compile(r"[0-9]{1,9}")
@@ -172,7 +179,9 @@ class OverstockSandbox(SandboxServer):
         with self.lock:
             keys = Counter(
                 (order.number, line.number, confirmation.tracking_number)
-                for order in self.orders.values() for line in order.lines for confirmation in line.confirmations
+                for order in self.orders.values()
+                for line in order.lines
+                for confirmation in line.confirmations
             )
             return sum(1 for count in keys.values() if count > 1)
 
@@ -198,8 +207,16 @@ class OverstockSandbox(SandboxServer):
         say otherwise (this API answers XML, not JSON)."""
         if body is not None or mode == "truncated":
             headers = {"Content-Type": XML_CONTENT_TYPE, **(headers or {})}
-        super().fail_next(count, status=status, path_contains=path_contains, method=method, body=body,
-                          headers=headers, mode=mode, delay=delay)
+        super().fail_next(
+            count,
+            status=status,
+            path_contains=path_contains,
+            method=method,
+            body=body,
+            headers=headers,
+            mode=mode,
+            delay=delay,
+        )
 
     # -- platform behaviour ------------------------------------------------------------------------
 
@@ -207,14 +224,18 @@ class OverstockSandbox(SandboxServer):
         self, status: int, message: str, *, code: str | None = None, **context: str | int | None
     ) -> Response:
         if status >= 500:
-            page = f"<html><head><title>Error</title></head><body><h1>HTTP Status {status}</h1>" \
-                   f"<p>{html.escape(message)}</p></body></html>"
+            page = (
+                f"<html><head><title>Error</title></head><body><h1>HTTP Status {status}</h1>"
+                f"<p>{html.escape(message)}</p></body></html>"
+            )
             return Response(status, page.encode(), {"Content-Type": "text/html;charset=utf-8"})
         return _xml(status, xml.errors_document([(code or _DEFAULT_CODES.get(status, "ERROR"), message, context)]))
 
     def truncated_body(self) -> bytes:
-        return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><ns2:processedSalesOrderMessage '
-                b'xmlns:ns2="api.supplieroasis.com"><processedSalesOrder><ns2:salesChannelName>Overs')
+        return (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><ns2:processedSalesOrderMessage '
+            b'xmlns:ns2="api.supplieroasis.com"><processedSalesOrder><ns2:salesChannelName>Overs'
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -253,16 +274,20 @@ class OverstockSandbox(SandboxServer):
             try:
                 bounds.append(data.parse_oasis_time(raw))
             except ValueError:
-                return self.error_response(400, f"{name} {raw!r} is not an ISO 8601 time.", code="INVALID_TIME",
-                                           field=name)
+                return self.error_response(
+                    400, f"{name} {raw!r} is not an ISO 8601 time.", code="INVALID_TIME", field=name
+                )
         start, end = bounds
         if end < start:
             return self.error_response(400, "endTime is before startTime.", code="INVALID_TIME_RANGE")
         if end - start > self.max_window:
-            return self.error_response(400, f"The time range may span at most {self.max_window}.",
-                                       code="INVALID_TIME_RANGE")
-        selected = sorted((order for order in self.orders.values() if start <= order.created <= end),
-                          key=lambda order: (order.created, order.order_id))
+            return self.error_response(
+                400, f"The time range may span at most {self.max_window}.", code="INVALID_TIME_RANGE"
+            )
+        selected = sorted(
+            (order for order in self.orders.values() if start <= order.created <= end),
+            key=lambda order: (order.created, order.order_id),
+        )
         return _xml(200, xml.orders_document(selected, list_wrapper=self.list_wrapper))
 
     # -- shipments ---------------------------------------------------------------------------------
@@ -273,8 +298,9 @@ class OverstockSandbox(SandboxServer):
         except xml.XmlError as exc:
             return self.error_response(400, str(exc), code="MALFORMED_XML")
         if xml.local_name(root) != root_name:
-            return self.error_response(400, f"The root element must be {root_name}, not {xml.local_name(root)}.",
-                                       code="MALFORMED_XML")
+            return self.error_response(
+                400, f"The root element must be {root_name}, not {xml.local_name(root)}.", code="MALFORMED_XML"
+            )
         items = xml.children(root, item_name)
         if not items:
             return self.error_response(400, f"{root_name} holds no {item_name}.", code="MISSING_FIELD")
@@ -309,8 +335,11 @@ class OverstockSandbox(SandboxServer):
         """One ``supplierShipment``: the line and its confirmation, or every problem found with it."""
         number = xml.text(item, "salesChannelOrderNumber")
         line_raw = xml.text(item, "salesChannelLineNumber")
-        context: dict[str, str | int | None] = {"index": index, "salesChannelOrderNumber": number,
-                                                "salesChannelLineNumber": line_raw}
+        context: dict[str, str | int | None] = {
+            "index": index,
+            "salesChannelOrderNumber": number,
+            "salesChannelLineNumber": line_raw,
+        }
 
         def problem(code: str, message: str) -> xml.ErrorDetail:
             return code, message, context
@@ -325,12 +354,16 @@ class OverstockSandbox(SandboxServer):
         problems = []
         channel = xml.text(item, "salesChannelName")
         if channel != order.sales_channel:
-            problems.append(problem("INVALID_SALES_CHANNEL",
-                                    f"salesChannelName {channel!r} is not the order's ({order.sales_channel})."))
+            problems.append(
+                problem(
+                    "INVALID_SALES_CHANNEL", f"salesChannelName {channel!r} is not the order's ({order.sales_channel})."
+                )
+            )
         warehouse = xml.text(item, "warehouse", "code")
         if warehouse != order.warehouse:
-            problems.append(problem("INVALID_WAREHOUSE",
-                                    f"warehouse code {warehouse!r} is not the order's ({order.warehouse})."))
+            problems.append(
+                problem("INVALID_WAREHOUSE", f"warehouse code {warehouse!r} is not the order's ({order.warehouse}).")
+            )
         confirmation = xml.child(item, "supplierShipConfirmation")
         if confirmation is None:
             return None, [*problems, problem("MISSING_FIELD", "supplierShipConfirmation is required.")]
@@ -342,9 +375,13 @@ class OverstockSandbox(SandboxServer):
         elif line.cancelled:
             problems.append(problem("LINE_CANCELLED", f"Line {line.number} of order {number} is cancelled."))
         elif quantity > line.remaining - pending[key]:
-            problems.append(problem("QUANTITY_EXCEEDS_REMAINING",
-                                    f"quantity {quantity} exceeds the {line.remaining - pending[key]} left to "
-                                    f"ship on line {line.number}."))
+            problems.append(
+                problem(
+                    "QUANTITY_EXCEEDS_REMAINING",
+                    f"quantity {quantity} exceeds the {line.remaining - pending[key]} left to "
+                    f"ship on line {line.number}.",
+                )
+            )
         carrier = xml.text(confirmation, "carrier", "code")
         if carrier not in data.CARRIER_CODES:
             problems.append(problem("INVALID_CARRIER", f"Unknown carrier code {carrier!r}."))
@@ -364,11 +401,20 @@ class OverstockSandbox(SandboxServer):
         if problems:
             return None, problems
         pending[key] += quantity
-        return (line, data.Confirmation(
-            order_number=order.number, line_number=line.number, quantity=quantity, carrier=str(carrier),
-            tracking_number=str(tracking), ship_date=ship_date, service_level=service_level, shipment_id="",
-            confirmed_at=received_at,
-        )), []
+        return (
+            line,
+            data.Confirmation(
+                order_number=order.number,
+                line_number=line.number,
+                quantity=quantity,
+                carrier=str(carrier),
+                tracking_number=str(tracking),
+                ship_date=ship_date,
+                service_level=service_level,
+                shipment_id="",
+                confirmed_at=received_at,
+            ),
+        ), []
 
     # -- inventory (endpoint and shapes guessed) ---------------------------------------------------
 
@@ -394,8 +440,10 @@ class OverstockSandbox(SandboxServer):
                 code, message = "INVALID_QUANTITY", f"quantity {quantity_raw!r} is not an integer of 0 or more."
             else:
                 self.inventory[(sku, str(warehouse))] = quantity
-                self.inventory_updates.append({"option_sku": sku, "warehouse": warehouse, "quantity": quantity,
-                                               "received_at": received_at})
-            results.append({"sku": sku, "warehouse": warehouse, "quantity": quantity_raw, "code": code,
-                            "message": message})
+                self.inventory_updates.append(
+                    {"option_sku": sku, "warehouse": warehouse, "quantity": quantity, "received_at": received_at}
+                )
+            results.append(
+                {"sku": sku, "warehouse": warehouse, "quantity": quantity_raw, "code": code, "message": message}
+            )
         return _xml(200, xml.inventory_results(results))

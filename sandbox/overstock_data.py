@@ -22,11 +22,21 @@ from typing import Any
 OPEN, PARTIALLY_SHIPPED, SHIPPED, CANCELLED = "OPEN", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED"
 
 CARRIER_CODES = frozenset({"UPS", "UPSSP", "UPSMI", "USPS", "USPSFC", "FEDEX", "FEDSP", "FXFE", "ONTRAC", "DHL"})
-SERVICE_LEVELS = frozenset({"GROUND", "NEXT_DAY", "TWO_DAY", "THREE_DAY", "FIRSTCLASS", "PRIORITY", "MEDIA_MAIL",
-                            "DOCK"})
+SERVICE_LEVELS = frozenset(
+    {"GROUND", "NEXT_DAY", "TWO_DAY", "THREE_DAY", "FIRSTCLASS", "PRIORITY", "MEDIA_MAIL", "DOCK"}
+)
 
-ADDRESS_FIELDS = ("contactName", "companyName", "address1", "address2", "city", "stateOrProvince", "postalCode",
-                  "countryCode", "phone")
+ADDRESS_FIELDS = (
+    "contactName",
+    "companyName",
+    "address1",
+    "address2",
+    "city",
+    "stateOrProvince",
+    "postalCode",
+    "countryCode",
+    "phone",
+)
 DEFAULT_SHIP_TO: dict[str, str] = {
     "contactName": "Ada Lovelace",
     "address1": "12 Analytical Row",
@@ -54,8 +64,10 @@ _STANDARD_OFFSET = timedelta(hours=-7)
 def _dst_bounds(year: int) -> tuple[datetime, datetime]:
     """US rules since 2007, in local wall time: second Sunday of March 02:00 to first Sunday of November 02:00."""
     march_8, november_1 = datetime(year, 3, 8, 2), datetime(year, 11, 1, 2)
-    return (march_8 + timedelta(days=(6 - march_8.weekday()) % 7),
-            november_1 + timedelta(days=(6 - november_1.weekday()) % 7))
+    return (
+        march_8 + timedelta(days=(6 - march_8.weekday()) % 7),
+        november_1 + timedelta(days=(6 - november_1.weekday()) % 7),
+    )
 
 
 class _Mountain(tzinfo):
@@ -218,15 +230,16 @@ def build_lines(specs: list[dict[str, Any]], first_line_id: int) -> list[Line]:
             unit_cost = f"{Decimal(str(spec.get('unit_cost', '10.00'))):.2f}"
         except InvalidOperation as exc:
             raise ValueError(f"unit_cost {spec.get('unit_cost')!r} is not a number") from exc
-        lines.append(Line(
-            number=number,
-            line_id=first_line_id + number - 1,
-            partner_sku=str(spec.get("partner_sku", f"SKU-{number}")),
-            option_sku=str(spec.get("option_sku", f"OPT-{number}")),
-            quantity=quantity,
-            item_name=str(spec.get("item_name", "Widget")),
-            unit_cost=unit_cost,
-            cancelled=status == CANCELLED,
-        ))
+        lines.append(
+            Line(
+                number=number,
+                line_id=first_line_id + number - 1,
+                partner_sku=str(spec.get("partner_sku", f"SKU-{number}")),
+                option_sku=str(spec.get("option_sku", f"OPT-{number}")),
+                quantity=quantity,
+                item_name=str(spec.get("item_name", "Widget")),
+                unit_cost=unit_cost,
+                cancelled=status == CANCELLED,
+            )
+        )
     return lines
-

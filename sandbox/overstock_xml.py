@@ -59,83 +59,112 @@ def _address(address: dict[str, str]) -> list[Node]:
 
 def _confirmation(confirmation: data.Confirmation, package_number: int) -> Node:
     when = data.oasis_time(confirmation.confirmed_at)
-    return ("shipConfirmationDetail", [
-        ("quantityShipped", confirmation.quantity),
-        ("packageDetail", [
-            ("packageID", confirmation.shipment_id.replace("SHP", "PKG")),
-            ("packageNumber", package_number),
-            ("trackingNumber", confirmation.tracking_number),
-        ]),
-        ("shipmentDetail", [
-            ("shipmentID", confirmation.shipment_id),
-            ("shipmentCarrier", confirmation.carrier),
-            ("dateShipped", data.oasis_time(confirmation.ship_date)),
-            ("dateConfirmed", when),
-        ]),
-    ])
+    return (
+        "shipConfirmationDetail",
+        [
+            ("quantityShipped", confirmation.quantity),
+            (
+                "packageDetail",
+                [
+                    ("packageID", confirmation.shipment_id.replace("SHP", "PKG")),
+                    ("packageNumber", package_number),
+                    ("trackingNumber", confirmation.tracking_number),
+                ],
+            ),
+            (
+                "shipmentDetail",
+                [
+                    ("shipmentID", confirmation.shipment_id),
+                    ("shipmentCarrier", confirmation.carrier),
+                    ("dateShipped", data.oasis_time(confirmation.ship_date)),
+                    ("dateConfirmed", when),
+                ],
+            ),
+        ],
+    )
 
 
 def _line(line: data.Line) -> Node:
-    return ("processedSalesOrderLine", [
-        ("ns2:salesChannelLineNumber", line.number),
-        ("ns2:partnerSKU", line.partner_sku),
-        ("ns2:salesChannelSKU", line.option_sku),
-        ("ns2:quantity", line.quantity),
-        ("lineId", line.line_id),
-        ("itemName", line.item_name),
-        ("lineStatus", line.status),
-        ("unitCost", line.unit_cost),
-        ("unitCostCurrencyCode", "USD"),
-        *(_confirmation(confirmation, number) for number, confirmation in enumerate(line.confirmations, 1)),
-    ])
+    return (
+        "processedSalesOrderLine",
+        [
+            ("ns2:salesChannelLineNumber", line.number),
+            ("ns2:partnerSKU", line.partner_sku),
+            ("ns2:salesChannelSKU", line.option_sku),
+            ("ns2:quantity", line.quantity),
+            ("lineId", line.line_id),
+            ("itemName", line.item_name),
+            ("lineStatus", line.status),
+            ("unitCost", line.unit_cost),
+            ("unitCostCurrencyCode", "USD"),
+            *(_confirmation(confirmation, number) for number, confirmation in enumerate(line.confirmations, 1)),
+        ],
+    )
 
 
 def _order(order: data.Order, element: str) -> Node:
-    return (element, [
-        ("ns2:salesChannelName", order.sales_channel),
-        ("ns2:salesChannelOrderNumber", order.number),
-        ("ns2:orderDate", data.oasis_time(order.order_date)),
-        ("ns2:sofsCreatedDate", data.oasis_time(order.created)),
-        ("ns2:warehouseName", [("ns2:code", order.warehouse)]),
-        ("ns2:shipToAddress", _address(order.ship_to)),
-        ("ns2:returnAddress", _address(data.RETURN_ADDRESS)),
-        ("ns2:shippingSpecifications", [
-            ("ns2:isThirdPartyBilling", "false"),
-            ("ns2:isSignatureRequired", "false"),
-            ("ns2:isDeclaredValueRequired", "false"),
-            ("ns2:smallParcelShipment", [
-                ("ns2:shippingServiceLevel", [("ns2:code", order.service_level)]),
-                ("ns2:carrier", [("ns2:code", order.carrier)]),
-            ]),
-            ("ns2:isExport", "false"),
-        ]),
-        ("orderId", order.order_id),
-        ("status", order.status),
-        ("actionRequired", "false"),
-        *(_line(line) for line in order.lines),
-    ])
+    return (
+        element,
+        [
+            ("ns2:salesChannelName", order.sales_channel),
+            ("ns2:salesChannelOrderNumber", order.number),
+            ("ns2:orderDate", data.oasis_time(order.order_date)),
+            ("ns2:sofsCreatedDate", data.oasis_time(order.created)),
+            ("ns2:warehouseName", [("ns2:code", order.warehouse)]),
+            ("ns2:shipToAddress", _address(order.ship_to)),
+            ("ns2:returnAddress", _address(data.RETURN_ADDRESS)),
+            (
+                "ns2:shippingSpecifications",
+                [
+                    ("ns2:isThirdPartyBilling", "false"),
+                    ("ns2:isSignatureRequired", "false"),
+                    ("ns2:isDeclaredValueRequired", "false"),
+                    (
+                        "ns2:smallParcelShipment",
+                        [
+                            ("ns2:shippingServiceLevel", [("ns2:code", order.service_level)]),
+                            ("ns2:carrier", [("ns2:code", order.carrier)]),
+                        ],
+                    ),
+                    ("ns2:isExport", "false"),
+                ],
+            ),
+            ("orderId", order.order_id),
+            ("status", order.status),
+            ("actionRequired", "false"),
+            *(_line(line) for line in order.lines),
+        ],
+    )
 
 
 def orders_document(orders: Sequence[data.Order], *, list_wrapper: bool) -> bytes:
     """``processedSalesOrderMessage``/``processedSalesOrder``, or (``list_wrapper``) the version ShipWorks and
     a Java client read: ``processedSalesOrderTypeList`` with ``totalCount`` and one ``list`` per order."""
     if list_wrapper:
-        return document("ns2:processedSalesOrderTypeList",
-                        [("totalCount", str(len(orders))), *(_order(order, "list") for order in orders)])
+        return document(
+            "ns2:processedSalesOrderTypeList",
+            [("totalCount", str(len(orders))), *(_order(order, "list") for order in orders)],
+        )
     return document("ns2:processedSalesOrderMessage", [_order(order, "processedSalesOrder") for order in orders])
 
 
 def shipment_acknowledgement(confirmations: Sequence[data.Confirmation]) -> bytes:
-    return document("ns2:supplierShipmentResponseMessage", [
-        ("supplierShipmentResponse", [
-            ("ns2:salesChannelOrderNumber", confirmation.order_number),
-            ("ns2:salesChannelLineNumber", confirmation.line_number),
-            ("ns2:trackingNumber", confirmation.tracking_number),
-            ("shipmentId", confirmation.shipment_id),
-            ("status", "ACCEPTED"),
-        ])
-        for confirmation in confirmations
-    ])
+    return document(
+        "ns2:supplierShipmentResponseMessage",
+        [
+            (
+                "supplierShipmentResponse",
+                [
+                    ("ns2:salesChannelOrderNumber", confirmation.order_number),
+                    ("ns2:salesChannelLineNumber", confirmation.line_number),
+                    ("ns2:trackingNumber", confirmation.tracking_number),
+                    ("shipmentId", confirmation.shipment_id),
+                    ("status", "ACCEPTED"),
+                ],
+            )
+            for confirmation in confirmations
+        ],
+    )
 
 
 ErrorDetail = tuple[str, str, dict[str, "str | int | None"]]
@@ -143,26 +172,42 @@ ErrorDetail = tuple[str, str, dict[str, "str | int | None"]]
 
 def errors_document(errors: Sequence[ErrorDetail]) -> bytes:
     """``errorResponse`` with one ``error {code, message, context...}`` per problem."""
-    return document("ns2:errorResponse", [
-        ("ns2:error", [("ns2:code", code), ("ns2:message", message),
-                       *((f"ns2:{name}", value) for name, value in context.items())])
-        for code, message, context in errors
-    ])
+    return document(
+        "ns2:errorResponse",
+        [
+            (
+                "ns2:error",
+                [
+                    ("ns2:code", code),
+                    ("ns2:message", message),
+                    *((f"ns2:{name}", value) for name, value in context.items()),
+                ],
+            )
+            for code, message, context in errors
+        ],
+    )
 
 
 def inventory_results(results: Sequence[dict[str, str | int | None]]) -> bytes:
     """One ``inventoryUpdateResult`` per ``inventoryUpdate`` sent, in order: SUCCESS, or ERROR with the reason."""
-    return document("ns2:inventoryUpdateResponseMessage", [
-        ("inventoryUpdateResult", [
-            ("ns2:salesChannelSKU", result["sku"]),
-            ("ns2:warehouse", [("ns2:code", result["warehouse"])]),
-            ("ns2:quantity", result["quantity"]),
-            ("status", "ERROR" if result["code"] else "SUCCESS"),
-            ("ns2:error", [("ns2:code", result["code"]), ("ns2:message", result["message"])])
-            if result["code"] else None,
-        ])
-        for result in results
-    ])
+    return document(
+        "ns2:inventoryUpdateResponseMessage",
+        [
+            (
+                "inventoryUpdateResult",
+                [
+                    ("ns2:salesChannelSKU", result["sku"]),
+                    ("ns2:warehouse", [("ns2:code", result["warehouse"])]),
+                    ("ns2:quantity", result["quantity"]),
+                    ("status", "ERROR" if result["code"] else "SUCCESS"),
+                    ("ns2:error", [("ns2:code", result["code"]), ("ns2:message", result["message"])])
+                    if result["code"]
+                    else None,
+                ],
+            )
+            for result in results
+        ],
+    )
 
 
 # -- reading ---------------------------------------------------------------------------------------

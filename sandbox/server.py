@@ -303,9 +303,7 @@ class SandboxServer:
         """Recorded requests whose path contains ``path_contains`` (and of ``method``, if given)."""
         with self.lock:
             return [
-                r
-                for r in self.requests
-                if path_contains in r.path and (method is None or r.method == method.upper())
+                r for r in self.requests if path_contains in r.path and (method is None or r.method == method.upper())
             ]
 
     # -- subclass hooks ----------------------------------------------------------------------------

@@ -273,8 +273,9 @@ class SquarespaceSandbox(SandboxServer):
         state: dict[str, Any] = {"kind": "orders", "a": None, "b": None, "s": None, "k": None}
         if (after_raw is None) != (before_raw is None):
             missing = "modifiedBefore" if before_raw is None else "modifiedAfter"
-            return state, self._bad(f"modifiedAfter and modifiedBefore must be used together; {missing} is "
-                                    "missing.", "MISSING_ARGUMENT")
+            return state, self._bad(
+                f"modifiedAfter and modifiedBefore must be used together; {missing} is missing.", "MISSING_ARGUMENT"
+            )
         if after_raw is not None:
             after, before = data.parse_iso_utc(after_raw), data.parse_iso_utc(before_raw or "")
             if after is None or before is None:
@@ -320,13 +321,15 @@ class SquarespaceSandbox(SandboxServer):
             problem = data.shipment_problem(shipment)
             if problem:
                 return self._bad(f"shipments[{index}]: {problem}", "MISSING_ARGUMENT")
-            cleaned.append({
-                "shipDate": shipment["shipDate"],
-                "carrierName": shipment["carrierName"],
-                "service": shipment["service"],
-                "trackingNumber": shipment["trackingNumber"],
-                "trackingUrl": shipment.get("trackingUrl"),
-            })
+            cleaned.append(
+                {
+                    "shipDate": shipment["shipDate"],
+                    "carrierName": shipment["carrierName"],
+                    "service": shipment["service"],
+                    "trackingNumber": shipment["trackingNumber"],
+                    "trackingUrl": shipment.get("trackingUrl"),
+                }
+            )
         if order["fulfillmentStatus"] == "CANCELED":
             return self._bad("A canceled order cannot be fulfilled.")
         now = data.iso(data.now_utc())

@@ -32,8 +32,17 @@ FULFILLMENT_STATUSES = ("PENDING", "FULFILLED", "CANCELED")
 
 _ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)")
 
-ADDRESS_FIELDS = ("firstName", "lastName", "address1", "address2", "city", "state", "countryCode", "postalCode",
-                  "phone")
+ADDRESS_FIELDS = (
+    "firstName",
+    "lastName",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "countryCode",
+    "postalCode",
+    "phone",
+)
 
 DEFAULT_ADDRESS: dict[str, Any] = {
     "firstName": "Ada",
@@ -122,9 +131,7 @@ def build_order(
     currency: str,
 ) -> dict[str, Any]:
     """A complete Order resource, totals computed from the lines so they add up as the real ones do."""
-    subtotal = sum(
-        (Decimal(li["unitPricePaid"]["value"]) * li["quantity"] for li in line_items), start=Decimal("0")
-    )
+    subtotal = sum((Decimal(li["unitPricePaid"]["value"]) * li["quantity"] for li in line_items), start=Decimal("0"))
     shipping = Decimal(shipping_amount)
     fulfilled = fulfillment_status == "FULFILLED"
     return {

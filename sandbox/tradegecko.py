@@ -39,9 +39,19 @@ from sandbox.tradegecko_auth import TokenStore
 from sandbox.tradegecko_store import Store
 
 DEFAULT_ADDRESS: dict[str, Any] = {
-    "first_name": "Ada", "last_name": "Lovelace", "company_name": None, "address1": "12 Analytical Row",
-    "address2": None, "suburb": None, "city": "Hoboken", "state": "NJ", "zip_code": "07030", "country": "US",
-    "phone_number": "+1 201 555 0100", "email": "ada@example.com", "label": "Shipping",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "company_name": None,
+    "address1": "12 Analytical Row",
+    "address2": None,
+    "suburb": None,
+    "city": "Hoboken",
+    "state": "NJ",
+    "zip_code": "07030",
+    "country": "US",
+    "phone_number": "+1 201 555 0100",
+    "email": "ada@example.com",
+    "label": "Shipping",
 }
 
 
@@ -65,8 +75,9 @@ class TradeGeckoSandbox(SandboxServer):
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.store = Store()
-        self.tokens = TokenStore(client_id=client_id, client_secret=client_secret,
-                                 privileged_token=self.access_token, token_ttl=token_ttl)
+        self.tokens = TokenStore(
+            client_id=client_id, client_secret=client_secret, privileged_token=self.access_token, token_ttl=token_ttl
+        )
         self._api = ResourceApi(self.store)
         self._window_reset: float | None = None
         self._window_count = 0
@@ -84,8 +95,15 @@ class TradeGeckoSandbox(SandboxServer):
         with self.lock:
             return self.store.add_location(name)
 
-    def add_variant(self, sku: str, *, name: str | None = None, stock: int | Decimal = 0,
-                    location_id: int | None = None, price: str = "10.0") -> dict[str, Any]:
+    def add_variant(
+        self,
+        sku: str,
+        *,
+        name: str | None = None,
+        stock: int | Decimal = 0,
+        location_id: int | None = None,
+        price: str = "10.0",
+    ) -> dict[str, Any]:
         """A variant (its own product) with ``stock`` on hand at ``location_id`` (the primary location)."""
         with self.lock:
             variant = self.store.add_variant(sku, name, data.decimal_str(price))
@@ -142,14 +160,26 @@ class TradeGeckoSandbox(SandboxServer):
         with self.lock:
             items = [self._line_body(spec) for spec in specs]
             if shipping_method:
-                items.append({"line_type": "shipping", "label": shipping_method, "quantity": 1,
-                              "price": shipping_price, "freeform": True})
+                items.append(
+                    {
+                        "line_type": "shipping",
+                        "label": shipping_method,
+                        "quantity": 1,
+                        "price": shipping_price,
+                        "freeform": True,
+                    }
+                )
             owner = company_id or self._customer()
             body: dict[str, Any] = {
-                "order_number": order_number, "reference_number": reference_number, "company_id": owner,
-                "shipping_address": {**DEFAULT_ADDRESS, **(shipping_address or {})}, "email": email,
-                "issued_at": data.day(issued_at or created_at or data.now_utc()), "status": "active",
-                "stock_location_id": stock_location_id, "order_line_items": items,
+                "order_number": order_number,
+                "reference_number": reference_number,
+                "company_id": owner,
+                "shipping_address": {**DEFAULT_ADDRESS, **(shipping_address or {})},
+                "email": email,
+                "issued_at": data.day(issued_at or created_at or data.now_utc()),
+                "status": "active",
+                "stock_location_id": stock_location_id,
+                "order_line_items": items,
             }
             if billing_address is not None:
                 body["billing_address"] = {**DEFAULT_ADDRESS, "label": "Billing", **billing_address}
@@ -170,8 +200,12 @@ class TradeGeckoSandbox(SandboxServer):
             order["updated_at"] = data.timestamp(moment) if isinstance(moment, datetime) else moment
             return data.public_copy(order)
 
-    def fulfil(self, order_reference_or_id: int | str, packages: list[dict[str, Any]] | None = None,
-               shipped_at: datetime | None = None) -> list[dict[str, Any]]:
+    def fulfil(
+        self,
+        order_reference_or_id: int | str,
+        packages: list[dict[str, Any]] | None = None,
+        shipped_at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
         """Ship as the warehouse does: one ``fulfilled`` fulfillment per package ``{"tracking_number",
         "tracking_company", "tracking_url"?, "service", "lines": [{"sku", "quantity"}]}``; without packages,
         everything left in one fulfillment without tracking. Returns the fulfillments."""
@@ -183,8 +217,12 @@ class TradeGeckoSandbox(SandboxServer):
             created = []
             for package in packages:
                 items = package.get("items") or self._items_for(order, package.get("lines") or [])
-                body = {"order_id": order["id"], "status": "fulfilled", "fulfillment_line_items": items,
-                        **{name: package.get(name) for name in data.TRACKING_FIELDS if name in package}}
+                body = {
+                    "order_id": order["id"],
+                    "status": "fulfilled",
+                    "fulfillment_line_items": items,
+                    **{name: package.get(name) for name in data.TRACKING_FIELDS if name in package},
+                }
                 fulfillment, _ = self.store.create_fulfillment(body, shipped_at)
                 created.append(data.public_copy(fulfillment))
             return created
@@ -240,8 +278,14 @@ class TradeGeckoSandbox(SandboxServer):
         """Stock on hand of the one variant with ``sku``, at ``location_id`` or across every location."""
         with self.lock:
             variant_id = self._variant_by_sku(sku)["id"]
-            return sum((quantity for (vid, loc), quantity in self.store.on_hand.items()
-                        if vid == variant_id and location_id in (None, loc)), start=Decimal(0))
+            return sum(
+                (
+                    quantity
+                    for (vid, loc), quantity in self.store.on_hand.items()
+                    if vid == variant_id and location_id in (None, loc)
+                ),
+                start=Decimal(0),
+            )
 
     @property
     def issued_tokens(self) -> list[dict[str, Any]]:
@@ -288,7 +332,8 @@ class TradeGeckoSandbox(SandboxServer):
         if problem:
             response = error_response(401, problem)
             response.headers["WWW-Authenticate"] = (
-                f'Bearer realm="Doorkeeper", error="invalid_token", error_description="{problem}"')
+                f'Bearer realm="Doorkeeper", error="invalid_token", error_description="{problem}"'
+            )
             return response
         return self._rate_limited()
 
@@ -323,16 +368,19 @@ class TradeGeckoSandbox(SandboxServer):
         reset, used = self._window_reset, self._window_count
         if reset is None or now >= reset:
             reset, used = now + self.rate_window, 0
-        return {"X-Rate-Limit-Limit": str(self.rate_limit),
-                "X-Rate-Limit-Remaining": str(max(0, self.rate_limit - used)),
-                "X-Rate-Limit-Reset": str(math.ceil(reset))}
+        return {
+            "X-Rate-Limit-Limit": str(self.rate_limit),
+            "X-Rate-Limit-Remaining": str(max(0, self.rate_limit - used)),
+            "X-Rate-Limit-Reset": str(math.ceil(reset)),
+        }
 
     # -- internals ---------------------------------------------------------------------------------
 
     def _customer(self) -> int:
         if self._default_company is None:
-            self._default_company = self.store.create_company({"name": "Sandbox Customer",
-                                                               "company_type": "consumer"})["id"]
+            self._default_company = self.store.create_company({"name": "Sandbox Customer", "company_type": "consumer"})[
+                "id"
+            ]
         return self._default_company
 
     def _variant(self, variant_id: int) -> dict[str, Any]:
@@ -353,8 +401,12 @@ class TradeGeckoSandbox(SandboxServer):
                 variant_id = self.store.add_variant(spec["sku"], spec.get("label"), "10.0")["id"]
             if variant_id is None:
                 raise ValueError(f"SKU {spec['sku']!r} is not unique; give variant_id")
-        return {"variant_id": variant_id, "quantity": spec.get("quantity", 1), "price": spec.get("price", "10.0"),
-                "label": spec.get("label") or self.store.variants[variant_id]["name"]}
+        return {
+            "variant_id": variant_id,
+            "quantity": spec.get("quantity", 1),
+            "price": spec.get("price", "10.0"),
+            "label": spec.get("label") or self.store.variants[variant_id]["name"],
+        }
 
     def _order(self, reference_or_id: int | str) -> dict[str, Any]:
         if isinstance(reference_or_id, int):
@@ -390,6 +442,4 @@ class TradeGeckoSandbox(SandboxServer):
                 raise ValueError("a partial order needs more than one unit")
             left = [(left[0][0], Decimal(1))]
         items = [{"order_line_item_id": i, "quantity": str(q)} for i, q in left]
-        self.store.create_fulfillment({"order_id": order["id"], "status": "fulfilled",
-                                       "fulfillment_line_items": items})
-
+        self.store.create_fulfillment({"order_id": order["id"], "status": "fulfilled", "fulfillment_line_items": items})

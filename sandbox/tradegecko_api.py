@@ -34,35 +34,81 @@ from sandbox.tradegecko_store import Store
 
 IDEMPOTENCY_TTL = 24 * 3600
 
-_ERROR_TYPES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-                422: "UnprocessableEntity", 429: "TooManyRequests", 500: "InternalServerError",
-                502: "BadGateway", 503: "ServiceUnavailable"}
-_TIMES = {"updated_at_min": ("updated_at", "min"), "updated_at_max": ("updated_at", "max"),
-          "created_at_min": ("created_at", "min"), "created_at_max": ("created_at", "max")}
+_ERROR_TYPES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    422: "UnprocessableEntity",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+}
+_TIMES = {
+    "updated_at_min": ("updated_at", "min"),
+    "updated_at_max": ("updated_at", "max"),
+    "created_at_min": ("created_at", "min"),
+    "created_at_max": ("created_at", "max"),
+}
 _FILTERS: dict[str, dict[str, tuple[str, str]]] = {
-    "orders": {"status": ("status", "in"), "fulfillment_status": ("fulfillment_status", "in"),
-               "packed_status": ("packed_status", "in"), "payment_status": ("payment_status", "in"),
-               "invoice_status": ("invoice_status", "in"), "company_id": ("company_id", "eq"),
-               "stock_location_id": ("stock_location_id", "eq"), "reference_number": ("reference_number", "eq"),
-               "order_number": ("order_number", "eq"), **_TIMES},
-    "order_line_items": {"order_id": ("order_id", "eq"), "variant_id": ("variant_id", "eq"),
-                         "line_type": ("line_type", "in"), **_TIMES},
+    "orders": {
+        "status": ("status", "in"),
+        "fulfillment_status": ("fulfillment_status", "in"),
+        "packed_status": ("packed_status", "in"),
+        "payment_status": ("payment_status", "in"),
+        "invoice_status": ("invoice_status", "in"),
+        "company_id": ("company_id", "eq"),
+        "stock_location_id": ("stock_location_id", "eq"),
+        "reference_number": ("reference_number", "eq"),
+        "order_number": ("order_number", "eq"),
+        **_TIMES,
+    },
+    "order_line_items": {
+        "order_id": ("order_id", "eq"),
+        "variant_id": ("variant_id", "eq"),
+        "line_type": ("line_type", "in"),
+        **_TIMES,
+    },
     "variants": {"sku": ("sku", "eq"), "product_id": ("product_id", "eq"), "status": ("status", "in"), **_TIMES},
     "addresses": {"company_id": ("company_id", "eq"), **_TIMES},
-    "companies": {"company_type": ("company_type", "in"), "status": ("status", "in"), "email": ("email", "eq"),
-                  **_TIMES},
+    "companies": {
+        "company_type": ("company_type", "in"),
+        "status": ("status", "in"),
+        "email": ("email", "eq"),
+        **_TIMES,
+    },
     "locations": {"status": ("status", "in")},
-    "fulfillments": {"order_id": ("order_id", "eq"), "status": ("status", "in"),
-                     "stock_location_id": ("stock_location_id", "eq"), "shipped_at_min": ("shipped_at", "min"),
-                     "shipped_at_max": ("shipped_at", "max"), **_TIMES},
-    "fulfillment_line_items": {"fulfillment_id": ("fulfillment_id", "eq"),
-                               "order_line_item_id": ("order_line_item_id", "eq")},
-    "stock_adjustments": {"stock_location_id": ("stock_location_id", "eq"),
-                          "adjustment_number": ("adjustment_number", "eq"), **_TIMES},
+    "fulfillments": {
+        "order_id": ("order_id", "eq"),
+        "status": ("status", "in"),
+        "stock_location_id": ("stock_location_id", "eq"),
+        "shipped_at_min": ("shipped_at", "min"),
+        "shipped_at_max": ("shipped_at", "max"),
+        **_TIMES,
+    },
+    "fulfillment_line_items": {
+        "fulfillment_id": ("fulfillment_id", "eq"),
+        "order_line_item_id": ("order_line_item_id", "eq"),
+    },
+    "stock_adjustments": {
+        "stock_location_id": ("stock_location_id", "eq"),
+        "adjustment_number": ("adjustment_number", "eq"),
+        **_TIMES,
+    },
 }
-_ROOTS = {"orders": "order", "order_line_items": "order_line_item", "variants": "variant", "addresses": "address",
-          "companies": "company", "locations": "location", "fulfillments": "fulfillment",
-          "fulfillment_line_items": "fulfillment_line_item", "stock_adjustments": "stock_adjustment"}
+_ROOTS = {
+    "orders": "order",
+    "order_line_items": "order_line_item",
+    "variants": "variant",
+    "addresses": "address",
+    "companies": "company",
+    "locations": "location",
+    "fulfillments": "fulfillment",
+    "fulfillment_line_items": "fulfillment_line_item",
+    "stock_adjustments": "stock_adjustment",
+}
 
 Handler = Callable[[RecordedRequest, "re.Match[str]"], Response]
 
@@ -116,9 +162,16 @@ class ResourceApi:
         store = self.store
         if plural == "variants":
             return store.variant_views()
-        source = {"orders": store.orders, "order_line_items": store.lines, "addresses": store.addresses,
-                  "companies": store.companies, "locations": store.locations, "fulfillments": store.fulfillments,
-                  "fulfillment_line_items": store.fulfillment_lines, "stock_adjustments": store.adjustments}[plural]
+        source = {
+            "orders": store.orders,
+            "order_line_items": store.lines,
+            "addresses": store.addresses,
+            "companies": store.companies,
+            "locations": store.locations,
+            "fulfillments": store.fulfillments,
+            "fulfillment_line_items": store.fulfillment_lines,
+            "stock_adjustments": store.adjustments,
+        }[plural]
         return list(source.values())
 
     def _sideload(self, plural: str, records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -156,8 +209,7 @@ class ResourceApi:
         for record in self._records(plural):
             if record["id"] == wanted:
                 return record
-        raise NotFound(f"Couldn't find {_ROOTS[plural].replace('_', ' ').title().replace(' ', '')} "
-                          f"with 'id'={wanted}")
+        raise NotFound(f"Couldn't find {_ROOTS[plural].replace('_', ' ').title().replace(' ', '')} with 'id'={wanted}")
 
     def _current(self, kind: str) -> Handler:
         def handler(request: RecordedRequest, match: re.Match[str]) -> Response:
@@ -180,8 +232,9 @@ class ResourceApi:
         order = self._find("orders", match)
         body = request.json if isinstance(request.json, dict) else {}
         fields = body["fulfillment"] if isinstance(body.get("fulfillment"), dict) else body
-        self.store.fulfil_order(order, {name: fields[name] for name in (*data.TRACKING_FIELDS, "shipped_at")
-                                        if name in fields})
+        self.store.fulfil_order(
+            order, {name: fields[name] for name in (*data.TRACKING_FIELDS, "shipped_at") if name in fields}
+        )
         return json_response(200, {"order": data.public_copy(order)})
 
     def _create_fulfillment(self, request: RecordedRequest, match: re.Match[str]) -> Response:
@@ -212,6 +265,7 @@ class ResourceApi:
 
     def _guarded(self, handler: Handler) -> Handler:
         """Turn the store's exceptions into TradeGecko's answers: 400, 404 and 422."""
+
         def wrapped(request: RecordedRequest, match: re.Match[str]) -> Response:
             try:
                 return handler(request, match)

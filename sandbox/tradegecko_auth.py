@@ -76,8 +76,9 @@ class TokenStore:
 
     def authorize_endpoint(self, request: RecordedRequest, match: re.Match[str]) -> Response:
         if request.param("response_type") != "code":
-            return json_response(400, {"error": "unsupported_response_type",
-                                       "error_description": "response_type must be code."})
+            return json_response(
+                400, {"error": "unsupported_response_type", "error_description": "response_type must be code."}
+            )
         redirect_uri = request.param("redirect_uri")
         try:
             code = self.authorize(request.param("client_id"), redirect_uri)
@@ -112,8 +113,12 @@ class TokenStore:
     def token(self, params: dict[str, Any], basic: tuple[str, str] | None) -> dict[str, Any]:
         client_id, client_secret = basic or (params.get("client_id"), params.get("client_secret"))
         if (client_id, client_secret) != (self.client_id, self.client_secret):
-            raise OAuthError(401, "invalid_client", "Client authentication failed due to unknown client, no client "
-                                                    "authentication included, or unsupported authentication method.")
+            raise OAuthError(
+                401,
+                "invalid_client",
+                "Client authentication failed due to unknown client, no client "
+                "authentication included, or unsupported authentication method.",
+            )
         grant_type = params.get("grant_type")
         if grant_type == "authorization_code":
             return self._exchange_code(params)
@@ -145,11 +150,19 @@ class TokenStore:
 
     def _exchange_code(self, params: dict[str, Any]) -> dict[str, Any]:
         code = self._codes.get(str(params.get("code") or ""))
-        if code is None or code.used or time.monotonic() >= code.expires_at or \
-                code.redirect_uri != params.get("redirect_uri"):
-            raise OAuthError(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, "
-                                                   "does not match the redirection URI used in the authorization "
-                                                   "request, or was issued to another client.")
+        if (
+            code is None
+            or code.used
+            or time.monotonic() >= code.expires_at
+            or code.redirect_uri != params.get("redirect_uri")
+        ):
+            raise OAuthError(
+                400,
+                "invalid_grant",
+                "The provided authorization grant is invalid, expired, revoked, "
+                "does not match the redirection URI used in the authorization "
+                "request, or was issued to another client.",
+            )
         code.used = True
         return self._issue("authorization_code")
 
@@ -164,8 +177,14 @@ class TokenStore:
         grant = _Grant(secrets.token_hex(32), secrets.token_hex(32), time.monotonic() + self.token_ttl)
         self._access[grant.access_token] = grant
         self._refresh[grant.refresh_token or ""] = grant
-        payload = {"access_token": grant.access_token, "token_type": "bearer", "expires_in": self.token_ttl,
-                   "refresh_token": grant.refresh_token, "scope": "public", "created_at": int(time.time())}
+        payload = {
+            "access_token": grant.access_token,
+            "token_type": "bearer",
+            "expires_in": self.token_ttl,
+            "refresh_token": grant.refresh_token,
+            "scope": "public",
+            "created_at": int(time.time()),
+        }
         self.issued.append({"grant_type": grant_type, **payload})
         return payload
 

@@ -34,8 +34,21 @@ LINE_TYPES = ("product", "shipping", "discount", "deposit", "payment", "fee")
 COMPANY_TYPES = ("business", "consumer", "supplier")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-ADDRESS_FIELDS = ("first_name", "last_name", "company_name", "address1", "address2", "suburb", "city", "state",
-                  "zip_code", "country", "phone_number", "email", "label")
+ADDRESS_FIELDS = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "address1",
+    "address2",
+    "suburb",
+    "city",
+    "state",
+    "zip_code",
+    "country",
+    "phone_number",
+    "email",
+    "label",
+)
 TRACKING_FIELDS = ("tracking_number", "tracking_company", "tracking_url", "service", "notes", "delivery_type")
 
 _SORTABLE = ("id", "created_at", "updated_at")
@@ -142,17 +155,39 @@ def stamped(record: dict[str, Any], moment: datetime | None = None) -> dict[str,
 
 
 def build_location(location_id: int, label: str) -> dict[str, Any]:
-    return stamped({"id": location_id, "label": label, "address1": None, "address2": None, "suburb": None,
-                    "city": None, "state": None, "zip_code": None, "country": None, "holds_stock": True,
-                    "status": "active"})
+    return stamped(
+        {
+            "id": location_id,
+            "label": label,
+            "address1": None,
+            "address2": None,
+            "suburb": None,
+            "city": None,
+            "state": None,
+            "zip_code": None,
+            "country": None,
+            "holds_stock": True,
+            "status": "active",
+        }
+    )
 
 
 def build_company(company_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-    record = {"id": company_id, "name": fields.get("name"), "company_type": fields.get("company_type") or "business",
-              "company_code": fields.get("company_code"), "email": fields.get("email"),
-              "phone_number": fields.get("phone_number"), "website": fields.get("website"),
-              "status": "active", "tax_number": None, "default_tax_type": "exclusive", "address_ids": [],
-              "contact_ids": [], "tags": []}
+    record = {
+        "id": company_id,
+        "name": fields.get("name"),
+        "company_type": fields.get("company_type") or "business",
+        "company_code": fields.get("company_code"),
+        "email": fields.get("email"),
+        "phone_number": fields.get("phone_number"),
+        "website": fields.get("website"),
+        "status": "active",
+        "tax_number": None,
+        "default_tax_type": "exclusive",
+        "address_ids": [],
+        "contact_ids": [],
+        "tags": [],
+    }
     return stamped(record)
 
 
@@ -166,16 +201,40 @@ def build_address(address_id: int, company_id: int, fields: dict[str, Any]) -> d
 
 def build_variant(variant_id: int, product_id: int, sku: str, name: str | None, price: str) -> dict[str, Any]:
     """The variant's own fields; stock (``stock_on_hand``, ``locations``...) is added when it is read."""
-    record = {"id": variant_id, "product_id": product_id, "sku": sku, "name": name or sku, "product_name": name or sku,
-              "product_status": "active", "product_type": None, "status": "active", "upc": None,
-              "supplier_code": None, "opt1": None, "opt2": None, "opt3": None, "weight": None,
-              "retail_price": price, "wholesale_price": price, "buy_price": None, "manage_stock": True,
-              "keep_selling": False, "sellable": True, "taxable": True, "composite": False, "is_online": False}
+    record = {
+        "id": variant_id,
+        "product_id": product_id,
+        "sku": sku,
+        "name": name or sku,
+        "product_name": name or sku,
+        "product_status": "active",
+        "product_type": None,
+        "status": "active",
+        "upc": None,
+        "supplier_code": None,
+        "opt1": None,
+        "opt2": None,
+        "opt3": None,
+        "weight": None,
+        "retail_price": price,
+        "wholesale_price": price,
+        "buy_price": None,
+        "manage_stock": True,
+        "keep_selling": False,
+        "sellable": True,
+        "taxable": True,
+        "composite": False,
+        "is_online": False,
+    }
     return stamped(record)
 
 
-def variant_view(variant: dict[str, Any], location_ids: list[int], on_hand: dict[tuple[int, int], Decimal],
-                 committed: dict[tuple[int, int], Decimal]) -> dict[str, Any]:
+def variant_view(
+    variant: dict[str, Any],
+    location_ids: list[int],
+    on_hand: dict[tuple[int, int], Decimal],
+    committed: dict[tuple[int, int], Decimal],
+) -> dict[str, Any]:
     """A variant as ``GET /variants`` answers: totals plus one ``locations[]`` entry per stock location."""
     view = public_copy(variant)
     locations, total_on_hand, total_committed = [], Decimal(0), Decimal(0)
@@ -185,25 +244,58 @@ def variant_view(variant: dict[str, Any], location_ids: list[int], on_hand: dict
             continue
         stock, held = on_hand.get(key, Decimal(0)), committed.get(key, Decimal(0))
         total_on_hand, total_committed = total_on_hand + stock, total_committed + held
-        locations.append({"location_id": location_id, "stock_on_hand": decimal_str(stock),
-                          "committed": decimal_str(held), "incoming": None, "available": decimal_str(stock - held),
-                          "bin_location": None})
-    view.update(stock_on_hand=decimal_str(total_on_hand), committed_stock=decimal_str(total_committed),
-                available_stock=decimal_str(total_on_hand - total_committed), incoming_stock="0.0",
-                locations=locations)
+        locations.append(
+            {
+                "location_id": location_id,
+                "stock_on_hand": decimal_str(stock),
+                "committed": decimal_str(held),
+                "incoming": None,
+                "available": decimal_str(stock - held),
+                "bin_location": None,
+            }
+        )
+    view.update(
+        stock_on_hand=decimal_str(total_on_hand),
+        committed_stock=decimal_str(total_committed),
+        available_stock=decimal_str(total_on_hand - total_committed),
+        incoming_stock="0.0",
+        locations=locations,
+    )
     return view
 
 
-def build_line(line_id: int, order_id: int, position: int, *, variant_id: int | None, quantity: Decimal,
-               price: Decimal, label: str | None, line_type: str, discount: Decimal | None = None,
-               tax_rate_override: Decimal | None = None) -> dict[str, Any]:
-    record = {"id": line_id, "order_id": order_id, "variant_id": variant_id, "tax_type_id": None,
-              "quantity": decimal_str(quantity), "price": decimal_str(price),
-              "discount": decimal_str(discount) if discount is not None else None, "label": label,
-              "line_type": line_type, "freeform": variant_id is None, "shippable": line_type == "product",
-              "position": position, "tax_rate": "0.0",
-              "tax_rate_override": decimal_str(tax_rate_override) if tax_rate_override is not None else None,
-              "image_url": None, "fulfillment_line_item_ids": [], "invoice_line_item_ids": []}
+def build_line(
+    line_id: int,
+    order_id: int,
+    position: int,
+    *,
+    variant_id: int | None,
+    quantity: Decimal,
+    price: Decimal,
+    label: str | None,
+    line_type: str,
+    discount: Decimal | None = None,
+    tax_rate_override: Decimal | None = None,
+) -> dict[str, Any]:
+    record = {
+        "id": line_id,
+        "order_id": order_id,
+        "variant_id": variant_id,
+        "tax_type_id": None,
+        "quantity": decimal_str(quantity),
+        "price": decimal_str(price),
+        "discount": decimal_str(discount) if discount is not None else None,
+        "label": label,
+        "line_type": line_type,
+        "freeform": variant_id is None,
+        "shippable": line_type == "product",
+        "position": position,
+        "tax_rate": "0.0",
+        "tax_rate_override": decimal_str(tax_rate_override) if tax_rate_override is not None else None,
+        "image_url": None,
+        "fulfillment_line_item_ids": [],
+        "invoice_line_item_ids": [],
+    }
     return stamped(record)
 
 
@@ -234,38 +326,81 @@ def check_lines(lines: Any, variants: dict[int, dict[str, Any]]) -> list[dict[st
             raise invalid("order_line_items.price", "is not a number")
         discount, override = line.get("discount"), line.get("tax_rate_override")
         label = line.get("label") or (variants[variant_id]["name"] if line_type == "product" else None)
-        checked.append({"variant_id": variant_id if line_type == "product" else None, "quantity": quantity,
-                        "price": price, "label": label, "line_type": line_type,
-                        "discount": to_decimal(discount) if discount is not None else None,
-                        "tax_rate_override": to_decimal(override) if override is not None else None})
+        checked.append(
+            {
+                "variant_id": variant_id if line_type == "product" else None,
+                "quantity": quantity,
+                "price": price,
+                "label": label,
+                "line_type": line_type,
+                "discount": to_decimal(discount) if discount is not None else None,
+                "tax_rate_override": to_decimal(override) if override is not None else None,
+            }
+        )
     return checked
 
 
 def build_order(order_id: int, fields: dict[str, Any], moment: datetime) -> dict[str, Any]:
-    record = {"id": order_id, "order_number": fields["order_number"],
-              "reference_number": fields.get("reference_number"),
-              "company_id": fields["company_id"], "shipping_address_id": fields["shipping_address_id"],
-              "billing_address_id": fields["billing_address_id"], "stock_location_id": fields["stock_location_id"],
-              "user_id": 1, "assignee_id": None, "currency_id": 1, "contact_id": None,
-              "email": fields.get("email"), "phone_number": fields.get("phone_number"), "notes": fields.get("notes"),
-              "status": fields.get("status") or "draft", "payment_status": fields.get("payment_status") or "unpaid",
-              "invoice_status": "uninvoiced", "packed_status": "unpacked", "fulfillment_status": "unshipped",
-              "return_status": "unreturned", "tax_type": fields.get("tax_type") or "exclusive", "tax_label": None,
-              "tax_override": None, "default_price_list_id": "retail", "issued_at": fields["issued_at"],
-              "ship_at": fields.get("ship_at"), "tracking_number": None, "source": fields.get("source"),
-              "source_id": None, "source_url": fields.get("source_url"), "tags": fields.get("tags") or [],
-              "total": "0.0", "invoice_numbers": {}, "fulfillment_ids": [], "invoice_ids": [],
-              "payment_ids": [], "order_line_item_ids": []}
+    record = {
+        "id": order_id,
+        "order_number": fields["order_number"],
+        "reference_number": fields.get("reference_number"),
+        "company_id": fields["company_id"],
+        "shipping_address_id": fields["shipping_address_id"],
+        "billing_address_id": fields["billing_address_id"],
+        "stock_location_id": fields["stock_location_id"],
+        "user_id": 1,
+        "assignee_id": None,
+        "currency_id": 1,
+        "contact_id": None,
+        "email": fields.get("email"),
+        "phone_number": fields.get("phone_number"),
+        "notes": fields.get("notes"),
+        "status": fields.get("status") or "draft",
+        "payment_status": fields.get("payment_status") or "unpaid",
+        "invoice_status": "uninvoiced",
+        "packed_status": "unpacked",
+        "fulfillment_status": "unshipped",
+        "return_status": "unreturned",
+        "tax_type": fields.get("tax_type") or "exclusive",
+        "tax_label": None,
+        "tax_override": None,
+        "default_price_list_id": "retail",
+        "issued_at": fields["issued_at"],
+        "ship_at": fields.get("ship_at"),
+        "tracking_number": None,
+        "source": fields.get("source"),
+        "source_id": None,
+        "source_url": fields.get("source_url"),
+        "tags": fields.get("tags") or [],
+        "total": "0.0",
+        "invoice_numbers": {},
+        "fulfillment_ids": [],
+        "invoice_ids": [],
+        "payment_ids": [],
+        "order_line_item_ids": [],
+    }
     return stamped(record, moment)
 
 
-def build_fulfillment(fulfillment_id: int, order: dict[str, Any], status: str, fields: dict[str, Any]
-                      ) -> dict[str, Any]:
-    record = {"id": fulfillment_id, "order_id": order["id"], "shipping_address_id": order["shipping_address_id"],
-              "billing_address_id": order["billing_address_id"], "stock_location_id": order["stock_location_id"],
-              "status": status, "exchange_rate": "1.0", "packed_at": day(now_utc()), "shipped_at": None,
-              "received_at": None, "delivery_type": fields.get("delivery_type") or "Courier", "receipt": {},
-              "fulfillment_line_item_ids": []}
+def build_fulfillment(
+    fulfillment_id: int, order: dict[str, Any], status: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    record = {
+        "id": fulfillment_id,
+        "order_id": order["id"],
+        "shipping_address_id": order["shipping_address_id"],
+        "billing_address_id": order["billing_address_id"],
+        "stock_location_id": order["stock_location_id"],
+        "status": status,
+        "exchange_rate": "1.0",
+        "packed_at": day(now_utc()),
+        "shipped_at": None,
+        "received_at": None,
+        "delivery_type": fields.get("delivery_type") or "Courier",
+        "receipt": {},
+        "fulfillment_line_item_ids": [],
+    }
     record.update({name: fields.get(name) for name in TRACKING_FIELDS if name != "delivery_type"})
     return stamped(record)
 
@@ -281,8 +416,9 @@ def list_param(query: dict[str, list[str]], name: str) -> list[str] | None:
     return [part.strip() for value in raw for part in value.split(",") if part.strip()]
 
 
-def filter_records(records: list[dict[str, Any]], query: dict[str, list[str]],
-                   filters: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+def filter_records(
+    records: list[dict[str, Any]], query: dict[str, list[str]], filters: dict[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
     """Apply ``ids`` and the resource's ``filters`` ({param: (field, kind)}; kinds: in, eq, min, max)."""
     selected = list(records)
     ids = list_param(query, "ids")
@@ -345,6 +481,12 @@ def page_of(records: list[Any], limit: int, page: int) -> tuple[list[Any], dict[
     total = len(records)
     total_pages = math.ceil(total / limit) if limit else 0
     offset = (page - 1) * limit
-    header = {"total_records": total, "total_pages": total_pages, "first_page": page == 1,
-              "last_page": page >= total_pages, "out_of_bounds": page > max(total_pages, 1), "offset": offset}
-    return records[offset: offset + limit], header
+    header = {
+        "total_records": total,
+        "total_pages": total_pages,
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "out_of_bounds": page > max(total_pages, 1),
+        "offset": offset,
+    }
+    return records[offset : offset + limit], header

@@ -33,9 +33,23 @@ from typing import Any
 from sandbox import tradegecko_data as data
 from sandbox.tradegecko_data import invalid
 
-_ORDER_WRITABLE = ("email", "phone_number", "notes", "reference_number", "status", "payment_status", "tax_type",
-                   "ship_at", "issued_at", "source_url", "tags", "stock_location_id", "shipping_address_id",
-                   "billing_address_id", "tracking_number")
+_ORDER_WRITABLE = (
+    "email",
+    "phone_number",
+    "notes",
+    "reference_number",
+    "status",
+    "payment_status",
+    "tax_type",
+    "ship_at",
+    "issued_at",
+    "source_url",
+    "tags",
+    "stock_location_id",
+    "shipping_address_id",
+    "billing_address_id",
+    "tracking_number",
+)
 _COMMITTING = ("active", "finalized")
 
 
@@ -55,11 +69,30 @@ class Store:
         self.on_hand: dict[tuple[int, int], Decimal] = {}
         self._order_sequence = itertools.count(1)
         primary = self.add_location("Main Warehouse")
-        self.account = data.stamped({"id": 1, "name": account_name, "country": "US", "default_currency_id": 1,
-                                     "primary_location_id": primary, "primary_billing_location_id": primary,
-                                     "time_zone": "UTC", "tax_label": "Tax", "default_tax_type": "exclusive"})
-        self.user = data.stamped({"id": 1, "account_id": 1, "first_name": "Sandbox", "last_name": "Owner",
-                                  "email": "owner@example.com", "status": "active", "billing_contact": True})
+        self.account = data.stamped(
+            {
+                "id": 1,
+                "name": account_name,
+                "country": "US",
+                "default_currency_id": 1,
+                "primary_location_id": primary,
+                "primary_billing_location_id": primary,
+                "time_zone": "UTC",
+                "tax_label": "Tax",
+                "default_tax_type": "exclusive",
+            }
+        )
+        self.user = data.stamped(
+            {
+                "id": 1,
+                "account_id": 1,
+                "first_name": "Sandbox",
+                "last_name": "Owner",
+                "email": "owner@example.com",
+                "status": "active",
+                "billing_contact": True,
+            }
+        )
 
     def new_id(self) -> int:
         return next(self._ids)
@@ -132,11 +165,16 @@ class Store:
             shipping_id = self.create_address(company_id, body["shipping_address"], "shipping_address.")["id"]
         if billing_id is None:
             embedded = body.get("billing_address")
-            billing_id = self.create_address(company_id, embedded, "billing_address.")["id"] if embedded \
-                else shipping_id
-        fields.update(company_id=company_id, shipping_address_id=shipping_id, billing_address_id=billing_id,
-                      order_number=str(number) if number is not None else self._next_order_number(),
-                      source=body.get("source"))
+            billing_id = (
+                self.create_address(company_id, embedded, "billing_address.")["id"] if embedded else shipping_id
+            )
+        fields.update(
+            company_id=company_id,
+            shipping_address_id=shipping_id,
+            billing_address_id=billing_id,
+            order_number=str(number) if number is not None else self._next_order_number(),
+            source=body.get("source"),
+        )
         order = data.build_order(self.new_id(), fields, moment or data.now_utc())
         self.orders[order["id"]] = order
         for position, line in enumerate(lines):
@@ -233,8 +271,9 @@ class Store:
                 left[item["order_line_item_id"]] -= Decimal(item["quantity"])
         return left
 
-    def create_fulfillment(self, body: dict[str, Any], shipped_at: datetime | None = None
-                           ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def create_fulfillment(
+        self, body: dict[str, Any], shipped_at: datetime | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         order_id = data.as_id(body.get("order_id"))
         order = self.orders.get(order_id) if order_id is not None else None
         if order is None:
@@ -262,15 +301,26 @@ class Store:
                 raise invalid("fulfillment_line_items.quantity", "exceeds the quantity left to fulfil")
         return self._fulfillment(order, status, body, wanted, shipped_at)
 
-    def _fulfillment(self, order: dict[str, Any], status: str, fields: dict[str, Any], wanted: dict[int, Decimal],
-                     shipped_at: datetime | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _fulfillment(
+        self,
+        order: dict[str, Any],
+        status: str,
+        fields: dict[str, Any],
+        wanted: dict[int, Decimal],
+        shipped_at: datetime | None,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         fulfillment = data.build_fulfillment(self.new_id(), order, "packed", fields)
         self.fulfillments[fulfillment["id"]] = fulfillment
         items = []
         for line_id, quantity in wanted.items():
-            item = {"id": self.new_id(), "fulfillment_id": fulfillment["id"], "order_line_item_id": line_id,
-                    "quantity": data.decimal_str(quantity), "base_price": self.lines[line_id]["price"],
-                    "position": len(items)}
+            item = {
+                "id": self.new_id(),
+                "fulfillment_id": fulfillment["id"],
+                "order_line_item_id": line_id,
+                "quantity": data.decimal_str(quantity),
+                "base_price": self.lines[line_id]["price"],
+                "position": len(items),
+            }
             self.fulfillment_lines[item["id"]] = data.stamped(item)
             fulfillment["fulfillment_line_item_ids"].append(item["id"])
             self.lines[line_id]["fulfillment_line_item_ids"].append(item["id"])
@@ -350,8 +400,11 @@ class Store:
         return held
 
     def unshipped(self, order: dict[str, Any]) -> dict[int, Decimal]:
-        left = {line_id: Decimal(self.lines[line_id]["quantity"]) for line_id in order["order_line_item_ids"]
-                if self.lines[line_id]["line_type"] == "product"}
+        left = {
+            line_id: Decimal(self.lines[line_id]["quantity"])
+            for line_id in order["order_line_item_ids"]
+            if self.lines[line_id]["line_type"] == "product"
+        }
         for fulfillment_id in order["fulfillment_ids"]:
             fulfillment = self.fulfillments[fulfillment_id]
             if fulfillment["status"] == "fulfilled":
@@ -362,8 +415,9 @@ class Store:
 
     def variant_views(self) -> list[dict[str, Any]]:
         held = self.committed()
-        return [data.variant_view(variant, list(self.locations), self.on_hand, held)
-                for variant in self.variants.values()]
+        return [
+            data.variant_view(variant, list(self.locations), self.on_hand, held) for variant in self.variants.values()
+        ]
 
     def adjust_stock(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if body.get("stock_location_id") is None:
@@ -381,15 +435,28 @@ class Store:
             if quantity is None or quantity == 0:
                 raise invalid("stock_adjustment_line_items.quantity", "must be a number other than 0")
             deltas.append((variant_id, quantity, data.to_decimal(item.get("price"))))
-        adjustment = data.stamped({"id": self.new_id(), "adjustment_number": body.get("adjustment_number")
-                                   or f"SA{len(self.adjustments) + 1:04d}", "stock_location_id": location_id,
-                                   "reason": body.get("reason"), "notes": body.get("notes"),
-                                   "stock_adjustment_line_item_ids": []})
+        adjustment = data.stamped(
+            {
+                "id": self.new_id(),
+                "adjustment_number": body.get("adjustment_number") or f"SA{len(self.adjustments) + 1:04d}",
+                "stock_location_id": location_id,
+                "reason": body.get("reason"),
+                "notes": body.get("notes"),
+                "stock_adjustment_line_item_ids": [],
+            }
+        )
         lines = []
         for position, (variant_id, quantity, price) in enumerate(deltas):
-            line = data.stamped({"id": self.new_id(), "stock_adjustment_id": adjustment["id"], "variant_id": variant_id,
-                                 "quantity": data.decimal_str(quantity), "position": position,
-                                 "price": data.decimal_str(price) if price is not None else None})
+            line = data.stamped(
+                {
+                    "id": self.new_id(),
+                    "stock_adjustment_id": adjustment["id"],
+                    "variant_id": variant_id,
+                    "quantity": data.decimal_str(quantity),
+                    "position": position,
+                    "price": data.decimal_str(price) if price is not None else None,
+                }
+            )
             self.on_hand[(variant_id, location_id)] = self.on_hand.get((variant_id, location_id), Decimal(0)) + quantity
             self.adjustment_lines[line["id"]] = line
             adjustment["stock_adjustment_line_item_ids"].append(line["id"])

@@ -28,8 +28,11 @@ def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
     wms = WMSConnectionFactory(
         api_base_url=bergen_sandbox.base_url,
         credentials_values={"username": bergen_sandbox.username, "password": bergen_sandbox.password},
-        settings={"account_web_address": bergen_sandbox.base_url, "customer_name": bergen_sandbox.customer,
-                  "facility": "NJ"},
+        settings={
+            "account_web_address": bergen_sandbox.base_url,
+            "customer_name": bergen_sandbox.customer,
+            "facility": "NJ",
+        },
     )
     ShippingMethodMapFactory(warehouse=wms, cart_method="Standard", ship_code="UPS:Ground")
     cart = CartConnectionFactory(

@@ -34,56 +34,106 @@ def every_object(admin_user) -> dict:
     has choices to offer: the admin hides a filter with a single choice.
     """
     line = OrderLineFactory(cart_sku="TEE-BLK-M", warehouse_sku="TSHIRT-BLACK-M")
-    OrderLineFactory(cart_sku="MUG", warehouse_sku="MUG-WHITE", order__status=OrderStatus.ERROR,
-                     order__hold_code=HoldCode.UNKNOWN_SKU, order__is_test=True)
+    OrderLineFactory(
+        cart_sku="MUG",
+        warehouse_sku="MUG-WHITE",
+        order__status=OrderStatus.ERROR,
+        order__hold_code=HoldCode.UNKNOWN_SKU,
+        order__is_test=True,
+    )
     order = line.order
-    OrderEvent.objects.create(order=order, message="Imported from Squarespace Commerce.", code="imported",
-                              to_status=OrderStatus.NEW)
+    OrderEvent.objects.create(
+        order=order, message="Imported from Squarespace Commerce.", code="imported", to_status=OrderStatus.NEW
+    )
     cart, wms = order.cart_connection, order.warehouse
-    Task.objects.create(id="b" * 32, name="failed-sync", func="orders.tasks.sync", group="orders",
-                        cluster="orderbridge", started=timezone.now(), stopped=timezone.now(), success=False,
-                        result="Traceback: boom")
-    Task.objects.create(id="a" * 32, name="nightly-sync", func="orders.tasks.sync", group="orders",
-                        cluster="orderbridge", started=timezone.now(), stopped=timezone.now(), success=True,
-                        result="done")
+    Task.objects.create(
+        id="b" * 32,
+        name="failed-sync",
+        func="orders.tasks.sync",
+        group="orders",
+        cluster="orderbridge",
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=False,
+        result="Traceback: boom",
+    )
+    Task.objects.create(
+        id="a" * 32,
+        name="nightly-sync",
+        func="orders.tasks.sync",
+        group="orders",
+        cluster="orderbridge",
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=True,
+        result="done",
+    )
     return {
         Merchant: order.merchant,
         CartConnection: cart,
         WMSConnection: wms,
         Order: order,
         SkippedOrder: SkippedOrder.objects.create(
-            cart_connection=cart, cart_order_id="old-1", order_number="900", reason_code="too_old",
+            cart_connection=cart,
+            cart_order_id="old-1",
+            order_number="900",
+            reason_code="too_old",
             reason="Placed before the connection's earliest order date: never imported.",
         ),
         SyncRun: SyncRun.objects.create(
-            kind=SyncRun.Kind.ORDERS, merchant=order.merchant, cart_connection=cart, warehouse=wms,
-            status=SyncOutcome.PARTIAL, counts={"imported": 1, "held": 1}, finished_at=timezone.now(),
+            kind=SyncRun.Kind.ORDERS,
+            merchant=order.merchant,
+            cart_connection=cart,
+            warehouse=wms,
+            status=SyncOutcome.PARTIAL,
+            counts={"imported": 1, "held": 1},
+            finished_at=timezone.now(),
             error="Cart: something to read",
         ),
         Shipment: Shipment.objects.create(
-            warehouse=wms, order=order, warehouse_shipment_id="SH-1", warehouse_order_id="77", cust_ref="REF-1",
-            carrier="UPS", service="Ground", tracking_numbers=["1Z999"], tracking_url="https://ups.example/1Z999",
-            shipped_at=timezone.now(), lines=[{"sku": "TSHIRT-BLACK-M", "quantity": 1, "line_no": 1}],
+            warehouse=wms,
+            order=order,
+            warehouse_shipment_id="SH-1",
+            warehouse_order_id="77",
+            cust_ref="REF-1",
+            carrier="UPS",
+            service="Ground",
+            tracking_numbers=["1Z999"],
+            tracking_url="https://ups.example/1Z999",
+            shipped_at=timezone.now(),
+            lines=[{"sku": "TSHIRT-BLACK-M", "quantity": 1, "line_no": 1}],
         ),
         StockLevel: StockLevel.objects.create(
             warehouse=wms, warehouse_sku="TSHIRT-BLACK-M", available=7, on_hand=9, read_at=timezone.now()
         ),
         CartInventoryLevel: CartInventoryLevel.objects.create(
-            cart_connection=cart, cart_item_key="variant-1", cart_sku="TEE-BLK-M", warehouse_sku="TSHIRT-BLACK-M",
-            computed_quantity=7, pushed_quantity=7, read_at=timezone.now(), pushed_at=timezone.now(),
+            cart_connection=cart,
+            cart_item_key="variant-1",
+            cart_sku="TEE-BLK-M",
+            warehouse_sku="TSHIRT-BLACK-M",
+            computed_quantity=7,
+            pushed_quantity=7,
+            read_at=timezone.now(),
+            pushed_at=timezone.now(),
         ),
         ShippingMethodMap: ShippingMethodMapFactory(warehouse=wms),
         SKUAlias: SKUAliasFactory(merchant=order.merchant, cart_sku="TEE-BLK-M", warehouse_sku="TSHIRT-BLACK-M"),
         User: admin_user,
         Group: Group.objects.create(name="operations"),
-        Schedule: Schedule.objects.create(name="orders every 5 minutes", func="orders.tasks.sync",
-                                          schedule_type=Schedule.MINUTES, minutes=5, cluster="orderbridge"),
+        Schedule: Schedule.objects.create(
+            name="orders every 5 minutes",
+            func="orders.tasks.sync",
+            schedule_type=Schedule.MINUTES,
+            minutes=5,
+            cluster="orderbridge",
+        ),
         Success: Success.objects.get(),
         Failure: Failure.objects.get(),
         OrmQ: OrmQ.objects.create(
             key="orderbridge",
-            payload=SignedPackage.dumps({"id": "c" * 32, "name": "queued-sync", "func": "orders.tasks.sync",
-                                         "args": (), "kwargs": {}}),
+            payload=SignedPackage.dumps(
+                {"id": "c" * 32, "name": "queued-sync", "func": "orders.tasks.sync", "args": (), "kwargs": {}}
+            ),
         ),
     }
 
@@ -149,8 +199,12 @@ def test_autocomplete_lookups_answer(admin_client, every_object, model):
         target = model._meta.get_field(field_name).related_model
         response = admin_client.get(
             reverse("admin:autocomplete"),
-            {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
-             "term": ""},
+            {
+                "app_label": model._meta.app_label,
+                "model_name": model._meta.model_name,
+                "field_name": field_name,
+                "term": "",
+            },
         )
         assert response.status_code == 200
         assert len(response.json()["results"]) == target.objects.count()

@@ -20,12 +20,19 @@ def orders(db) -> dict[str, Order]:
     ).order
     second_cart = CartConnectionFactory(merchant=first.merchant, warehouse=first.warehouse, name="Second store")
     second = OrderLineFactory(
-        cart_sku="MUG-WHITE", warehouse_sku="MUG-WHITE", order__cart_connection=second_cart,
-        order__order_number="5002", order__cust_ref="REF-BBB",
+        cart_sku="MUG-WHITE",
+        warehouse_sku="MUG-WHITE",
+        order__cart_connection=second_cart,
+        order__order_number="5002",
+        order__cust_ref="REF-BBB",
     ).order
     held = OrderLineFactory(
-        cart_sku="POSTER-XL", warehouse_sku="POSTER-XL", order__order_number="7003", order__cust_ref="REF-CCC",
-        order__status=OrderStatus.ERROR, order__hold_code=HoldCode.UNKNOWN_SKU,
+        cart_sku="POSTER-XL",
+        warehouse_sku="POSTER-XL",
+        order__order_number="7003",
+        order__cust_ref="REF-CCC",
+        order__status=OrderStatus.ERROR,
+        order__hold_code=HoldCode.UNKNOWN_SKU,
         order__hold_reason="The warehouse does not know SKU 'POSTER-XL'.",
     ).order
     return {"first": first, "second": second, "held": held}

@@ -27,7 +27,10 @@ def second_merchant(wired) -> CartConnection:
     """Another merchant's cart, on the same sandboxes (no orders of its own)."""
     wms = WMSConnectionFactory(
         api_base_url=wired.bergen.base_url,
-        settings={"account_web_address": wired.bergen.base_url, "customer_name": wired.bergen.customer,
-                  "facility": "NJ"},
+        settings={
+            "account_web_address": wired.bergen.base_url,
+            "customer_name": wired.bergen.customer,
+            "facility": "NJ",
+        },
     )
     return CartConnectionFactory(merchant=wms.merchant, warehouse=wms, api_base_url=wired.squarespace.base_url)

@@ -72,13 +72,23 @@ def test_a_packages_items_become_lines_summed_per_sku():
 
 
 def test_a_pascal_case_row_is_read_too():
-    row = {"OrderId": 5, "ReferenceNum": "R-5", "PackageId": 1, "Carrier": "FDX", "CarrierService": "2Day",
-           "TrackingNumber": "7946", "ShipDate": "2024-05-01T10:00:00Z"}
+    row = {
+        "OrderId": 5,
+        "ReferenceNum": "R-5",
+        "PackageId": 1,
+        "Carrier": "FDX",
+        "CarrierService": "2Day",
+        "TrackingNumber": "7946",
+        "ShipDate": "2024-05-01T10:00:00Z",
+    }
 
     parcel = parse_tracking_row(row)
 
     assert (parcel.warehouse_shipment_id, parcel.cust_ref, parcel.carrier, parcel.tracking_numbers) == (
-        "5-1", "R-5", "FDX", ["7946"]
+        "5-1",
+        "R-5",
+        "FDX",
+        ["7946"],
     )
     assert parcel.shipped_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
 
@@ -123,16 +133,28 @@ def test_the_ship_date_window_is_written_without_an_offset_and_without_a_gap():
 
 def summary(sku: str, facility: int, available: float, on_hand: float, qualifier: str = "") -> dict:
     """One row of GET /inventory/stocksummaries as documented (per item, qualifier and facility)."""
-    return {"facilityId": facility, "itemIdentifier": {"id": 100, "sku": sku}, "qualifier": qualifier,
-            "totalReceived": on_hand, "allocated": on_hand - available, "available": available, "onHold": 0,
-            "onHand": on_hand}
+    return {
+        "facilityId": facility,
+        "itemIdentifier": {"id": 100, "sku": sku},
+        "qualifier": qualifier,
+        "totalReceived": on_hand,
+        "allocated": on_hand - available,
+        "available": available,
+        "onHold": 0,
+        "onHand": on_hand,
+    }
 
 
 def test_stock_is_summed_per_sku_over_qualifiers_at_the_facility_only():
-    rows = [read_stock_row(r) for r in (
-        summary("TEE-M", 1, 5, 7), summary("TEE-M", 1, 3, 3, qualifier="B-grade"), summary("TEE-M", 3, 40, 40),
-        summary("MUG", 1, 2.75, 4),
-    )]
+    rows = [
+        read_stock_row(r)
+        for r in (
+            summary("TEE-M", 1, 5, 7),
+            summary("TEE-M", 1, 3, 3, qualifier="B-grade"),
+            summary("TEE-M", 3, 40, 40),
+            summary("MUG", 1, 2.75, 4),
+        )
+    ]
 
     assert sum_stock(rows, facility_id=1) == [StockLevel("TEE-M", 8, 10), StockLevel("MUG", 2, 4)]
 
@@ -161,9 +183,11 @@ def test_a_facility_id_is_found_by_name_in_facility_records_and_in_orders():
 
 def test_a_numeric_warehouse_setting_is_sent_as_the_facility_id():
     order = WarehouseOrder(
-        cust_ref="SQ-1", cust_po_no="1", ship_to=Address(first_name="Ada", address_1="1 Way", city="Newark",
-                                                         zip="07102", country="US"),
-        ship_code="", items=[WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=1)],
+        cust_ref="SQ-1",
+        cust_po_no="1",
+        ship_to=Address(first_name="Ada", address_1="1 Way", city="Newark", zip="07102", country="US"),
+        ship_code="",
+        items=[WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=1)],
     )
 
     assert format_order(order, customer_name="DEMO", facility="2")["facilityIdentifier"] == {"id": 2}
@@ -185,8 +209,15 @@ def order(cust_ref: str, lines: dict[str, int]) -> WarehouseOrder:
     return WarehouseOrder(
         cust_ref=cust_ref,
         cust_po_no=cust_ref.removeprefix("SQ-"),
-        ship_to=Address(first_name="Ada", last_name="Lovelace", address_1="12 Analytical Way", city="Newark",
-                        state="NJ", zip="07102", country="US"),
+        ship_to=Address(
+            first_name="Ada",
+            last_name="Lovelace",
+            address_1="12 Analytical Way",
+            city="Newark",
+            state="NJ",
+            zip="07102",
+            country="US",
+        ),
         ship_code="UPS:Ground",
         items=[WarehouseOrderLine(line_no=i, sku=sku, quantity=q) for i, (sku, q) in enumerate(lines.items(), 1)],
     )
@@ -209,8 +240,13 @@ def test_an_order_shipped_in_two_packages_comes_back_as_two_parcels(stocked):
     stocked.ship_order(
         "SQ-1042",
         [
-            {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZA", "tracking_url": "https://ups.example/1ZA",
-             "lines": [{"sku": "TEE-M", "qty": 1}]},
+            {
+                "carrier": "UPS",
+                "service": "Ground",
+                "tracking_number": "1ZA",
+                "tracking_url": "https://ups.example/1ZA",
+                "lines": [{"sku": "TEE-M", "qty": 1}],
+            },
             {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZB", "lines": [{"sku": "MUG", "qty": 2}]},
         ],
         ship_date=T0,
@@ -223,7 +259,10 @@ def test_an_order_shipped_in_two_packages_comes_back_as_two_parcels(stocked):
     assert {p.cust_ref for p in page} == {"SQ-1042"}
     assert first.warehouse_shipment_id != second.warehouse_shipment_id
     assert (first.carrier, first.service, first.tracking_numbers, first.tracking_url) == (
-        "UPS", "Ground", ["1ZA"], "https://ups.example/1ZA"
+        "UPS",
+        "Ground",
+        ["1ZA"],
+        "https://ups.example/1ZA",
     )
     assert second.tracking_numbers == ["1ZB"] and second.tracking_url == ""
     assert (first.lines, second.lines) == ([ShipmentLine("TEE-M", 1)], [ShipmentLine("MUG", 2)])
@@ -236,8 +275,9 @@ def test_only_parcels_shipped_in_the_window_are_read(stocked):
     bergen = connector(stocked)
     for ref, shipped in (("SQ-1", T0 - timedelta(days=1)), ("SQ-2", T0), ("SQ-3", T0 + timedelta(hours=1))):
         bergen.submit_order(order(ref, {"MUG": 1}))
-        stocked.ship_order(ref, [{"carrier": "USPS", "service": "Priority", "tracking_number": f"94-{ref}"}],
-                           ship_date=shipped)
+        stocked.ship_order(
+            ref, [{"carrier": "USPS", "service": "Priority", "tracking_number": f"94-{ref}"}], ship_date=shipped
+        )
 
     parcels = [p for page in bergen.iter_shipments(**window()) for p in page]
 

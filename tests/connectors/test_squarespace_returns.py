@@ -41,9 +41,7 @@ def shipment(*numbers: str, **changes) -> CartShipment:
 
 
 def test_a_fulfillment_has_one_shipment_entry_per_tracking_number_with_the_required_fields():
-    body = format_fulfillment(
-        shipment("1ZA", "1ZB", shipped_at=SHIPPED), notify_customer=True, now=NOW
-    )
+    body = format_fulfillment(shipment("1ZA", "1ZB", shipped_at=SHIPPED), notify_customer=True, now=NOW)
 
     assert body == {
         "shouldSendNotification": True,
@@ -71,8 +69,9 @@ def test_repeated_and_blank_tracking_numbers_are_sent_once():
 def test_a_tracking_url_goes_only_with_the_number_it_names():
     url = "https://www.ups.com/track?tracknum=1ZB"
     several = format_fulfillment(shipment("1ZA", "1ZB", tracking_url=url), notify_customer=True, now=NOW)
-    single = format_fulfillment(shipment("1ZA", tracking_url="https://carrier.example/t/abc"), notify_customer=True,
-                                now=NOW)
+    single = format_fulfillment(
+        shipment("1ZA", tracking_url="https://carrier.example/t/abc"), notify_customer=True, now=NOW
+    )
 
     assert [s.get("trackingUrl") for s in several["shipments"]] == [None, url]
     assert single["shipments"][0]["trackingUrl"] == "https://carrier.example/t/abc"
@@ -102,10 +101,20 @@ def test_the_tracking_numbers_an_order_has_are_read_from_its_fulfillments():
     order = {
         "id": "585d498fdee9f31a60284a37",
         "fulfillments": [
-            {"shipDate": "2017-01-29T22:19:26.98Z", "carrierName": "FedEx", "service": "Same-Day Delivery",
-             "trackingNumber": "103932814692659", "trackingUrl": None},
-            {"shipDate": "2017-01-29T22:19:26.98Z", "carrierName": "FedEx", "service": "Ground",
-             "trackingNumber": None, "trackingUrl": None},
+            {
+                "shipDate": "2017-01-29T22:19:26.98Z",
+                "carrierName": "FedEx",
+                "service": "Same-Day Delivery",
+                "trackingNumber": "103932814692659",
+                "trackingUrl": None,
+            },
+            {
+                "shipDate": "2017-01-29T22:19:26.98Z",
+                "carrierName": "FedEx",
+                "service": "Ground",
+                "trackingNumber": None,
+                "trackingUrl": None,
+            },
         ],
     }
 
@@ -120,7 +129,13 @@ def test_the_default_carrier_names_map_warehouse_codes_to_what_squarespace_shows
 
     assert all(code == code.upper() for code in names)
     assert [names[c] for c in ("UPS", "FDX", "FEDEX", "USPS", "DHLEXPRESS", "ONTRAC", "CANADAPOST")] == [
-        "UPS", "FedEx", "FedEx", "USPS", "DHL", "OnTrac", "Canada Post"
+        "UPS",
+        "FedEx",
+        "FedEx",
+        "USPS",
+        "DHL",
+        "OnTrac",
+        "Canada Post",
     ]
     assert SquarespaceCart.accepts_multiple_shipments is True
     assert SquarespaceCart.shipment_lines_supported is False
@@ -144,8 +159,13 @@ def test_pushed_tracking_is_read_back_and_the_body_has_the_documented_shape(squa
     [call] = squarespace_sandbox.fulfillment_calls
     assert call["shouldSendNotification"] is False
     assert call["shipments"] == [
-        {"shipDate": "2024-05-02T20:04:05Z", "carrierName": "UPS", "service": "Ground", "trackingNumber": "1ZA",
-         "trackingUrl": "https://www.ups.com/track?tracknum=1ZA"},
+        {
+            "shipDate": "2024-05-02T20:04:05Z",
+            "carrierName": "UPS",
+            "service": "Ground",
+            "trackingNumber": "1ZA",
+            "trackingUrl": "https://www.ups.com/track?tracknum=1ZA",
+        },
         {"shipDate": "2024-05-02T20:04:05Z", "carrierName": "UPS", "service": "Ground", "trackingNumber": "1ZB"},
     ]
     post = squarespace_sandbox.requests_to("/fulfillments", "POST")[0]
@@ -213,13 +233,28 @@ def test_a_refusal_carries_squarespaces_message(squarespace_sandbox):
 
 INVENTORY_PAGE = {
     "inventory": [
-        {"variantId": "2c4b0c0e-0c5f-4f5e-9d2a-1b2c3d4e5f60", "sku": "SQ-TEE-M", "descriptor": "Tee [M, Blue]",
-         "isUnlimited": False, "quantity": 12},
-        {"variantId": "7a1d3c5e-3b1f-4d8a-8f2e-0a9b8c7d6e5f", "sku": "SQ-POSTER", "descriptor": "Poster",
-         "isUnlimited": True, "quantity": 0},
+        {
+            "variantId": "2c4b0c0e-0c5f-4f5e-9d2a-1b2c3d4e5f60",
+            "sku": "SQ-TEE-M",
+            "descriptor": "Tee [M, Blue]",
+            "isUnlimited": False,
+            "quantity": 12,
+        },
+        {
+            "variantId": "7a1d3c5e-3b1f-4d8a-8f2e-0a9b8c7d6e5f",
+            "sku": "SQ-POSTER",
+            "descriptor": "Poster",
+            "isUnlimited": True,
+            "quantity": 0,
+        },
         {"variantId": None, "sku": "SQ-GHOST", "descriptor": "No id", "isUnlimited": False, "quantity": 3},
-        {"variantId": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "sku": None, "descriptor": None,
-         "isUnlimited": False, "quantity": None},
+        {
+            "variantId": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+            "sku": None,
+            "descriptor": None,
+            "isUnlimited": False,
+            "quantity": None,
+        },
     ],
     "pagination": {"hasNextPage": True, "nextPageCursor": "b2Zmc2V0PTUw", "nextPageUrl": "https://…?cursor=b2Zm"},
 }
@@ -237,8 +272,9 @@ def test_an_inventory_page_is_read_into_cart_items():
 
 
 def test_the_last_inventory_page_has_no_cursor_and_may_hold_null():
-    items, cursor = parse_inventory_page({"inventory": None, "pagination": {"hasNextPage": False,
-                                                                             "nextPageCursor": None}})
+    items, cursor = parse_inventory_page(
+        {"inventory": None, "pagination": {"hasNextPage": False, "nextPageCursor": None}}
+    )
 
     assert (items, cursor) == ([], None)
 
@@ -353,8 +389,9 @@ def test_levels_are_set_absolutely_under_the_callers_idempotency_key(squarespace
     assert result.accepted == [variant(1), variant(2)] and result.refused == {}
     [post] = squarespace_sandbox.requests_to("/inventory/adjustments", "POST")
     assert post.header("Idempotency-Key") == "ob-inv-batch-1"
-    assert post.json == {"setFiniteOperations": [{"variantId": variant(1), "quantity": 10},
-                                                 {"variantId": variant(2), "quantity": 0}]}
+    assert post.json == {
+        "setFiniteOperations": [{"variantId": variant(1), "quantity": 10}, {"variantId": variant(2), "quantity": 0}]
+    }
     assert squarespace_sandbox.inventory[variant(1)]["quantity"] == 10
     unlimited_before = squarespace_sandbox.inventory[variant(2)]
     assert (unlimited_before["isUnlimited"], unlimited_before["quantity"]) == (False, 0)

@@ -31,7 +31,9 @@ def test_a_good_cart_connection_is_recorded_as_ok(wired):
 
 def test_a_refused_api_key_is_recorded_as_failed_with_the_reason(wired):
     cart = CartConnectionFactory(
-        merchant=wired.merchant, warehouse=wired.wms, api_base_url=wired.squarespace.base_url,
+        merchant=wired.merchant,
+        warehouse=wired.wms,
+        api_base_url=wired.squarespace.base_url,
         credentials_values={"api_key": "wrong-key-0042"},
     )
 
@@ -90,7 +92,8 @@ def test_a_good_warehouse_connection_is_recorded_as_ok(wired):
 
 def test_a_refused_warehouse_password_is_recorded_as_failed(wired):
     wms = WMSConnectionFactory(
-        merchant=wired.merchant, api_base_url=wired.bergen.base_url,
+        merchant=wired.merchant,
+        api_base_url=wired.bergen.base_url,
         credentials_values={"username": wired.bergen.username, "password": "wrong-pass-0042"},
     )
 

@@ -260,8 +260,12 @@ def test_a_basic_auth_challenge_to_a_bearer_token_is_explained(squarespace_sandb
 
 def test_a_basic_challenge_to_basic_credentials_is_a_plain_refusal(bergen_sandbox):
     api = ApiClient(
-        bergen_sandbox.base_url, platform="Bergen Logistics", rate_key="test", auth=("sandbox-user", "wrong-pass"),
-        secrets=["wrong-pass"], credential_name="the API username or password",
+        bergen_sandbox.base_url,
+        platform="Bergen Logistics",
+        rate_key="test",
+        auth=("sandbox-user", "wrong-pass"),
+        secrets=["wrong-pass"],
+        credential_name="the API username or password",
     )
 
     with pytest.raises(AuthenticationError) as caught:

@@ -80,8 +80,12 @@ def test_two_carts_sending_the_same_order_number_to_one_warehouse_get_different_
 
 
 def test_cust_ref_candidates_are_derived_from_their_inputs_not_random():
-    args = {"order_number": "SQ-2024-000000123456789", "identity": "7:5f3e1a2b3c4d5e6f7a8b9c0d", "max_length": 12,
-            "charset": "A-Za-z0-9-"}
+    args = {
+        "order_number": "SQ-2024-000000123456789",
+        "identity": "7:5f3e1a2b3c4d5e6f7a8b9c0d",
+        "max_length": 12,
+        "charset": "A-Za-z0-9-",
+    }
 
     first = list(cust_ref_candidates(**args))
     again = list(cust_ref_candidates(**args))

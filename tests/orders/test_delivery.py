@@ -99,8 +99,7 @@ def test_a_duplicate_reference_answer_counts_as_delivered(wired):
         "customerIdentifier": {"name": wired.bergen.customer},
         "facilityIdentifier": {"name": "NJ"},
         "referenceNum": "1001",
-        "shipTo": {"name": "Ada Lovelace", "address1": "1 Main St", "city": "Newark", "zip": "07102",
-                   "country": "US"},
+        "shipTo": {"name": "Ada Lovelace", "address1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"},
         "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 1}],
     }
     token = requests.post(
@@ -184,8 +183,9 @@ def test_an_order_claimed_by_another_worker_is_not_sent(wired):
     wired.bergen.fail_next(1, status=429, headers={"Retry-After": "120"}, path_contains="/orders", method="POST")
     sync(wired.cart)  # imported, not sent
     order = order_for(wired.cart, cart_order)
-    Order.objects.filter(pk=order.pk).update(claimed_by="other-worker", claimed_until=timezone.now() + timedelta(
-        minutes=5))
+    Order.objects.filter(pk=order.pk).update(
+        claimed_by="other-worker", claimed_until=timezone.now() + timedelta(minutes=5)
+    )
 
     run = sync(wired.cart)
     outcome = order_deliver(order_id=order.pk, connector=warehouse_connector_for(wired.wms))
@@ -263,4 +263,8 @@ def test_a_held_order_has_one_history_row_per_status_change(wired):
 def test_statuses_are_cartrovers():
     assert {OrderStatus.NEW, OrderStatus.ERROR, OrderStatus.AT_WMS, OrderStatus.CANCELED} <= set(OrderStatus.values)
     assert (OrderStatus.NEW.value, OrderStatus.ERROR.value, OrderStatus.AT_WMS.value, OrderStatus.CANCELED.value) == (
-        "new", "error", "at_wms", "canceled")
+        "new",
+        "error",
+        "at_wms",
+        "canceled",
+    )

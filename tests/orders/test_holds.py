@@ -11,10 +11,14 @@ STOCK_PATH = "/inventory/stocksummaries"
 
 
 def test_an_unknown_sku_holds_the_order_naming_the_sku_and_saying_to_add_an_alias(wired):
-    cart_order = seed(wired.squarespace, "1001", lines=[
-        {"sku": "SKU-1", "quantity": 1},
-        {"sku": "MYSTERY-7", "quantity": 2},
-    ])
+    cart_order = seed(
+        wired.squarespace,
+        "1001",
+        lines=[
+            {"sku": "SKU-1", "quantity": 1},
+            {"sku": "MYSTERY-7", "quantity": 2},
+        ],
+    )
 
     run = sync(wired.cart)
 
@@ -52,10 +56,14 @@ def test_an_order_without_a_shipping_address_is_held_not_shipped_to_the_billing_
 
 
 def test_a_zero_quantity_holds_the_order(wired):
-    cart_order = seed(wired.squarespace, "1001", lines=[
-        {"sku": "SKU-1", "quantity": 1},
-        {"sku": "SKU-2", "quantity": 0},
-    ])
+    cart_order = seed(
+        wired.squarespace,
+        "1001",
+        lines=[
+            {"sku": "SKU-1", "quantity": 1},
+            {"sku": "SKU-2", "quantity": 0},
+        ],
+    )
 
     sync(wired.cart)
 

@@ -26,10 +26,14 @@ def small_pages(wired):
 
 
 def test_syncing_twice_stores_one_order_with_one_imported_row_and_its_lines_once(wired):
-    cart_order = seed(wired.squarespace, "1001", lines=[
-        {"sku": "SKU-1", "quantity": 2, "price": "10.00", "name": "Widget"},
-        {"sku": "SKU-2", "quantity": 1, "price": "5.00", "name": "Gadget"},
-    ])
+    cart_order = seed(
+        wired.squarespace,
+        "1001",
+        lines=[
+            {"sku": "SKU-1", "quantity": 2, "price": "10.00", "name": "Widget"},
+            {"sku": "SKU-2", "quantity": 1, "price": "5.00", "name": "Gadget"},
+        ],
+    )
 
     first = sync(wired.cart)
     second = sync(wired.cart)

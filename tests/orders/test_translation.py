@@ -9,10 +9,14 @@ from tests.orders.helpers import order_for, order_posts, seed, sync
 
 def test_a_sku_alias_maps_the_cart_sku_to_the_warehouse_sku_in_the_line_and_the_payload(wired):
     SKUAliasFactory(merchant=wired.merchant, cart_sku="CART-9", warehouse_sku="WMS-SKU-9")
-    cart_order = seed(wired.squarespace, "1001", lines=[
-        {"sku": "CART-9", "quantity": 3, "price": "7.00", "name": "Aliased"},
-        {"sku": "SKU-1", "quantity": 1, "price": "10.00", "name": "Plain"},
-    ])
+    cart_order = seed(
+        wired.squarespace,
+        "1001",
+        lines=[
+            {"sku": "CART-9", "quantity": 3, "price": "7.00", "name": "Aliased"},
+            {"sku": "SKU-1", "quantity": 1, "price": "10.00", "name": "Plain"},
+        ],
+    )
 
     sync(wired.cart)
 

@@ -17,8 +17,14 @@ ORDER = {
     "facilityIdentifier": {"name": "NJ"},
     "referenceNum": "SQ-1001",
     "poNum": "1001",
-    "shipTo": {"name": "Ada Lovelace", "address1": "12 Analytical Row", "city": "Hoboken", "state": "NJ",
-               "zip": "07030", "country": "US"},
+    "shipTo": {
+        "name": "Ada Lovelace",
+        "address1": "12 Analytical Row",
+        "city": "Hoboken",
+        "state": "NJ",
+        "zip": "07030",
+        "country": "US",
+    },
     "routingInfo": {"carrier": "UPS", "mode": "Ground"},
     "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 2}],
 }
@@ -69,7 +75,9 @@ def stocked(bergen_sandbox) -> BergenSandbox:
 def test_token_is_issued_for_basic_credentials(bergen_sandbox):
     response = requests.post(
         bergen_sandbox.base_url + "/AuthServer/api/Token",
-        auth=("sandbox-user", "sandbox-pass"), json={"grant_type": "client_credentials"}, timeout=5,
+        auth=("sandbox-user", "sandbox-pass"),
+        json={"grant_type": "client_credentials"},
+        timeout=5,
     )
     body = response.json()
     assert response.status_code == 200
@@ -82,8 +90,9 @@ def test_token_refused_for_wrong_credentials_or_grant(bergen_sandbox):
     assert_error(wrong, 401, "Unauthorized")
     no_grant = requests.post(url, auth=("sandbox-user", "sandbox-pass"), json={}, timeout=5)
     assert_error(no_grant, 400, "UnsupportedGrantType")
-    form = requests.post(url, auth=("sandbox-user", "sandbox-pass"), data={"grant_type": "client_credentials"},
-                         timeout=5)
+    form = requests.post(
+        url, auth=("sandbox-user", "sandbox-pass"), data={"grant_type": "client_credentials"}, timeout=5
+    )
     assert_error(form, 415, "UnsupportedMediaType")
 
 
@@ -183,11 +192,13 @@ def test_orders_found_by_rql_reference_and_order_id(stocked):
     found = session.get(stocked.base_url + "/orders", params={"rql": "referenceNum==R-2"}, timeout=5).json()
     assert found["totalResults"] == 1
     assert found["_embedded"][REL_ORDER][0]["readOnly"]["orderId"] == 2
-    both = session.get(stocked.base_url + "/orders", params={"rql": "referenceNum==R-3;readOnly.orderId==3"},
-                       timeout=5).json()
+    both = session.get(
+        stocked.base_url + "/orders", params={"rql": "referenceNum==R-3;readOnly.orderId==3"}, timeout=5
+    ).json()
     assert both["totalResults"] == 1
-    none = session.get(stocked.base_url + "/orders", params={"rql": "referenceNum==R-3;readOnly.orderId==1"},
-                       timeout=5).json()
+    none = session.get(
+        stocked.base_url + "/orders", params={"rql": "referenceNum==R-3;readOnly.orderId==1"}, timeout=5
+    ).json()
     assert none["totalResults"] == 0 and "_embedded" not in none
 
 
@@ -202,8 +213,9 @@ def test_order_pages_link_to_the_next_page_only_when_there_is_one(stocked):
     assert len(last["_embedded"][REL_ORDER]) == 1 and "next" not in last["_links"]
 
 
-@pytest.mark.parametrize("params", [{"pgsiz": 1001}, {"pgsiz": 0}, {"pgnum": 0}, {"rql": "referenceNum=~x"},
-                                    {"rql": "password==x"}])
+@pytest.mark.parametrize(
+    "params", [{"pgsiz": 1001}, {"pgsiz": 0}, {"pgnum": 0}, {"rql": "referenceNum=~x"}, {"rql": "password==x"}]
+)
 def test_invalid_order_queries_are_refused(stocked, params):
     response = client(stocked).get(stocked.base_url + "/orders", params=params, timeout=5)
     assert response.status_code == 400 and "ErrorCode" in response.json()
@@ -236,12 +248,16 @@ def test_stock_summaries_reflect_allocation_and_refuse_large_pages(stocked):
 def test_shipped_order_gives_tracking_rows_and_closes(stocked):
     session = client(stocked)
     session.post(stocked.base_url + "/orders", json=order_body(), timeout=5)
-    stocked.ship_order("SQ-1001", packages=[
-        {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZA", "lines": [{"sku": "SKU-1", "qty": 1}]},
-        {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZB", "lines": [{"sku": "SKU-1", "qty": 1}]},
-    ])
-    body = session.get(stocked.base_url + "/orders/shipmentstrackinginfo", params={"rql": "referenceNum==SQ-1001"},
-                       timeout=5).json()
+    stocked.ship_order(
+        "SQ-1001",
+        packages=[
+            {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZA", "lines": [{"sku": "SKU-1", "qty": 1}]},
+            {"carrier": "UPS", "service": "Ground", "tracking_number": "1ZB", "lines": [{"sku": "SKU-1", "qty": 1}]},
+        ],
+    )
+    body = session.get(
+        stocked.base_url + "/orders/shipmentstrackinginfo", params={"rql": "referenceNum==SQ-1001"}, timeout=5
+    ).json()
     rows = body["_embedded"]["http://api.3plCentral.com/rels/orders/shipmenttrackinginfo"]
     assert [row["trackingNumber"] for row in rows] == ["1ZA", "1ZB"]
     assert rows[0]["orderId"] == 1 and rows[0]["poNum"] == "1001" and rows[0]["carrierService"] == "Ground"
@@ -276,6 +292,8 @@ def test_basic_auth_wall_in_front_of_the_token_endpoint(bergen_sandbox):
     bergen_sandbox.basic_auth_challenge = True
     response = requests.post(
         bergen_sandbox.base_url + "/AuthServer/api/Token",
-        auth=("sandbox-user", "sandbox-pass"), json={"grant_type": "client_credentials"}, timeout=5,
+        auth=("sandbox-user", "sandbox-pass"),
+        json={"grant_type": "client_credentials"},
+        timeout=5,
     )
     assert response.status_code == 401 and response.headers["WWW-Authenticate"] == 'Basic realm="site"'

@@ -41,8 +41,10 @@ def iso(moment: datetime) -> str:
 
 
 def get_orders(sandbox: OverstockSandbox, start: datetime | str, end: datetime | str) -> requests.Response:
-    params = {"startTime": start if isinstance(start, str) else iso(start),
-              "endTime": end if isinstance(end, str) else iso(end)}
+    params = {
+        "startTime": start if isinstance(start, str) else iso(start),
+        "endTime": end if isinstance(end, str) else iso(end),
+    }
     return client(sandbox).get(sandbox.base_url + "/salesorders", params=params, timeout=5)
 
 
@@ -74,28 +76,48 @@ def lines_of(order: ET.Element) -> list[ET.Element]:
     return [c for c in order if local(c) == "processedSalesOrderLine"]
 
 
-def shipment(order: str = "OS-1001", line: int | str = 1, quantity: int | str = 1, carrier: str | None = "UPS",
-             tracking: str | None = "1Z999", ship_date: str | None = "2024-07-02T09:15:00.000-06:00",
-             service: str | None = "GROUND", channel: str = "OSTK", warehouse: str = "Main Warehouse") -> str:
+def shipment(
+    order: str = "OS-1001",
+    line: int | str = 1,
+    quantity: int | str = 1,
+    carrier: str | None = "UPS",
+    tracking: str | None = "1Z999",
+    ship_date: str | None = "2024-07-02T09:15:00.000-06:00",
+    service: str | None = "GROUND",
+    channel: str = "OSTK",
+    warehouse: str = "Main Warehouse",
+) -> str:
     def el(name: str, content: str | None) -> str:
         return "" if content is None else f"<{name}>{content}</{name}>"
 
-    return ("<supplierShipment>" + el("salesChannelName", escape(channel))
-            + el("salesChannelOrderNumber", escape(order)) + el("salesChannelLineNumber", str(line))
-            + el("warehouse", el("code", escape(warehouse))) + "<supplierShipConfirmation>"
-            + el("quantity", str(quantity)) + el("carrier", el("code", carrier)) + el("trackingNumber", tracking)
-            + el("shipDate", ship_date) + el("serviceLevel", el("code", service))
-            + "</supplierShipConfirmation></supplierShipment>")
+    return (
+        "<supplierShipment>"
+        + el("salesChannelName", escape(channel))
+        + el("salesChannelOrderNumber", escape(order))
+        + el("salesChannelLineNumber", str(line))
+        + el("warehouse", el("code", escape(warehouse)))
+        + "<supplierShipConfirmation>"
+        + el("quantity", str(quantity))
+        + el("carrier", el("code", carrier))
+        + el("trackingNumber", tracking)
+        + el("shipDate", ship_date)
+        + el("serviceLevel", el("code", service))
+        + "</supplierShipConfirmation></supplierShipment>"
+    )
 
 
 def message(*shipments: str) -> str:
-    return ('<?xml version="1.0" encoding="UTF-8"?><supplierShipmentMessage xmlns="api.supplieroasis.com">'
-            + "".join(shipments) + "</supplierShipmentMessage>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><supplierShipmentMessage xmlns="api.supplieroasis.com">'
+        + "".join(shipments)
+        + "</supplierShipmentMessage>"
+    )
 
 
 def post_xml(sandbox: OverstockSandbox, path: str, body: str, content_type: str = "application/xml"):
-    return client(sandbox).post(sandbox.base_url + path, data=body.encode(),
-                                headers={"Content-Type": content_type}, timeout=5)
+    return client(sandbox).post(
+        sandbox.base_url + path, data=body.encode(), headers={"Content-Type": content_type}, timeout=5
+    )
 
 
 def error_codes(response: requests.Response, status: int = 400) -> list[str]:
@@ -133,7 +155,8 @@ def test_requests_without_valid_basic_credentials_are_refused(seeded):
 
 def test_bodies_must_be_application_xml(seeded):
     assert error_codes(post_xml(seeded, "/shipments", message(shipment()), "text/xml"), 415) == [
-        "UNSUPPORTED_MEDIA_TYPE"]
+        "UNSUPPORTED_MEDIA_TYPE"
+    ]
     assert error_codes(post_xml(seeded, "/shipments", message(shipment()), "application/json"), 415)
     assert seeded.shipments_for("OS-1001") == []
 
@@ -180,8 +203,13 @@ def test_window_limit_is_configurable_and_dates_alone_are_accepted():
 
 def test_order_carries_the_fields_integrators_read(sandbox):
     sandbox.add_order(
-        "OS-2002", order_date=T0 - timedelta(minutes=5), created=T0, lines=LINES, carrier="FEDEX",
-        service_level="TWO_DAY", ship_to={"contactName": "Grace Hopper", "companyName": "Navy", "address2": "Apt 4"},
+        "OS-2002",
+        order_date=T0 - timedelta(minutes=5),
+        created=T0,
+        lines=LINES,
+        carrier="FEDEX",
+        service_level="TWO_DAY",
+        ship_to={"contactName": "Grace Hopper", "companyName": "Navy", "address2": "Apt 4"},
     )
     [order] = orders_in(get_orders(sandbox, T0, T0))
     assert value(order, "salesChannelName") == "OSTK"
@@ -192,24 +220,39 @@ def test_order_carries_the_fields_integrators_read(sandbox):
     assert value(order, "status") == "OPEN"
     ship_to = find(order, "shipToAddress")
     assert {local(c): c.text for c in ship_to} == {
-        "contactName": "Grace Hopper", "companyName": "Navy", "address1": "12 Analytical Row", "address2": "Apt 4",
-        "city": "Salt Lake City", "stateOrProvince": "UT", "postalCode": "84101", "countryCode": "US",
-        "phone": "801-555-0100"}
+        "contactName": "Grace Hopper",
+        "companyName": "Navy",
+        "address1": "12 Analytical Row",
+        "address2": "Apt 4",
+        "city": "Salt Lake City",
+        "stateOrProvince": "UT",
+        "postalCode": "84101",
+        "countryCode": "US",
+        "phone": "801-555-0100",
+    }
     assert value(order, "returnAddress", "contactName") == "Returns Department"
     parcel = find(order, "shippingSpecifications", "smallParcelShipment")
     assert value(parcel, "shippingServiceLevel", "code") == "TWO_DAY" and value(parcel, "carrier", "code") == "FEDEX"
     first, second = lines_of(order)
     assert {local(c): c.text for c in first} == {
-        "salesChannelLineNumber": "1", "partnerSKU": "SKU-1", "salesChannelSKU": "OPT-11", "quantity": "3",
-        "lineId": "5001", "itemName": "Teak Bench", "lineStatus": "OPEN", "unitCost": "80.50",
-        "unitCostCurrencyCode": "USD"}
+        "salesChannelLineNumber": "1",
+        "partnerSKU": "SKU-1",
+        "salesChannelSKU": "OPT-11",
+        "quantity": "3",
+        "lineId": "5001",
+        "itemName": "Teak Bench",
+        "lineStatus": "OPEN",
+        "unitCost": "80.50",
+        "unitCostCurrencyCode": "USD",
+    }
     assert value(second, "salesChannelLineNumber") == "2" and find(second, "shipConfirmationDetail") is None
 
 
 def test_winter_times_carry_the_standard_offset_and_empty_address_fields_are_left_out(sandbox):
     sandbox.add_order("OS-W", created=datetime(2024, 1, 15, 19, 0), ship_to={"phone": None})
-    [order] = orders_in(get_orders(sandbox, datetime(2024, 1, 15, 19, 0, tzinfo=UTC),
-                                   datetime(2024, 1, 15, 19, 0, tzinfo=UTC)))
+    [order] = orders_in(
+        get_orders(sandbox, datetime(2024, 1, 15, 19, 0, tzinfo=UTC), datetime(2024, 1, 15, 19, 0, tzinfo=UTC))
+    )
     assert value(order, "sofsCreatedDate") == "2024-01-15T12:00:00.000-07:00"
     assert find(order, "shipToAddress", "phone") is None and find(order, "shipToAddress", "address2") is None
 
@@ -247,16 +290,23 @@ def test_list_version_wraps_each_order_in_a_list_element():
 
 
 def test_confirmation_is_acknowledged_recorded_and_shown_on_the_line(seeded):
-    response = post_xml(seeded, "/shipments", message(
-        shipment(line=1, quantity=2, tracking="1Z-A"), shipment(line=2, quantity=1, tracking="1Z-A")))
+    response = post_xml(
+        seeded,
+        "/shipments",
+        message(shipment(line=1, quantity=2, tracking="1Z-A"), shipment(line=2, quantity=1, tracking="1Z-A")),
+    )
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == "application/xml"
     acks = [c for c in ET.fromstring(response.content) if local(c) == "supplierShipmentResponse"]
     assert [(value(a, "salesChannelLineNumber"), value(a, "trackingNumber"), value(a, "status")) for a in acks] == [
-        ("1", "1Z-A", "ACCEPTED"), ("2", "1Z-A", "ACCEPTED")]
+        ("1", "1Z-A", "ACCEPTED"),
+        ("2", "1Z-A", "ACCEPTED"),
+    ]
     recorded = seeded.shipments_for("OS-1001")
     assert [(s["line_number"], s["quantity"], s["carrier"], s["service_level"]) for s in recorded] == [
-        (1, 2, "UPS", "GROUND"), (2, 1, "UPS", "GROUND")]
+        (1, 2, "UPS", "GROUND"),
+        (2, 1, "UPS", "GROUND"),
+    ]
     assert recorded[0]["ship_date"] == datetime(2024, 7, 2, 15, 15, tzinfo=UTC)
     [order] = orders_in(get_orders(seeded, T0, T0))
     assert value(order, "status") == "PARTIALLY_SHIPPED"
@@ -270,12 +320,13 @@ def test_confirmation_is_acknowledged_recorded_and_shown_on_the_line(seeded):
 
 
 def test_shipment_elements_are_matched_by_local_name_in_either_namespace_shape(seeded):
-    shipworks = message(shipment(line=2, tracking="SW-1")).replace("<supplierShipment>",
-                                                                   '<supplierShipment xmlns="">')
+    shipworks = message(shipment(line=2, tracking="SW-1")).replace("<supplierShipment>", '<supplierShipment xmlns="">')
     assert post_xml(seeded, "/shipments", shipworks).status_code == 200
-    prefixed = ('<o:supplierShipmentMessage xmlns:o="api.supplieroasis.com">'
-                + shipment(line=1, tracking="P-1").replace("<", "<o:").replace("<o:/", "</o:")
-                + "</o:supplierShipmentMessage>")
+    prefixed = (
+        '<o:supplierShipmentMessage xmlns:o="api.supplieroasis.com">'
+        + shipment(line=1, tracking="P-1").replace("<", "<o:").replace("<o:/", "</o:")
+        + "</o:supplierShipmentMessage>"
+    )
     assert post_xml(seeded, "/shipments", prefixed).status_code == 200
     assert [s["tracking_number"] for s in seeded.shipments_for("OS-1001")] == ["SW-1", "P-1"]
 
@@ -317,8 +368,11 @@ def test_optional_fields_may_be_left_out(seeded):
 
 
 def test_message_is_all_or_nothing_and_lists_every_problem(seeded):
-    response = post_xml(seeded, "/shipments", message(
-        shipment(line=1), shipment(line=2, carrier="PONY", tracking=None), shipment(order="OS-404")))
+    response = post_xml(
+        seeded,
+        "/shipments",
+        message(shipment(line=1), shipment(line=2, carrier="PONY", tracking=None), shipment(order="OS-404")),
+    )
     assert error_codes(response) == ["INVALID_CARRIER", "MISSING_TRACKING_NUMBER", "INVALID_ORDER"]
     indexes = [value(error, "index") for error in ET.fromstring(response.content)]
     assert indexes == ["2", "2", "3"]
@@ -335,8 +389,10 @@ def test_malformed_messages_are_refused(seeded):
     assert error_codes(post_xml(seeded, "/shipments", "<shipments/>")) == ["MALFORMED_XML"]
     assert error_codes(post_xml(seeded, "/shipments", message())) == ["MISSING_FIELD"]
     assert error_codes(client(seeded).post(seeded.base_url + "/shipments", timeout=5)) == ["MALFORMED_XML"]
-    bomb = ('<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-            "<supplierShipmentMessage>&b;</supplierShipmentMessage>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        "<supplierShipmentMessage>&b;</supplierShipmentMessage>"
+    )
     assert error_codes(post_xml(seeded, "/shipments", bomb)) == ["MALFORMED_XML"]
 
 
@@ -411,17 +467,32 @@ def inventory_message(*items: tuple[str, str, str]) -> str:
 
 def test_inventory_updates_are_recorded_and_unknown_option_skus_reported(seeded):
     seeded.add_product("OPT-99", "SKU-99")
-    response = post_xml(seeded, "/inventory", inventory_message(
-        ("OPT-11", "Main Warehouse", "5"), ("OPT-99", "Main Warehouse", "0"), ("SKU-1", "Main Warehouse", "3"),
-        ("OPT-22", "Elsewhere", "1"), ("OPT-22", "Main Warehouse", "-1"), ("OPT-22", "Main Warehouse", "\u00b2")))
+    response = post_xml(
+        seeded,
+        "/inventory",
+        inventory_message(
+            ("OPT-11", "Main Warehouse", "5"),
+            ("OPT-99", "Main Warehouse", "0"),
+            ("SKU-1", "Main Warehouse", "3"),
+            ("OPT-22", "Elsewhere", "1"),
+            ("OPT-22", "Main Warehouse", "-1"),
+            ("OPT-22", "Main Warehouse", "\u00b2"),
+        ),
+    )
     assert response.status_code == 200, response.text
     results = [c for c in ET.fromstring(response.content) if local(c) == "inventoryUpdateResult"]
     assert [(value(r, "salesChannelSKU"), value(r, "status"), value(r, "error", "code")) for r in results] == [
-        ("OPT-11", "SUCCESS", None), ("OPT-99", "SUCCESS", None), ("SKU-1", "ERROR", "UNKNOWN_SKU"),
-        ("OPT-22", "ERROR", "INVALID_WAREHOUSE"), ("OPT-22", "ERROR", "INVALID_QUANTITY"),
-        ("OPT-22", "ERROR", "INVALID_QUANTITY")]
+        ("OPT-11", "SUCCESS", None),
+        ("OPT-99", "SUCCESS", None),
+        ("SKU-1", "ERROR", "UNKNOWN_SKU"),
+        ("OPT-22", "ERROR", "INVALID_WAREHOUSE"),
+        ("OPT-22", "ERROR", "INVALID_QUANTITY"),
+        ("OPT-22", "ERROR", "INVALID_QUANTITY"),
+    ]
     assert [(u["option_sku"], u["warehouse"], u["quantity"]) for u in seeded.inventory_updates] == [
-        ("OPT-11", "Main Warehouse", 5), ("OPT-99", "Main Warehouse", 0)]
+        ("OPT-11", "Main Warehouse", 5),
+        ("OPT-99", "Main Warehouse", 0),
+    ]
     assert seeded.inventory == {("OPT-11", "Main Warehouse"): 5, ("OPT-99", "Main Warehouse"): 0}
 
 
@@ -431,7 +502,8 @@ def test_inventory_path_is_configurable():
         moved = post_xml(sandbox, "/inventory/quantities", inventory_message(("OPT-1", "West", "7")))
         assert moved.status_code == 200 and sandbox.inventory == {("OPT-1", "West"): 7}
         assert error_codes(post_xml(sandbox, "/inventory", inventory_message(("OPT-1", "West", "7"))), 404) == [
-            "NOT_FOUND"]
+            "NOT_FOUND"
+        ]
 
 
 # -- odd answers and fault injection ----------------------------------------------------------------------
@@ -466,11 +538,9 @@ def test_fault_injection_statuses_drops_and_lost_replies(seeded):
     seeded.fail_next(mode="after", status=500, path_contains="/shipments")
     assert post_xml(seeded, "/shipments", message(shipment(quantity=3))).status_code == 500
     assert len(seeded.shipments_for("OS-1001")) == 1
-    assert error_codes(post_xml(seeded, "/shipments", message(shipment(quantity=3)))) == [
-        "QUANTITY_EXCEEDS_REMAINING"]
+    assert error_codes(post_xml(seeded, "/shipments", message(shipment(quantity=3)))) == ["QUANTITY_EXCEEDS_REMAINING"]
 
 
 def test_unknown_paths_and_methods_answer_xml_errors(seeded):
     assert error_codes(client(seeded).get(seeded.base_url + "/orders", timeout=5), 404) == ["NOT_FOUND"]
-    assert error_codes(client(seeded).delete(seeded.base_url + "/shipments", timeout=5), 405) == [
-        "METHOD_NOT_ALLOWED"]
+    assert error_codes(client(seeded).delete(seeded.base_url + "/shipments", timeout=5), 405) == ["METHOD_NOT_ALLOWED"]

@@ -169,10 +169,32 @@ def test_date_range_excludes_both_boundaries(squarespace_sandbox):
 def test_order_has_every_documented_field(squarespace_sandbox):
     order = squarespace_sandbox.add_order(created_on=T0, lines=[{"sku": "SKU-9", "quantity": 3, "price": "2.50"}])
     body = client(squarespace_sandbox).get(f"{squarespace_sandbox.base_url}{ORDERS}/{order['id']}", timeout=5).json()
-    for name in ("id", "orderNumber", "createdOn", "modifiedOn", "channel", "testmode", "customerEmail",
-                 "billingAddress", "shippingAddress", "fulfillmentStatus", "lineItems", "shippingLines",
-                 "discountLines", "formSubmission", "fulfillments", "subtotal", "shippingTotal", "discountTotal",
-                 "taxTotal", "refundedTotal", "grandTotal", "priceTaxInterpretation", "internalNotes", "fulfilledOn"):
+    for name in (
+        "id",
+        "orderNumber",
+        "createdOn",
+        "modifiedOn",
+        "channel",
+        "testmode",
+        "customerEmail",
+        "billingAddress",
+        "shippingAddress",
+        "fulfillmentStatus",
+        "lineItems",
+        "shippingLines",
+        "discountLines",
+        "formSubmission",
+        "fulfillments",
+        "subtotal",
+        "shippingTotal",
+        "discountTotal",
+        "taxTotal",
+        "refundedTotal",
+        "grandTotal",
+        "priceTaxInterpretation",
+        "internalNotes",
+        "fulfilledOn",
+    ):
         assert name in body
     assert len(body["id"]) == 24 and isinstance(body["orderNumber"], str)
     assert body["createdOn"] == "2024-03-01T12:00:00.000Z"
@@ -180,14 +202,24 @@ def test_order_has_every_documented_field(squarespace_sandbox):
     assert line["sku"] == "SKU-9" and line["quantity"] == 3
     assert line["unitPricePaid"] == {"currency": "USD", "value": "2.50"}
     assert body["subtotal"]["value"] == "7.50" and body["grandTotal"]["value"] == "12.50"
-    assert set(body["shippingAddress"]) == {"firstName", "lastName", "address1", "address2", "city", "state",
-                                            "countryCode", "postalCode", "phone"}
+    assert set(body["shippingAddress"]) == {
+        "firstName",
+        "lastName",
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "countryCode",
+        "postalCode",
+        "phone",
+    }
 
 
 def test_unknown_and_malformed_order_ids(squarespace_sandbox):
     session = client(squarespace_sandbox)
-    assert_error(session.get(f"{squarespace_sandbox.base_url}{ORDERS}/{'a' * 24}", timeout=5), 404,
-                 "INVALID_REQUEST_ERROR")
+    assert_error(
+        session.get(f"{squarespace_sandbox.base_url}{ORDERS}/{'a' * 24}", timeout=5), 404, "INVALID_REQUEST_ERROR"
+    )
     assert_error(session.get(f"{squarespace_sandbox.base_url}{ORDERS}/nope", timeout=5), 400, "INVALID_REQUEST_ERROR")
 
 
@@ -196,8 +228,13 @@ def test_unknown_and_malformed_order_ids(squarespace_sandbox):
 
 def test_fulfillment_is_recorded_and_marks_the_order_fulfilled(squarespace_sandbox):
     order = squarespace_sandbox.add_order(created_on=T0)
-    shipment = {"shipDate": "2024-03-02T10:00:00Z", "carrierName": "UPS", "service": "Ground",
-                "trackingNumber": "1Z999", "trackingUrl": "https://ups.example/1Z999"}
+    shipment = {
+        "shipDate": "2024-03-02T10:00:00Z",
+        "carrierName": "UPS",
+        "service": "Ground",
+        "trackingNumber": "1Z999",
+        "trackingUrl": "https://ups.example/1Z999",
+    }
     response = client(squarespace_sandbox).post(
         f"{squarespace_sandbox.base_url}{ORDERS}/{order['id']}/fulfillments",
         json={"shouldSendNotification": True, "shipments": [shipment]},
@@ -216,8 +253,18 @@ def test_fulfillment_is_recorded_and_marks_the_order_fulfilled(squarespace_sandb
         {"shipments": []},
         {"shouldSendNotification": "yes"},
         {"shouldSendNotification": False, "shipments": [{"carrierName": "UPS", "service": "G", "trackingNumber": "1"}]},
-        {"shouldSendNotification": False, "shipments": [{"shipDate": "2024-03-02T10:00:00Z", "carrierName": "UPS",
-                                                         "service": "G", "trackingNumber": "1", "trackingUrl": "x"}]},
+        {
+            "shouldSendNotification": False,
+            "shipments": [
+                {
+                    "shipDate": "2024-03-02T10:00:00Z",
+                    "carrierName": "UPS",
+                    "service": "G",
+                    "trackingNumber": "1",
+                    "trackingUrl": "x",
+                }
+            ],
+        },
     ],
 )
 def test_fulfillment_with_missing_or_invalid_fields_is_refused(squarespace_sandbox, body):
@@ -234,7 +281,8 @@ def test_read_only_key_cannot_fulfill(squarespace_sandbox):
     order = squarespace_sandbox.add_order()
     response = client(squarespace_sandbox).post(
         f"{squarespace_sandbox.base_url}{ORDERS}/{order['id']}/fulfillments",
-        json={"shouldSendNotification": False}, timeout=5,
+        json={"shouldSendNotification": False},
+        timeout=5,
     )
     assert_error(response, 403, "AUTHORIZATION_ERROR")
 
@@ -261,28 +309,36 @@ def test_adjustment_needs_an_idempotency_key_and_applies_once(squarespace_sandbo
     squarespace_sandbox.add_inventory("v-2", "SKU-2", 5)
     session = client(squarespace_sandbox)
     url = squarespace_sandbox.base_url + INVENTORY + "/adjustments"
-    body = {"setFiniteOperations": [{"variantId": "v-1", "quantity": 42}],
-            "incrementOperations": [{"variantId": "v-2", "quantity": 3}]}
+    body = {
+        "setFiniteOperations": [{"variantId": "v-1", "quantity": 42}],
+        "incrementOperations": [{"variantId": "v-2", "quantity": 3}],
+    }
     assert_error(session.post(url, json=body, timeout=5), 400, "INVALID_REQUEST_ERROR")
-    assert_error(session.post(url, json=body, headers={"Idempotency-Key": "k" * 65}, timeout=5), 400,
-                 "INVALID_REQUEST_ERROR")
+    assert_error(
+        session.post(url, json=body, headers={"Idempotency-Key": "k" * 65}, timeout=5), 400, "INVALID_REQUEST_ERROR"
+    )
     for _ in range(2):
         assert session.post(url, json=body, headers={"Idempotency-Key": "sync-1"}, timeout=5).status_code == 204
     assert squarespace_sandbox.inventory["v-1"]["quantity"] == 42
     assert squarespace_sandbox.inventory["v-2"]["quantity"] == 8
     other = {"setFiniteOperations": [{"variantId": "v-1", "quantity": 1}]}
-    assert_error(session.post(url, json=other, headers={"Idempotency-Key": "sync-1"}, timeout=5), 400,
-                 "INVALID_REQUEST_ERROR")
+    assert_error(
+        session.post(url, json=other, headers={"Idempotency-Key": "sync-1"}, timeout=5), 400, "INVALID_REQUEST_ERROR"
+    )
 
 
 def test_refused_adjustment_changes_nothing(squarespace_sandbox):
     squarespace_sandbox.add_inventory("v-1", "SKU-1", 5)
     squarespace_sandbox.add_inventory("v-2", "SKU-2", 1)
-    body = {"setFiniteOperations": [{"variantId": "v-1", "quantity": 9}],
-            "decrementOperations": [{"variantId": "v-2", "quantity": 2}]}
+    body = {
+        "setFiniteOperations": [{"variantId": "v-1", "quantity": 9}],
+        "decrementOperations": [{"variantId": "v-2", "quantity": 2}],
+    }
     response = client(squarespace_sandbox).post(
-        squarespace_sandbox.base_url + INVENTORY + "/adjustments", json=body,
-        headers={"Idempotency-Key": "k-2"}, timeout=5,
+        squarespace_sandbox.base_url + INVENTORY + "/adjustments",
+        json=body,
+        headers={"Idempotency-Key": "k-2"},
+        timeout=5,
     )
     assert assert_error(response, 409, "CONFLICT")["subtype"] == "INSUFFICIENT_STOCK"
     assert squarespace_sandbox.inventory["v-1"]["quantity"] == 5
@@ -311,7 +367,8 @@ def test_every_request_is_recorded(squarespace_sandbox):
     order = squarespace_sandbox.add_order()
     client(squarespace_sandbox).post(
         f"{squarespace_sandbox.base_url}{ORDERS}/{order['id']}/fulfillments?x=1",
-        json={"shouldSendNotification": False}, timeout=5,
+        json={"shouldSendNotification": False},
+        timeout=5,
     )
     recorded = squarespace_sandbox.requests[-1]
     assert recorded.method == "POST" and recorded.path.endswith("/fulfillments")
@@ -358,7 +415,8 @@ def test_after_fault_applies_the_change_but_loses_the_reply(squarespace_sandbox)
     squarespace_sandbox.fail_next(mode="after", method="POST")
     response = client(squarespace_sandbox).post(
         f"{squarespace_sandbox.base_url}{ORDERS}/{order['id']}/fulfillments",
-        json={"shouldSendNotification": False}, timeout=5,
+        json={"shouldSendNotification": False},
+        timeout=5,
     )
     assert response.status_code == 500
     assert squarespace_sandbox.orders[order["id"]]["fulfillmentStatus"] == "FULFILLED"

@@ -36,7 +36,8 @@ def authorization_code(sandbox: TradeGeckoSandbox, state: str = "xyz") -> str:
     response = requests.get(
         sandbox.base_url + "/oauth/authorize",
         params={"response_type": "code", "client_id": sandbox.client_id, "redirect_uri": REDIRECT, "state": state},
-        allow_redirects=False, timeout=5,
+        allow_redirects=False,
+        timeout=5,
     )
     assert response.status_code == 302, response.text
     location = urlsplit(response.headers["Location"])
@@ -47,8 +48,7 @@ def authorization_code(sandbox: TradeGeckoSandbox, state: str = "xyz") -> str:
 
 
 def token_request(sandbox: TradeGeckoSandbox, **params) -> requests.Response:
-    body = {"client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "redirect_uri": REDIRECT,
-            **params}
+    body = {"client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "redirect_uri": REDIRECT, **params}
     return requests.post(sandbox.base_url + "/oauth/token", data=body, timeout=5)
 
 
@@ -78,8 +78,12 @@ def test_authorization_code_grant_issues_a_bearer_token_once(tradegecko_sandbox)
     assert response.status_code == 200
     assert body["token_type"] == "bearer" and body["expires_in"] == 7200 and body["scope"] == "public"
     assert body["access_token"] and body["refresh_token"] and isinstance(body["created_at"], int)
-    assert api(tradegecko_sandbox, body["access_token"]).get(
-        tradegecko_sandbox.base_url + "/accounts/current", timeout=5).json()["account"]["id"] == 1
+    assert (
+        api(tradegecko_sandbox, body["access_token"])
+        .get(tradegecko_sandbox.base_url + "/accounts/current", timeout=5)
+        .json()["account"]["id"]
+        == 1
+    )
     again = token_request(tradegecko_sandbox, grant_type="authorization_code", code=code)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     assert [t["grant_type"] for t in tradegecko_sandbox.issued_tokens] == ["authorization_code"]
@@ -87,23 +91,36 @@ def test_authorization_code_grant_issues_a_bearer_token_once(tradegecko_sandbox)
 
 def test_token_endpoint_refuses_wrong_redirect_uri_client_and_grant_type(tradegecko_sandbox):
     code = authorization_code(tradegecko_sandbox)
-    wrong_uri = token_request(tradegecko_sandbox, grant_type="authorization_code", code=code,
-                              redirect_uri="https://elsewhere.example/cb")
+    wrong_uri = token_request(
+        tradegecko_sandbox, grant_type="authorization_code", code=code, redirect_uri="https://elsewhere.example/cb"
+    )
     assert wrong_uri.status_code == 400 and wrong_uri.json()["error"] == "invalid_grant"
     wrong_secret = token_request(tradegecko_sandbox, grant_type="authorization_code", code=code, client_secret="no")
     assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
     password = token_request(tradegecko_sandbox, grant_type="password")
     assert password.status_code == 400 and password.json()["error"] == "unsupported_grant_type"
-    unknown_client = requests.get(tradegecko_sandbox.base_url + "/oauth/authorize", allow_redirects=False, timeout=5,
-                                  params={"response_type": "code", "client_id": "nobody", "redirect_uri": REDIRECT})
+    unknown_client = requests.get(
+        tradegecko_sandbox.base_url + "/oauth/authorize",
+        allow_redirects=False,
+        timeout=5,
+        params={"response_type": "code", "client_id": "nobody", "redirect_uri": REDIRECT},
+    )
     assert unknown_client.status_code == 400 and unknown_client.json()["error"] == "invalid_client"
 
 
 def test_refresh_rotates_both_tokens_and_the_old_pair_stops_working(tradegecko_sandbox):
     first = exchange(tradegecko_sandbox)
-    response = requests.post(tradegecko_sandbox.base_url + "/oauth/token", timeout=5, json={
-        "client_id": "sandbox-client", "client_secret": "sandbox-secret", "redirect_uri": REDIRECT,
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    response = requests.post(
+        tradegecko_sandbox.base_url + "/oauth/token",
+        timeout=5,
+        json={
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+            "redirect_uri": REDIRECT,
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+        },
+    )
     second = response.json()
     assert response.status_code == 200
     assert second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
@@ -131,8 +148,12 @@ def test_revoke_all_refuses_every_access_and_refresh_token(tradegecko_sandbox):
     tokens = exchange(tradegecko_sandbox)
     tradegecko_sandbox.revoke_all()
     assert get(tradegecko_sandbox, "/orders").status_code == 401
-    assert api(tradegecko_sandbox, tokens["access_token"]).get(
-        tradegecko_sandbox.base_url + "/orders", timeout=5).status_code == 401
+    assert (
+        api(tradegecko_sandbox, tokens["access_token"])
+        .get(tradegecko_sandbox.base_url + "/orders", timeout=5)
+        .status_code
+        == 401
+    )
     refresh = token_request(tradegecko_sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
 
@@ -163,8 +184,14 @@ def test_x_pagination_header_pages_through_orders_in_id_order(tradegecko_sandbox
     for page in (1, 2, 3):
         response = get(tradegecko_sandbox, "/orders", limit=2, page=page)
         header = pagination(response)
-        assert header == {"total_records": 5, "total_pages": 3, "first_page": page == 1, "last_page": page == 3,
-                          "out_of_bounds": False, "offset": (page - 1) * 2}
+        assert header == {
+            "total_records": 5,
+            "total_pages": 3,
+            "first_page": page == 1,
+            "last_page": page == 3,
+            "out_of_bounds": False,
+            "offset": (page - 1) * 2,
+        }
         seen += [order["id"] for order in response.json()["orders"]]
     assert seen == [order["id"] for order in seeded]
     beyond = get(tradegecko_sandbox, "/orders", limit=2, page=4)
@@ -180,11 +207,13 @@ def test_x_pagination_header_pages_through_orders_in_id_order(tradegecko_sandbox
 def test_order_filters_match_the_documented_parameters(tradegecko_sandbox):
     second = tradegecko_sandbox.add_location("Second")
     old = tradegecko_sandbox.add_order("SO1", reference_number="R1", created_at=T0)
-    new = tradegecko_sandbox.add_order("SO2", reference_number="R2", stock_location_id=second,
-                                       created_at=T0 + timedelta(days=2))
+    new = tradegecko_sandbox.add_order(
+        "SO2", reference_number="R2", stock_location_id=second, created_at=T0 + timedelta(days=2)
+    )
     draft = tradegecko_sandbox.add_order("SO3", status="draft", created_at=T0 + timedelta(days=3))
-    shipped = tradegecko_sandbox.add_order("SO4", fulfillment_status="shipped", created_at=T0 + timedelta(days=4),
-                                           updated_at=T0 + timedelta(days=4))
+    shipped = tradegecko_sandbox.add_order(
+        "SO4", fulfillment_status="shipped", created_at=T0 + timedelta(days=4), updated_at=T0 + timedelta(days=4)
+    )
 
     def ids(**params) -> list[int]:
         response = get(tradegecko_sandbox, "/orders", **params)
@@ -207,15 +236,20 @@ def test_order_filters_match_the_documented_parameters(tradegecko_sandbox):
 
 def test_lines_carry_variant_ids_not_skus_and_the_shipping_method_is_a_line(tradegecko_sandbox):
     variant = tradegecko_sandbox.add_variant("WIDGET-1", name="Widget", stock=5)
-    order = tradegecko_sandbox.add_order("SO1", lines=[{"sku": "WIDGET-1", "quantity": 2, "price": "189"}],
-                                         shipping_method="Express")
+    order = tradegecko_sandbox.add_order(
+        "SO1", lines=[{"sku": "WIDGET-1", "quantity": 2, "price": "189"}], shipping_method="Express"
+    )
     fetched = get(tradegecko_sandbox, f"/orders/{order['id']}").json()["order"]
     assert fetched["order_line_item_ids"] == order["order_line_item_ids"]
     lines = get(tradegecko_sandbox, "/order_line_items", order_id=order["id"]).json()["order_line_items"]
     product, shipping = lines
     assert "sku" not in product
-    assert (product["variant_id"], product["quantity"], product["price"], product["line_type"]) == \
-        (variant["id"], "2.0", "189.0", "product")
+    assert (product["variant_id"], product["quantity"], product["price"], product["line_type"]) == (
+        variant["id"],
+        "2.0",
+        "189.0",
+        "product",
+    )
     assert (shipping["line_type"], shipping["label"], shipping["variant_id"]) == ("shipping", "Express", None)
     variants = get(tradegecko_sandbox, "/variants", **{"ids[]": [product["variant_id"]]}).json()["variants"]
     assert [v["sku"] for v in variants] == ["WIDGET-1"]
@@ -226,14 +260,26 @@ def test_lines_carry_variant_ids_not_skus_and_the_shipping_method_is_a_line(trad
 
 def test_create_order_with_embedded_company_address_and_lines(tradegecko_sandbox):
     variant = tradegecko_sandbox.add_variant("SKU-9", stock=3)
-    body = {"order": {
-        "company": {"name": "Ada Lovelace", "company_type": "consumer"}, "email": "ada@example.com",
-        "issued_at": "2024-03-01", "reference_number": "SQ-1001", "status": "active",
-        "shipping_address": {"first_name": "Ada", "address1": "12 Analytical Row", "city": "Hoboken",
-                             "zip_code": "07030", "country": "US"},
-        "order_line_items": [{"variant_id": variant["id"], "quantity": 2, "price": "10.5"},
-                             {"line_type": "shipping", "label": "UPS Ground", "quantity": 1, "price": 5}],
-    }}
+    body = {
+        "order": {
+            "company": {"name": "Ada Lovelace", "company_type": "consumer"},
+            "email": "ada@example.com",
+            "issued_at": "2024-03-01",
+            "reference_number": "SQ-1001",
+            "status": "active",
+            "shipping_address": {
+                "first_name": "Ada",
+                "address1": "12 Analytical Row",
+                "city": "Hoboken",
+                "zip_code": "07030",
+                "country": "US",
+            },
+            "order_line_items": [
+                {"variant_id": variant["id"], "quantity": 2, "price": "10.5"},
+                {"line_type": "shipping", "label": "UPS Ground", "quantity": 1, "price": 5},
+            ],
+        }
+    }
     response = api(tradegecko_sandbox).post(tradegecko_sandbox.base_url + "/orders", json=body, timeout=5)
     assert response.status_code == 201, response.text
     order = response.json()["order"]
@@ -247,14 +293,23 @@ def test_create_order_with_embedded_company_address_and_lines(tradegecko_sandbox
 
 def test_duplicate_reference_for_the_same_company_is_422(tradegecko_sandbox):
     variant = tradegecko_sandbox.add_variant("SKU-1", stock=3)
-    companies = [api(tradegecko_sandbox).post(tradegecko_sandbox.base_url + "/companies", timeout=5,
-                                              json={"company": {"name": name}}).json()["company"]["id"]
-                 for name in ("Shop A", "Shop B")]
+    companies = [
+        api(tradegecko_sandbox)
+        .post(tradegecko_sandbox.base_url + "/companies", timeout=5, json={"company": {"name": name}})
+        .json()["company"]["id"]
+        for name in ("Shop A", "Shop B")
+    ]
 
     def create(company_id: int) -> requests.Response:
-        body = {"order": {"company_id": company_id, "issued_at": "2024-03-01", "reference_number": "SQ-7",
-                          "shipping_address": {"address1": "1 Main St"},
-                          "order_line_items": [{"variant_id": variant["id"], "quantity": 1}]}}
+        body = {
+            "order": {
+                "company_id": company_id,
+                "issued_at": "2024-03-01",
+                "reference_number": "SQ-7",
+                "shipping_address": {"address1": "1 Main St"},
+                "order_line_items": [{"variant_id": variant["id"], "quantity": 1}],
+            }
+        }
         return api(tradegecko_sandbox).post(tradegecko_sandbox.base_url + "/orders", json=body, timeout=5)
 
     assert create(companies[0]).status_code == 201
@@ -266,19 +321,29 @@ def test_duplicate_reference_for_the_same_company_is_422(tradegecko_sandbox):
     assert tradegecko_sandbox.duplicate_count() == 1
 
 
-@pytest.mark.parametrize(("change", "errors"), [
-    ({"issued_at": None}, {"issued_at": ["can't be blank"]}),
-    ({"company_id": None}, {"company_id": ["can't be blank"]}),
-    ({"shipping_address": None}, {"shipping_address_id": ["can't be blank"]}),
-    ({"order_line_items": [{"variant_id": 999999, "quantity": 1}]}, {"order_line_items.variant_id": ["is invalid"]}),
-    ({"order_line_items": [{"variant_id": "V", "quantity": 0}]}, {"order_line_items.variant_id": ["is invalid"]}),
-    ({"stock_location_id": 999999}, {"stock_location_id": ["is invalid"]}),
-    ({"status": "fulfilled"}, {"status": ["must be draft or active when creating an order"]}),
-])
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"issued_at": None}, {"issued_at": ["can't be blank"]}),
+        ({"company_id": None}, {"company_id": ["can't be blank"]}),
+        ({"shipping_address": None}, {"shipping_address_id": ["can't be blank"]}),
+        (
+            {"order_line_items": [{"variant_id": 999999, "quantity": 1}]},
+            {"order_line_items.variant_id": ["is invalid"]},
+        ),
+        ({"order_line_items": [{"variant_id": "V", "quantity": 0}]}, {"order_line_items.variant_id": ["is invalid"]}),
+        ({"stock_location_id": 999999}, {"stock_location_id": ["is invalid"]}),
+        ({"status": "fulfilled"}, {"status": ["must be draft or active when creating an order"]}),
+    ],
+)
 def test_create_order_validation_errors_are_422_and_create_nothing(tradegecko_sandbox, change, errors):
     company = tradegecko_sandbox.add_company("Shop")
-    body = {"company_id": company["id"], "issued_at": "2024-03-01", "shipping_address": {"address1": "1 Main St"},
-            **change}
+    body = {
+        "company_id": company["id"],
+        "issued_at": "2024-03-01",
+        "shipping_address": {"address1": "1 Main St"},
+        **change,
+    }
     response = api(tradegecko_sandbox).post(tradegecko_sandbox.base_url + "/orders", json={"order": body}, timeout=5)
     assert response.status_code == 422 and response.json() == {"errors": errors}
     assert tradegecko_sandbox.orders == [] and get(tradegecko_sandbox, "/addresses").json()["addresses"] == []
@@ -294,8 +359,11 @@ def test_a_body_without_the_root_key_is_400_and_an_unknown_order_404(tradegecko_
 
 def test_update_order_answers_204_and_moves_updated_at(tradegecko_sandbox):
     order = tradegecko_sandbox.add_order("SO1", created_at=T0)
-    response = api(tradegecko_sandbox).put(tradegecko_sandbox.base_url + f"/orders/{order['id']}", timeout=5,
-                                           json={"order": {"notes": "gift wrap", "fulfillment_status": "shipped"}})
+    response = api(tradegecko_sandbox).put(
+        tradegecko_sandbox.base_url + f"/orders/{order['id']}",
+        timeout=5,
+        json={"order": {"notes": "gift wrap", "fulfillment_status": "shipped"}},
+    )
     assert response.status_code == 204 and response.content == b""
     fetched = get(tradegecko_sandbox, f"/orders/{order['id']}").json()["order"]
     assert fetched["notes"] == "gift wrap" and fetched["fulfillment_status"] == "unshipped"  # read-only
@@ -310,11 +378,27 @@ def test_partial_fulfillment_packs_then_ships_and_updates_order_status(tradegeck
     order = tradegecko_sandbox.add_order("SO1", lines=[{"sku": "SKU-1", "quantity": 3}], created_at=T0)
     line_id = order["order_line_item_ids"][0]
     session = api(tradegecko_sandbox)
-    too_many = session.post(tradegecko_sandbox.base_url + "/fulfillments", timeout=5, json={"fulfillment": {
-        "order_id": order["id"], "fulfillment_line_items": [{"order_line_item_id": line_id, "quantity": 4}]}})
+    too_many = session.post(
+        tradegecko_sandbox.base_url + "/fulfillments",
+        timeout=5,
+        json={
+            "fulfillment": {
+                "order_id": order["id"],
+                "fulfillment_line_items": [{"order_line_item_id": line_id, "quantity": 4}],
+            }
+        },
+    )
     assert too_many.status_code == 422
-    created = session.post(tradegecko_sandbox.base_url + "/fulfillments", timeout=5, json={"fulfillment": {
-        "order_id": order["id"], "fulfillment_line_items": [{"order_line_item_id": line_id, "quantity": 1}]}})
+    created = session.post(
+        tradegecko_sandbox.base_url + "/fulfillments",
+        timeout=5,
+        json={
+            "fulfillment": {
+                "order_id": order["id"],
+                "fulfillment_line_items": [{"order_line_item_id": line_id, "quantity": 1}],
+            }
+        },
+    )
     assert created.status_code == 201, created.text
     fulfillment = created.json()["fulfillment"]
     assert fulfillment["status"] == "packed"
@@ -322,21 +406,33 @@ def test_partial_fulfillment_packs_then_ships_and_updates_order_status(tradegeck
     packed = get(tradegecko_sandbox, f"/orders/{order['id']}").json()["order"]
     assert (packed["packed_status"], packed["fulfillment_status"]) == ("partial", "unshipped")
     assert packed["updated_at"] > order["updated_at"]
-    shipped = session.put(tradegecko_sandbox.base_url + f"/fulfillments/{fulfillment['id']}", timeout=5, json={
-        "fulfillment": {"status": "fulfilled", "tracking_number": "1Z999", "tracking_company": "UPS",
-                        "tracking_url": "https://ups.example/1Z999", "service": "Ground"}})
+    shipped = session.put(
+        tradegecko_sandbox.base_url + f"/fulfillments/{fulfillment['id']}",
+        timeout=5,
+        json={
+            "fulfillment": {
+                "status": "fulfilled",
+                "tracking_number": "1Z999",
+                "tracking_company": "UPS",
+                "tracking_url": "https://ups.example/1Z999",
+                "service": "Ground",
+            }
+        },
+    )
     assert shipped.status_code == 204
     assert get(tradegecko_sandbox, f"/orders/{order['id']}").json()["order"]["fulfillment_status"] == "partial"
     listed = get(tradegecko_sandbox, "/fulfillments", order_id=order["id"]).json()["fulfillments"]
-    assert [(f["status"], f["tracking_number"], f["tracking_company"]) for f in listed] == \
-        [("fulfilled", "1Z999", "UPS")]
+    assert [(f["status"], f["tracking_number"], f["tracking_company"]) for f in listed] == [
+        ("fulfilled", "1Z999", "UPS")
+    ]
     assert listed[0]["shipped_at"]
     assert tradegecko_sandbox.variant_stock("SKU-1") == 9
 
 
 def test_fulfil_action_ships_everything_left_once(tradegecko_sandbox):
-    order = tradegecko_sandbox.add_order("SO1", lines=[{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}],
-                                         fulfillment_status="partial")
+    order = tradegecko_sandbox.add_order(
+        "SO1", lines=[{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}], fulfillment_status="partial"
+    )
     assert order["fulfillment_status"] == "partial"
     session = api(tradegecko_sandbox)
     url = tradegecko_sandbox.base_url + f"/orders/{order['id']}/actions/fulfil"
@@ -355,10 +451,14 @@ def test_warehouse_fulfil_helper_creates_tracked_fulfillments(tradegecko_sandbox
     tradegecko_sandbox.add_order("SO1", reference_number="SQ-1", lines=[{"sku": "A", "quantity": 3}])
     shipped_at = T0 + timedelta(hours=5)
     ups = {"tracking_company": "UPS", "service": "Ground"}
-    created = tradegecko_sandbox.fulfil("SQ-1", shipped_at=shipped_at, packages=[
-        {"tracking_number": "P1", **ups, "lines": [{"sku": "A", "quantity": 2}]},
-        {"tracking_number": "P2", **ups, "lines": [{"sku": "A", "quantity": 1}]},
-    ])
+    created = tradegecko_sandbox.fulfil(
+        "SQ-1",
+        shipped_at=shipped_at,
+        packages=[
+            {"tracking_number": "P1", **ups, "lines": [{"sku": "A", "quantity": 2}]},
+            {"tracking_number": "P2", **ups, "lines": [{"sku": "A", "quantity": 1}]},
+        ],
+    )
     assert [f["tracking_number"] for f in created] == ["P1", "P2"]
     order = tradegecko_sandbox.order("SQ-1")
     assert order["fulfillment_status"] == "shipped"
@@ -371,10 +471,16 @@ def test_warehouse_fulfil_helper_creates_tracked_fulfillments(tradegecko_sandbox
 # -- stock ---------------------------------------------------------------------------------------------
 
 
-def adjust(sandbox: TradeGeckoSandbox, items: list[dict], key: str | None = None, location: int | None = None
-           ) -> requests.Response:
-    body = {"stock_adjustment": {"stock_location_id": location or sandbox.primary_location_id,
-                                 "reason": "stocktake", "stock_adjustment_line_items": items}}
+def adjust(
+    sandbox: TradeGeckoSandbox, items: list[dict], key: str | None = None, location: int | None = None
+) -> requests.Response:
+    body = {
+        "stock_adjustment": {
+            "stock_location_id": location or sandbox.primary_location_id,
+            "reason": "stocktake",
+            "stock_adjustment_line_items": items,
+        }
+    }
     headers = {"Idempotency-Key": key} if key else {}
     return api(sandbox).post(sandbox.base_url + "/stock_adjustments", json=body, headers=headers, timeout=5)
 
@@ -383,16 +489,21 @@ def test_stock_adjustments_apply_deltas_per_location(tradegecko_sandbox):
     second = tradegecko_sandbox.add_location("Overflow")
     a = tradegecko_sandbox.add_variant("A", stock=10)
     b = tradegecko_sandbox.add_variant("B", stock=1, location_id=second)
-    response = adjust(tradegecko_sandbox, [{"variant_id": a["id"], "quantity": 5},
-                                           {"variant_id": b["id"], "quantity": "-3"}], location=second)
+    response = adjust(
+        tradegecko_sandbox,
+        [{"variant_id": a["id"], "quantity": 5}, {"variant_id": b["id"], "quantity": "-3"}],
+        location=second,
+    )
     assert response.status_code == 201, response.text
     assert [line["quantity"] for line in response.json()["stock_adjustment_line_items"]] == ["5.0", "-3.0"]
     assert tradegecko_sandbox.variant_stock("A") == 15 and tradegecko_sandbox.variant_stock("A", second) == 5
     assert tradegecko_sandbox.variant_stock("B") == -2
     variant = get(tradegecko_sandbox, "/variants", sku="A").json()["variants"][0]
     assert variant["stock_on_hand"] == "15.0"
-    assert {loc["location_id"]: loc["stock_on_hand"] for loc in variant["locations"]} == \
-        {tradegecko_sandbox.primary_location_id: "10.0", second: "5.0"}
+    assert {loc["location_id"]: loc["stock_on_hand"] for loc in variant["locations"]} == {
+        tradegecko_sandbox.primary_location_id: "10.0",
+        second: "5.0",
+    }
     recorded = tradegecko_sandbox.stock_adjustments
     assert [len(r["stock_adjustment_line_items"]) for r in recorded] == [2]
 
@@ -410,11 +521,14 @@ def test_idempotency_key_applies_a_stock_adjustment_once(tradegecko_sandbox):
     assert tradegecko_sandbox.variant_stock("A") == 2
 
 
-@pytest.mark.parametrize(("item", "field"), [
-    ({"variant_id": 999999, "quantity": 1}, "stock_adjustment_line_items.variant_id"),
-    ({"quantity": 1}, "stock_adjustment_line_items.variant_id"),
-    (None, "stock_adjustment_line_items.quantity"),
-])
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ({"variant_id": 999999, "quantity": 1}, "stock_adjustment_line_items.variant_id"),
+        ({"quantity": 1}, "stock_adjustment_line_items.variant_id"),
+        (None, "stock_adjustment_line_items.quantity"),
+    ],
+)
 def test_bad_stock_adjustments_are_422_and_change_nothing(tradegecko_sandbox, item, field):
     variant = tradegecko_sandbox.add_variant("A", stock=10)
     response = adjust(tradegecko_sandbox, [item or {"variant_id": variant["id"], "quantity": 0}])
@@ -462,8 +576,14 @@ def test_fault_injection_still_works(tradegecko_sandbox):
     assert get(tradegecko_sandbox, "/orders").status_code == 200
     company = tradegecko_sandbox.add_company("Shop")
     tradegecko_sandbox.fail_next(mode="after", status=502, method="POST", path_contains="/orders")
-    body = {"order": {"company_id": company["id"], "issued_at": "2024-03-01", "reference_number": "SQ-LOST",
-                      "shipping_address": {"address1": "1 Main St"}}}
+    body = {
+        "order": {
+            "company_id": company["id"],
+            "issued_at": "2024-03-01",
+            "reference_number": "SQ-LOST",
+            "shipping_address": {"address1": "1 Main St"},
+        }
+    }
     lost = api(tradegecko_sandbox).post(tradegecko_sandbox.base_url + "/orders", json=body, timeout=5)
     assert lost.status_code == 502
     found = get(tradegecko_sandbox, "/orders", reference_number="SQ-LOST").json()["orders"]
@@ -473,8 +593,14 @@ def test_fault_injection_still_works(tradegecko_sandbox):
 
 def test_a_retry_with_the_same_idempotency_key_after_a_lost_reply_creates_one_order(tradegecko_sandbox):
     company = tradegecko_sandbox.add_company("Shop")
-    body = {"order": {"company_id": company["id"], "issued_at": "2024-03-01", "reference_number": "SQ-9",
-                      "shipping_address": {"address1": "1 Main St"}}}
+    body = {
+        "order": {
+            "company_id": company["id"],
+            "issued_at": "2024-03-01",
+            "reference_number": "SQ-9",
+            "shipping_address": {"address1": "1 Main St"},
+        }
+    }
     tradegecko_sandbox.fail_next(mode="after_drop", method="POST", path_contains="/orders")
     session = api(tradegecko_sandbox)
     headers = {"Idempotency-Key": "order-SQ-9"}
