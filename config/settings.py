@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "integrations",
     "orders",
     "inventory",
+    "portal",
 ]
 # The sandboxes (local platform emulators, the demo) are never installed in production.
 if env.bool("SANDBOX_ENABLED", default=DEBUG):

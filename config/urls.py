@@ -8,4 +8,5 @@ admin.site.index_title = "Merchants, connections and orders"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
+    path("merchant/", include("portal.urls")),
 ]

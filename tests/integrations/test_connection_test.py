@@ -71,13 +71,13 @@ def test_missing_credentials_are_reported_without_calling_the_platform(wired):
     assert wired.squarespace.requests == []
 
 
-def test_a_platform_without_a_connector_is_reported(db):
-    cart = CartConnectionFactory(platform="tradegecko")
+def test_a_connection_missing_a_credential_names_it_without_calling_the_platform(db):
+    cart = CartConnectionFactory(platform="tradegecko", credentials_values={"refresh_token": "r"})
 
     result = connection_test(connection=cart)
 
     assert result.ok is False
-    assert "not yet supported" in result.message
+    assert "fill in Access token" in result.message
     assert stored(cart).last_test_ok is False
 
 
