@@ -171,3 +171,15 @@ OAUTH_CLIENTS = {
     }
     for platform in ("tradegecko", "quickbooks_commerce")
 }
+# Sync runs: a run's lock lease (longer than any run; a killed worker's lease expires), when a
+# connection counts as unhealthy, how long temporary failures are retried before giving up, and how
+# long sync runs and resolved problems are kept.
+SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=900)
+UNHEALTHY_AFTER_FAILURES = env.int("UNHEALTHY_AFTER_FAILURES", default=3)
+RETRY_GIVE_UP_HOURS = env.int("RETRY_GIVE_UP_HOURS", default=24)
+SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=30)
+# Alerts: the support team's addresses (comma-separated), besides each merchant's contact.
+SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderbridge@localhost")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+vars().update(EMAIL_CONFIG)

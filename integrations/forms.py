@@ -116,6 +116,7 @@ class ConnectionForm(forms.ModelForm):
         if connector is not None:
             instance.set_credentials(connector.credentials_after_edit(instance.get_credentials(), credentials))
         instance.settings = settings
+        instance.blocked_reason = ""  # a person acted on the connection: scheduled runs may go on
         if commit:
             instance.save()
             self.save_m2m()

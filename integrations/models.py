@@ -38,6 +38,7 @@ class SyncOutcome(models.TextChoices):
     PARTIAL = "partial", "succeeded with problems"
     THROTTLED = "throttled", "throttled (continues next run)"
     FAILED = "failed", "failed"
+    SKIPPED = "skipped", "skipped (another run of it was in progress)"
 
 
 class Connection(models.Model):
@@ -64,6 +65,21 @@ class Connection(models.Model):
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_sync_status = models.CharField(max_length=20, choices=SyncOutcome.choices, blank=True, editable=False)
     last_sync_message = models.TextField(blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Retry state lives here, on the row (never only in a task queue).
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Scheduled runs wait until then (backoff, rate limits)."
+    )
+    unhealthy = models.BooleanField(
+        default=False, editable=False, help_text="Failed several times in a row (see the last sync message)."
+    )
+    blocked_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Why scheduled runs stopped until a person acts (credentials refused, gave up retrying).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,6 +189,15 @@ class CartConnection(Connection):
     )
     inventory_min_level = models.PositiveIntegerField(
         default=0, help_text="Below this many units, push 0 (show the item as sold out)."
+    )
+    orders_every_minutes = models.PositiveIntegerField(default=5, help_text="How often orders are synced.")
+    shipments_every_minutes = models.PositiveIntegerField(default=30, help_text="How often tracking is synced.")
+    inventory_every_minutes = models.PositiveIntegerField(default=60, help_text="How often inventory is synced.")
+    stuck_after_hours = models.PositiveIntegerField(
+        default=72, help_text="An order at the warehouse this long without shipping is shown as stuck."
+    )
+    alert_after_minutes = models.PositiveIntegerField(
+        default=120, help_text="Alert when the orders sync has not succeeded for this long (whatever the reason)."
     )
     inventory_full_push_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Last full push (every level, changed or not)."

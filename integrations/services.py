@@ -31,6 +31,14 @@ def connection_store_credentials(connection: Connection, credentials: dict[str, 
     connection.save(update_fields=["credentials", "needs_new_grant", "updated_at"])
 
 
+def connection_unblock(connection: Connection) -> None:
+    """A person acted (a test succeeded, the connection was saved): scheduled runs may go on."""
+    type(connection).objects.filter(pk=connection.pk).update(
+        blocked_reason="", next_attempt_at=None, consecutive_failures=0, failing_since=None, unhealthy=False
+    )
+    connection.blocked_reason = ""
+
+
 def connection_mark_auth_problem(connection: Connection, exc: Exception) -> None:
     if isinstance(exc, ReauthorizationRequired):
         type(connection).objects.filter(pk=connection.pk).update(needs_new_grant=True)
@@ -98,6 +106,8 @@ def connection_test(*, connection: Connection) -> TestResult:
     type(connection).objects.filter(pk=connection.pk).update(
         last_test_at=timezone.now(), last_test_ok=result.ok, last_test_message=result.message
     )
+    if result.ok:
+        connection_unblock(connection)
     connection.last_test_ok, connection.last_test_message = result.ok, result.message
     return result
 

@@ -211,6 +211,16 @@ class SyncRun(models.Model):
     window_end = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    failure_kind = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("temporary", "temporary (retried with backoff)"),
+            ("throttled", "throttled (deferred, no attempt counted)"),
+            ("needs_person", "needs a person (no retries until fixed)"),
+            ("permanent", "permanent"),
+        ],
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -266,3 +276,53 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {', '.join(self.tracking_numbers)}".strip()
+
+
+class SyncLock(models.Model):
+    """One row per (connection, sync kind): a lease taken with a conditional UPDATE, so two runs of
+    the same sync never overlap, on one worker or many, on SQLite or PostgreSQL."""
+
+    key = models.CharField(max_length=100, unique=True)
+    owner = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Problem(models.Model):
+    """One open problem a person should look at, kept until the same thing later succeeds."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        RESOLVED = "resolved", "resolved"
+        IGNORED = "ignored", "ignored"
+
+    key = models.CharField(max_length=200, help_text="What it is about, e.g. order:12:unknown_sku.")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="problems")
+    cart_connection = models.ForeignKey(
+        CartConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="problems"
+    )
+    warehouse = models.ForeignKey(
+        WMSConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="problems"
+    )
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="problems")
+    reason_code = models.CharField(max_length=40)
+    message = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True, help_text="When a digest mail mentioned it.")
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(status="open"), name="one_open_problem_per_key")
+        ]
+        indexes = [models.Index(fields=["status", "merchant"]), models.Index(fields=["key"])]
+
+    def __str__(self) -> str:
+        return f"{self.reason_code}: {self.message[:60]}"

@@ -194,7 +194,9 @@ def _held(order: Order, token: str, exc: OrderRejectedError, run: SyncRun | None
         claimed_until=None,
         last_error=exc.message,
     )
-    order_event(order, f"Held: {reason}", code=code, from_status=order.status, to_status=OrderStatus.ERROR, run=run)
+    previous = order.status
+    order.status, order.hold_code, order.hold_reason = OrderStatus.ERROR, code, reason
+    order_event(order, f"Held: {reason}", code=code, from_status=previous, to_status=OrderStatus.ERROR, run=run)
     return HELD
 
 

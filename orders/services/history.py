@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orders.models import Order, OrderEvent, SyncRun
+from orders.models import Order, OrderEvent, OrderStatus, SyncRun
+from orders.services.problems import order_held_problem, order_problem_key, problems_resolve
 
 
 def order_event(
@@ -14,9 +15,14 @@ def order_event(
     to_status: str = "",
     run: SyncRun | None = None,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order, message=message, code=code, from_status=from_status, to_status=to_status, sync_run=run
     )
+    if to_status == OrderStatus.ERROR:
+        order_held_problem(order)
+    elif to_status:
+        problems_resolve(prefix=order_problem_key(order))
+    return event
 
 
 def order_set_status(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -24,7 +25,9 @@ from integrations.services import (
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import pending_orders_deliver
+from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.importing import cart_orders_import
+from orders.services.locks import lock_key, sync_lock
 from orders.services.shipments import warehouse_shipments_import
 from orders.services.tracking import cart_tracking_push
 from orders.services.translation import TranslationContext, load_context
@@ -65,10 +68,58 @@ def translation_context_factory(
     return build
 
 
+@dataclass
+class _Failure:
+    """What a step raised, classified for the run and the connection's retry state."""
+
+    kind: str = ""
+    retry_after: float | None = None
+
+
+def _classify(exc: BaseException, label: str, errors: list[str], connection, failure: _Failure) -> str:
+    """Record a step's exception as a readable error; return the run outcome it means."""
+    kind = failure_kind(exc)
+    if not failure.kind or kind in (NEEDS_PERSON, PERMANENT):
+        failure.kind = kind
+    if isinstance(exc, ThrottledError):
+        failure.retry_after = exc.retry_after
+        errors.append(f"{label}: {exc}. The next run carries on.")
+        return SyncOutcome.THROTTLED
+    if isinstance(exc, (ConnectorError, ConnectionNotConfigured)):
+        if connection is not None:
+            connection_mark_auth_problem(connection, exc)
+        errors.append(f"{label}: {exc}")
+    else:
+        log.error("%s: internal error", label, exc_info=exc)
+        errors.append(f"{label}: internal error ({type(exc).__name__}: {exc})")
+    return SyncOutcome.FAILED
+
+
+def _skipped_run(kind: str, connection) -> SyncRun:
+    side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
+    return SyncRun.objects.create(
+        kind=kind,
+        merchant_id=connection.merchant_id,
+        status=SyncOutcome.SKIPPED,
+        finished_at=timezone.now(),
+        error="Skipped: another run of this sync for this connection is in progress.",
+        **side,
+    )
+
+
 def cart_connection_sync_orders(
     *, connection: CartConnection, progress: Callable[[str], None] | None = None
 ) -> SyncRun:
-    """Import new orders from one cart connection and deliver what is ready. Never raises."""
+    """Import new orders from one cart connection and deliver what is ready. Never raises.
+
+    Skipped (recorded as such) while another orders run of the same connection holds its lock."""
+    with sync_lock(lock_key(SyncRun.Kind.ORDERS, connection)) as held:
+        if not held:
+            return _skipped_run(SyncRun.Kind.ORDERS, connection)
+        return _sync_orders(connection, progress)
+
+
+def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | None) -> SyncRun:
     warehouse = connection.resolved_warehouse()
     run = SyncRun.objects.create(
         kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, cart_connection=connection, warehouse=warehouse
@@ -76,6 +127,7 @@ def cart_connection_sync_orders(
     counts: dict[str, int] = {}
     errors: list[str] = []
     notes: list[str] = []
+    failure = _Failure()
     status = SyncOutcome.SUCCEEDED
     connector: WarehouseConnector | None = None
     if warehouse is not None:
@@ -95,17 +147,8 @@ def cart_connection_sync_orders(
                 progress=progress,
             )
         )
-    except ThrottledError as exc:
-        status = SyncOutcome.THROTTLED
-        errors.append(f"Cart: {exc}. The next run carries on.")
-    except (ConnectorError, ConnectionNotConfigured) as exc:
-        connection_mark_auth_problem(connection, exc)
-        status = SyncOutcome.FAILED
-        errors.append(f"Cart: {exc}")
     except Exception as exc:
-        log.exception("order import failed for %s", connection)
-        status = SyncOutcome.FAILED
-        errors.append(f"Cart: internal error while importing ({type(exc).__name__}: {exc})")
+        status = _classify(exc, "Cart", errors, connection, failure)
     if connector is not None:
         try:
             delivered = pending_orders_deliver(
@@ -113,31 +156,36 @@ def cart_connection_sync_orders(
             )
             for key, value in delivered.items():
                 counts[key] = counts.get(key, 0) + value
-        except ThrottledError as exc:
-            status = SyncOutcome.THROTTLED if status != SyncOutcome.FAILED else status
-            errors.append(f"Warehouse: {exc}. Delivery carries on next run.")
-        except ConnectorError as exc:
-            connection_mark_auth_problem(warehouse, exc)
-            status = SyncOutcome.FAILED
-            errors.append(f"Warehouse: {exc}")
+        except Exception as exc:
+            outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
+            status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
         errors or counts.get("held") or counts.get("retry") or counts.get("rejected")
     ):
         status = SyncOutcome.PARTIAL
-    return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes)
+    return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
 
 
 def sync_run_finish(
-    run: SyncRun, connection: CartConnection | WMSConnection, *, status: str, counts: dict, errors: list[str]
+    run: SyncRun,
+    connection: CartConnection | WMSConnection,
+    *,
+    status: str,
+    counts: dict,
+    errors: list[str],
+    failure: _Failure | None = None,
 ) -> SyncRun:
+    failure = failure or _Failure()
     run.status = status
     run.counts = counts
     run.finished_at = timezone.now()
     run.error = "\n".join(filter(None, [run.error, *errors]))
-    run.save(update_fields=["status", "counts", "finished_at", "error"])
+    run.failure_kind = failure.kind if status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED) else ""
+    run.save(update_fields=["status", "counts", "finished_at", "error", "failure_kind"])
     type(connection).objects.filter(pk=connection.pk).update(
         last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
     )
+    connection_record_run(connection, run, retry_after=failure.retry_after)
     return run
 
 
@@ -155,43 +203,27 @@ def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
     return list(seen.values())
 
 
-def _run_step(
-    run: SyncRun, step: Callable[[], dict], counts: dict, errors: list[str], label: str, connection=None
-) -> str:
-    """Run one step of a sync; classify what it raised. Returns the outcome for the run."""
-    try:
-        for key, value in step().items():
-            counts[key] = counts.get(key, 0) + value
-        return SyncOutcome.SUCCEEDED
-    except ThrottledError as exc:
-        errors.append(f"{label}: {exc}. The next run carries on.")
-        return SyncOutcome.THROTTLED
-    except (ConnectorError, ConnectionNotConfigured) as exc:
-        if connection is not None:
-            connection_mark_auth_problem(connection, exc)
-        errors.append(f"{label}: {exc}")
-        return SyncOutcome.FAILED
-    except Exception as exc:
-        log.exception("%s failed in run %s", label, run.pk)
-        errors.append(f"{label}: internal error ({type(exc).__name__}: {exc})")
-        return SyncOutcome.FAILED
-
-
-def _finish(run: SyncRun, connection, outcome: str, counts: dict, errors: list[str], problem_keys=()) -> SyncRun:
-    if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
-        outcome = SyncOutcome.PARTIAL
-    return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors)
-
-
 def _one_step_run(kind: str, connection, step: Callable[[SyncRun], dict], problem_keys=()) -> SyncRun:
-    """A run of one step against one connection (cart or warehouse side), recorded and classified."""
-    side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-    run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, **side)
-    counts: dict = {}
-    errors: list[str] = []
-    label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
-    outcome = _run_step(run, lambda: step(run), counts, errors, label, connection)
-    return _finish(run, connection, outcome, counts, errors, problem_keys)
+    """A run of one step against one connection (cart or warehouse side): locked, recorded and
+    classified. Skipped while another run of the same kind holds the connection's lock."""
+    with sync_lock(lock_key(kind, connection)) as held:
+        if not held:
+            return _skipped_run(kind, connection)
+        side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
+        run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, **side)
+        counts: dict = {}
+        errors: list[str] = []
+        failure = _Failure()
+        outcome = SyncOutcome.SUCCEEDED
+        try:
+            for key, value in step(run).items():
+                counts[key] = counts.get(key, 0) + value
+        except Exception as exc:
+            label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
+            outcome = _classify(exc, label, errors, connection, failure)
+        if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
+            outcome = SyncOutcome.PARTIAL
+        return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors, failure=failure)
 
 
 def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:

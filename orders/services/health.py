@@ -1,0 +1,93 @@
+"""A connection's health after each run: retry state on the row, and the problems a person sees.
+
+Failures are classified: *temporary* (retried with backoff, at most hourly, for
+`RETRY_GIVE_UP_HOURS`, then given up with a problem), *throttled* (deferred, costs no attempt),
+*needs a person* (credentials refused, configuration missing: scheduled runs stop until someone
+fixes it and tests the connection), *permanent* (the platform refused the request itself: same).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.connectors.errors import (
+    AuthenticationError,
+    ConnectorError,
+    PermanentError,
+    ThrottledError,
+)
+from integrations.models import SyncOutcome
+from integrations.services import ConnectionNotConfigured
+from orders.models import SyncRun
+from orders.services.problems import connection_problem, connection_problem_key, problems_resolve
+
+TEMPORARY, THROTTLED, NEEDS_PERSON, PERMANENT = "temporary", "throttled", "needs_person", "permanent"
+
+
+def failure_kind(exc: BaseException) -> str:
+    if isinstance(exc, ThrottledError):
+        return THROTTLED
+    if isinstance(exc, (AuthenticationError, ConnectionNotConfigured)):
+        return NEEDS_PERSON
+    if isinstance(exc, PermanentError):
+        return PERMANENT
+    if isinstance(exc, ConnectorError):
+        return TEMPORARY
+    return TEMPORARY
+
+
+def backoff(failures: int) -> timedelta:
+    """1, 2, 4... minutes after each failure in a row, at most an hour."""
+    return timedelta(minutes=min(2 ** max(failures - 1, 0), 60))
+
+
+def connection_record_run(connection, run: SyncRun, *, retry_after: float | None = None) -> None:
+    """Update the connection's retry state and problems from a finished run."""
+    model = type(connection)
+    now = timezone.now()
+    if run.status in (SyncOutcome.SUCCEEDED, SyncOutcome.PARTIAL):
+        model.objects.filter(pk=connection.pk).update(
+            last_success_at=now,
+            consecutive_failures=0,
+            failing_since=None,
+            next_attempt_at=None,
+            unhealthy=False,
+            blocked_reason="",
+        )
+        problems_resolve(prefix=connection_problem_key(connection))
+        return
+    if run.status == SyncOutcome.THROTTLED:
+        wait = retry_after if retry_after is not None else 60.0
+        model.objects.filter(pk=connection.pk).update(next_attempt_at=now + timedelta(seconds=wait))
+        return
+    if run.status != SyncOutcome.FAILED:
+        return
+    failures = connection.consecutive_failures + 1
+    failing_since = connection.failing_since or now
+    fields = {
+        "consecutive_failures": failures,
+        "failing_since": failing_since,
+        "unhealthy": failures >= settings.UNHEALTHY_AFTER_FAILURES,
+        "next_attempt_at": now + backoff(failures),
+    }
+    if run.failure_kind in (NEEDS_PERSON, PERMANENT):
+        fields["blocked_reason"] = (
+            f"Stopped until a person acts ({run.get_failure_kind_display()}): {run.error.splitlines()[0]}"
+            if run.error
+            else "Stopped until a person acts."
+        )
+        connection_problem(connection, "needs_person", fields["blocked_reason"])
+    elif now - failing_since >= timedelta(hours=settings.RETRY_GIVE_UP_HOURS):
+        fields["blocked_reason"] = (
+            f"Gave up retrying after {settings.RETRY_GIVE_UP_HOURS} hours of failures: "
+            f"{run.error.splitlines()[0] if run.error else 'see the sync runs'}"
+        )
+        connection_problem(connection, "gave_up", fields["blocked_reason"])
+    elif fields["unhealthy"]:
+        connection_problem(connection, "failing", f"failed {failures} times in a row: {run.error[:300]}")
+    model.objects.filter(pk=connection.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(connection, name, value)

@@ -1,0 +1,61 @@
+"""A lease per (connection, sync kind), so two runs of the same sync never overlap.
+
+Taken with a conditional UPDATE on a row that exists once per key: atomic on SQLite and
+PostgreSQL alike, across processes and machines. A lease that outlives its run (a killed worker)
+expires by itself after `SYNC_LOCK_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.models import SyncLock
+
+
+def lock_key(kind: str, connection) -> str:
+    side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
+    return f"{kind}:{side}:{connection.pk}"
+
+
+def sync_lock_acquire(key: str, *, seconds: int | None = None) -> str | None:
+    """Take the lease and return its token, or None when another run holds it."""
+    try:
+        with transaction.atomic():
+            SyncLock.objects.get_or_create(key=key)
+    except IntegrityError:
+        pass  # created by a concurrent caller a moment ago
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    taken = (
+        SyncLock.objects.filter(key=key)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(
+            owner=token,
+            acquired_at=now,
+            locked_until=now + timedelta(seconds=seconds or settings.SYNC_LOCK_SECONDS),
+        )
+    )
+    return token if taken else None
+
+
+def sync_lock_release(key: str, token: str) -> None:
+    SyncLock.objects.filter(key=key, owner=token).update(owner="", locked_until=None)
+
+
+@contextmanager
+def sync_lock(key: str) -> Iterator[bool]:
+    """`with sync_lock(key) as held:` — `held` is False when another run has it (do not run)."""
+    token = sync_lock_acquire(key)
+    try:
+        yield token is not None
+    finally:
+        if token is not None:
+            sync_lock_release(key, token)

@@ -1,0 +1,90 @@
+"""The issues list: one open problem per thing that needs a person, resolved when it later works.
+
+Keys name the object and the reason (`order:12:unknown_sku`, `cart:3:sync_failed`), so the same
+problem seen again counts up instead of piling up rows, and a later success resolves every open
+problem of that object (`problems_resolve(prefix="order:12:")`).
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders.models import Order, Problem
+
+
+def problem_raise(
+    *,
+    key: str,
+    merchant_id: int,
+    reason_code: str,
+    message: str,
+    cart_connection_id: int | None = None,
+    warehouse_id: int | None = None,
+    order_id: int | None = None,
+) -> None:
+    now = timezone.now()
+    updated = Problem.objects.filter(key=key, status=Problem.Status.OPEN).update(
+        last_seen_at=now, count=F("count") + 1, message=message, reason_code=reason_code
+    )
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            Problem.objects.create(
+                key=key,
+                merchant_id=merchant_id,
+                reason_code=reason_code,
+                message=message,
+                cart_connection_id=cart_connection_id,
+                warehouse_id=warehouse_id,
+                order_id=order_id,
+                last_seen_at=now,
+            )
+    except IntegrityError:  # raised by a concurrent run a moment ago
+        Problem.objects.filter(key=key, status=Problem.Status.OPEN).update(last_seen_at=now, count=F("count") + 1)
+
+
+def problems_resolve(*, prefix: str) -> int:
+    return Problem.objects.filter(key__startswith=prefix, status=Problem.Status.OPEN).update(
+        status=Problem.Status.RESOLVED, resolved_at=timezone.now()
+    )
+
+
+def order_problem_key(order: Order, reason_code: str = "") -> str:
+    return f"order:{order.pk}:{reason_code}"
+
+
+def order_held_problem(order: Order) -> None:
+    key = order_problem_key(order, order.hold_code or "held")
+    # One open hold per order, for its current reason.
+    Problem.objects.filter(key__startswith=order_problem_key(order), status=Problem.Status.OPEN).exclude(
+        key=key
+    ).update(status=Problem.Status.RESOLVED, resolved_at=timezone.now())
+    problem_raise(
+        key=key,
+        merchant_id=order.merchant_id,
+        reason_code=order.hold_code or "held",
+        message=f"Order #{order.order_number} held: {order.hold_reason}",
+        cart_connection_id=order.cart_connection_id,
+        warehouse_id=order.warehouse_id,
+        order_id=order.pk,
+    )
+
+
+def connection_problem_key(connection, reason_code: str = "") -> str:
+    side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
+    return f"{side}:{connection.pk}:{reason_code}"
+
+
+def connection_problem(connection, reason_code: str, message: str) -> None:
+    is_cart = connection._meta.model_name == "cartconnection"
+    problem_raise(
+        key=connection_problem_key(connection, reason_code),
+        merchant_id=connection.merchant_id,
+        reason_code=reason_code,
+        message=f"{connection}: {message}",
+        cart_connection_id=connection.pk if is_cart else None,
+        warehouse_id=None if is_cart else connection.pk,
+    )

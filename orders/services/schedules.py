@@ -1,0 +1,79 @@
+"""django-q2 schedules, reconciled with the connections: one per active cart connection and sync
+kind (at the connection's interval), plus the global sweep, alert digest and pruning.
+
+Idempotent: schedules are found by name and updated in place; schedules of connections that are
+gone or inactive are deleted. Safe to run on every deploy and after every connection change.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_q.models import Schedule
+
+from integrations.models import CartConnection
+
+PREFIX = "orderbridge:"
+KINDS = {
+    "orders": ("orders.tasks.sync_orders_task", "orders_every_minutes"),
+    "shipments": ("orders.tasks.sync_shipments_task", "shipments_every_minutes"),
+    "inventory": ("orders.tasks.sync_inventory_task", "inventory_every_minutes"),
+}
+GLOBAL = {
+    f"{PREFIX}sweep": ("orders.tasks.sweep_task", 1),
+    f"{PREFIX}alerts": ("orders.tasks.alerts_task", 15),
+    f"{PREFIX}prune": ("orders.tasks.prune_task", 24 * 60),
+}
+
+
+def schedule_name(kind: str, connection_id: int) -> str:
+    return f"{PREFIX}{kind}:cart:{connection_id}"
+
+
+def _desired() -> dict[str, dict]:
+    desired = {name: {"func": func, "args": "", "minutes": minutes} for name, (func, minutes) in GLOBAL.items()}
+    connections = CartConnection.objects.filter(active=True, merchant__active=True)
+    for connection in connections:
+        for kind, (func, interval_field) in KINDS.items():
+            if kind == "inventory" and not connection.inventory_sync_enabled:
+                continue
+            desired[schedule_name(kind, connection.pk)] = {
+                "func": func,
+                "args": repr((connection.pk,)),
+                "minutes": max(int(getattr(connection, interval_field)), 1),
+            }
+    return desired
+
+
+def schedules_reconcile() -> dict[str, int]:
+    """Create, update and delete our schedules so they match the connections."""
+    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    desired = _desired()
+    existing = {s.name: s for s in Schedule.objects.filter(name__startswith=PREFIX)}
+    for name, spec in desired.items():
+        schedule = existing.get(name)
+        if schedule is None:
+            Schedule.objects.create(
+                name=name,
+                func=spec["func"],
+                args=spec["args"] or None,
+                schedule_type=Schedule.MINUTES,
+                minutes=spec["minutes"],
+                repeats=-1,
+                next_run=timezone.now(),
+            )
+            counts["created"] += 1
+        elif (schedule.func, schedule.args or "", schedule.minutes, schedule.schedule_type) != (
+            spec["func"],
+            spec["args"],
+            spec["minutes"],
+            Schedule.MINUTES,
+        ):
+            schedule.func, schedule.args = spec["func"], spec["args"] or None
+            schedule.minutes, schedule.schedule_type, schedule.repeats = spec["minutes"], Schedule.MINUTES, -1
+            schedule.save()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    stale = [pk for name, schedule in existing.items() if name not in desired for pk in [schedule.pk]]
+    counts["deleted"] = Schedule.objects.filter(pk__in=stale).delete()[0]
+    return counts

@@ -1,0 +1,98 @@
+"""What the scheduled sweep does every minute: start the runs whose retries are due, raise the
+heartbeat and stuck-order problems; and the daily pruning of old sync runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.models import CartConnection
+from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
+from orders.services.problems import connection_problem, problem_raise
+
+
+def _due_carts(now) -> dict[str, set[int]]:
+    """Cart connections with work whose retry time has come, per task."""
+    active = Q(cart_connection__active=True, cart_connection__blocked_reason="")
+    deliveries = Order.objects.filter(active, status=OrderStatus.NEW, next_attempt_at__lte=now)
+    tracking = Shipment.objects.filter(
+        push_status=Shipment.PushStatus.FAILED,
+        next_push_at__lte=now,
+        order__cart_connection__active=True,
+        order__cart_connection__blocked_reason="",
+    )
+    retries = CartConnection.objects.filter(active=True, blocked_reason="", consecutive_failures__gt=0).filter(
+        next_attempt_at__lte=now
+    )
+    return {
+        "orders.tasks.sync_orders_task": set(deliveries.values_list("cart_connection_id", flat=True))
+        | set(retries.values_list("pk", flat=True)),
+        "orders.tasks.sync_shipments_task": set(tracking.values_list("order__cart_connection_id", flat=True)),
+    }
+
+
+def heartbeat_check(now) -> int:
+    """A connection whose orders sync has not succeeded for longer than its threshold, whatever the
+    reason (worker down, cluster stuck, platform failing), gets a problem."""
+    raised = 0
+    for connection in CartConnection.objects.filter(active=True, merchant__active=True):
+        since = connection.last_success_at or connection.created_at
+        if now - since > timedelta(minutes=connection.alert_after_minutes):
+            hours = (now - since).total_seconds() / 3600
+            connection_problem(
+                connection,
+                "heartbeat",
+                f"no successful orders sync for {hours:.1f} hours (threshold {connection.alert_after_minutes} min): "
+                "check the workers (qcluster) and the connection's last sync message.",
+            )
+            raised += 1
+    return raised
+
+
+def stuck_orders_check(now) -> int:
+    raised = 0
+    orders = Order.objects.filter(status=OrderStatus.AT_WMS, delivered_at__isnull=False).select_related(
+        "cart_connection"
+    )
+    for order in orders.iterator():
+        limit = timedelta(hours=order.cart_connection.stuck_after_hours)
+        if now - order.delivered_at > limit:
+            problem_raise(
+                key=f"order:{order.pk}:stuck",
+                merchant_id=order.merchant_id,
+                reason_code="stuck",
+                message=(
+                    f"Order #{order.order_number} reached the warehouse {order.delivered_at:%Y-%m-%d %H:%M} UTC "
+                    f"and has not shipped after {order.cart_connection.stuck_after_hours} hours: ask the warehouse."
+                ),
+                cart_connection_id=order.cart_connection_id,
+                warehouse_id=order.warehouse_id,
+                order_id=order.pk,
+            )
+            raised += 1
+    return raised
+
+
+def sweep() -> str:
+    now = timezone.now()
+    started = 0
+    for func, connection_ids in _due_carts(now).items():
+        for connection_id in sorted(connection_ids):
+            async_task(func, connection_id, False, group="orderbridge-sweep")
+            started += 1
+    heartbeats = heartbeat_check(now)
+    stuck = stuck_orders_check(now)
+    return f"{started} due run(s) started, {heartbeats} heartbeat problem(s), {stuck} stuck order(s)"
+
+
+def sync_runs_prune() -> str:
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_RUN_RETENTION_DAYS)
+    runs = SyncRun.objects.filter(started_at__lt=cutoff).delete()[0]
+    problems = Problem.objects.exclude(status=Problem.Status.OPEN).filter(last_seen_at__lt=cutoff).delete()[0]
+    return (
+        f"pruned {runs} sync run(s) and {problems} closed problem(s) older than {settings.SYNC_RUN_RETENTION_DAYS} days"
+    )

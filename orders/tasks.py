@@ -1,0 +1,65 @@
+"""django-q2 tasks: thin callers of the sync services, taking ids, safe to run twice.
+
+Scheduled runs respect the connection's retry state (`next_attempt_at`, `blocked_reason`); the
+lock in the services keeps two runs of the same sync from overlapping whatever starts them.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from integrations.models import CartConnection
+from orders.services.alerts import alerts_send_digests
+from orders.services.sweep import sweep, sync_runs_prune
+from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
+
+
+def _due_connection(connection_id: int, *, scheduled: bool) -> tuple[CartConnection | None, str]:
+    connection = (
+        CartConnection.objects.select_related("merchant", "warehouse")
+        .filter(pk=connection_id, active=True, merchant__active=True)
+        .first()
+    )
+    if connection is None:
+        return None, f"cart connection {connection_id} is gone or inactive: nothing to do"
+    if scheduled and connection.blocked_reason:
+        return None, f"{connection}: waiting for a person ({connection.blocked_reason})"
+    if scheduled and connection.next_attempt_at and connection.next_attempt_at > timezone.now():
+        return None, f"{connection}: deferred until {connection.next_attempt_at:%H:%M:%S} UTC"
+    return connection, ""
+
+
+def sync_orders_task(connection_id: int, scheduled: bool = True) -> str:
+    connection, why_not = _due_connection(connection_id, scheduled=scheduled)
+    if connection is None:
+        return why_not
+    run = cart_connection_sync_orders(connection=connection)
+    return f"orders run {run.pk}: {run.status}"
+
+
+def sync_shipments_task(connection_id: int, scheduled: bool = True) -> str:
+    connection, why_not = _due_connection(connection_id, scheduled=scheduled)
+    if connection is None:
+        return why_not
+    runs = shipments_sync(connections=[connection])
+    return ", ".join(f"shipments run {r.pk}: {r.status}" for r in runs)
+
+
+def sync_inventory_task(connection_id: int, scheduled: bool = True) -> str:
+    connection, why_not = _due_connection(connection_id, scheduled=scheduled)
+    if connection is None:
+        return why_not
+    runs = inventory_sync(connections=[connection])
+    return ", ".join(f"inventory run {r.pk}: {r.status}" for r in runs)
+
+
+def sweep_task() -> str:
+    return sweep()
+
+
+def alerts_task() -> str:
+    return alerts_send_digests()
+
+
+def prune_task() -> str:
+    return sync_runs_prune()
