@@ -9,13 +9,11 @@ complete.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.connectors.canonical import (
@@ -30,8 +28,11 @@ from integrations.connectors.canonical import (
 from integrations.models import CartConnection
 from integrations.services import cart_connector_for
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, SkippedOrder, SyncRun
+from orders.services.cart_fields import apply_cart_fields, build_lines, fit, jsonable
 from orders.services.cust_ref import cust_ref_candidates
 from orders.services.history import order_event, order_set_status
+from orders.services.import_batch import new_orders_store
+from orders.services.problems import order_held_problem
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -112,12 +113,14 @@ class _PageImporter:
             existing = {
                 o.cart_order_id: o for o in Order.objects.filter(cart_connection=self.connection, cart_order_id__in=ids)
             }
+            fresh = []
             for cart_order in page.orders:
                 order = existing.get(cart_order.cart_order_id)
-                if order is None:
-                    self._store_new(cart_order)
-                else:
+                if order is not None:
                     self._update_existing(order, cart_order)
+                elif cart_order.cart_order_id not in {c.cart_order_id for c in fresh}:
+                    fresh.append(cart_order)
+            new_orders_store(self, fresh)
             for rejected in page.rejected:
                 self._store_rejected(rejected, existing.get(rejected.cart_order_id))
 
@@ -154,7 +157,7 @@ class _PageImporter:
                 cart_connection=self.connection,
                 cart_order_id=co.cart_order_id,
                 defaults={
-                    "order_number": _fit(SkippedOrder, "order_number", co.order_number),
+                    "order_number": fit(SkippedOrder, "order_number", co.order_number),
                     "reason_code": skip[0],
                     "reason": skip[1],
                     "cart_status": co.cart_status,
@@ -166,7 +169,7 @@ class _PageImporter:
         order = Order(
             merchant_id=self.connection.merchant_id, cart_connection=self.connection, cart_order_id=co.cart_order_id
         )
-        _apply_cart_fields(order, co)
+        apply_cart_fields(order, co)
         order.warehouse = self.context.warehouse
         try:
             with transaction.atomic():
@@ -177,7 +180,7 @@ class _PageImporter:
                 Order.objects.get(cart_connection=self.connection, cart_order_id=co.cart_order_id), co
             )
             return
-        lines = _build_lines(order, co)
+        lines = build_lines(order, co)
         OrderLine.objects.bulk_create(lines)
         SkippedOrder.objects.filter(cart_connection=self.connection, cart_order_id=co.cart_order_id).delete()
         order_event(
@@ -209,11 +212,11 @@ class _PageImporter:
                 merchant_id=self.connection.merchant_id,
                 cart_connection=self.connection,
                 cart_order_id=rejected.cart_order_id,
-                order_number=_fit(Order, "order_number", rejected.order_number or rejected.cart_order_id),
+                order_number=fit(Order, "order_number", rejected.order_number or rejected.cart_order_id),
                 status=OrderStatus.ERROR,
                 hold_code=HoldCode.BAD_PAYLOAD,
                 hold_reason=message,
-                cart_payload=_jsonable(rejected.raw),
+                cart_payload=jsonable(rejected.raw),
             )
             try:
                 with transaction.atomic():
@@ -226,7 +229,7 @@ class _PageImporter:
             order.status in PENDING_STATUSES and not _send_in_flight(order) and order.hold_code != HoldCode.BAD_PAYLOAD
         ):
             order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
-            order.cart_payload = _jsonable(rejected.raw)
+            order.cart_payload = jsonable(rejected.raw)
             order_set_status(order, OrderStatus.ERROR, message, code=HoldCode.BAD_PAYLOAD, run=self.run)
             self.counts["held"] += 1
 
@@ -250,13 +253,12 @@ class _PageImporter:
 
     # --- orders we already have -------------------------------------------------------------
     def _update_existing(self, order: Order, co: CartOrder) -> None:
+        if not _changed_at_cart(order, co):
+            return  # seen again in the overlap window, unchanged
         # Locked for the page's transaction: a delivery cannot claim it while we change it, and we
         # see a claim taken before (never overwriting a worker's delivery bookkeeping).
         order = Order.objects.select_for_update().get(pk=order.pk)
-        changed = co.modified_at is None or order.cart_modified_at is None or co.modified_at > order.cart_modified_at
-        if order.hold_code == HoldCode.BAD_PAYLOAD:
-            changed = True
-        if not changed and co.cart_status == order.cart_status:
+        if not _changed_at_cart(order, co):
             return
         status_changed = co.cart_status != order.cart_status
         if order.status in PENDING_STATUSES and _send_in_flight(order):
@@ -277,7 +279,7 @@ class _PageImporter:
         if order.status in PENDING_STATUSES:
             if co.cart_status in (CART_CANCELED, CART_FULFILLED):
                 why = "Canceled" if co.cart_status == CART_CANCELED else "Marked shipped"
-                _apply_cart_fields(order, co)
+                apply_cart_fields(order, co)
                 order.hold_code, order.hold_reason = "", ""
                 order_set_status(
                     order,
@@ -288,10 +290,10 @@ class _PageImporter:
                 )
                 self.counts["canceled"] += 1
                 return
-            _apply_cart_fields(order, co)
+            apply_cart_fields(order, co)
             order.save()
             order.lines.all().delete()
-            lines = _build_lines(order, co)
+            lines = build_lines(order, co)
             OrderLine.objects.bulk_create(lines)
             order_event(order, "Updated from the cart (order changed there).", code="updated", run=self.run)
             self.counts["updated"] += 1
@@ -310,6 +312,12 @@ class _PageImporter:
         Order.objects.filter(pk=order.pk).update(
             cart_status=co.cart_status, cart_modified_at=co.modified_at or order.cart_modified_at
         )
+
+
+def _changed_at_cart(order: Order, co: CartOrder) -> bool:
+    if order.hold_code == HoldCode.BAD_PAYLOAD or co.cart_status != order.cart_status:
+        return True
+    return co.modified_at is None or order.cart_modified_at is None or co.modified_at > order.cart_modified_at
 
 
 def _canceled_line_ids(co: CartOrder) -> set[str]:
@@ -339,6 +347,7 @@ def order_prepare(
             order_set_status(order, OrderStatus.ERROR, f"Held: {order.hold_reason}", code=order.hold_code, run=run)
         else:
             order.save()
+            order_held_problem(order)  # still held: the open problem counts up, or names the new reason
         return OrderStatus.ERROR
     was_held = order.status == OrderStatus.ERROR
     order.hold_code, order.hold_reason = "", ""
@@ -379,62 +388,3 @@ def order_assign_cust_ref(order: Order) -> None:
         order.cust_ref = Order.objects.values_list("cust_ref", flat=True).get(pk=order.pk)
         return
     raise RuntimeError(f"no free cust_ref for order {order.pk}")
-
-
-def _fit(model: type[models.Model], field: str, value: str | None) -> str:
-    value = value or ""
-    max_length = model._meta.get_field(field).max_length
-    return value[:max_length] if max_length else value
-
-
-def _apply_cart_fields(order: Order, co: CartOrder) -> None:
-    order.order_number = _fit(Order, "order_number", co.order_number or co.cart_order_id)
-    order.cart_status = co.cart_status
-    order.is_test = co.is_test
-    order.ordered_at = co.ordered_at
-    order.cart_modified_at = co.modified_at
-    order.customer_email = _fit(Order, "customer_email", co.email)
-    a = co.ship_to
-    for field, value in (
-        ("ship_first_name", a.first_name),
-        ("ship_last_name", a.last_name),
-        ("ship_company", a.company),
-        ("ship_address_1", a.address_1),
-        ("ship_address_2", a.address_2),
-        ("ship_address_3", a.address_3),
-        ("ship_city", a.city),
-        ("ship_state", a.state),
-        ("ship_zip", a.zip),
-        ("ship_country", a.country),
-        ("ship_phone", a.phone),
-        ("ship_e_mail", a.email or co.email),
-    ):
-        setattr(order, field, _fit(Order, field, (value or "").strip()))
-    order.bill_to = {f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {}
-    order.orig_ship_code = _fit(Order, "orig_ship_code", co.ship_method)
-    order.cart_payload = _jsonable(co.raw)
-
-
-def _build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
-    return [
-        OrderLine(
-            order=order,
-            line_no=line.line_no,
-            cart_line_id=_fit(OrderLine, "cart_line_id", line.cart_line_id),
-            cart_item_key=_fit(OrderLine, "cart_item_key", line.cart_item_key),
-            canceled_at_cart=line.canceled,
-            cart_sku=_fit(OrderLine, "cart_sku", (line.sku or "").strip()),
-            description=_fit(OrderLine, "description", line.description),
-            quantity=line.quantity,
-            price=line.price,
-        )
-        for line in co.lines
-    ]
-
-
-def _jsonable(value: object) -> object:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)[:10000]

@@ -122,6 +122,8 @@ def order_send_test(
     order.refresh_from_db()
     if outcome == DELIVERED:
         return SentTestOrder(order, DELIVERED, f"Delivered to {warehouse.platform_label} as {order.cust_ref}.")
+    if outcome == RETRY and not order.delivery_uncertain:
+        return _close(order, NOT_SENT, f"The warehouse could not take it now: {order.last_error}")
     if outcome == RETRY:
         return SentTestOrder(
             order,

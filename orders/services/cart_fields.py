@@ -1,0 +1,70 @@
+"""Canonical cart orders onto our rows: field by field, cut to the columns' lengths."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from django.db import models
+
+from integrations.connectors.canonical import CartOrder
+from orders.models import Order, OrderLine
+
+
+def fit(model: type[models.Model], field: str, value: str | None) -> str:
+    value = value or ""
+    max_length = model._meta.get_field(field).max_length
+    return value[:max_length] if max_length else value
+
+
+def apply_cart_fields(order: Order, co: CartOrder) -> None:
+    order.order_number = fit(Order, "order_number", co.order_number or co.cart_order_id)
+    order.cart_status = co.cart_status
+    order.is_test = co.is_test
+    order.ordered_at = co.ordered_at
+    order.cart_modified_at = co.modified_at
+    order.customer_email = fit(Order, "customer_email", co.email)
+    a = co.ship_to
+    for field, value in (
+        ("ship_first_name", a.first_name),
+        ("ship_last_name", a.last_name),
+        ("ship_company", a.company),
+        ("ship_address_1", a.address_1),
+        ("ship_address_2", a.address_2),
+        ("ship_address_3", a.address_3),
+        ("ship_city", a.city),
+        ("ship_state", a.state),
+        ("ship_zip", a.zip),
+        ("ship_country", a.country),
+        ("ship_phone", a.phone),
+        ("ship_e_mail", a.email or co.email),
+    ):
+        setattr(order, field, fit(Order, field, (value or "").strip()))
+    order.bill_to = {f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {}
+    order.orig_ship_code = fit(Order, "orig_ship_code", co.ship_method)
+    order.cart_payload = jsonable(co.raw)
+
+
+def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order=order,
+            line_no=line.line_no,
+            cart_line_id=fit(OrderLine, "cart_line_id", line.cart_line_id),
+            cart_item_key=fit(OrderLine, "cart_item_key", line.cart_item_key),
+            canceled_at_cart=line.canceled,
+            cart_sku=fit(OrderLine, "cart_sku", (line.sku or "").strip()),
+            description=fit(OrderLine, "description", line.description),
+            quantity=line.quantity,
+            price=line.price,
+        )
+        for line in co.lines
+    ]
+
+
+def jsonable(value: object) -> object:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)[:10000]

@@ -1,0 +1,171 @@
+"""Storing a page's new orders in a handful of queries (not a handful per order).
+
+Everything an order needs before it is stored — translation, validation, its `cust_ref` — is
+worked out in memory first; then the orders, their lines and their history rows are each written
+with one bulk insert. When the insert collides (another run stored one of them a moment ago, or
+took a reference), the page's new orders are stored one at a time instead, by the careful path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from integrations.connectors.canonical import CartOrder
+from integrations.models import WMSConnection
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
+from orders.services.cart_fields import apply_cart_fields, build_lines, fit
+from orders.services.cust_ref import cust_ref_candidates
+from orders.services.problems import order_held_problem
+from orders.services.translation import order_translate, order_validate, warehouse_order_for
+
+if TYPE_CHECKING:
+    from orders.services.importing import _PageImporter
+
+PREFETCHED_CANDIDATES = 3
+
+
+def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> None:
+    connection = importer.connection
+    skipped, fresh = [], []
+    for co in cart_orders:
+        reason = importer._skip_reason(co)
+        if reason is None:
+            fresh.append(co)
+            continue
+        skipped.append(
+            SkippedOrder(
+                cart_connection=connection,
+                cart_order_id=co.cart_order_id,
+                order_number=fit(SkippedOrder, "order_number", co.order_number),
+                reason_code=reason[0],
+                reason=reason[1],
+                cart_status=co.cart_status,
+                ordered_at=co.ordered_at,
+                last_seen_at=timezone.now(),
+            )
+        )
+    if skipped:
+        SkippedOrder.objects.bulk_create(
+            skipped,
+            update_conflicts=True,
+            unique_fields=["cart_connection", "cart_order_id"],
+            update_fields=["order_number", "reason_code", "reason", "cart_status", "ordered_at", "last_seen_at"],
+        )
+        importer.counts["skipped"] += len(skipped)
+    if not fresh:
+        return
+    ctx = importer.context
+    orders: list[Order] = []
+    lines_of: dict[int, list[OrderLine]] = {}
+    holds_of: dict[int, list] = {}
+    for co in fresh:
+        order = Order(
+            merchant_id=connection.merchant_id,
+            cart_connection=connection,
+            cart_order_id=co.cart_order_id,
+            warehouse=ctx.warehouse,
+        )
+        apply_cart_fields(order, co)
+        lines = build_lines(order, co)
+        holds = order_translate(order, lines, ctx) + order_validate(order, lines, ctx)
+        orders.append(order)
+        lines_of[id(order)], holds_of[id(order)] = lines, holds
+    if ctx.warehouse is not None:
+        cust_refs_choose(orders, ctx.warehouse)
+    for order in orders:
+        holds = holds_of[id(order)]
+        if ctx.warehouse_connector is not None and order.cust_ref:
+            order.warehouse_payload = ctx.warehouse_connector.format_order(
+                warehouse_order_for(order, lines_of[id(order)])
+            )
+        if holds:
+            order.status = OrderStatus.ERROR
+            order.hold_code = holds[0].code
+            order.hold_reason = " ".join(h.message for h in holds)
+    try:
+        with transaction.atomic():
+            Order.objects.bulk_create(orders)
+    except IntegrityError:
+        for co in fresh:  # a concurrent run stored one of them, or took a reference: one at a time
+            importer._store_new(co)
+        return
+    all_lines, events = [], []
+    label = connection.platform_label
+    for order in orders:
+        for line in lines_of[id(order)]:
+            line.order = order
+            all_lines.append(line)
+        events.append(
+            OrderEvent(
+                order=order,
+                message=f"Imported from {label} (order #{order.order_number}).",
+                code="imported",
+                to_status=OrderStatus.NEW,
+                sync_run=importer.run,
+            )
+        )
+        if order.status == OrderStatus.ERROR:
+            events.append(
+                OrderEvent(
+                    order=order,
+                    message=f"Held: {order.hold_reason}",
+                    code=order.hold_code,
+                    from_status=OrderStatus.NEW,
+                    to_status=OrderStatus.ERROR,
+                    sync_run=importer.run,
+                )
+            )
+    OrderLine.objects.bulk_create(all_lines)
+    OrderEvent.objects.bulk_create(events)
+    SkippedOrder.objects.filter(
+        cart_connection=connection, cart_order_id__in=[o.cart_order_id for o in orders]
+    ).delete()
+    held = [o for o in orders if o.status == OrderStatus.ERROR]
+    for order in held:
+        order_held_problem(order)
+    importer.counts["imported"] += len(orders)
+    importer.counts["held"] += len(held)
+
+
+def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
+    """Give each order its reference in memory: the first candidate free at the warehouse (ignoring
+    case) and in this batch. One query for the usual candidates; the unique constraint still guards."""
+    max_length = min(warehouse.cust_ref_max_length, Order._meta.get_field("cust_ref").max_length)
+    generators, first = {}, {}
+    for order in orders:
+        generator = cust_ref_candidates(
+            order_number=order.order_number,
+            identity=f"{order.cart_connection_id}:{order.cart_order_id}",
+            max_length=max_length,
+            charset=warehouse.cust_ref_charset,
+            prefix=warehouse.cust_ref_prefix,
+        )
+        generators[id(order)] = generator
+        first[id(order)] = [next(generator) for _ in range(PREFETCHED_CANDIDATES)]
+    wanted = {c.lower() for candidates in first.values() for c in candidates}
+    taken = set(
+        Order.objects.filter(warehouse=warehouse)
+        .annotate(ref=Lower("cust_ref"))
+        .filter(ref__in=wanted)
+        .values_list("ref", flat=True)
+    )
+    for order in orders:
+        for candidate in _candidates(first[id(order)], generators[id(order)]):
+            key = candidate.lower()
+            if key in taken:
+                continue
+            if key not in wanted and Order.objects.filter(warehouse=warehouse, cust_ref__iexact=candidate).exists():
+                taken.add(key)
+                continue
+            order.cust_ref = candidate
+            taken.add(key)
+            break
+
+
+def _candidates(prefetched: list[str], rest):
+    yield from prefetched
+    yield from rest
