@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.OrderbridgeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -159,6 +159,8 @@ HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
 # Order import: re-read this much before the watermark, and stay this far behind "now".
 ORDER_IMPORT_OVERLAP_SECONDS = env.int("ORDER_IMPORT_OVERLAP_SECONDS", default=600)
 ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
+# How many orders are sent to a warehouse at the same time (1: one after another).
+DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=4)
 # A delivery claim older than this is considered abandoned (worker died) and may be retaken.
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # The addresses merchants may need to allow in their firewalls.

@@ -30,6 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
+from orders.services.delivery_batch import orders_deliver_batch
 from orders.services.history import order_event
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
@@ -40,6 +41,7 @@ HELD = "held"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
+DELIVERY_BATCH_SIZE = 50
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -67,13 +69,18 @@ def pending_orders_deliver(
     """Deliver every due `new` order of a cart connection. Stops (raising) when the warehouse
     refuses our credentials or throttles us for long: the rest waits for the next run."""
     counts = {DELIVERED: 0, HELD: 0, RETRY: 0, CANCELED: 0}
-    ids = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", flat=True))
-    for index, order_id in enumerate(ids, 1):
+    due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
+    for order_id in [pk for pk, uncertain in due if uncertain]:  # may be at the warehouse: ask first
         outcome = order_deliver(order_id=order_id, connector=connector, run=run)
         if outcome in counts:
             counts[outcome] += 1
-        if progress and (index % 50 == 0 or index == len(ids)):
-            progress(f"delivered {counts[DELIVERED]} of {len(ids)}")
+    ready = [pk for pk, uncertain in due if not uncertain]
+    for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
+        orders_deliver_batch(
+            order_ids=ready[start : start + DELIVERY_BATCH_SIZE], connector=connector, run=run, counts=counts
+        )
+        if progress:
+            progress(f"delivered {counts[DELIVERED]} of {len(due)}")
     return counts
 
 

@@ -1,0 +1,359 @@
+"""Selectors of the admin dashboard: per merchant and connection, the last sync of each kind, the
+connection's health, the orders held and stuck, open problems, and orders imported and shipped per
+day.
+
+Everything is aggregated in the database (one query per section, whatever the number of orders,
+merchants or runs), so the admin's first page stays fast as the data grows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber, TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SyncRun
+
+CHART_DAYS = 14
+STUCK_SHOWN = 5
+# Which runs each side records: a cart pulls orders and pushes tracking and stock; a warehouse's own
+# runs read shipments and stock (its orders are delivered inside the cart's orders run).
+CART_KINDS = [SyncRun.Kind.ORDERS, SyncRun.Kind.SHIPMENTS, SyncRun.Kind.INVENTORY]
+WAREHOUSE_KINDS = [SyncRun.Kind.SHIPMENTS, SyncRun.Kind.INVENTORY]
+KIND_LABELS = {
+    "cart": {"orders": "orders in, delivery", "shipments": "tracking to the cart", "inventory": "stock to the cart"},
+    "warehouse": {"shipments": "shipments read", "inventory": "stock read"},
+}
+
+
+@dataclass
+class RunView:
+    kind: str
+    label: str  # empty: this side has no runs of this kind
+    run: SyncRun | None
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    duration: str = ""
+    error_first_line: str = ""
+
+    @property
+    def trouble(self) -> bool:
+        return self.run is not None and self.run.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED)
+
+
+@dataclass
+class HeldReason:
+    code: str
+    label: str
+    count: int
+    url: str
+
+
+@dataclass
+class ConnectionView:
+    connection: CartConnection | WMSConnection
+    side: str
+    change_url: str
+    runs: list[RunView]  # orders, shipments, inventory: the same columns for both sides
+    next_attempt: datetime | None = None
+    held: list[HeldReason] = field(default_factory=list)
+    held_url: str = ""
+    stuck_count: int = 0
+    stuck_url: str = ""
+    stuck_orders: list[Order] = field(default_factory=list)
+
+    @property
+    def held_count(self) -> int:
+        return sum(reason.count for reason in self.held)
+
+    @property
+    def needs_attention(self) -> bool:
+        c = self.connection
+        return bool(c.blocked_reason or c.unhealthy or c.needs_new_grant or self.held or self.stuck_count)
+
+
+@dataclass
+class ChartDay:
+    day: date
+    imported: int
+    shipped: int
+    imported_pct: int
+    shipped_pct: int
+
+
+@dataclass
+class MerchantView:
+    merchant: Merchant
+    connections: list[ConnectionView]
+    open_problems: int
+    problems_url: str
+    chart: list[ChartDay]
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.open_problems) or any(c.needs_attention for c in self.connections)
+
+    @property
+    def imported_total(self) -> int:
+        return sum(day.imported for day in self.chart)
+
+    @property
+    def shipped_total(self) -> int:
+        return sum(day.shipped for day in self.chart)
+
+    @property
+    def held_count(self) -> int:
+        return sum(c.held_count for c in self.connections)
+
+    @property
+    def stuck_count(self) -> int:
+        return sum(c.stuck_count for c in self.connections)
+
+
+@dataclass
+class Dashboard:
+    merchants: list[MerchantView]
+    problems_url: str
+    now: datetime
+
+    @property
+    def open_problems(self) -> int:
+        return sum(m.open_problems for m in self.merchants)
+
+    @property
+    def held_count(self) -> int:
+        return sum(m.held_count for m in self.merchants)
+
+    @property
+    def stuck_count(self) -> int:
+        return sum(m.stuck_count for m in self.merchants)
+
+    @property
+    def attention_count(self) -> int:
+        return sum(1 for m in self.merchants for c in m.connections if c.needs_attention)
+
+
+def dashboard_get(*, now: datetime | None = None) -> Dashboard:
+    """Everything the admin's first page shows, for every active merchant, in a fixed number of queries."""
+    now = now or timezone.now()
+    merchants = list(Merchant.objects.filter(active=True).order_by("name", "pk"))
+    merchant_ids = [m.pk for m in merchants]
+    carts = list(
+        _with_last_runs(
+            CartConnection.objects.filter(active=True, merchant_id__in=merchant_ids), CART_KINDS, "cart_connection"
+        )
+    )
+    warehouses = list(
+        _with_last_runs(
+            WMSConnection.objects.filter(active=True, merchant_id__in=merchant_ids), WAREHOUSE_KINDS, "warehouse"
+        )
+    )
+    run_ids = [
+        getattr(c, f"last_{kind}_run_id")
+        for connections, kinds in ((carts, CART_KINDS), (warehouses, WAREHOUSE_KINDS))
+        for c in connections
+        for kind in kinds
+    ]
+    runs = SyncRun.objects.in_bulk([pk for pk in run_ids if pk])
+
+    held = _held_by_connection([c.pk for c in carts])
+    stuck_counts, stuck_orders, cutoffs = _stuck_by_connection(carts, now)
+    problems = dict(
+        Problem.objects.filter(status=Problem.Status.OPEN, merchant_id__in=merchant_ids)
+        .values_list("merchant_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    charts = _charts(merchant_ids, now)
+
+    views: dict[int, list[ConnectionView]] = defaultdict(list)
+    for cart in carts:
+        view = _connection_view(cart, "cart", CART_KINDS, runs, now)
+        view.held = held.get(cart.pk, [])
+        view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
+        view.stuck_count = stuck_counts.get(cart.pk, 0)
+        view.stuck_orders = stuck_orders.get(cart.pk, [])
+        view.stuck_url = _order_list_url(
+            cart_connection__id__exact=cart.pk,
+            status__exact=OrderStatus.AT_WMS,
+            delivered_at__lt=cutoffs[cart.pk].isoformat(),
+        )
+        views[cart.merchant_id].append(view)
+    for warehouse in warehouses:
+        views[warehouse.merchant_id].append(_connection_view(warehouse, "warehouse", WAREHOUSE_KINDS, runs, now))
+
+    problem_list = reverse("admin:orders_problem_changelist")
+    merchant_views = [
+        MerchantView(
+            merchant=merchant,
+            connections=views.get(merchant.pk, []),
+            open_problems=problems.get(merchant.pk, 0),
+            problems_url=f"{problem_list}?{urlencode({'merchant__id__exact': merchant.pk, 'status__exact': 'open'})}",
+            chart=charts.get(merchant.pk) or _empty_chart(now),
+        )
+        for merchant in merchants
+    ]
+    # Merchants that need a person first; the rest by name (the sort is stable).
+    merchant_views.sort(key=lambda m: not m.needs_attention)
+    return Dashboard(
+        merchants=merchant_views, problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}", now=now
+    )
+
+
+def _with_last_runs(queryset, kinds, fk: str):
+    """Annotate each connection with the id of its latest run of each kind (skipped runs say nothing
+    about the connection, so they are passed over)."""
+    annotations = {}
+    for kind in kinds:
+        runs = SyncRun.objects.filter(**{fk: OuterRef("pk")}, kind=kind).exclude(status=SyncOutcome.SKIPPED)
+        if fk == "warehouse":  # its own runs, not the cart's orders runs that name it
+            runs = runs.filter(cart_connection__isnull=True)
+        annotations[f"last_{kind}_run_id"] = Subquery(runs.order_by("-started_at", "-pk").values("pk")[:1])
+    return queryset.select_related("merchant").annotate(**annotations).order_by("pk")
+
+
+def _connection_view(connection, side: str, kinds, runs: dict[int, SyncRun], now: datetime) -> ConnectionView:
+    opts = connection._meta
+    run_views = []
+    for kind in CART_KINDS:
+        if kind not in kinds:
+            run_views.append(RunView(kind=kind, label="", run=None))
+            continue
+        run = runs.get(getattr(connection, f"last_{kind}_run_id"))
+        view = RunView(kind=kind, label=KIND_LABELS[side][kind], run=run)
+        if run is not None:
+            view.counts = [(name, value) for name, value in (run.counts or {}).items() if value]
+            view.duration = _duration_text(run.duration_seconds)
+            view.error_first_line = next((line for line in run.error.splitlines() if line.strip()), "")
+        run_views.append(view)
+    return ConnectionView(
+        connection=connection,
+        side=side,
+        change_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]),
+        runs=run_views,
+        # When scheduled runs resume (backoff, a rate limit); a blocked connection waits for a person instead.
+        next_attempt=(
+            connection.next_attempt_at
+            if connection.next_attempt_at and connection.next_attempt_at > now and not connection.blocked_reason
+            else None
+        ),
+    )
+
+
+def _held_by_connection(cart_ids: list[int]) -> dict[int, list[HeldReason]]:
+    labels = dict(HoldCode.choices)
+    held: dict[int, list[HeldReason]] = defaultdict(list)
+    rows = (
+        Order.objects.filter(cart_connection_id__in=cart_ids, status=OrderStatus.ERROR)
+        .values_list("cart_connection_id", "hold_code")
+        .annotate(n=Count("pk"))
+        .order_by("cart_connection_id", "-n", "hold_code")
+    )
+    for cart_id, code, count in rows:
+        held[cart_id].append(
+            HeldReason(
+                code=code or "held",
+                label=labels.get(code, code or "no reason recorded"),
+                count=count,
+                url=_order_list_url(
+                    cart_connection__id__exact=cart_id, status__exact=OrderStatus.ERROR, hold_code__exact=code
+                ),
+            )
+        )
+    return held
+
+
+def _stuck_by_connection(
+    carts: list[CartConnection], now: datetime
+) -> tuple[dict[int, int], dict[int, list[Order]], dict[int, datetime]]:
+    """Orders at the warehouse for longer than their connection's `stuck_after_hours`: the count and the
+    oldest few per connection. Connections are grouped by threshold, so this is one query each."""
+    cutoffs = {c.pk: (now - timedelta(hours=c.stuck_after_hours)).replace(microsecond=0) for c in carts}
+    by_cutoff: dict[datetime, list[int]] = defaultdict(list)
+    for cart_id, cutoff in cutoffs.items():
+        by_cutoff[cutoff].append(cart_id)
+    if not by_cutoff:
+        return {}, {}, cutoffs
+    late = Q()
+    for cutoff, ids in by_cutoff.items():
+        late |= Q(cart_connection_id__in=ids, delivered_at__lt=cutoff)
+    stuck = Order.objects.filter(late, status=OrderStatus.AT_WMS)
+    counts = dict(stuck.values_list("cart_connection_id").annotate(n=Count("pk")).order_by())
+    oldest = (
+        stuck.annotate(
+            rank=Window(RowNumber(), partition_by=[F("cart_connection_id")], order_by=[F("delivered_at").asc()])
+        )
+        .filter(rank__lte=STUCK_SHOWN)
+        .only("pk", "order_number", "cart_connection_id", "delivered_at", "cust_ref", "partially_shipped")
+        .order_by("cart_connection_id", "delivered_at")
+    )
+    orders: dict[int, list[Order]] = defaultdict(list)
+    for order in oldest:
+        orders[order.cart_connection_id].append(order)
+    return counts, orders, cutoffs
+
+
+def _chart_days(now: datetime) -> list[date]:
+    today = timezone.localdate(now)
+    return [today - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
+
+
+def _charts(merchant_ids: list[int], now: datetime) -> dict[int, list[ChartDay]]:
+    """Orders imported (created here) and orders shipped (a parcel left the warehouse) per day."""
+    days = _chart_days(now)
+    start = timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
+    imported = (
+        Order.objects.filter(merchant_id__in=merchant_ids, created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("merchant_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    shipped = (
+        Shipment.objects.filter(order__merchant_id__in=merchant_ids, shipped_at__gte=start)
+        .annotate(day=TruncDate("shipped_at"))
+        .values_list("order__merchant_id", "day")
+        .annotate(n=Count("order_id", distinct=True))
+        .order_by()
+    )
+    per_day: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for column, rows in ((0, imported), (1, shipped)):
+        for merchant_id, day, n in rows:
+            per_day[merchant_id][day][column] += n
+    charts = {}
+    for merchant_id, values in per_day.items():
+        top = max((max(v) for v in values.values()), default=0) or 1
+        charts[merchant_id] = [
+            ChartDay(
+                day=day,
+                imported=values[day][0],
+                shipped=values[day][1],
+                imported_pct=round(100 * values[day][0] / top),
+                shipped_pct=round(100 * values[day][1] / top),
+            )
+            for day in days
+        ]
+    return charts
+
+
+def _empty_chart(now: datetime) -> list[ChartDay]:
+    return [ChartDay(day, 0, 0, 0, 0) for day in _chart_days(now)]
+
+
+def _order_list_url(**filters) -> str:
+    return f"{reverse('admin:orders_order_changelist')}?{urlencode(filters)}"
+
+
+def _duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "still running"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"

@@ -1,0 +1,208 @@
+"""Delivering many orders at once, with the same exactly-once rules as one at a time.
+
+A batch is claimed with one conditional UPDATE that also marks every claimed order
+`delivery_uncertain` (committed before anything is sent: a crash from here on makes the next
+attempt ask the warehouse first). The sends run concurrently where the warehouse allows
+(`DELIVERY_CONCURRENCY`); the database work stays in the calling thread, and the results are
+written back with a few bulk queries. Orders already uncertain take the one-at-a-time path, which
+asks the warehouse before sending.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.connectors.base import WarehouseConnector
+from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, WarehouseOrderRef
+from integrations.connectors.errors import (
+    AuthenticationError,
+    BadPayloadError,
+    ConnectorError,
+    DuplicateReferenceError,
+    OrderRejectedError,
+    TemporaryError,
+    ThrottledError,
+)
+from orders.models import Order, OrderEvent, OrderStatus, Problem, SyncRun
+from orders.services.translation import warehouse_order_for
+
+log = logging.getLogger(__name__)
+
+
+def _send(connector: WarehouseConnector, order: Order, stop: threading.Event) -> tuple[str, object]:
+    if stop.is_set():
+        return "unsent", None
+    try:
+        return "delivered", connector.submit_order(warehouse_order_for(order, list(order.lines.all())))
+    except DuplicateReferenceError as exc:
+        return "duplicate", exc
+    except OrderRejectedError as exc:
+        return "held", exc
+    except (ThrottledError, AuthenticationError) as exc:
+        stop.set()
+        return "stop", exc
+    except (TemporaryError, BadPayloadError) as exc:
+        return "retry", exc
+    except ConnectorError as exc:
+        return "refused", exc
+    except Exception as exc:  # a bug must not lose the order nor stop the batch
+        log.exception("delivery of order %s failed", order.pk)
+        return "error", exc
+
+
+def _send_all(connector: WarehouseConnector, orders: list[Order]) -> list[tuple[str, object]]:
+    stop = threading.Event()
+    workers = max(1, min(settings.DELIVERY_CONCURRENCY, len(orders)))
+    if workers == 1:
+        return [_send(connector, order, stop) for order in orders]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+        return list(pool.map(lambda order: _send(connector, order, stop), orders))
+
+
+def orders_deliver_batch(
+    *, order_ids: list[int], connector: WarehouseConnector, run: SyncRun | None, counts: dict[str, int]
+) -> None:
+    """Claim and deliver a batch of `new`, not-uncertain orders; add outcomes to `counts`.
+
+    Raises the warehouse's ThrottledError or AuthenticationError after recording the batch."""
+    from orders.services.delivery import _find_quietly, _held, _retry_later  # (the one-at-a-time path)
+
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk__in=order_ids, status=OrderStatus.NEW, delivery_uncertain=False)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(
+            claimed_by=token,
+            claimed_until=now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS),
+            delivery_uncertain=True,
+            delivery_attempts=F("delivery_attempts") + 1,
+        )
+    )
+    if not claimed:
+        return
+    orders = list(
+        Order.objects.filter(claimed_by=token).select_related("warehouse").prefetch_related("lines").order_by("pk")
+    )
+    closed = [o for o in orders if o.cart_status in (CART_CANCELED, CART_FULFILLED)]
+    if closed:
+        _cancel(closed, token, run)
+        counts["canceled"] = counts.get("canceled", 0) + len(closed)
+    to_send = [o for o in orders if o not in closed]
+    results = _send_all(connector, to_send)
+    delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
+    unsent: list[Order] = []
+    stopped: ConnectorError | None = None
+    for order, (outcome, value) in zip(to_send, results, strict=True):
+        if outcome == "delivered":
+            delivered.append((order, value, ""))
+        elif outcome == "duplicate":
+            ref = _find_quietly(connector, order.cust_ref) or WarehouseOrderRef("", order.cust_ref or "")
+            delivered.append((order, ref, "already"))
+        elif outcome == "held":
+            counts["held"] += _held(order, token, value, run, uncertain=False) == "held"
+        elif outcome == "refused":
+            refused = OrderRejectedError(str(value), status=value.status)
+            counts["held"] += _held(order, token, refused, run, uncertain=False) == "held"
+        elif outcome == "retry":
+            _retry_later(order, token, value, run, uncertain=getattr(value, "maybe_delivered", True))
+            counts["retry"] += 1
+        elif outcome == "error":
+            _retry_later(order, token, value, run, uncertain=True)
+            counts["retry"] += 1
+        else:  # "stop" (429/401: not taken) or "unsent" (not tried after the stop)
+            unsent.append(order)
+            stopped = stopped or (value if outcome == "stop" else None)
+    _record_delivered(delivered, token, run)
+    counts["delivered"] += len(delivered)
+    if unsent:
+        Order.objects.filter(pk__in=[o.pk for o in unsent], claimed_by=token).update(
+            delivery_uncertain=False,
+            claimed_by="",
+            claimed_until=None,
+            delivery_attempts=F("delivery_attempts") - 1,
+            last_error=str(stopped or ""),
+        )
+    if stopped is not None:
+        raise stopped
+
+
+def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], token: str, run: SyncRun | None) -> None:
+    if not delivered:
+        return
+    now = timezone.now()
+    events = []
+    for order, ref, how in delivered:
+        order.status = OrderStatus.AT_WMS
+        order.warehouse_order_id = ref.warehouse_order_id or ""
+        order.delivered_at = now
+        order.delivery_uncertain = False
+        order.claimed_by, order.claimed_until, order.next_attempt_at = "", None, None
+        order.last_error = order.hold_code = order.hold_reason = ""
+        if how == "already":
+            message = f"The warehouse already had reference {order.cust_ref}: counted as delivered, not sent again."
+        else:
+            message = f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}" + (
+                f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else "."
+            )
+        events.append(
+            OrderEvent(
+                order=order,
+                message=message,
+                code="delivered",
+                from_status=OrderStatus.NEW,
+                to_status=OrderStatus.AT_WMS,
+                sync_run=run,
+            )
+        )
+    Order.objects.bulk_update(
+        [o for o, _, _ in delivered],
+        [
+            "status",
+            "warehouse_order_id",
+            "delivered_at",
+            "delivery_uncertain",
+            "claimed_by",
+            "claimed_until",
+            "next_attempt_at",
+            "last_error",
+            "hold_code",
+            "hold_reason",
+        ],
+    )
+    OrderEvent.objects.bulk_create(events)
+    Problem.objects.filter(order_id__in=[o.pk for o, _, _ in delivered], status=Problem.Status.OPEN).update(
+        status=Problem.Status.RESOLVED, resolved_at=now
+    )
+
+
+def _cancel(orders: list[Order], token: str, run: SyncRun | None) -> None:
+    Order.objects.filter(pk__in=[o.pk for o in orders], claimed_by=token).update(
+        status=OrderStatus.CANCELED,
+        delivery_uncertain=False,
+        claimed_by="",
+        claimed_until=None,
+        next_attempt_at=None,
+        delivery_attempts=F("delivery_attempts") - 1,
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                message="Closed at the cart before it reached the warehouse: not sent.",
+                code="cart_" + order.cart_status,
+                from_status=OrderStatus.NEW,
+                to_status=OrderStatus.CANCELED,
+                sync_run=run,
+            )
+            for order in orders
+        ]
+    )
