@@ -228,7 +228,7 @@ def _connection_view(connection, side: str, kinds, runs: dict[int, SyncRun], now
         run = runs.get(getattr(connection, f"last_{kind}_run_id"))
         view = RunView(kind=kind, label=KIND_LABELS[side][kind], run=run)
         if run is not None:
-            view.counts = [(name, value) for name, value in (run.counts or {}).items() if value]
+            view.counts = [(name.replace("_", " "), value) for name, value in (run.counts or {}).items() if value]
             view.duration = _duration_text(run.duration_seconds)
             view.error_first_line = next((line for line in run.error.splitlines() if line.strip()), "")
         run_views.append(view)

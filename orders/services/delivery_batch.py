@@ -141,12 +141,7 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
     now = timezone.now()
     events = []
     for order, ref, how in delivered:
-        order.status = OrderStatus.AT_WMS
         order.warehouse_order_id = ref.warehouse_order_id or ""
-        order.delivered_at = now
-        order.delivery_uncertain = False
-        order.claimed_by, order.claimed_until, order.next_attempt_at = "", None, None
-        order.last_error = order.hold_code = order.hold_reason = ""
         if how == "already":
             message = f"The warehouse already had reference {order.cust_ref}: counted as delivered, not sent again."
         else:
@@ -163,23 +158,25 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
                 sync_run=run,
             )
         )
-    Order.objects.bulk_update(
-        [o for o, _, _ in delivered],
-        [
-            "status",
-            "warehouse_order_id",
-            "delivered_at",
-            "delivery_uncertain",
-            "claimed_by",
-            "claimed_until",
-            "next_attempt_at",
-            "last_error",
-            "hold_code",
-            "hold_reason",
-        ],
+    # What every delivered order shares, in one conditional UPDATE (still ours: claimed_by=token);
+    # only the warehouse's order ids differ from row to row.
+    ids = [o.pk for o, _, _ in delivered]
+    Order.objects.filter(pk__in=ids, claimed_by=token).update(
+        status=OrderStatus.AT_WMS,
+        delivered_at=now,
+        delivery_uncertain=False,
+        claimed_by="",
+        claimed_until=None,
+        next_attempt_at=None,
+        last_error="",
+        hold_code="",
+        hold_reason="",
     )
+    with_ids = [o for o, _, _ in delivered if o.warehouse_order_id]
+    if with_ids:
+        Order.objects.bulk_update(with_ids, ["warehouse_order_id"])
     OrderEvent.objects.bulk_create(events)
-    Problem.objects.filter(order_id__in=[o.pk for o, _, _ in delivered], status=Problem.Status.OPEN).update(
+    Problem.objects.filter(order_id__in=ids, status=Problem.Status.OPEN).update(
         status=Problem.Status.RESOLVED, resolved_at=now
     )
 
