@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   - installs into .venv, migrates SQLite, runs the demo sync against the sandboxes
-#   make test   - installs into .venv and runs the test suite (ruff first)
+#   make test   - installs into .venv and runs the test suite (ruff first), all but the browser tests
+#   make test-browser - the browser tests alone (headless Chromium: needs /usr/bin/chromium)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint run
+.PHONY: install demo test test-browser lint run
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -m "not browser" $(ARGS)
+
+# Skipped (with the reason) when /usr/bin/chromium is missing: apt-get install -y chromium
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser $(ARGS)
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

@@ -4,12 +4,15 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.timesince import timesince, timeuntil
 
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from integrations.services import connection_test, connector_class_for
+from integrations.services import connection_test, connection_unblock, connector_class_for
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
 
 
@@ -54,21 +57,38 @@ def test_connections(modeladmin, request, queryset):
         modeladmin.message_user(request, f"{connection}: {result.message}", level)
 
 
+@admin.action(description="Unblock: run again on schedule")
+def unblock_connections(modeladmin, request, queryset):
+    blocked = list(queryset.exclude(blocked_reason="", consecutive_failures=0, unhealthy=False, next_attempt_at=None))
+    for connection in blocked:
+        connection_unblock(connection)
+    modeladmin.message_user(
+        request,
+        f"{len(blocked)} connection(s) unblocked: their failure count is reset and the next scheduled run goes ahead.",
+    )
+
+
 class ConnectionAdmin(admin.ModelAdmin):
     change_form_template = "admin/integrations/connection_change_form.html"
+    # Health first (what support looks at), then the rest.
     list_display = [
         "__str__",
-        "platform",
         "active",
-        "last_test_status",
-        "needs_new_grant",
-        "last_sync_at",
         "last_sync_status",
+        "last_success",
+        "consecutive_failures",
+        "unhealthy",
+        "blocked",
+        "next_attempt",
+        "needs_new_grant",
+        "last_test_status",
+        "last_sync_at",
+        "platform",
     ]
-    list_filter = ["platform", "active", "last_sync_status", "merchant"]
+    list_filter = ["platform", "active", "last_sync_status", "unhealthy", "merchant"]
     list_select_related = ["merchant"]
     search_fields = ["merchant__name", "merchant__slug", "name"]
-    actions = [test_connections]
+    actions = [test_connections, unblock_connections]
     readonly_fields = [
         "credentials_status",
         "needs_new_grant",
@@ -78,7 +98,52 @@ class ConnectionAdmin(admin.ModelAdmin):
         "last_sync_at",
         "last_sync_status",
         "last_sync_message",
+        "last_success_at",
+        "consecutive_failures",
+        "failing_since",
+        "unhealthy",
+        "blocked_reason",
+        "next_attempt_at",
     ]
+
+    health_fields = [
+        "last_success_at",
+        "consecutive_failures",
+        "failing_since",
+        "unhealthy",
+        "blocked_reason",
+        "next_attempt_at",
+    ]
+    schedule_fields: list[str] = []
+
+    def get_fieldsets(self, request, obj=None):
+        """The connection's own fields, then its schedule (editable) and its health (read only)."""
+        fields = [f for _, options in super().get_fieldsets(request, obj) for f in options["fields"]]
+        grouped = {*self.health_fields, *self.schedule_fields}
+        fieldsets = [(None, {"fields": [f for f in fields if f not in grouped]})]
+        if self.schedule_fields:
+            fieldsets.append(("Schedule and alerts", {"fields": self.schedule_fields}))
+        fieldsets.append(("Health and retries", {"fields": self.health_fields}))
+        return fieldsets
+
+    @admin.display(description="blocked", ordering="blocked_reason")
+    def blocked(self, obj) -> str:
+        if not obj.blocked_reason:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.blocked_reason, Truncator(obj.blocked_reason).chars(40))
+
+    @admin.display(description="last success", ordering="last_success_at")
+    def last_success(self, obj) -> str:
+        return f"{timesince(obj.last_success_at)} ago" if obj.last_success_at else "never"
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj) -> str:
+        """When scheduled runs go on (backoff, a rate limit); a blocked connection waits for a person."""
+        if obj.blocked_reason:
+            return "when unblocked"
+        if obj.next_attempt_at and obj.next_attempt_at > timezone.now():
+            return f"in {timeuntil(obj.next_attempt_at)}"
+        return "on schedule"
 
     @admin.display(description="credentials")
     def credentials_status(self, obj) -> str:
@@ -140,6 +205,13 @@ class CartConnectionAdmin(ConnectionAdmin):
     inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
     autocomplete_fields = ["merchant"]
+    schedule_fields = [
+        "orders_every_minutes",
+        "shipments_every_minutes",
+        "inventory_every_minutes",
+        "stuck_after_hours",
+        "alert_after_minutes",
+    ]
 
 
 class ShippingMethodMapInline(admin.TabularInline):

@@ -116,7 +116,9 @@ class ConnectionForm(forms.ModelForm):
         if connector is not None:
             instance.set_credentials(connector.credentials_after_edit(instance.get_credentials(), credentials))
         instance.settings = settings
-        instance.blocked_reason = ""  # a person acted on the connection: scheduled runs may go on
+        # A person acted on the connection: scheduled runs may go on at once (as connection_unblock does).
+        instance.blocked_reason, instance.next_attempt_at = "", None
+        instance.consecutive_failures, instance.failing_since, instance.unhealthy = 0, None, False
         if commit:
             instance.save()
             self.save_m2m()

@@ -367,11 +367,10 @@ class ProblemAdmin(admin.ModelAdmin):
         "message_short",
         "merchant",
         "about",
-        "status",
         "count",
+        "status",
         "first_seen_at",
         "last_seen_at",
-        "alerted_at",
     ]
     list_filter = ["status", "reason_code", "merchant", "cart_connection", "warehouse"]
     list_select_related = ["merchant", "cart_connection__merchant", "warehouse__merchant", "order"]
@@ -386,7 +385,7 @@ class ProblemAdmin(admin.ModelAdmin):
 
     @admin.display(description="message")
     def message_short(self, obj: Problem) -> str:
-        return obj.message[:160]
+        return obj.message[:140]
 
     @admin.display(description="about")
     def about(self, obj: Problem) -> str:
@@ -398,4 +397,5 @@ class ProblemAdmin(admin.ModelAdmin):
             return "—"
         opts = connection._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk])
-        return format_html('<a href="{}">{}</a>', url, connection)
+        label = connection.platform_label + (f" ({connection.name})" if connection.name else "")
+        return format_html('<a href="{}">{}</a>', url, label)

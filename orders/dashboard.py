@@ -143,16 +143,13 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     """Everything the admin's first page shows, for every active merchant, in a fixed number of queries."""
     now = now or timezone.now()
     merchants = list(Merchant.objects.filter(active=True).order_by("name", "pk"))
-    merchant_ids = [m.pk for m in merchants]
     carts = list(
         _with_last_runs(
-            CartConnection.objects.filter(active=True, merchant_id__in=merchant_ids), CART_KINDS, "cart_connection"
+            CartConnection.objects.filter(active=True, merchant__active=True), CART_KINDS, "cart_connection"
         )
     )
     warehouses = list(
-        _with_last_runs(
-            WMSConnection.objects.filter(active=True, merchant_id__in=merchant_ids), WAREHOUSE_KINDS, "warehouse"
-        )
+        _with_last_runs(WMSConnection.objects.filter(active=True, merchant__active=True), WAREHOUSE_KINDS, "warehouse")
     )
     run_ids = [
         getattr(c, f"last_{kind}_run_id")
@@ -165,12 +162,12 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     held = _held_by_connection([c.pk for c in carts])
     stuck_counts, stuck_orders, cutoffs = _stuck_by_connection(carts, now)
     problems = dict(
-        Problem.objects.filter(status=Problem.Status.OPEN, merchant_id__in=merchant_ids)
+        Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True)
         .values_list("merchant_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    charts = _charts(merchant_ids, now)
+    charts = _charts(now)
 
     views: dict[int, list[ConnectionView]] = defaultdict(list)
     for cart in carts:
@@ -304,19 +301,19 @@ def _chart_days(now: datetime) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
 
 
-def _charts(merchant_ids: list[int], now: datetime) -> dict[int, list[ChartDay]]:
+def _charts(now: datetime) -> dict[int, list[ChartDay]]:
     """Orders imported (created here) and orders shipped (a parcel left the warehouse) per day."""
     days = _chart_days(now)
     start = timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
     imported = (
-        Order.objects.filter(merchant_id__in=merchant_ids, created_at__gte=start)
+        Order.objects.filter(merchant__active=True, created_at__gte=start)
         .annotate(day=TruncDate("created_at"))
         .values_list("merchant_id", "day")
         .annotate(n=Count("pk"))
         .order_by()
     )
     shipped = (
-        Shipment.objects.filter(order__merchant_id__in=merchant_ids, shipped_at__gte=start)
+        Shipment.objects.filter(order__merchant__active=True, shipped_at__gte=start)
         .annotate(day=TruncDate("shipped_at"))
         .values_list("order__merchant_id", "day")
         .annotate(n=Count("order_id", distinct=True))

@@ -248,6 +248,7 @@ class Shipment(models.Model):
         ACCEPTED = "accepted", "accepted by the cart"
         FAILED = "failed", "refused by the cart (see error)"
         UNMATCHED = "unmatched", "no order of ours"
+        NOT_FOR_CART = "not_for_cart", "nothing to tell the cart (an Orderbridge test order)"
 
     warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, related_name="shipments")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")

@@ -199,7 +199,7 @@ def total_results(body: Any) -> int | None:
     value = pick(body, "totalResults", "TotalResults")
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -207,12 +207,12 @@ def order_ref(record: dict[str, Any]) -> WarehouseOrderRef | None:
     """The reference of one order record (`readOnly.orderId`, `referenceNum`), or None if it has no id."""
     read_only = pick(record, "readOnly", "ReadOnly") or {}
     order_id = pick(read_only, "orderId", "OrderId") or pick(record, "orderId", "OrderId")
-    if order_id in (None, ""):
+    if order_id in (None, "") or isinstance(order_id, (bool, dict, list)):
         return None
     status_value = pick(read_only, "status", "Status")
     try:
         status = ORDER_STATUSES.get(int(status_value), str(status_value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         status = "" if status_value is None else str(status_value)
     return WarehouseOrderRef(
         warehouse_order_id=str(order_id),
@@ -295,7 +295,7 @@ def parse_wms_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00")))
     except ValueError:
         return None
-    if parsed.year <= 1900:
+    if parsed.year <= 1900 or parsed.year >= 9999:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)

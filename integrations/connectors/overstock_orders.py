@@ -107,7 +107,7 @@ def check_listing(root: Element, orders: list[Element]) -> None:
         said = f": {message}" if message else ""
         raise BadPayloadError(f"Overstock answered with <{name}> where an order listing was expected{said}")
     total = text(root, "totalCount")
-    if total.isdigit() and int(total) > len(orders):
+    if total.isdecimal() and (len(total) > 9 or int(total) > len(orders)):
         raise BadPayloadError(
             f"Overstock said the window holds {total} orders but sent {len(orders)}: the listing is cut short "
             "(lower the connection's window hours so that each window holds fewer orders)"
@@ -242,7 +242,7 @@ def _line_numbers(lines: list[CartOrderLine]) -> None:
     """Number lines by Overstock's own line numbers when they are distinct whole numbers (stable
     across re-reads whatever the element order), else by position."""
     ids = [line.cart_line_id for line in lines]
-    if all(i.isdigit() and int(i) > 0 for i in ids) and len(set(map(int, ids))) == len(ids):
+    if all(i.isdecimal() and len(i) <= 9 and int(i) > 0 for i in ids) and len(set(map(int, ids))) == len(ids):
         for line in lines:
             line.line_no = int(line.cart_line_id)
 

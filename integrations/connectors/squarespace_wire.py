@@ -89,7 +89,7 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parsed.astimezone(UTC) if 1 < parsed.year < 9999 else None  # year 1 or 9999 may overflow in UTC
 
 
 def format_datetime(value: datetime, *, round_up: bool = False) -> str:

@@ -99,7 +99,7 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parsed.astimezone(UTC) if 1 < parsed.year < 9999 else None  # year 1 or 9999 may overflow in UTC
 
 
 def format_datetime(value: datetime, *, round_up: bool = False) -> str:
@@ -257,7 +257,8 @@ def order_lines(order: dict[str, Any], lines: Iterable[dict[str, Any]]) -> list[
     """This order's lines among a batch, in the order's own line order (`order_line_item_ids`,
     else `position` then id)."""
     order_id = text(order.get("id"))
-    wanted = [text(i) for i in order.get("order_line_item_ids") or [] if text(i)]
+    listed = order.get("order_line_item_ids")
+    wanted = [text(i) for i in (listed if isinstance(listed, list) else []) if text(i)]
     mine = [ln for ln in lines if text(ln.get("order_id")) == order_id or text(ln.get("id")) in wanted]
     rank = {line_id: n for n, line_id in enumerate(wanted)}
     return sorted(

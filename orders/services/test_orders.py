@@ -24,7 +24,7 @@ from django.utils import timezone
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import CART_OPEN, Address
 from integrations.connectors.errors import ConnectorError
-from integrations.models import CartConnection
+from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.cust_ref import cust_ref_candidates
@@ -32,11 +32,12 @@ from orders.services.delivery import DELIVERED, RETRY, order_deliver
 from orders.services.history import order_event, order_set_status
 from orders.services.importing import order_prepare
 from orders.services.sync import warehouse_skus
+from orders.services.tracking import TEST_ORDER_MARK
 from orders.services.translation import load_context
 
 TEST_PREFIX = "TEST"
 # Marks the rows this module creates (the cart never had these orders).
-CART_PAYLOAD_MARK = "orderbridge_test_order"
+CART_PAYLOAD_MARK = TEST_ORDER_MARK
 
 # What `order_send_test` answers, besides the delivery outcomes it passes on.
 HELD = "held"
@@ -140,11 +141,11 @@ def _create(
     ship_method: str,
     ship_to: Address,
     email: str,
-    warehouse,
+    warehouse: WMSConnection | None,
 ) -> Order:
     today = timezone.localdate()
-    number = _next_number(cart_connection, today)
-    while True:
+    first = _next_number(cart_connection, today)
+    for number in range(first, first + 100):
         order_number = f"{TEST_PREFIX}-{today:%Y%m%d}-{number}"
         order = Order(
             merchant_id=cart_connection.merchant_id,
@@ -187,9 +188,9 @@ def _create(
                     for index, line in enumerate(lines, 1)
                 )
         except IntegrityError:  # another test order took this number a moment ago
-            number += 1
             continue
         return order
+    raise RuntimeError(f"no free test order number for cart connection {cart_connection.pk} today")
 
 
 def _next_number(cart_connection: CartConnection, day: date) -> int:

@@ -165,6 +165,7 @@ def warehouse_order_for(order: Order, lines: Iterable[OrderLine]) -> WarehouseOr
         orig_ship_code=order.orig_ship_code,
         ordered_at=order.ordered_at,
         is_test=order.is_test,
+        notes="TEST ORDER: do not ship" if order.is_test else "",
         items=[
             WarehouseOrderLine(
                 line_no=line.line_no,

@@ -12,7 +12,7 @@ from django_q.signing import SignedPackage
 
 from integrations.models import CartConnection, Merchant, ShippingMethodMap, SyncOutcome, WMSConnection
 from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
-from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Shipment, SkippedOrder, SyncRun
+from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Problem, Shipment, SkippedOrder, SyncRun
 from tests.factories import OrderLineFactory, ShippingMethodMapFactory, SKUAliasFactory
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
@@ -115,6 +115,16 @@ def every_object(admin_user) -> dict:
             pushed_quantity=7,
             read_at=timezone.now(),
             pushed_at=timezone.now(),
+        ),
+        Problem: Problem.objects.create(
+            key=f"order:{order.pk}:unknown_sku",
+            merchant=order.merchant,
+            cart_connection=cart,
+            warehouse=wms,
+            order=order,
+            reason_code="unknown_sku",
+            message="Order #1000 held: unknown SKU",
+            last_seen_at=timezone.now(),
         ),
         ShippingMethodMap: ShippingMethodMapFactory(warehouse=wms),
         SKUAlias: SKUAliasFactory(merchant=order.merchant, cart_sku="TEE-BLK-M", warehouse_sku="TSHIRT-BLACK-M"),

@@ -1,0 +1,205 @@
+"""SKU aliases as CSV: export, and an import that applies a whole file or nothing.
+
+A file is checked in full before anything is written; every bad row is reported by its line
+number with the reason. A good file is applied in one transaction (new cart SKUs added, known
+ones updated), then the orders held for the imported cart SKUs are checked again and released.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import Merchant
+from inventory.models import SKUAlias
+from orders.models import HoldCode, Order, OrderStatus
+from orders.services.holds import held_orders_recheck
+from portal.scope import scoped
+
+COLUMNS = ("cart_sku", "warehouse_sku", "note")
+REQUIRED = ("cart_sku", "warehouse_sku")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_ERRORS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class AliasRow:
+    line: int
+    cart_sku: str
+    warehouse_sku: str
+    note: str | None  # None: the file has no note column (a stored note is kept)
+
+
+@dataclass
+class ParsedAliases:
+    rows: list[AliasRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+def _max_length(name: str) -> int:
+    return SKUAlias._meta.get_field(name).max_length
+
+
+def aliases_csv_parse(data: bytes) -> ParsedAliases:
+    """Read and check a whole file; `errors` lists "Line N: reason" for every bad row."""
+    result = ParsedAliases()
+    if len(data) > MAX_FILE_BYTES:
+        result.errors.append(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split it.")
+        return result
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.errors.append("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
+        return result
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns: tuple[str, ...] | None = None
+    first_line: dict[str, int] = {}
+    line = 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            cells = [cell.strip() for cell in cells]
+            if not any(cells):
+                continue
+            if columns is None:
+                columns, is_header, header_error = _columns(cells)
+                if header_error:
+                    result.errors.append(f"Line {start}: {header_error}")
+                    return result
+                if is_header:
+                    continue
+            if len(result.rows) + len(result.errors) >= MAX_ROWS:
+                result.errors.append(f"Line {start}: more than {MAX_ROWS} rows: split the file.")
+                break
+            row, error = _row(start, cells, columns)
+            if error:
+                result.errors.append(f"Line {start}: {error}")
+                continue
+            if row.cart_sku in first_line:
+                result.errors.append(
+                    f"Line {start}: cart SKU '{row.cart_sku}' is already on line {first_line[row.cart_sku]}."
+                )
+                continue
+            first_line[row.cart_sku] = start
+            result.rows.append(row)
+    except csv.Error as exc:
+        result.errors.append(f"Line {line}: not readable as CSV ({exc}).")
+    if not result.rows and not result.errors:
+        result.errors.append("The file has no aliases (expected columns cart_sku, warehouse_sku[, note]).")
+    return result
+
+
+def _columns(cells: list[str]) -> tuple[tuple[str, ...], bool, str]:
+    """(columns, is_header, error) from the first row: a header naming the columns, or data in
+    the default column order."""
+    names = [cell.lower().replace(" ", "_") for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    if not any(name in COLUMNS for name in names):
+        return COLUMNS, False, ""
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        expected = "expected cart_sku, warehouse_sku and optionally note"
+        return (), True, f"unknown column '{unknown[0]}' in the header ({expected})."
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        return (), True, f"the header lacks the column {missing[0]}."
+    if len(set(names)) != len(names):
+        return (), True, "the header names a column twice."
+    return tuple(names), True, ""
+
+
+def _row(line: int, cells: list[str], columns: tuple[str, ...]) -> tuple[AliasRow | None, str]:
+    extra = [cell for cell in cells[len(columns) :] if cell]
+    if extra:
+        return None, f"{len(cells)} columns, expected at most {len(columns)} ({', '.join(columns)})."
+    values = dict(zip(columns, cells + [""] * (len(columns) - len(cells)), strict=False))
+    for name in REQUIRED:
+        if not values.get(name):
+            return None, f"{name} is empty."
+    for name in COLUMNS:
+        value = values.get(name) or ""
+        if len(value) > _max_length(name):
+            return None, f"{name} is {len(value)} characters long, at most {_max_length(name)} are allowed."
+    has_note = "note" in columns and len(cells) > columns.index("note")  # else a stored note is kept
+    return AliasRow(line, values["cart_sku"], values["warehouse_sku"], values["note"] if has_note else None), ""
+
+
+class ImportConflict(Exception):
+    """The aliases changed while the file was applied: nothing was applied."""
+
+
+def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow]) -> dict[str, int]:
+    """Apply checked rows all at once (add or update by cart SKU), then release the orders
+    held for those cart SKUs. Returns counts: created, updated, unchanged, released, still_held."""
+    rows = list(rows)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            existing = {
+                alias.cart_sku: alias
+                for alias in scoped(SKUAlias, merchant)
+                .select_for_update()
+                .filter(cart_sku__in=[row.cart_sku for row in rows])
+            }
+            new, changed = [], []
+            for row in rows:
+                alias = existing.get(row.cart_sku)
+                if alias is None:
+                    new.append(
+                        SKUAlias(
+                            merchant=merchant,
+                            cart_sku=row.cart_sku,
+                            warehouse_sku=row.warehouse_sku,
+                            note=row.note or "",
+                        )
+                    )
+                    continue
+                note = alias.note if row.note is None else row.note
+                if (alias.warehouse_sku, alias.note) == (row.warehouse_sku, note):
+                    counts["unchanged"] += 1
+                    continue
+                alias.warehouse_sku, alias.note, alias.updated_at = row.warehouse_sku, note, now
+                changed.append(alias)
+            SKUAlias.objects.bulk_create(new, batch_size=500)
+            SKUAlias.objects.bulk_update(changed, ["warehouse_sku", "note", "updated_at"], batch_size=500)
+    except IntegrityError as exc:
+        raise ImportConflict(
+            "The aliases changed meanwhile (someone else saved one): nothing was applied, try again."
+        ) from exc
+    counts["created"], counts["updated"] = len(new), len(changed)
+    touched = [alias.cart_sku for alias in new + changed]
+    counts.update(_release_held(merchant, touched))
+    return counts
+
+
+def _release_held(merchant: Merchant, cart_skus: list[str]) -> dict[str, int]:
+    if not cart_skus:
+        return {"released": 0, "still_held": 0}
+    orders = (
+        scoped(Order, merchant)
+        .filter(status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
+        .filter(Q(lines__cart_sku__in=cart_skus) | Q(lines__warehouse_sku__in=cart_skus))
+        .distinct()
+        .select_related("warehouse", "cart_connection")
+    )
+    return held_orders_recheck(orders=orders, why="SKU aliases imported from a file")
+
+
+def aliases_csv_write(aliases: Iterable[SKUAlias], stream) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(COLUMNS)
+    for alias in aliases:
+        writer.writerow([alias.cart_sku, alias.warehouse_sku, alias.note])

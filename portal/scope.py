@@ -1,0 +1,79 @@
+"""The one place the merchant pages enforce who sees what.
+
+`merchant_required` wraps every merchant page (applied once, in `portal/urls.py`): it sends
+anonymous visitors to the login page, refuses users who are not tied to an active merchant, and
+sets `request.merchant`. Every query of the pages goes through `scoped()`, which filters a model
+by the path from it to its merchant; an id of another merchant's object is then simply not found
+(404), never "forbidden" (which would confirm that it exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from inventory.models import SKUAlias
+from orders.models import Order, OrderEvent, OrderLine, Shipment
+from portal.models import MerchantMembership
+
+M = TypeVar("M", bound=Model)
+
+# Model -> the lookup from it to its merchant. A model missing here cannot be queried by the pages.
+MERCHANT_PATHS: dict[type[Model], str] = {
+    CartConnection: "merchant",
+    WMSConnection: "merchant",
+    ShippingMethodMap: "warehouse__merchant",
+    SKUAlias: "merchant",
+    Order: "merchant",
+    OrderLine: "order__merchant",
+    OrderEvent: "order__merchant",
+    Shipment: "order__merchant",
+}
+
+
+def merchant_for(user) -> Merchant | None:
+    """The active merchant this user may see, or None (anonymous, not linked, merchant inactive)."""
+    if not user.is_authenticated:
+        return None
+    membership = MerchantMembership.objects.select_related("merchant").filter(user=user).first()
+    if membership is None or not membership.merchant.active:
+        return None
+    return membership.merchant
+
+
+def scoped(model: type[M], merchant: Merchant) -> QuerySet[M]:
+    """`model`'s rows that belong to `merchant`: the only way the pages read or change data."""
+    return model._default_manager.filter(**{MERCHANT_PATHS[model]: merchant})
+
+
+def get_scoped_or_404(model: type[M], merchant: Merchant, **lookup) -> M:
+    return get_object_or_404(scoped(model, merchant), **lookup)
+
+
+def merchant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required, then a merchant required; sets `request.merchant`. Pages are never cached."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        merchant = merchant_for(request.user)
+        if merchant is None:
+            response = render(request, "portal/no_merchant.html", status=403)
+        else:
+            request.merchant = merchant
+            response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    wrapped.merchant_scoped = True  # checked by the tests for every merchant page
+    return wrapped

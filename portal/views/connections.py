@@ -1,0 +1,180 @@
+"""Connect a cart or a warehouse: choose the platform, fill in its fields, test, grant access.
+
+"Test connection" tests what is saved: the form's buttons save first, then test (or go on to
+the platform's access grant), so a person sees the answer for exactly what is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from integrations.connectors.base import Connector, OAuthConnector
+from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
+from integrations.models import CartConnection, Connection, ShippingMethodMap, WMSConnection
+from integrations.services import connection_test
+from integrations.views import PORTAL, oauth_redirect
+from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
+from portal.forms import ShippingMethodForm, connection_form_class
+from portal.guides import GUIDELINES, guide_for
+from portal.scope import get_scoped_or_404, scoped
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str  # as in the URLs (and the OAuth state): "cart" or "warehouse"
+    model: type[Connection]
+    connectors: dict[str, type[Connector]]
+    noun: str
+
+
+KINDS = {
+    "cart": Kind("cart", CartConnection, CART_CONNECTORS, "cart"),
+    "warehouse": Kind("warehouse", WMSConnection, WAREHOUSE_CONNECTORS, "warehouse"),
+}
+
+
+def _kind(key: str) -> Kind:
+    try:
+        return KINDS[key]
+    except KeyError:
+        raise Http404("No such kind of connection.") from None
+
+
+def _edit_url(kind: Kind, pk: int) -> str:
+    return reverse("portal:connection_edit", args=[kind.key, pk])
+
+
+def _firewall() -> list[str]:
+    return list(settings.OUTBOUND_IP_ADDRESSES)
+
+
+def connection_list(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant
+    return render(
+        request,
+        "portal/connection_list.html",
+        {
+            "carts": scoped(CartConnection, merchant).select_related("warehouse"),
+            "warehouses": scoped(WMSConnection, merchant),
+            "firewall": _firewall(),
+            "guidelines": GUIDELINES,
+        },
+    )
+
+
+def connection_new(request: HttpRequest, kind: str) -> HttpResponse:
+    """Step 1: choose the platform."""
+    k = _kind(kind)
+    platforms = [(key, connector.label) for key, connector in k.connectors.items()]
+    return render(request, "portal/connection_new.html", {"kind": k, "platforms": platforms})
+
+
+def connection_create(request: HttpRequest, kind: str, platform: str) -> HttpResponse:
+    """Step 2: the platform's fields; then save, save and test, or save and grant access."""
+    k = _kind(kind)
+    if platform not in k.connectors:
+        raise Http404("No such platform.")
+    instance = k.model(merchant=request.merchant, platform=platform)
+    return _connection_form_page(request, k, instance)
+
+
+def connection_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    k = _kind(kind)
+    connection = get_scoped_or_404(k.model, request.merchant, pk=pk)
+    return _connection_form_page(request, k, connection)
+
+
+def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connection) -> HttpResponse:
+    action = request.POST.get("action", "save")
+    form_class = connection_form_class(kind.key, connection.platform)
+    form = form_class(
+        request.POST or None, instance=connection, merchant=request.merchant, saving_for_grant=action == "grant"
+    )
+    if request.method == "POST" and form.is_valid():
+        created = connection.pk is None
+        connection = form.save()
+        messages.success(request, f"{connection.platform_label} {'connected' if created else 'saved'}.")
+        if isinstance(connection, WMSConnection):
+            _report_released(request, warehouse_settings_saved(warehouse_id=connection.pk)["released"])
+        if action == "grant" and form.oauth:
+            return oauth_redirect(request, connection=connection, kind=kind.key, origin=PORTAL)
+        if action == "test":
+            _test(request, connection)
+        return HttpResponseRedirect(_edit_url(kind, connection.pk))
+    connector = kind.connectors[connection.platform]
+    context = {
+        "kind": kind,
+        "connection": connection,
+        "form": form,
+        "sections": form.sections(),
+        "oauth": issubclass(connector, OAuthConnector),
+        "platform_label": connector.label if connection.pk is None else connection.platform_label,
+        "guide": guide_for(connection.platform, kind.key, connection.platform_label),
+        "stored_credentials": sorted(connection.get_credentials()) if connection.pk else [],
+        "firewall": _firewall(),
+    }
+    if isinstance(connection, WMSConnection) and connection.pk:
+        context["shipping_methods"] = scoped(ShippingMethodMap, request.merchant).filter(warehouse=connection)
+        context["shipping_form"] = ShippingMethodForm(warehouse=connection)
+    return render(request, "portal/connection_form.html", context)
+
+
+def _test(request: HttpRequest, connection: Connection) -> None:
+    result = connection_test(connection=connection)
+    if result.ok:
+        messages.success(request, f"Test connection: OK — {result.message}")
+    else:
+        messages.error(request, f"Test connection failed: {result.message}")
+
+
+def _report_released(request: HttpRequest, released: int) -> None:
+    if released:
+        messages.success(request, f"{released} held order(s) released and ready to send (the next sync sends them).")
+
+
+@require_POST
+def connection_test_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    k = _kind(kind)
+    connection = get_scoped_or_404(k.model, request.merchant, pk=pk)
+    _test(request, connection)
+    return HttpResponseRedirect(_edit_url(k, pk))
+
+
+@require_POST
+def connection_grant(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    k = _kind(kind)
+    connection = get_scoped_or_404(k.model, request.merchant, pk=pk)
+    if not issubclass(k.connectors[connection.platform], OAuthConnector):
+        raise Http404("This platform does not use an access grant.")
+    return oauth_redirect(request, connection=connection, kind=k.key, origin=PORTAL)
+
+
+@require_POST
+def shipping_method_add(request: HttpRequest, pk: int) -> HttpResponse:
+    warehouse = get_scoped_or_404(WMSConnection, request.merchant, pk=pk)
+    form = ShippingMethodForm(request.POST, warehouse=warehouse, instance=ShippingMethodMap(warehouse=warehouse))
+    if form.is_valid():
+        mapping = form.save()
+        messages.success(request, f"Shipping method '{mapping.cart_method}' now goes as {mapping.ship_code}.")
+        released = shipping_mapping_saved(warehouse_id=warehouse.pk, cart_method=mapping.cart_method)["released"]
+        _report_released(request, released)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Shipping method not added: {error}")
+    return HttpResponseRedirect(_edit_url(KINDS["warehouse"], warehouse.pk) + "#shipping")
+
+
+@require_POST
+def shipping_method_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    mapping = get_scoped_or_404(ShippingMethodMap, request.merchant, pk=pk)
+    mapping.delete()
+    messages.success(request, f"Mapping for shipping method '{mapping.cart_method}' deleted.")
+    return HttpResponseRedirect(_edit_url(KINDS["warehouse"], mapping.warehouse_id) + "#shipping")

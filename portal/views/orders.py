@@ -1,0 +1,196 @@
+"""The merchant's orders: list, detail, retry, the warehouse payload preview, send a test order."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from integrations.connectors.canonical import Address
+from integrations.connectors.errors import ConnectorError
+from integrations.models import ShippingMethodMap
+from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from inventory.models import SKUAlias
+from orders.models import HoldCode, Order, OrderLine, OrderStatus
+from orders.services.delivery import DELIVERED, RETRY
+from orders.services.holds import CART_SIDE_HOLDS, orders_retry
+from orders.services.test_orders import TestOrderLine, order_send_test
+from orders.services.translation import load_context, order_translate, warehouse_order_for
+from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
+from portal.scope import get_scoped_or_404, scoped
+
+PAGE_SIZE = 50
+PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
+
+
+def order_list(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant
+    form = OrderFilterForm(request.GET or None, merchant=merchant)
+    orders = scoped(Order, merchant).select_related("cart_connection", "warehouse").order_by("-pk")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            orders = orders.filter(status=data["status"])
+        if data["connection"]:
+            orders = orders.filter(cart_connection=data["connection"])
+        if q := data["q"].strip():
+            with_sku = scoped(OrderLine, merchant).filter(Q(cart_sku=q) | Q(warehouse_sku=q)).values("order_id")
+            orders = orders.filter(
+                Q(order_number__icontains=q) | Q(cust_ref__iexact=q) | Q(cart_order_id=q) | Q(pk__in=with_sku)
+            )
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    _add_alias_fixes(merchant, list(page))  # the page keeps these objects for the template
+    return render(
+        request,
+        "portal/order_list.html",
+        {"form": form, "page": page},
+    )
+
+
+def _add_alias_fixes(merchant, orders: list[Order]) -> None:
+    """Give each order held for an unknown SKU `alias_fixes`: (cart SKU, its alias or None) of the
+    lines at fault, so the page can offer "add alias" (or "edit alias") for each."""
+    held = [o for o in orders if o.hold_code == HoldCode.UNKNOWN_SKU]
+    if not held:
+        return
+    lines = scoped(OrderLine, merchant).filter(order__in=held).order_by("order_id", "line_no")
+    aliases = {a.cart_sku: a for a in scoped(SKUAlias, merchant).filter(cart_sku__in=[ln.cart_sku for ln in lines])}
+    by_order: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        by_order.setdefault(line.order_id, []).append(line)
+    for order in held:
+        order_lines = [ln for ln in by_order.get(order.pk, []) if ln.cart_sku]
+        named = [ln for ln in order_lines if f"'{ln.warehouse_sku}'" in order.hold_reason]
+        seen: dict[str, SKUAlias | None] = {}
+        for line in named or order_lines:
+            seen.setdefault(line.cart_sku, aliases.get(line.cart_sku))
+        order.alias_fixes = list(seen.items())
+
+
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    merchant = request.merchant
+    order = get_scoped_or_404(Order, merchant, pk=pk)
+    _add_alias_fixes(merchant, [order])
+    labels = dict(OrderStatus.choices)
+    events = list(order.events.all())
+    for event in events:
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+    return render(
+        request,
+        "portal/order_detail.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "events": events,
+            "shipments": order.shipments.all(),
+            "can_retry": order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS,
+        },
+    )
+
+
+@require_POST
+def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    counts = orders_retry(order_ids=[order.pk])
+    order.refresh_from_db()
+    if counts["delivered"]:
+        messages.success(request, f"Order #{order.order_number} released and delivered to the warehouse.")
+    elif counts["released"]:
+        messages.warning(request, f"Order #{order.order_number} released but not delivered yet: see its history below.")
+    elif order.status == OrderStatus.ERROR:
+        messages.warning(request, f"Order #{order.order_number} is still held: {order.hold_reason}")
+    else:
+        messages.info(request, f"Order #{order.order_number} is {order.get_status_display()}: nothing to retry.")
+    return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]))
+
+
+def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the warehouse gets (or got) for this order, in the warehouse's own format.
+
+    An order not sent yet is translated again in memory (nothing is saved) with today's aliases
+    and shipping mappings, so the preview shows what the next send would carry."""
+    order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    lines = list(order.lines.all())
+    warehouse = order.warehouse or order.cart_connection.resolved_warehouse()
+    payload, problem, fresh = None, "", order.status in PENDING
+    if warehouse is None:
+        problem = "No warehouse is connected for this order's cart."
+    else:
+        try:
+            connector = warehouse_connector_for(warehouse)
+            if fresh:
+                ctx = load_context(merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=None)
+                order_translate(order, lines, ctx)
+            payload = connector.format_order(warehouse_order_for(order, lines))
+        except (ConnectionNotConfigured, ConnectorError) as exc:
+            problem = f"The warehouse connection cannot format orders: {exc}"
+    return render(
+        request,
+        "portal/order_payload.html",
+        {
+            "order": order,
+            "warehouse": warehouse,
+            "fresh": fresh,
+            "problem": problem,
+            "payload_json": json.dumps(payload, indent=2, default=str) if payload is not None else "",
+        },
+    )
+
+
+def test_order(request: HttpRequest) -> HttpResponse:
+    """Send a clearly marked test order through the whole flow; show how it went."""
+    merchant = request.merchant
+    form = TestOrderForm(request.POST or None, merchant=merchant)
+    formset = TestOrderLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        first, _, last = data["ship_name"].partition(" ")
+        sent = order_send_test(
+            cart_connection=data["cart_connection"],
+            lines=[
+                TestOrderLine(sku=f.cleaned_data["sku"], quantity=f.cleaned_data["quantity"])
+                for f in formset.forms
+                if f.cleaned_data.get("sku")
+            ],
+            ship_method=data["ship_method"],
+            ship_to=Address(
+                first_name=first,
+                last_name=last,
+                company=data["ship_company"],
+                address_1=data["ship_address_1"],
+                city=data["ship_city"],
+                state=data["ship_state"],
+                zip=data["ship_zip"],
+                country=data["ship_country"],
+            ),
+            requested_by=request.user.get_username(),
+        )
+        number = sent.order.order_number
+        if sent.outcome == DELIVERED:
+            messages.success(request, f"Test order {number}: {sent.message}")
+        elif sent.outcome == RETRY:
+            messages.warning(request, f"Test order {number}: {sent.message}")
+        else:
+            messages.error(request, f"Test order {number} was not delivered. {sent.message}")
+        return HttpResponseRedirect(reverse("portal:order_detail", args=[sent.order.pk]))
+    methods = (
+        scoped(ShippingMethodMap, merchant).order_by("cart_method").values_list("cart_method", flat=True).distinct()
+    )
+    return render(
+        request,
+        "portal/test_order.html",
+        {
+            "form": form,
+            "formset": formset,
+            "ship_methods": methods,
+            "has_carts": form.fields["cart_connection"].queryset.exists(),
+            "recent": scoped(Order, merchant).filter(is_test=True).order_by("-pk")[:10],
+        },
+    )
