@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -303,9 +304,9 @@ RETRY_TASKS = {
 }
 
 
-def _sync_now(problem: Problem) -> list[str]:
-    """Start the sync behind a connection problem now (not waiting for the backoff or a block): the
-    kind that failed last, for the cart connection, or for every active cart using the warehouse."""
+def _sync_targets(problem: Problem) -> list[tuple[str, CartConnection]]:
+    """The sync behind a connection problem: the kind that failed last (else orders), for the cart
+    connection, or for every active cart whose orders go to the warehouse."""
     if problem.cart_connection_id:
         carts = [problem.cart_connection] if problem.cart_connection.active else []
         runs = SyncRun.objects.filter(cart_connection_id=problem.cart_connection_id)
@@ -315,9 +316,7 @@ def _sync_now(problem: Problem) -> list[str]:
         runs = SyncRun.objects.filter(warehouse_id=problem.warehouse_id, cart_connection__isnull=True)
     last_failed = runs.filter(status__in=["failed", "throttled"]).order_by("-started_at", "-pk").first()
     kind = last_failed.kind if last_failed else SyncRun.Kind.ORDERS
-    for cart in carts:
-        transaction.on_commit(lambda cart_id=cart.pk: async_task(RETRY_TASKS[kind], cart_id, False))
-    return [f"{kind} sync of {cart}" for cart in carts]
+    return [(kind, cart) for cart in carts]
 
 
 @admin.action(description="Retry now: re-check and send held orders, or run the failing sync")
@@ -332,15 +331,17 @@ def retry_problems(modeladmin, request, queryset):
             "{not_delivered} not delivered (see each order's history).".format(**counts),
             messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
         )
-    started: list[str] = []
+    # Started now, not waiting for the backoff or a block: the task runs unscheduled (scheduled=False).
+    targets: dict[tuple[str, int], CartConnection] = {}
     for problem in problems:
         if not problem.order_id and (problem.cart_connection_id or problem.warehouse_id):
-            started += _sync_now(problem)
-    if started:
-        modeladmin.message_user(
-            request, f"Queued: {'; '.join(dict.fromkeys(started))}. Each run's result shows under Sync runs."
-        )
-    if not order_ids and not started:
+            targets.update({(kind, cart.pk): cart for kind, cart in _sync_targets(problem)})
+    for kind, cart_id in targets:
+        transaction.on_commit(partial(async_task, RETRY_TASKS[kind], cart_id, False))
+    if targets:
+        queued = "; ".join(f"{kind} sync of {cart}" for (kind, _), cart in targets.items())
+        modeladmin.message_user(request, f"Queued: {queued}. Each run's result shows under Sync runs.")
+    if not order_ids and not targets:
         modeladmin.message_user(
             request, "Nothing to retry: no order or active connection behind these.", messages.WARNING
         )

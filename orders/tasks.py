@@ -37,9 +37,19 @@ def sync_orders_task(connection_id: int, scheduled: bool = True) -> str:
     return f"orders run {run.pk}: {run.status}"
 
 
+def _warehouse_waits(connection: CartConnection, *, scheduled: bool) -> str:
+    """Why a scheduled return-path run leaves the cart's warehouse alone (it needs a person), or ""."""
+    warehouse = connection.resolved_warehouse()
+    if scheduled and warehouse is not None and warehouse.blocked_reason:
+        return f"{warehouse}: waiting for a person ({warehouse.blocked_reason})"
+    return ""
+
+
 def sync_shipments_task(connection_id: int, scheduled: bool = True) -> str:
     connection, why_not = _due_connection(connection_id, scheduled=scheduled)
     if connection is None:
+        return why_not
+    if why_not := _warehouse_waits(connection, scheduled=scheduled):
         return why_not
     runs = shipments_sync(connections=[connection])
     return ", ".join(f"shipments run {r.pk}: {r.status}" for r in runs)
@@ -48,6 +58,8 @@ def sync_shipments_task(connection_id: int, scheduled: bool = True) -> str:
 def sync_inventory_task(connection_id: int, scheduled: bool = True) -> str:
     connection, why_not = _due_connection(connection_id, scheduled=scheduled)
     if connection is None:
+        return why_not
+    if why_not := _warehouse_waits(connection, scheduled=scheduled):
         return why_not
     runs = inventory_sync(connections=[connection])
     return ", ".join(f"inventory run {r.pk}: {r.status}" for r in runs)
