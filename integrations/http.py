@@ -9,6 +9,7 @@ connection's secrets redacted.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import threading
@@ -134,6 +135,9 @@ class ApiClient:
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(headers or {})
         self.session.auth = auth
+        if isinstance(auth, tuple) and len(auth) == 2:
+            # The Basic header's value (base64 of user:password) is as secret as the password.
+            self.secrets.append(base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):

@@ -49,7 +49,8 @@ def _may_grant(user, connection: Connection, origin: str) -> bool:
 
         merchant = merchant_for(user)
         return merchant is not None and connection.merchant_id == merchant.pk
-    return user.is_active and user.is_staff
+    opts = connection._meta
+    return user.is_active and user.is_staff and user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
 
 def oauth_redirect(request: HttpRequest, *, connection: Connection, kind: str, origin: str) -> HttpResponse:
@@ -73,6 +74,8 @@ def oauth_start(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in MODELS:
         return HttpResponse("Unknown connection kind.", status=404)
     connection = get_object_or_404(MODELS[kind], pk=pk)
+    if not _may_grant(request.user, connection, ADMIN):
+        return HttpResponse("You may not change this connection.", status=403)
     return oauth_redirect(request, connection=connection, kind=kind, origin=ADMIN)
 
 

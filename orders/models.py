@@ -41,7 +41,8 @@ class Order(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
     cart_connection = models.ForeignKey(CartConnection, on_delete=models.PROTECT, related_name="orders")
     warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    cart_order_id = models.CharField("cart order id", max_length=255)
+    # Text, not a bounded column: whatever the cart uses as its id is stored whole (never cut, never lost).
+    cart_order_id = models.TextField("cart order id")
     order_number = models.CharField(max_length=255, help_text="As the cart shows it.")
     cust_po_no = models.CharField("cust_po_no", max_length=255, blank=True, help_text="The full order number.")
     cust_ref = models.CharField(  # noqa: DJ001 - NULL until assigned, so the unique constraint ignores it
@@ -168,7 +169,7 @@ class SkippedOrder(models.Model):
     """An order the cart listed that we chose not to import, and why ("where is my order?")."""
 
     cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="skipped_orders")
-    cart_order_id = models.CharField(max_length=255)
+    cart_order_id = models.TextField()
     order_number = models.CharField(max_length=255, blank=True)
     reason_code = models.CharField(max_length=40)
     reason = models.TextField()

@@ -4,6 +4,8 @@ Why a real HTTP server rather than mocked responses: the connectors are tested o
 timeouts, dropped connections, keep-alive reuse and half-written bodies behave as they do in production,
 and the shared HTTP client (retries, backoff, redaction) is exercised for real.
 
+Faults come one at a time (``fail_next``) or at a seeded rate (``set_fault_rate``); see ``sandbox.faults``.
+
 Only the standard library is used (``http.server``), so the sandboxes start in a few milliseconds and need
 no extra dependency. Every response carries a ``Content-Length`` (except 204, where HTTP forbids it), so
 clients can keep connections alive exactly as they would against the real services.
@@ -14,13 +16,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FAULT_MODES = ("status", "timeout", "drop", "truncated", "after", "after_drop")
+from sandbox.faults import FAULT_MODES, RATE_FAULT_MODES, Fault, FaultRate, HeldReply
 
 
 @dataclass
@@ -87,23 +90,6 @@ def route(method: str, regex: str, handler: Handler) -> Route:
     return Route(method.upper(), re.compile(regex), handler)
 
 
-@dataclass
-class _Fault:
-    mode: str
-    remaining: int
-    status: int
-    path_contains: str
-    method: str | None
-    body: bytes | None
-    headers: dict[str, str]
-    delay: float
-
-    def matches(self, request: RecordedRequest) -> bool:
-        if self.path_contains and self.path_contains not in request.path:
-            return False
-        return self.method is None or self.method.upper() == request.method
-
-
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -158,7 +144,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             json=parsed,
         )
         fault = sandbox._record_and_take_fault(request)
-        if fault is not None and fault.mode not in ("after", "after_drop"):
+        if fault is not None and not fault.processed_first:
             self._apply_fault(fault, sandbox)
             return
         try:
@@ -167,14 +153,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with sandbox.lock:
                 sandbox.handler_errors.append(exc)
             response = sandbox.error_response(500, f"Sandbox handler failed: {exc!r}")
+        held = sandbox._take_hold(request)
+        if held is not None:
+            held.hold()
         if fault is None:
             self._write(response)
         elif fault.mode == "after":
             self._write(sandbox._fault_response(fault))
+        elif fault.mode == "truncated":  # processed, then a 200 with a broken body
+            self._apply_fault(fault, sandbox)
         else:
             self.close_connection = True
 
-    def _apply_fault(self, fault: _Fault, sandbox: SandboxServer) -> None:
+    def _apply_fault(self, fault: Fault, sandbox: SandboxServer) -> None:
         if fault.mode == "status":
             self._write(sandbox._fault_response(fault))
         elif fault.mode == "truncated":
@@ -214,7 +205,13 @@ class SandboxServer:
         # Exceptions raised by handlers (answered 500): a test can assert this stays empty.
         self.handler_errors: list[Exception] = []
         self.basic_auth_challenge = False
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
+        self._fault_rate: FaultRate | None = None
+        self._holds: list[HeldReply] = []
+        # Faults applied so far, by mode (a rate fault by its rate mode, e.g. "throttle"), and in order
+        # as (method, path, mode): a test asserts on these, and compares two seeded runs.
+        self.faults_injected: Counter[str] = Counter()
+        self.fault_log: list[tuple[str, str, str]] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -238,8 +235,12 @@ class SandboxServer:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving and release the port; requests sleeping in a "timeout" fault are woken and dropped."""
+        """Stop serving and release the port; requests sleeping in a "timeout" fault are woken and dropped,
+        held replies released."""
         self._stopping.set()
+        with self.lock:
+            for held in self._holds:
+                held.release()
         if self._httpd is None:
             return
         self._httpd.shutdown()
@@ -265,11 +266,18 @@ class SandboxServer:
     # -- test controls -----------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget recorded requests and pending faults and lower the Basic Auth wall; seeded data stays."""
+        """Forget recorded requests, pending faults, the fault rate and the fault counts, and lower the
+        Basic Auth wall; seeded data stays."""
         with self.lock:
             self.requests.clear()
             self.handler_errors.clear()
             self._faults.clear()
+            self._fault_rate = None
+            for held in self._holds:
+                held.release()
+            self._holds.clear()
+            self.faults_injected.clear()
+            self.fault_log.clear()
             self.basic_auth_challenge = False
 
     def fail_next(
@@ -295,9 +303,49 @@ class SandboxServer:
         if mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode!r}; expected one of {FAULT_MODES}")
         raw = body.encode() if isinstance(body, str) else body
-        fault = _Fault(mode, count, status, path_contains, method, raw, dict(headers or {}), delay)
+        fault = Fault(
+            mode,
+            remaining=count,
+            status=status,
+            path_contains=path_contains,
+            method=method,
+            body=raw,
+            headers=dict(headers or {}),
+            delay=delay,
+            processed_first=mode in ("after", "after_drop"),
+        )
         with self.lock:
             self._faults.append(fault)
+
+    def set_fault_rate(
+        self,
+        rate: float,
+        *,
+        seed: int,
+        modes: tuple[str, ...] = RATE_FAULT_MODES,
+        timeout_delay: float = 5.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        """Make every request fail with probability ``rate`` (0 turns it off), drawn from ``random.Random(seed)``.
+
+        Modes drawn from (see ``sandbox.faults``): ``status`` (500, 502 or 503, not processed), ``throttle``
+        (429 with ``Retry-After: retry_after``), ``timeout`` (no answer for ``timeout_delay`` seconds, then
+        closed: make it longer than the client's timeout), ``drop`` (closed at once), ``malformed`` and
+        ``truncated`` (a 200 whose body is not JSON, or cut off), and for writes only ``after`` and
+        ``after_drop`` (processed, then a 5xx or a closed connection). A write answered ``malformed`` or
+        ``truncated`` is processed first. Faults set with ``fail_next`` are applied before rate faults.
+        """
+        fault_rate = FaultRate(rate, seed=seed, modes=modes, timeout_delay=timeout_delay, retry_after=retry_after)
+        with self.lock:
+            self._fault_rate = fault_rate if rate > 0 else None
+
+    def hold_next(self, *, path_contains: str = "", method: str | None = None, timeout: float = 30.0) -> HeldReply:
+        """Process the next matching request at once but keep its answer back until the returned
+        ``HeldReply`` is released (``reached`` is set while it waits): for tests of interleavings."""
+        held = HeldReply(path_contains=path_contains, method=method, timeout=timeout)
+        with self.lock:
+            self._holds.append(held)
+        return held
 
     def requests_to(self, path_contains: str, method: str | None = None) -> list[RecordedRequest]:
         """Recorded requests whose path contains ``path_contains`` (and of ``method``, if given)."""
@@ -326,18 +374,34 @@ class SandboxServer:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _record_and_take_fault(self, request: RecordedRequest) -> _Fault | None:
+    def _record_and_take_fault(self, request: RecordedRequest) -> Fault | None:
         with self.lock:
             self.requests.append(request)
+            chosen = None
             for fault in self._faults:
-                if fault.matches(request):
+                if fault.matches(request.method, request.path):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                    return fault
+                    chosen = fault
+                    break
+            if chosen is None and self._fault_rate is not None:
+                chosen = self._fault_rate.draw(request.method)
+            if chosen is not None:
+                label = chosen.label or chosen.mode
+                self.faults_injected[label] += 1
+                self.fault_log.append((request.method, request.path, label))
+            return chosen
+
+    def _take_hold(self, request: RecordedRequest) -> HeldReply | None:
+        with self.lock:
+            for held in self._holds:
+                if held.matches(request.method, request.path):
+                    self._holds.remove(held)
+                    return held
         return None
 
-    def _fault_response(self, fault: _Fault) -> Response:
+    def _fault_response(self, fault: Fault) -> Response:
         if fault.body is None:
             response = self.error_response(fault.status, "Injected fault")
         else:

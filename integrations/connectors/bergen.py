@@ -58,7 +58,7 @@ from integrations.connectors.errors import (
     BadPayloadError,
     PermanentError,
 )
-from integrations.http import ApiClient, parse_json
+from integrations.http import ApiClient, parse_json, redact
 
 # Pure helpers that callers (and tests) have always imported from here.
 __all__ = [
@@ -191,7 +191,9 @@ class BergenWarehouse(WarehouseConnector):
             detail = error_text(data, response.text)
             if "invalid_client" in detail or "unauthorized" in detail.lower():
                 raise AuthenticationError("401: the API username or password was refused", status=400)
-            raise PermanentError(f"Bergen Logistics refused the token request (400): {detail}", status=400)
+            raise PermanentError(
+                redact(f"Bergen Logistics refused the token request (400): {detail}", client.secrets), status=400
+            )
         token = pick(data, "access_token", "accessToken")
         if not isinstance(token, str) or not token:
             raise BadPayloadError("Bergen Logistics answered the token request without an access_token")

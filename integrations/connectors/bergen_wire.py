@@ -23,6 +23,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from integrations.connectors.canonical import (
+    MAX_NUMBER_TEXT,
     Shipment,
     ShipmentLine,
     StockLevel,
@@ -250,16 +251,19 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+MAX_STOCK = 2**31 - 1  # what our integer columns hold
+
+
 def whole_number(value: Any) -> int | None:
     """A count from a number or numeric string ("3", 3.0, "3.0000"); a fraction is floored (part of a
     unit cannot be sold or confirmed as shipped); None when unreadable."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or len(str(value).strip()) > MAX_NUMBER_TEXT:
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) > MAX_STOCK:
         return None
     return int(number.to_integral_value(rounding=ROUND_FLOOR))
 

@@ -19,6 +19,12 @@ CART_CANCELED = "canceled"
 CART_OTHER = "other"  # draft, pending payment...: not ready to ship
 
 
+# What an order line can hold: more is a mistake at the cart (or an attack), never an order.
+MAX_QUANTITY = 1_000_000
+MAX_PRICE = Decimal("9999999999.99")  # the price column: 12 digits, 2 of them decimals
+MAX_NUMBER_TEXT = 30  # longer numeric text is refused before it is converted (1e999999...)
+
+
 @dataclass
 class Address:
     first_name: str = ""

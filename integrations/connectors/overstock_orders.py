@@ -38,6 +38,8 @@ from integrations.connectors.canonical import (
     CART_FULFILLED,
     CART_OPEN,
     CART_PARTIAL,
+    MAX_NUMBER_TEXT,
+    MAX_QUANTITY,
     Address,
     CartOrder,
     CartOrderLine,
@@ -107,7 +109,7 @@ def check_listing(root: Element, orders: list[Element]) -> None:
         said = f": {message}" if message else ""
         raise BadPayloadError(f"Overstock answered with <{name}> where an order listing was expected{said}")
     total = text(root, "totalCount")
-    if total.isdecimal() and (len(total) > 9 or int(total) > len(orders)):
+    if total.isdecimal() and (len(total.lstrip("0")) > 9 or int(total) > len(orders)):
         raise BadPayloadError(
             f"Overstock said the window holds {total} orders but sent {len(orders)}: the listing is cut short "
             "(lower the connection's window hours so that each window holds fewer orders)"
@@ -133,6 +135,8 @@ def sales_channel_name(order: Element) -> str:
 
 def parse_quantity(value: str) -> int:
     """A whole, non-negative quantity; zero is kept so that validation holds the order with a reason."""
+    if len(value.strip()) > MAX_NUMBER_TEXT:
+        raise UnreadableOrder(f"quantity {value[:40]!r}… is not a quantity any order holds")
     try:
         number = Decimal(value.strip())
     except InvalidOperation:
@@ -141,6 +145,8 @@ def parse_quantity(value: str) -> int:
         raise UnreadableOrder(f"quantity {value!r} is not a whole number")
     if number < 0:
         raise UnreadableOrder(f"quantity {value!r} is negative")
+    if number > MAX_QUANTITY:
+        raise UnreadableOrder(f"quantity {value!r} is more than any order holds (at most {MAX_QUANTITY})")
     return int(number)
 
 

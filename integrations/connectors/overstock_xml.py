@@ -121,16 +121,21 @@ def first_text(element: Element | None, *paths: tuple[str, ...]) -> str:
     return ""
 
 
-def to_dict(element: Element) -> Any:
+MAX_PAYLOAD_DEPTH = 40  # deeper nesting is cut off in the stored copy (no order is that deep)
+
+
+def to_dict(element: Element, depth: int = 0) -> Any:
     """A JSON-able form of an element for the order's stored payload: local names as keys, a
     repeated element as a list, a leaf as its text."""
     kids = [k for k in element if local_name(k.tag)]
     if not kids:
         return own_text(element)
+    if depth >= MAX_PAYLOAD_DEPTH:
+        return "…(nested too deep: cut off)"
     result: dict[str, Any] = {}
     for kid in kids:
         name = local_name(kid.tag)
-        value = to_dict(kid)
+        value = to_dict(kid, depth + 1)
         if name in result:
             if not isinstance(result[name], list):
                 result[name] = [result[name]]

@@ -31,6 +31,8 @@ from integrations.connectors.canonical import (
     CART_FULFILLED,
     CART_OPEN,
     CART_OTHER,
+    MAX_NUMBER_TEXT,
+    MAX_QUANTITY,
     Address,
     CartInventoryItem,
     CartOrder,
@@ -128,6 +130,8 @@ def parse_quantity(value: Any) -> int:
     """A whole, non-negative quantity; zero is kept so that validation holds the order with a reason."""
     if isinstance(value, bool) or value is None:
         raise UnreadableOrder(f"quantity {value!r} is not a number")
+    if len(str(value).strip()) > MAX_NUMBER_TEXT:
+        raise UnreadableOrder(f"quantity {str(value)[:40]!r}… is not a quantity any order holds")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
@@ -136,6 +140,8 @@ def parse_quantity(value: Any) -> int:
         raise UnreadableOrder(f"quantity {value!r} is not a whole number")
     if number < 0:
         raise UnreadableOrder(f"quantity {value!r} is negative")
+    if number > MAX_QUANTITY:
+        raise UnreadableOrder(f"quantity {value!r} is more than any order holds (at most {MAX_QUANTITY})")
     return int(number)
 
 

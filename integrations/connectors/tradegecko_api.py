@@ -47,7 +47,7 @@ from integrations.connectors.tradegecko_wire import (
     text,
     whole_units,
 )
-from integrations.http import ApiClient, parse_json
+from integrations.http import ApiClient, parse_json, redact
 
 PAGE_LIMIT = 250  # the documented maximum (more is a 400)
 ID_BATCH = 100  # ids per batched lookup: keeps the query string short
@@ -161,7 +161,9 @@ class TradeGeckoApi(OAuthConnector):
                     status=response.status_code,
                 )
             raise ReauthorizationRequired(
-                f"{REAUTHORIZE} ({response.status_code} {error}{': ' + detail if detail else ''})",
+                redact(
+                    f"{REAUTHORIZE} ({response.status_code} {error}{': ' + detail if detail else ''})", client.secrets
+                ),
                 status=response.status_code,
             )
         answer = parse_json(response, self.label, client.secrets)

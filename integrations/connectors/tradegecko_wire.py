@@ -34,6 +34,8 @@ from integrations.connectors.canonical import (
     CART_OPEN,
     CART_OTHER,
     CART_PARTIAL,
+    MAX_NUMBER_TEXT,
+    MAX_QUANTITY,
     Address,
     CartOrder,
     CartOrderLine,
@@ -78,6 +80,8 @@ def whole_units(value: Any) -> int | None:
 
 def parse_quantity(value: Any) -> int:
     """An ordered quantity ("2.0") as a whole, non-negative number; a fraction cannot be picked."""
+    if len(str(value)) > MAX_NUMBER_TEXT:
+        raise UnreadableOrder(f"quantity {str(value)[:40]!r}… is not a quantity any order holds")
     number = decimal_or_none(value)
     if number is None:
         raise UnreadableOrder(f"quantity {value!r} is not a number")
@@ -85,6 +89,8 @@ def parse_quantity(value: Any) -> int:
         raise UnreadableOrder(f"quantity {value!r} is not a whole number (a warehouse ships whole units)")
     if number < 0:
         raise UnreadableOrder(f"quantity {value!r} is negative")
+    if number > MAX_QUANTITY:
+        raise UnreadableOrder(f"quantity {value!r} is more than any order holds (at most {MAX_QUANTITY})")
     return int(number)
 
 

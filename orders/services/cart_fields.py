@@ -12,7 +12,8 @@ from orders.models import Order, OrderLine
 
 
 def fit(model: type[models.Model], field: str, value: str | None) -> str:
-    value = value or ""
+    """Cut to the column's length, without NUL characters (PostgreSQL refuses them in text)."""
+    value = (value or "").replace("\x00", "")
     max_length = model._meta.get_field(field).max_length
     return value[:max_length] if max_length else value
 
@@ -40,7 +41,7 @@ def apply_cart_fields(order: Order, co: CartOrder) -> None:
         ("ship_e_mail", a.email or co.email),
     ):
         setattr(order, field, fit(Order, field, (value or "").strip()))
-    order.bill_to = {f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {}
+    order.bill_to = jsonable({f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {})
     order.orig_ship_code = fit(Order, "orig_ship_code", co.ship_method)
     order.cart_payload = jsonable(co.raw)
 
@@ -63,8 +64,19 @@ def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
 
 
 def jsonable(value: object) -> object:
+    """The payload as JSON our database stores: no NUL characters, anything else as its repr."""
     try:
         json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)[:10000]
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:10000].replace("\x00", "")
+    return _without_nul(value)
+
+
+def _without_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value

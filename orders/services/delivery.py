@@ -153,7 +153,7 @@ def _delivered(order: Order, token: str, ref: WarehouseOrderRef, message: str, r
     now = timezone.now()
     Order.objects.filter(pk=order.pk, claimed_by=token).update(
         status=OrderStatus.AT_WMS,
-        warehouse_order_id=ref.warehouse_order_id or "",
+        warehouse_order_id=(ref.warehouse_order_id or "")[:100],
         delivered_at=now,
         delivery_uncertain=False,
         claimed_by="",

@@ -141,7 +141,7 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
     now = timezone.now()
     events = []
     for order, ref, how in delivered:
-        order.warehouse_order_id = ref.warehouse_order_id or ""
+        order.warehouse_order_id = (ref.warehouse_order_id or "")[:100]
         if how == "already":
             message = f"The warehouse already had reference {order.cust_ref}: counted as delivered, not sent again."
         else:

@@ -21,6 +21,8 @@ from integrations.connectors.canonical import (
     CART_FULFILLED,
     CART_OPEN,
     CART_PARTIAL,
+    MAX_PRICE,
+    MAX_QUANTITY,
     CartOrder,
     OrderPage,
     RejectedCartOrder,
@@ -108,6 +110,7 @@ class _PageImporter:
         return self._context
 
     def store_page(self, page: OrderPage) -> None:
+        page = _storable(page)
         ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
         with transaction.atomic():
             existing = {
@@ -198,6 +201,7 @@ class _PageImporter:
         if order is not None:
             order = Order.objects.select_for_update().get(pk=order.pk)
         self.counts["rejected"] += 1
+        rejected.reason = rejected.reason.replace("\x00", "")
         message = (
             f"The cart sent this order in a form we cannot read: {rejected.reason}. "
             "Fix it at the cart; the next sync reads it again."
@@ -312,6 +316,35 @@ class _PageImporter:
         Order.objects.filter(pk=order.pk).update(
             cart_status=co.cart_status, cart_modified_at=co.modified_at or order.cart_modified_at
         )
+
+
+def _out_of_range(co: CartOrder) -> str:
+    """Why an order our columns cannot hold must be turned down (whatever the connector let by)."""
+    for line in co.lines:
+        if not 0 <= line.quantity <= MAX_QUANTITY:
+            return f"line {line.line_no}: quantity {line.quantity} is not one an order holds"
+        if not line.price.is_finite() or abs(line.price) > MAX_PRICE:
+            return f"line {line.line_no}: price {line.price} is out of range"
+    return ""
+
+
+def _storable(page: OrderPage) -> OrderPage:
+    """The page with orders our columns cannot hold moved to its rejected orders, with the reason."""
+    orders, rejected = [], []
+    for co in page.orders:
+        reason = _out_of_range(co)
+        if not reason:
+            orders.append(co)
+            continue
+        rejected.append(
+            RejectedCartOrder(
+                cart_order_id=co.cart_order_id,
+                order_number=fit(Order, "order_number", co.order_number),
+                reason=reason,
+                raw=co.raw,
+            )
+        )
+    return OrderPage(orders=orders, rejected=[*rejected, *page.rejected])
 
 
 def _changed_at_cart(order: Order, co: CartOrder) -> bool:

@@ -1,0 +1,194 @@
+"""The chaos run's side in the database: its merchant, one pass of the sync cycle, and where the run stands.
+
+Used by the worker processes (one ``cycle_pass`` after another) and by the harness (``cycle_state`` to
+see when everything has settled, ``cycle_report`` at the end), and by the in-process fault test.
+
+Only the pipeline's own services sync (``cart_connection_sync_orders``, ``shipments_sync``). One thing
+is done around them, on purpose: the pipeline backs a failed order delivery or tracking push off by
+minutes (``retry_delay``, ``push_retry_delay``), far longer than a chaos run, so each pass first makes
+what is waiting for its retry due now (``retries_due_now``). That compresses the backoff; it changes
+neither what is retried nor how.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from orders.models import Order, OrderStatus, Shipment, SyncLock, SyncRun
+from orders.services.delivery import deliverable_orders
+from orders.services.sync import cart_connection_sync_orders, shipments_sync
+from orders.services.tracking import PUSHABLE, orders_with_tracking_due
+from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
+
+DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
+
+
+@transaction.atomic
+def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnection:
+    """A fresh merchant whose Squarespace cart and Bergen warehouse point at the chaos sandboxes."""
+    merchant = Merchant.objects.create(slug=slug, name=f"Chaos merchant ({slug})", contact_email="ops@chaos.example")
+    wms = WMSConnection(
+        merchant=merchant, platform="bergen", name="Chaos warehouse (sandbox)", api_base_url=addresses["bergen_url"]
+    )
+    wms.set_credentials({"username": addresses["bergen_username"], "password": addresses["bergen_password"]})
+    wms.settings = {
+        "account_web_address": addresses["bergen_url"],
+        "customer_name": addresses["bergen_customer"],
+        "facility": "NJ",
+    }
+    wms.save()
+    for method, code in SHIP_CODES.items():
+        ShippingMethodMap.objects.create(warehouse=wms, cart_method=method, ship_code=code)
+    cart = CartConnection(
+        merchant=merchant,
+        platform="squarespace",
+        name="Chaos store (sandbox)",
+        earliest_order_date=(timezone.now() - timedelta(days=1)).date(),
+        api_base_url=addresses["squarespace_url"],
+        warehouse=wms,
+    )
+    cart.set_credentials({"api_key": addresses["squarespace_api_key"]})
+    cart.settings = {}
+    cart.save()
+    return cart
+
+
+def chaos_merchant_retire(cart_id: int) -> None:
+    """Deactivate the run's cart connection once the run is over: its sandboxes are gone, so no schedule
+    may sync it again. Its orders and history stay for a person to look at."""
+    cart = CartConnection.objects.get(pk=cart_id)
+    cart.active = False
+    cart.save(update_fields=["active"])
+
+
+def retries_due_now(cart_id: int) -> None:
+    """Make the orders and shipments waiting for a retry due now (see the module docstring)."""
+    now = timezone.now()
+    Order.objects.filter(cart_connection_id=cart_id, status=OrderStatus.NEW, next_attempt_at__gt=now).update(
+        next_attempt_at=now
+    )
+    Shipment.objects.filter(order__cart_connection_id=cart_id, push_status__in=PUSHABLE, next_push_at__gt=now).update(
+        next_push_at=now
+    )
+
+
+def cycle_pass(cart_id: int, *, shipments: bool) -> None:
+    """One pass: the orders sync (import and deliver), then, once the warehouse has shipped, the
+    shipments sync (read the warehouse's tracking, push it to the cart)."""
+    retries_due_now(cart_id)
+    cart = CartConnection.objects.select_related("merchant", "warehouse").get(pk=cart_id)
+    cart_connection_sync_orders(connection=cart)
+    if shipments:
+        shipments_sync(connections=[cart])
+
+
+@dataclass
+class CycleState:
+    """Where the run stands in the database."""
+
+    imported: int = 0
+    delivered: int = 0
+    held: int = 0
+    pending: int = 0
+    shipments: int = 0
+    shipments_accepted: int = 0
+
+    def orders_settled(self, orders: int) -> bool:
+        return self.imported == orders and self.delivered + self.held == orders
+
+    def shipments_settled(self, parcels: int) -> bool:
+        return self.shipments == parcels and self.shipments_accepted == parcels
+
+
+def cycle_state(cart_id: int) -> CycleState:
+    state = CycleState()
+    for row in Order.objects.filter(cart_connection_id=cart_id).values("status").annotate(n=Count("pk")):
+        state.imported += row["n"]
+        if row["status"] in DELIVERED:
+            state.delivered += row["n"]
+        elif row["status"] == OrderStatus.ERROR:
+            state.held += row["n"]
+        elif row["status"] == OrderStatus.NEW:
+            state.pending += row["n"]
+    shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
+    state.shipments = shipments.count()
+    state.shipments_accepted = shipments.filter(push_status=Shipment.PushStatus.ACCEPTED).count()
+    return state
+
+
+def cycle_diagnosis(cart_id: int) -> dict[str, Any]:
+    """What a stalled run is waiting for, as the database tells it (said when the run stops moving)."""
+    now = timezone.now()
+    cart = CartConnection.objects.get(pk=cart_id)
+    orders = Order.objects.filter(cart_connection_id=cart_id)
+    keys = [f"{kind}:cart:{cart_id}" for kind in SyncRun.Kind.values]
+    keys += [f"{kind}:wms:{cart.warehouse_id}" for kind in SyncRun.Kind.values]
+    return {
+        "deliveries_due": deliverable_orders(cart_connection_id=cart_id, now=now).count(),
+        "claimed": orders.filter(claimed_until__gt=now).count(),
+        "uncertain": orders.filter(delivery_uncertain=True).count(),
+        "tracking_due": orders_with_tracking_due(cart_connection_id=cart_id, now=now).count(),
+        "shipments": dict(
+            Shipment.objects.filter(order__cart_connection_id=cart_id)
+            .values_list("push_status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
+        "locks_held": list(SyncLock.objects.filter(key__in=keys, locked_until__gt=now).values_list("key", flat=True)),
+        "runs_left_running": SyncRun.objects.filter(merchant_id=cart.merchant_id, finished_at__isnull=True).count(),
+    }
+
+
+def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]) -> dict[str, Any]:
+    """The run's outcome, from the database and from what the sandboxes hold (``SandboxPair.report``).
+
+    ``lost``: valid orders the warehouse does not have; ``wrongly_sent``: invalid ones it has;
+    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks.
+    """
+    orders = {o.order_number: o for o in Order.objects.filter(cart_connection_id=cart_id)}
+    at_warehouse = sides["warehouse_references"]
+    lost, wrongly_sent = [], []
+    for co in scenario:
+        order = orders.get(co.number)
+        there = order is not None and bool(order.cust_ref) and order.cust_ref in at_warehouse
+        if not co.invalid and not there:
+            lost.append(co.number)
+        elif co.invalid and there:
+            wrongly_sent.append(co.number)
+    by_ref = {o.cust_ref: o for o in orders.values() if o.cust_ref}
+    tracking_missing = 0
+    for reference, numbers in sides["shipped"].items():
+        order = by_ref.get(reference)
+        at_cart = set(sides["fulfillments"].get(order.cart_order_id, ())) if order is not None else set()
+        tracking_missing += sum(1 for number in numbers if number not in at_cart)
+    held = [o for o in orders.values() if o.status == OrderStatus.ERROR]
+    shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
+    refused_resends = Order.objects.filter(
+        cart_connection_id=cart_id, events__code="delivered", events__message__startswith="The warehouse already had"
+    ).count()
+    return {
+        "orders": len(scenario),
+        "invalid": sum(1 for co in scenario if co.invalid),
+        "imported": len(orders),
+        "delivered": sum(1 for o in orders.values() if o.status in DELIVERED),
+        "held": len(held),
+        "held_without_reason": sum(1 for o in held if not (o.hold_code and o.hold_reason)),
+        "lost": len(lost),
+        "lost_orders": lost,
+        "wrongly_sent": len(wrongly_sent),
+        "warehouse_orders": sum(at_warehouse.values()),
+        "warehouse_duplicates": sides["warehouse_duplicates"],
+        "resends_refused_as_duplicate": refused_resends,
+        "parcels_shipped": sum(len(numbers) for numbers in sides["shipped"].values()),
+        "shipments_imported": shipments.count(),
+        "shipments_pushed": shipments.filter(push_status=Shipment.PushStatus.ACCEPTED).count(),
+        "tracking_missing": tracking_missing,
+        "tracking_duplicates": sides["tracking_duplicates"],
+    }

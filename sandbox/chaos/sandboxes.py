@@ -1,0 +1,165 @@
+"""The chaos run's cart and warehouse: a Squarespace and a Bergen sandbox, in this process or their own.
+
+``SandboxPair`` runs both sandboxes and knows the few things the harness asks of them: seed the scenario,
+set the fault rate, let the warehouse ship what it holds, and report what each side ended up with.
+``SandboxProcess`` runs a pair in a child process and forwards those calls over a pipe, so that the
+sandboxes (and what they recorded) outlive the worker processes the harness kills. Only the standard
+library and the sandboxes are imported here: the child process never loads Django.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing.connection
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sandbox.bergen import BergenSandbox
+from sandbox.chaos.scenario import WAREHOUSE_SKUS, ChaosOrder, parcels_for
+from sandbox.squarespace import SquarespaceSandbox
+
+CALLS = ("seed", "set_fault_rate", "ship_all", "report")
+
+
+class SandboxPair:
+    """A Squarespace cart and a Bergen warehouse on loopback, seeded with one chaos scenario."""
+
+    def __init__(self) -> None:
+        # No rate limit of its own: the faults (429s among them) come from the fault rate.
+        self.squarespace = SquarespaceSandbox(rate_limit_per_minute=None)
+        self.bergen = BergenSandbox()
+
+    def start(self) -> dict[str, Any]:
+        """Start both; return what a connection needs to reach them."""
+        return {
+            "squarespace_url": self.squarespace.start(),
+            "squarespace_api_key": self.squarespace.api_key,
+            "bergen_url": self.bergen.start(),
+            "bergen_username": self.bergen.username,
+            "bergen_password": self.bergen.password,
+            "bergen_customer": self.bergen.customer,
+        }
+
+    def stop(self) -> None:
+        self.squarespace.stop()
+        self.bergen.stop()
+
+    def seed(self, *, orders: list[ChaosOrder], stock_per_sku: int) -> None:
+        for sku in WAREHOUSE_SKUS:
+            self.bergen.add_item(sku, on_hand=stock_per_sku)
+        for order in orders:
+            self.squarespace.add_order(**order.squarespace_fields())
+
+    def set_fault_rate(self, *, rate: float, seed: int, timeout_delay: float, retry_after: float) -> None:
+        """The same rate on both sides, from two seeds derived from ``seed``."""
+        for offset, server in enumerate((self.squarespace, self.bergen)):
+            server.set_fault_rate(rate, seed=seed * 2 + offset, timeout_delay=timeout_delay, retry_after=retry_after)
+
+    def ship_all(self, *, tracking_prefix: str) -> int:
+        """The warehouse ships every order it holds (the first, should a reference be there twice): one
+        parcel per line for orders of several lines, else one. Returns the parcels shipped."""
+        shipped_at = datetime.now(UTC) - timedelta(seconds=5)
+        parcels = 0
+        for number, (reference, records) in enumerate(sorted(self.bergen.orders_by_reference().items()), 1):
+            record = records[0]
+            if record["readOnly"]["isClosed"]:
+                continue
+            items = [(item["itemIdentifier"]["sku"], item["qty"]) for item in record["orderItems"]]
+            routing = record.get("routingInfo") or {}
+            packages = parcels_for(
+                items,
+                routing.get("carrier") or "UPS",
+                routing.get("mode") or "Ground",
+                f"{tracking_prefix}{number:05d}-",
+            )
+            self.bergen.ship_order(reference, packages, ship_date=shipped_at)
+            parcels += len(packages)
+        return parcels
+
+    def report(self) -> dict[str, Any]:
+        """What each side holds now: tracking per cart order, orders and shipped tracking per reference,
+        the duplicates on both sides, and the faults injected."""
+        fulfillments = {
+            order_id: [f["trackingNumber"] for f in self.squarespace.fulfillments_for(order_id)]
+            for order_id in list(self.squarespace.orders)
+        }
+        with self.bergen.lock:
+            shipped: dict[str, list[str]] = {}
+            for row in self.bergen.tracking:
+                shipped.setdefault(row["referenceNum"], []).append(row["trackingNumber"])
+        faults = {"squarespace": dict(self.squarespace.faults_injected), "bergen": dict(self.bergen.faults_injected)}
+        return {
+            "cart_orders": {order_id: order["orderNumber"] for order_id, order in self.squarespace.orders.items()},
+            "fulfillments": fulfillments,
+            "tracking_duplicates": sum(len(numbers) - len(set(numbers)) for numbers in fulfillments.values()),
+            "warehouse_references": {ref: len(records) for ref, records in self.bergen.orders_by_reference().items()},
+            "warehouse_duplicates": self.bergen.duplicate_count(),
+            "shipped": shipped,
+            "faults_injected": faults,
+            "faults_by_mode": dict(sum((Counter(side) for side in faults.values()), Counter())),
+            "requests": {"squarespace": len(self.squarespace.requests), "bergen": len(self.bergen.requests)},
+            "handler_errors": [repr(e) for e in self.squarespace.handler_errors + self.bergen.handler_errors],
+        }
+
+
+def serve(connection: multiprocessing.connection.Connection) -> None:
+    """The sandbox process: start a pair, send its addresses, then answer calls until told to stop
+    (or until the harness is gone: its end of the pipe closes)."""
+    pair = SandboxPair()
+    connection.send(("ok", pair.start()))
+    try:
+        while True:
+            try:
+                name, kwargs = connection.recv()
+            except EOFError:
+                return
+            if name == "stop":
+                connection.send(("ok", None))
+                return
+            try:
+                if name not in CALLS:
+                    raise ValueError(f"unknown call {name!r}")
+                connection.send(("ok", getattr(pair, name)(**kwargs)))
+            except Exception as exc:  # answered, so the harness fails loudly instead of waiting
+                connection.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        pair.stop()
+
+
+class SandboxProcess:
+    """A ``SandboxPair`` in a child process of ``context`` (use "spawn"); call it from one thread only."""
+
+    def __init__(self, context: Any) -> None:
+        self._pipe, child_end = context.Pipe()
+        self._child_end = child_end
+        self.process = context.Process(target=serve, args=(child_end,), name="chaos-sandboxes", daemon=True)
+        self.addresses: dict[str, Any] = {}
+
+    def start(self, timeout: float = 60) -> dict[str, Any]:
+        self.process.start()
+        self._child_end.close()
+        self.addresses = self._answer(timeout)
+        return self.addresses
+
+    def call(self, name: str, timeout: float = 120, **kwargs: Any) -> Any:
+        self._pipe.send((name, kwargs))
+        return self._answer(timeout)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
+                self.call("stop", timeout=10)
+            self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self._pipe.close()
+
+    def _answer(self, timeout: float) -> Any:
+        if not self._pipe.poll(timeout):
+            raise RuntimeError(f"the sandbox process did not answer within {timeout:g} s")
+        status, value = self._pipe.recv()
+        if status != "ok":
+            raise RuntimeError(f"the sandbox process failed: {value}")
+        return value
