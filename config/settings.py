@@ -156,6 +156,8 @@ HTTP_BACKOFF_SECONDS = env.float("HTTP_BACKOFF_SECONDS", default=0.5)
 # A Retry-After (or rate-limit reset) up to this long is waited out inside the run; a longer
 # one stops the connection's run as "throttled" and the next run carries on.
 HTTP_MAX_THROTTLE_WAIT_SECONDS = env.float("HTTP_MAX_THROTTLE_WAIT_SECONDS", default=5.0)
+# Use HTTP(S)_PROXY / NO_PROXY and netrc from the environment (off: no lookup per request).
+HTTP_TRUST_ENV = env.bool("HTTP_TRUST_ENV", default=False)
 # Pace requests below each platform's published limit (set false for benchmarks).
 HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
 # Order import: re-read this much before the watermark, and stay this far behind "now".

@@ -132,6 +132,8 @@ class ApiClient:
             settings.HTTP_MAX_THROTTLE_WAIT_SECONDS if max_throttle_wait is None else max_throttle_wait
         )
         self.session = requests.Session()
+        # Reading proxy settings from the environment costs a lookup per request: opt in.
+        self.session.trust_env = settings.HTTP_TRUST_ENV
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(headers or {})
         self.session.auth = auth

@@ -24,6 +24,17 @@ from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
 from orders.models import OrderLine, OrderStatus, SyncRun
 
 FULL_PUSH_EVERY = timedelta(hours=24)
+READ_STAMP_CHUNK = 900
+LEVEL_FIELDS = [
+    "cart_sku",
+    "warehouse_sku",
+    "state",
+    "cart_quantity",
+    "computed_quantity",
+    "pushed_quantity",
+    "pushed_at",
+    "last_error",
+]
 
 
 def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> dict[str, int]:
@@ -33,6 +44,7 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
     existing = {s.warehouse_sku: s for s in StockLevel.objects.filter(warehouse=warehouse)}
     to_create: list[StockLevel] = []
     to_update: list[StockLevel] = []
+    read: list[int] = []
     seen = 0
     for page in connector.iter_stock_levels():
         for level in page:
@@ -49,13 +61,22 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
                 existing[level.sku] = row
                 to_create.append(row)
             else:
-                row.available, row.on_hand, row.read_at = level.available, level.on_hand, now
-                to_update.append(row)
+                read.append(row.pk)
+                if (row.available, row.on_hand) != (level.available, level.on_hand):
+                    row.available, row.on_hand = level.available, level.on_hand
+                    to_update.append(row)
         if progress:
             progress(f"{seen} stock levels read")
     StockLevel.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
-    StockLevel.objects.bulk_update(to_update, ["available", "on_hand", "read_at"], batch_size=500)
-    return {"levels_read": seen}
+    # Only the levels that changed are rewritten; the others are just stamped as read.
+    StockLevel.objects.bulk_update(to_update, ["available", "on_hand"], batch_size=500)
+    _stamp_read(StockLevel, read, now)
+    return {"levels_read": seen, "levels_changed": len(to_update) + len(to_create)}
+
+
+def _stamp_read(model, pks: list[int], now) -> None:
+    for start in range(0, len(pks), READ_STAMP_CHUNK):
+        model.objects.filter(pk__in=pks[start : start + READ_STAMP_CHUNK]).update(read_at=now)
 
 
 def units_not_at_warehouse(*, warehouse: WMSConnection) -> dict[str, int]:
@@ -110,6 +131,8 @@ def cart_inventory_push(
     reserved = units_not_at_warehouse(warehouse=warehouse)
     aliases = dict(SKUAlias.objects.filter(merchant_id=connection.merchant_id).values_list("cart_sku", "warehouse_sku"))
     known = {lv.cart_item_key: lv for lv in CartInventoryLevel.objects.filter(cart_connection=connection)}
+    for level in known.values():
+        level._as_read = _level_values(level)
     cart_skus: set[str] = set()
     due: list[InventoryUpdate] = []
     rows: dict[str, CartInventoryLevel] = {}
@@ -200,23 +223,18 @@ def _batch_key(connection: CartConnection, run: SyncRun | None, batch: list[Inve
     return f"ob-inv-{digest[:48]}"
 
 
+def _level_values(row: CartInventoryLevel) -> tuple:
+    return tuple(getattr(row, name) for name in LEVEL_FIELDS)
+
+
 def _save_levels(rows) -> None:
+    """Insert new rows; rewrite only the rows whose values changed; stamp the rest as read."""
     rows = list(rows)
-    new = [r for r in rows if r.pk is None]
-    old = [r for r in rows if r.pk is not None]
-    CartInventoryLevel.objects.bulk_create(new, batch_size=500)
-    CartInventoryLevel.objects.bulk_update(
-        old,
-        [
-            "cart_sku",
-            "warehouse_sku",
-            "state",
-            "cart_quantity",
-            "computed_quantity",
-            "pushed_quantity",
-            "read_at",
-            "pushed_at",
-            "last_error",
-        ],
-        batch_size=500,
-    )
+    CartInventoryLevel.objects.bulk_create([r for r in rows if r.pk is None], batch_size=500)
+    changed = [r for r in rows if r.pk is not None and getattr(r, "_as_read", None) != _level_values(r)]
+    CartInventoryLevel.objects.bulk_update(changed, [*LEVEL_FIELDS, "read_at"], batch_size=500)
+    for row in changed:
+        row._as_read = _level_values(row)
+    rewritten = {id(r) for r in changed}
+    unchanged = [r.pk for r in rows if r.pk is not None and id(r) not in rewritten]
+    _stamp_read(CartInventoryLevel, unchanged, rows[0].read_at if rows else None)

@@ -148,7 +148,8 @@ def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
         first[id(order)] = [next(generator) for _ in range(PREFETCHED_CANDIDATES)]
     wanted = {c.lower() for candidates in first.values() for c in candidates}
     taken = set(
-        Order.objects.filter(warehouse=warehouse)
+        Order.objects.filter(warehouse=warehouse, cust_ref__isnull=False)  # lets SQLite use the partial index
+        .order_by()
         .annotate(ref=Lower("cust_ref"))
         .filter(ref__in=wanted)
         .values_list("ref", flat=True)

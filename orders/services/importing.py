@@ -114,7 +114,8 @@ class _PageImporter:
         ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
         with transaction.atomic():
             existing = {
-                o.cart_order_id: o for o in Order.objects.filter(cart_connection=self.connection, cart_order_id__in=ids)
+                o.cart_order_id: o
+                for o in Order.objects.filter(cart_connection=self.connection, cart_order_id__in=ids).order_by()
             }
             fresh = []
             for cart_order in page.orders:

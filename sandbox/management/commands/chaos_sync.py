@@ -69,4 +69,8 @@ class Command(BaseCommand):
             f"missing {result['tracking_missing']}, duplicates at the cart {result['tracking_duplicates']}"
         )
         w(f"  faults by mode: {json.dumps(result['faults_injected'], sort_keys=True)}")
-        w(self.style.SUCCESS("  held: every promise kept") if not result["problems"] else "")
+        if result["problems"]:
+            for problem in result["problems"]:
+                w(self.style.ERROR(f"  ! {problem}"))
+        else:
+            w(self.style.SUCCESS("  every order delivered once or held, every parcel's tracking at the cart once"))
