@@ -109,9 +109,11 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
                 return _delivered(order, token, found, message, run)
         if closed_at_cart:
             return _canceled(order, token, run)
-        Order.objects.filter(pk=order_id, claimed_by=token).update(
+        still_ours = Order.objects.filter(pk=order_id, claimed_by=token).update(
             delivery_uncertain=True, delivery_attempts=F("delivery_attempts") + 1
         )
+        if not still_ours:
+            return SKIPPED  # our claim was taken over (this attempt outlived its lease): send nothing
         order.delivery_attempts += 1
         payload = warehouse_order_for(order, list(order.lines.all()))
         sending = True

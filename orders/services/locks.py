@@ -46,16 +46,22 @@ def sync_lock_acquire(key: str, *, seconds: int | None = None) -> str | None:
     return token if taken else None
 
 
-def sync_lock_release(key: str, token: str) -> None:
-    SyncLock.objects.filter(key=key, owner=token).update(owner="", locked_until=None)
+def sync_lock_release(key: str, token: str, *, delete: bool = False) -> None:
+    mine = SyncLock.objects.filter(key=key, owner=token)
+    if delete:
+        mine.delete()
+    else:
+        mine.update(owner="", locked_until=None)
 
 
 @contextmanager
-def sync_lock(key: str) -> Iterator[bool]:
-    """`with sync_lock(key) as held:` — `held` is False when another run has it (do not run)."""
-    token = sync_lock_acquire(key)
+def sync_lock(key: str, *, seconds: int | None = None, ephemeral: bool = False) -> Iterator[bool]:
+    """`with sync_lock(key) as held:` — `held` is False when another run has it (do not run).
+
+    `ephemeral` locks (one per order, say) delete their row on release instead of keeping it."""
+    token = sync_lock_acquire(key, seconds=seconds)
     try:
         yield token is not None
     finally:
         if token is not None:
-            sync_lock_release(key, token)
+            sync_lock_release(key, token, delete=ephemeral)

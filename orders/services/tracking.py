@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from integrations.connectors.errors import AuthenticationError, ConnectorError, 
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.history import order_event, order_set_status
+from orders.services.locks import sync_lock
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
 PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
@@ -54,11 +56,18 @@ def cart_tracking_push(
     names = carrier_names(connection, connector)
     ids = list(orders_with_tracking_due(cart_connection_id=connection.pk).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
-        order = Order.objects.select_related("warehouse").get(pk=order_id)
-        for key, value in order_tracking_push(
-            order=order, connection=connection, connector=connector, carrier_names=names, run=run
-        ).items():
-            counts[key] += value
+        # A claim on the order for its push, so that a run that outlived its lease and a run that
+        # took over never tell the cart the same thing twice (the second sees what the first did).
+        with sync_lock(
+            f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
+        ) as held:
+            if not held:
+                continue
+            order = Order.objects.select_related("warehouse").get(pk=order_id)
+            for key, value in order_tracking_push(
+                order=order, connection=connection, connector=connector, carrier_names=names, run=run
+            ).items():
+                counts[key] += value
         if progress and (index % 50 == 0 or index == len(ids)):
             progress(f"tracking for {index} of {len(ids)} orders")
     return counts

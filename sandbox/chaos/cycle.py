@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from orders.models import Order, OrderStatus, Shipment, SyncLock, SyncRun
+from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
 from orders.services.delivery import deliverable_orders
 from orders.services.sync import cart_connection_sync_orders, shipments_sync
 from orders.services.tracking import PUSHABLE, orders_with_tracking_due
@@ -170,8 +170,8 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         tracking_missing += sum(1 for number in numbers if number not in at_cart)
     held = [o for o in orders.values() if o.status == OrderStatus.ERROR]
     shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
-    refused_resends = Order.objects.filter(
-        cart_connection_id=cart_id, events__code="delivered", events__message__startswith="The warehouse already had"
+    refused_resends = OrderEvent.objects.filter(
+        order__cart_connection_id=cart_id, code="delivered", message__startswith="The warehouse already had"
     ).count()
     return {
         "orders": len(scenario),

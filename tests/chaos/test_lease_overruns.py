@@ -2,8 +2,9 @@
 acts at the same time. Each test pins one such interleaving exactly (a reply held back by the sandbox,
 the lease expired through the ORM as time would expire it).
 
-Both are known failures of the pipeline (orders/services), kept here as strict xfails: they pass, and
-must then lose their mark, once the pipeline is fixed. See the README's "Proving it: chaos_sync".
+Both were failures of the pipeline found by chaos_sync (see the README's "Proving it: chaos_sync"):
+tracking pushes now take a claim per order, and a delivery attempt whose claim was taken over sends
+nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ def one_order(transactional_db, settings, sandbox_pair):
     return pair, cart
 
 
-@pytest.mark.xfail(strict=True, reason="tracking push relies on the run's lease alone; an overrun run pushes again")
 def test_a_tracking_push_that_outlived_its_lease_does_not_push_a_second_time(one_order):
     pair, cart = one_order
     cycle_pass(cart.pk, shipments=False)  # imported and delivered
@@ -68,7 +68,6 @@ def test_a_tracking_push_that_outlived_its_lease_does_not_push_a_second_time(one
     assert numbers and len(numbers) == len(set(numbers)), numbers
 
 
-@pytest.mark.xfail(strict=True, reason="order_deliver sends even when its claim was taken over meanwhile")
 def test_a_delivery_attempt_whose_claim_was_taken_over_sends_nothing(one_order):
     pair, cart = one_order
     # The first send times out before the warehouse takes it: the order is left uncertain.
