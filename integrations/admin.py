@@ -211,6 +211,10 @@ class CartConnectionAdmin(ConnectionAdmin):
         "inventory_every_minutes",
         "stuck_after_hours",
         "alert_after_minutes",
+        "notify_customer_on_shipment",
+        "inventory_sync_enabled",
+        "inventory_buffer",
+        "inventory_min_level",
     ]
 
 

@@ -260,3 +260,13 @@ def test_pasting_a_privileged_token_drops_the_old_grants_refresh_token(db):
 
     cart.refresh_from_db()
     assert cart.get_credentials() == {"access_token": "pasted-privileged-token"}
+
+
+def test_the_cart_connection_page_edits_the_tracking_and_inventory_settings(admin_client, db):
+    from tests.factories import CartConnectionFactory
+
+    cart = CartConnectionFactory()
+    page = admin_client.get(f"/admin/integrations/cartconnection/{cart.pk}/change/").content.decode()
+
+    for field in ("notify_customer_on_shipment", "inventory_sync_enabled", "inventory_buffer", "inventory_min_level"):
+        assert f'name="{field}"' in page, field
