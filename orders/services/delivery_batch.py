@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -37,8 +37,12 @@ from orders.services.translation import warehouse_order_for
 log = logging.getLogger(__name__)
 
 
-def _send(connector: WarehouseConnector, order: Order, stop: threading.Event) -> tuple[str, object]:
-    if stop.is_set():
+def _send(
+    connector: WarehouseConnector, order: Order, stop: threading.Event, last_start: datetime
+) -> tuple[str, object]:
+    # Past `last_start` a send could land after our claim expires, when another worker may have
+    # taken the order over: leave it to the next attempt (which asks the warehouse first).
+    if stop.is_set() or timezone.now() > last_start:
         return "unsent", None
     try:
         return "delivered", connector.submit_order(warehouse_order_for(order, list(order.lines.all())))
@@ -58,13 +62,15 @@ def _send(connector: WarehouseConnector, order: Order, stop: threading.Event) ->
         return "error", exc
 
 
-def _send_all(connector: WarehouseConnector, orders: list[Order]) -> list[tuple[str, object]]:
+def _send_all(connector: WarehouseConnector, orders: list[Order], claimed_until: datetime) -> list[tuple[str, object]]:
     stop = threading.Event()
+    # A send takes at most a connect and a read timeout: start none that could outlive the claim.
+    last_start = claimed_until - timedelta(seconds=2 * settings.HTTP_TIMEOUT_SECONDS + 1)
     workers = max(1, min(settings.DELIVERY_CONCURRENCY, len(orders)))
     if workers == 1:
-        return [_send(connector, order, stop) for order in orders]
+        return [_send(connector, order, stop, last_start) for order in orders]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda order: _send(connector, order, stop), orders))
+        return list(pool.map(lambda order: _send(connector, order, stop, last_start), orders))
 
 
 def orders_deliver_batch(
@@ -77,12 +83,13 @@ def orders_deliver_batch(
 
     token = uuid.uuid4().hex
     now = timezone.now()
+    claimed_until = now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS)
     claimed = (
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.NEW, delivery_uncertain=False)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(
             claimed_by=token,
-            claimed_until=now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS),
+            claimed_until=claimed_until,
             delivery_uncertain=True,
             delivery_attempts=F("delivery_attempts") + 1,
         )
@@ -97,7 +104,7 @@ def orders_deliver_batch(
         _cancel(closed, token, run)
         counts["canceled"] = counts.get("canceled", 0) + len(closed)
     to_send = [o for o in orders if o not in closed]
-    results = _send_all(connector, to_send)
+    results = _send_all(connector, to_send, claimed_until)
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
     unsent: list[Order] = []
     stopped: ConnectorError | None = None

@@ -49,8 +49,8 @@ OVERRIDES: dict[str, Any] = {
     "HTTP_BACKOFF_SECONDS": 0.01,
     "HTTP_MAX_THROTTLE_WAIT_SECONDS": 1.5,
     "HTTP_PACING_ENABLED": False,  # the sandboxes have no rate limit; pacing would only slow the run
-    "DELIVERY_CLAIM_LEASE_SECONDS": 3,
-    "SYNC_LOCK_SECONDS": 5,
+    "DELIVERY_CLAIM_LEASE_SECONDS": 8,  # a batch starts no send later than 3 s (2 timeouts + 1) before it ends
+    "SYNC_LOCK_SECONDS": 10,
     "ORDER_IMPORT_LAG_SECONDS": 0,
 }
 # A "timeout" fault holds the request longer than the workers' HTTP timeout; a 429 asks for a short wait.
