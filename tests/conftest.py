@@ -7,7 +7,12 @@ import pytest
 from integrations.models import CartConnection, Merchant, WMSConnection
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
 
-pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_tradegecko", "tests.fixtures_overstock"]
+pytest_plugins = [
+    "tests.fixtures_sandbox",
+    "tests.fixtures_tradegecko",
+    "tests.fixtures_overstock",
+    "tests.credentials",
+]
 
 
 @dataclass

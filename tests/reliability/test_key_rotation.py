@@ -9,41 +9,13 @@ from io import StringIO
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import CommandError, call_command
-from django.db import connection as database
 from fernet_fields import hkdf
 
 from integrations.models import CartConnection, WMSConnection
+from tests.credentials import NEW_KEY, OLD_KEY, raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 
-OLD_KEY = "the-old-fernet-key-that-wrote-everything"
-NEW_KEY = "the-new-fernet-key-after-rotation"
 LOST_KEY = "a-key-nobody-kept"
-FIELDS = [model._meta.get_field("credentials") for model in (CartConnection, WMSConnection)]
-
-
-def _forget_keys() -> None:
-    """fernet_fields caches the keys on each field instance: forget them so the settings apply."""
-    for field in FIELDS:
-        for name in ("keys", "fernet_keys", "fernet"):
-            field.__dict__.pop(name, None)
-
-
-@pytest.fixture
-def use_keys(settings):
-    def use(*keys: str) -> None:
-        settings.FERNET_KEYS = list(keys)
-        _forget_keys()
-
-    _forget_keys()
-    yield use
-    _forget_keys()
-
-
-def raw(model, pk: int) -> bytes:
-    with database.cursor() as cursor:
-        cursor.execute(f"SELECT credentials FROM {model._meta.db_table} WHERE id = %s", [pk])  # noqa: S608
-        value = cursor.fetchone()[0]
-    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 def readable_with(key: str, token: bytes) -> bool:
@@ -85,7 +57,7 @@ def test_a_value_saved_after_the_new_key_went_first_is_encrypted_with_the_new_ke
     use_keys(NEW_KEY, OLD_KEY)
     cart = CartConnectionFactory(credentials_values={"api_key": "sq-written-after"})
 
-    token = raw(CartConnection, cart.pk)
+    token = raw_credentials(CartConnection, cart.pk)
 
     assert readable_with(NEW_KEY, token) and not readable_with(OLD_KEY, token)
 
@@ -98,7 +70,7 @@ def test_the_command_re_encrypts_every_credential_so_the_new_key_alone_reads_the
     call_command("rotate_credentials_key", stdout=out, stderr=StringIO())
 
     for model, pk, _ in written_under_old_key:
-        token = raw(model, pk)
+        token = raw_credentials(model, pk)
         assert readable_with(NEW_KEY, token), (model, pk)
         assert not readable_with(OLD_KEY, token), (model, pk)
         assert model.objects.values_list("updated_at", flat=True).get(pk=pk) == before[(model, pk)]
@@ -139,7 +111,7 @@ def test_running_the_command_twice_is_harmless_and_says_so_in_json(written_under
 def test_a_value_no_key_decrypts_is_named_left_as_is_and_fails_the_command(written_under_old_key, use_keys):
     use_keys(LOST_KEY)
     orphan = CartConnectionFactory(credentials_values={"api_key": "written-under-a-lost-key"})
-    orphan_token = raw(CartConnection, orphan.pk)
+    orphan_token = raw_credentials(CartConnection, orphan.pk)
     use_keys(NEW_KEY, OLD_KEY)
     out = StringIO()
 
@@ -148,6 +120,6 @@ def test_a_value_no_key_decrypts_is_named_left_as_is_and_fails_the_command(writt
 
     assert f"integrations.cartconnection #{orphan.pk} credentials: no key in FERNET_KEYS decrypts it" in out.getvalue()
     assert "written-under-a-lost-key" not in out.getvalue()
-    assert raw(CartConnection, orphan.pk) == orphan_token
+    assert raw_credentials(CartConnection, orphan.pk) == orphan_token
     for model, pk, _ in written_under_old_key:  # the others are done all the same
-        assert readable_with(NEW_KEY, raw(model, pk))
+        assert readable_with(NEW_KEY, raw_credentials(model, pk))
