@@ -165,6 +165,9 @@ ORDER_IMPORT_OVERLAP_SECONDS = env.int("ORDER_IMPORT_OVERLAP_SECONDS", default=6
 ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
 # How many orders are sent to a warehouse at the same time (1: one after another).
 DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=4)
+# Inventory: the cart's item list is re-read when the last read is older than this (an hourly run
+# reads it every time); in between, runs push to the items last read. A full push always reads it.
+INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES", default=55)
 # A delivery claim older than this is considered abandoned (worker died) and may be retaken.
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # The addresses merchants may need to allow in their firewalls.

@@ -202,6 +202,9 @@ class CartConnection(Connection):
     inventory_full_push_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Last full push (every level, changed or not)."
     )
+    inventory_catalog_read_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the cart's item list was last read for inventory."
+    )
 
     class Meta:
         verbose_name = "cart connection"

@@ -5,6 +5,10 @@ it, minus the units on our orders that have not reached the warehouse yet (`new`
 the connection's buffer; below the connection's minimum it is 0, and never negative. Every cart
 SKU behind one warehouse SKU gets that full level. Only levels that changed since the last
 accepted push are sent, except in a full push (nightly, or asked for), which corrects drift.
+
+The cart's item list (its catalog) is read when it is older than `INVENTORY_CATALOG_REFRESH_MINUTES`,
+on a full push, or when asked for; in between, a run works from the items last read, so that a run
+with nothing changed costs the warehouse's stock pages and no more.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -22,6 +27,7 @@ from integrations.models import CartConnection, WMSConnection
 from integrations.services import warehouse_connector_for
 from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
 from orders.models import OrderLine, OrderStatus, SyncRun
+from orders.services.bulk import rows_insert, rows_update
 
 FULL_PUSH_EVERY = timedelta(hours=24)
 READ_STAMP_CHUNK = 900
@@ -41,9 +47,15 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
     """Read every stock level from the warehouse into StockLevel rows."""
     connector = warehouse_connector_for(warehouse)
     now = timezone.now()
-    existing = {s.warehouse_sku: s for s in StockLevel.objects.filter(warehouse=warehouse)}
-    to_create: list[StockLevel] = []
-    to_update: list[StockLevel] = []
+    # (pk, available, on_hand) per SKU: plain rows, not 20,000 model instances.
+    existing = {
+        sku: (pk, available, on_hand)
+        for pk, sku, available, on_hand in StockLevel.objects.filter(warehouse=warehouse).values_list(
+            "pk", "warehouse_sku", "available", "on_hand"
+        )
+    }
+    to_create: dict[str, StockLevel] = {}
+    to_update: list[tuple[int, int | None, int]] = []
     read: list[int] = []
     seen = 0
     for page in connector.iter_stock_levels():
@@ -51,25 +63,25 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
             seen += 1
             row = existing.get(level.sku)
             if row is None:
-                row = StockLevel(
-                    warehouse=warehouse,
-                    warehouse_sku=level.sku[:200],
-                    available=level.available,
-                    on_hand=level.on_hand,
-                    read_at=now,
+                to_create.setdefault(
+                    level.sku,
+                    StockLevel(
+                        warehouse=warehouse,
+                        warehouse_sku=level.sku[:200],
+                        available=level.available,
+                        on_hand=level.on_hand,
+                        read_at=now,
+                    ),
                 )
-                existing[level.sku] = row
-                to_create.append(row)
+            elif (row[1], row[2]) != (level.available, level.on_hand):
+                to_update.append((level.available, level.on_hand, row[0]))
             else:
-                read.append(row.pk)
-                if (row.available, row.on_hand) != (level.available, level.on_hand):
-                    row.available, row.on_hand = level.available, level.on_hand
-                    to_update.append(row)
+                read.append(row[0])
         if progress:
             progress(f"{seen} stock levels read")
-    StockLevel.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    StockLevel.objects.bulk_create(to_create.values(), batch_size=500, ignore_conflicts=True)
     # Only the levels that changed are rewritten; the others are just stamped as read.
-    StockLevel.objects.bulk_update(to_update, ["available", "on_hand"], batch_size=500)
+    rows_update(StockLevel, ["available", "on_hand", "read_at"], [(*values, now, pk) for *values, pk in to_update])
     _stamp_read(StockLevel, read, now)
     return {"levels_read": seen, "levels_changed": len(to_update) + len(to_create)}
 
@@ -107,9 +119,12 @@ def cart_inventory_push(
     connector: CartConnector,
     run: SyncRun | None,
     full: bool = False,
+    read_catalog: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Compute and push the levels of every item at the cart. Raises on auth/throttling (stop)."""
+    """Compute and push the levels of every item at the cart. Raises on auth/throttling (stop).
+
+    `read_catalog` reads the cart's item list even when the last read is recent (a person asked)."""
     warehouse = connection.resolved_warehouse()
     counts = {
         "inventory_pushed": 0,
@@ -136,11 +151,14 @@ def cart_inventory_push(
     cart_skus: set[str] = set()
     due: list[InventoryUpdate] = []
     rows: dict[str, CartInventoryLevel] = {}
-    for page in _cart_items(connection, connector):
+    read_catalog = read_catalog or full or _catalog_due(connection, now)
+    for page in _cart_items(connection, connector, known if not read_catalog else None):
         for item in page:
             cart_skus.add(item.sku)
             row = known.get(item.key) or CartInventoryLevel(cart_connection=connection, cart_item_key=item.key[:200])
-            row.cart_sku, row.cart_quantity, row.read_at = item.sku[:200], item.quantity, now
+            row.cart_sku, row.cart_quantity = item.sku[:200], item.quantity
+            if read_catalog or row.read_at is None:
+                row.read_at = now
             row.warehouse_sku = aliases.get(item.sku, item.sku)[:200]
             rows[item.key] = row
             if item.quantity is None:
@@ -164,7 +182,7 @@ def cart_inventory_push(
                 counts["inventory_unchanged"] += 1
         if progress:
             progress(f"{len(rows)} cart items read, {len(due)} to push")
-    _save_levels(rows.values())
+    _save_levels(rows.values(), stamp_read=now if read_catalog else None)
     for start in range(0, len(due), connector.inventory_batch_size):
         batch = due[start : start + connector.inventory_batch_size]
         result = connector.set_inventory(batch, idempotency_key=_batch_key(connection, run, batch))
@@ -173,7 +191,9 @@ def cart_inventory_push(
         for update in batch:
             row = rows[update.key]
             if update.key in accepted:
-                row.pushed_quantity, row.pushed_at, row.state, row.last_error = (
+                # The cart shows what it accepted: the next run compares against that.
+                row.pushed_quantity, row.cart_quantity, row.pushed_at, row.state, row.last_error = (
+                    update.quantity,
                     update.quantity,
                     pushed_at,
                     CartInventoryLevel.State.OK,
@@ -187,15 +207,28 @@ def cart_inventory_push(
         _save_levels(rows[u.key] for u in batch)
     behind = {cart for cart, wms in aliases.items() if wms in available}
     counts["unknown_at_cart"] = len(behind - cart_skus)
+    stamps = {"inventory_catalog_read_at": now} if read_catalog and connector.inventory_listing else {}
     if full:
-        CartConnection.objects.filter(pk=connection.pk).update(inventory_full_push_at=now)
-        connection.inventory_full_push_at = now
+        stamps["inventory_full_push_at"] = now
+    if stamps:
+        CartConnection.objects.filter(pk=connection.pk).update(**stamps)
+        for name, value in stamps.items():
+            setattr(connection, name, value)
     return counts
 
 
-def _cart_items(connection: CartConnection, connector: CartConnector):
-    """The cart's items, a page at a time: listed by the cart, or (for a cart that cannot list
-    them) the items seen on its orders, with the level we last pushed as the cart's quantity."""
+def _catalog_due(connection: CartConnection, now) -> bool:
+    read_at = connection.inventory_catalog_read_at
+    return read_at is None or now - read_at >= timedelta(minutes=settings.INVENTORY_CATALOG_REFRESH_MINUTES)
+
+
+def _cart_items(connection: CartConnection, connector: CartConnector, known: dict[str, CartInventoryLevel] | None):
+    """The cart's items, a page at a time: listed by the cart, or as last listed (`known`, when the
+    catalog is not due), or (for a cart that cannot list them) the items seen on its orders, with
+    the level we last pushed as the cart's quantity."""
+    if connector.inventory_listing and known is not None:
+        yield [CartInventoryItem(key=key, sku=row.cart_sku, quantity=row.cart_quantity) for key, row in known.items()]
+        return
     if connector.inventory_listing:
         yield from connector.iter_inventory()
         return
@@ -227,14 +260,20 @@ def _level_values(row: CartInventoryLevel) -> tuple:
     return tuple(getattr(row, name) for name in LEVEL_FIELDS)
 
 
-def _save_levels(rows) -> None:
-    """Insert new rows; rewrite only the rows whose values changed; stamp the rest as read."""
+def _save_levels(rows, *, stamp_read=None) -> None:
+    """Insert new rows; rewrite only the rows whose values changed; stamp the rest as read at
+    `stamp_read` (when the cart's list was read this run)."""
     rows = list(rows)
-    CartInventoryLevel.objects.bulk_create([r for r in rows if r.pk is None], batch_size=500)
-    changed = [r for r in rows if r.pk is not None and getattr(r, "_as_read", None) != _level_values(r)]
-    CartInventoryLevel.objects.bulk_update(changed, [*LEVEL_FIELDS, "read_at"], batch_size=500)
+    new = [r for r in rows if r.pk is None]
+    rows_insert(CartInventoryLevel, new)
+    for row in new:
+        row._as_read = _level_values(row)
+    inserted = {id(r) for r in new}
+    changed = [r for r in rows if id(r) not in inserted and getattr(r, "_as_read", None) != _level_values(r)]
+    fields = [*LEVEL_FIELDS, "read_at"]
+    rows_update(CartInventoryLevel, fields, [(*(getattr(r, f) for f in fields), r.pk) for r in changed])
     for row in changed:
         row._as_read = _level_values(row)
-    rewritten = {id(r) for r in changed}
-    unchanged = [r.pk for r in rows if r.pk is not None and id(r) not in rewritten]
-    _stamp_read(CartInventoryLevel, unchanged, rows[0].read_at if rows else None)
+    if stamp_read is not None:
+        rewritten = {id(r) for r in changed}
+        _stamp_read(CartInventoryLevel, [r.pk for r in rows if r.pk is not None and id(r) not in rewritten], stamp_read)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import cache
 
 from django.db import models
 
@@ -14,8 +15,13 @@ from orders.models import Order, OrderLine
 def fit(model: type[models.Model], field: str, value: str | None) -> str:
     """Cut to the column's length, without NUL characters (PostgreSQL refuses them in text)."""
     value = (value or "").replace("\x00", "")
-    max_length = model._meta.get_field(field).max_length
+    max_length = _max_length(model, field)
     return value[:max_length] if max_length else value
+
+
+@cache
+def _max_length(model: type[models.Model], field: str) -> int | None:
+    return model._meta.get_field(field).max_length
 
 
 def apply_cart_fields(order: Order, co: CartOrder) -> None:
@@ -66,10 +72,11 @@ def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
 def jsonable(value: object) -> object:
     """The payload as JSON our database stores: no NUL characters, anything else as its repr."""
     try:
-        json.dumps(value)
+        text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         return repr(value)[:10000].replace("\x00", "")
-    return _without_nul(value)
+    # JSON always escapes NUL: without that escape there is nothing to take out.
+    return _without_nul(value) if "\\u0000" in text else value
 
 
 def _without_nul(value: object) -> object:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from functools import cache
 
 _ALPHABET_CANDIDATES = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
+@cache
 def allowed_pattern(charset: str) -> re.Pattern[str]:
     try:
         return re.compile(f"[{charset}]")
@@ -26,6 +28,7 @@ def clean(text: str, charset: str) -> str:
     return "".join(ch for ch in text if pattern.fullmatch(ch))
 
 
+@cache
 def _hash_alphabet(charset: str) -> str:
     pattern = allowed_pattern(charset)
     alphabet = "".join(ch for ch in _ALPHABET_CANDIDATES if pattern.fullmatch(ch))

@@ -31,21 +31,49 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
-from orders.models import Order, OrderEvent, OrderStatus, Problem, SyncRun
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
+from orders.services.bulk import rows_update
 from orders.services.translation import warehouse_order_for
 
 log = logging.getLogger(__name__)
 
 
+# What a send does not read: the cart's payload and the preview are large JSON to decode, and the
+# warehouse's credentials would be decrypted for nothing (the connector already holds them).
+NOT_READ_FOR_SENDING = ("cart_payload", "warehouse_payload", "bill_to", "warehouse__credentials")
+LINE_FIELDS_FOR_SENDING = (
+    "order_id",
+    "line_no",
+    "warehouse_sku",
+    "quantity",
+    "description",
+    "price",
+    "canceled_at_cart",
+)
+
+
+def _lines_for_sending(orders: list[Order]) -> dict[int, list]:
+    """The lines of each order, as light rows (what `warehouse_order_for` reads), in one query."""
+    lines: dict[int, list] = {order.pk: [] for order in orders}
+    rows = (
+        OrderLine.objects.filter(order_id__in=list(lines))
+        .order_by("order_id", "line_no", "pk")
+        .values_list(*LINE_FIELDS_FOR_SENDING, named=True)
+    )
+    for row in rows:
+        lines[row.order_id].append(row)
+    return lines
+
+
 def _send(
-    connector: WarehouseConnector, order: Order, stop: threading.Event, last_start: datetime
+    connector: WarehouseConnector, order: Order, lines: list, stop: threading.Event, last_start: datetime
 ) -> tuple[str, object]:
     # Past `last_start` a send could land after our claim expires, when another worker may have
     # taken the order over: leave it to the next attempt (which asks the warehouse first).
     if stop.is_set() or timezone.now() > last_start:
         return "unsent", None
     try:
-        return "delivered", connector.submit_order(warehouse_order_for(order, list(order.lines.all())))
+        return "delivered", connector.submit_order(warehouse_order_for(order, lines))
     except DuplicateReferenceError as exc:
         return "duplicate", exc
     except OrderRejectedError as exc:
@@ -64,13 +92,14 @@ def _send(
 
 def _send_all(connector: WarehouseConnector, orders: list[Order], claimed_until: datetime) -> list[tuple[str, object]]:
     stop = threading.Event()
+    lines = _lines_for_sending(orders)
     # A send takes at most a connect and a read timeout: start none that could outlive the claim.
     last_start = claimed_until - timedelta(seconds=2 * settings.HTTP_TIMEOUT_SECONDS + 1)
     workers = max(1, min(settings.DELIVERY_CONCURRENCY, len(orders)))
     if workers == 1:
-        return [_send(connector, order, stop, last_start) for order in orders]
+        return [_send(connector, order, lines[order.pk], stop, last_start) for order in orders]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda order: _send(connector, order, stop, last_start), orders))
+        return list(pool.map(lambda order: _send(connector, order, lines[order.pk], stop, last_start), orders))
 
 
 def orders_deliver_batch(
@@ -97,7 +126,7 @@ def orders_deliver_batch(
     if not claimed:
         return
     orders = list(
-        Order.objects.filter(claimed_by=token).select_related("warehouse").prefetch_related("lines").order_by("pk")
+        Order.objects.filter(claimed_by=token).select_related("warehouse").defer(*NOT_READ_FOR_SENDING).order_by("pk")
     )
     closed = [o for o in orders if o.cart_status in (CART_CANCELED, CART_FULFILLED)]
     if closed:
@@ -142,6 +171,20 @@ def orders_deliver_batch(
         raise stopped
 
 
+DELIVERED_FIELDS = (
+    "warehouse_order_id",
+    "status",
+    "delivered_at",
+    "delivery_uncertain",
+    "claimed_by",
+    "claimed_until",
+    "next_attempt_at",
+    "last_error",
+    "hold_code",
+    "hold_reason",
+)
+
+
 def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], token: str, run: SyncRun | None) -> None:
     if not delivered:
         return
@@ -165,23 +208,15 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
                 sync_run=run,
             )
         )
-    # What every delivered order shares, in one conditional UPDATE (still ours: claimed_by=token);
-    # only the warehouse's order ids differ from row to row.
+    # One conditional UPDATE per order (still ours: claimed_by=token), sent as one batch.
     ids = [o.pk for o, _, _ in delivered]
-    Order.objects.filter(pk__in=ids, claimed_by=token).update(
-        status=OrderStatus.AT_WMS,
-        delivered_at=now,
-        delivery_uncertain=False,
-        claimed_by="",
-        claimed_until=None,
-        next_attempt_at=None,
-        last_error="",
-        hold_code="",
-        hold_reason="",
+    shared = (OrderStatus.AT_WMS, now, False, "", None, None, "", "", "")
+    rows_update(
+        Order,
+        DELIVERED_FIELDS,
+        [(o.warehouse_order_id, *shared, o.pk, token) for o, _, _ in delivered],
+        where=("pk", "claimed_by"),
     )
-    with_ids = [o for o, _, _ in delivered if o.warehouse_order_id]
-    if with_ids:
-        Order.objects.bulk_update(with_ids, ["warehouse_order_id"])
     OrderEvent.objects.bulk_create(events)
     Problem.objects.filter(order_id__in=ids, status=Problem.Status.OPEN).update(
         status=Problem.Status.RESOLVED, resolved_at=now

@@ -17,6 +17,7 @@ from django.utils import timezone
 from integrations.connectors.canonical import CartOrder
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
+from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines, fit
 from orders.services.cust_ref import cust_ref_candidates
 from orders.services.problems import order_held_problem
@@ -88,7 +89,7 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
             order.hold_reason = " ".join(h.message for h in holds)
     try:
         with transaction.atomic():
-            Order.objects.bulk_create(orders)
+            rows_insert(Order, orders)
     except IntegrityError:
         for co in fresh:  # a concurrent run stored one of them, or took a reference: one at a time
             importer._store_new(co)
@@ -119,8 +120,8 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
                     sync_run=importer.run,
                 )
             )
-    OrderLine.objects.bulk_create(all_lines)
-    OrderEvent.objects.bulk_create(events)
+    rows_insert(OrderLine, all_lines)
+    rows_insert(OrderEvent, events)
     SkippedOrder.objects.filter(
         cart_connection=connection, cart_order_id__in=[o.cart_order_id for o in orders]
     ).delete()

@@ -259,21 +259,31 @@ def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
     )
 
 
-def cart_connection_push_inventory(*, connection: CartConnection, full: bool = False, progress=None) -> SyncRun:
+def cart_connection_push_inventory(
+    *, connection: CartConnection, full: bool = False, read_catalog: bool = False, progress=None
+) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.INVENTORY,
         connection,
         lambda run: cart_inventory_push(
-            connection=connection, connector=cart_connector_for(connection), run=run, full=full, progress=progress
+            connection=connection,
+            connector=cart_connector_for(connection),
+            run=run,
+            full=full,
+            read_catalog=read_catalog,
+            progress=progress,
         ),
         ("inventory_refused",),
     )
 
 
-def inventory_sync(*, connections: list[CartConnection], full: bool = False, progress=None) -> list[SyncRun]:
+def inventory_sync(
+    *, connections: list[CartConnection], full: bool = False, read_catalog: bool = False, progress=None
+) -> list[SyncRun]:
     """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
 
     A cart whose warehouse could not be read this run is not pushed (stale levels would be wrong).
+    `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
     """
     stock_runs = {}
     for warehouse in _warehouses_of([c for c in connections if c.inventory_sync_enabled]):
@@ -286,5 +296,9 @@ def inventory_sync(*, connections: list[CartConnection], full: bool = False, pro
         read = stock_runs.get(warehouse.pk) if warehouse else None
         if read is None or read.status == SyncOutcome.FAILED:
             continue
-        runs.append(cart_connection_push_inventory(connection=connection, full=full, progress=progress))
+        runs.append(
+            cart_connection_push_inventory(
+                connection=connection, full=full, read_catalog=read_catalog, progress=progress
+            )
+        )
     return runs

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -102,6 +103,7 @@ _SHAPES = (
 )
 
 
+@lru_cache(maxsize=4096)  # the same statements come back page after page: shape each once
 def _statement_shape(sql: str) -> str:
     """A statement without its parameters, column lists and savepoint names: what to count it under."""
     shape = " ".join(sql.split())
@@ -240,7 +242,8 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
     spec = BenchSpec(orders=orders, skus=skus, placed_from=placed_from(datetime.now(UTC)))
     bench_database_prepare()
     profiles = {step: cProfile.Profile() for step in PROFILED_STEPS} if profile_dir else {}
-    with override_settings(HTTP_PACING_ENABLED=False):
+    # As in production: no pacing below the platforms' limits measured, no debug cursor logging every query.
+    with override_settings(HTTP_PACING_ENABLED=False, DEBUG=False):
         say(f"Seeding {orders} orders and {skus} SKUs in the sandbox process…")
         with SandboxProcess(spec) as sandboxes:
             cart = bench_merchant_wire(spec, sandboxes.urls)

@@ -174,6 +174,11 @@ def test_a_page_mixing_good_and_adversarial_orders_stores_every_good_one_and_acc
         transaction.set_rollback(True)
 
 
+def xml_line_ends(text: str) -> str:
+    """An XML reader turns every CR and CRLF in text into LF (XML 1.0, section 2.11)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @settings(
     max_examples=50,
     deadline=None,
@@ -181,6 +186,7 @@ def test_a_page_mixing_good_and_adversarial_orders_stores_every_good_one_and_acc
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(listing=s.overstock_listings())
+@example(listing=s.overstock_listing(("0\r0", "1")))
 @example(listing=s.overstock_listing(("OSTK-1", "1"), ("OSTK-" + "9" * 300, "1")))
 @example(listing=s.overstock_listing(("OSTK-1", "1"), ("OSTK-2", "3000000000")))
 def test_an_overstock_listing_of_mangled_orders_is_stored_held_skipped_or_named_never_raised(cart, listing):
@@ -193,13 +199,14 @@ def test_an_overstock_listing_of_mangled_orders_is_stored_held_skipped_or_named_
         return  # the whole listing refused with a reason (the parsers' tests check the reason)
     with transaction.atomic():
         run, _ = store(cart, page)
-        for number in {overstock_xml.text(element, "salesChannelOrderNumber") for element in built}:
+        for built_number in {overstock_xml.text(element, "salesChannelOrderNumber") for element in built}:
+            number = xml_line_ends(built_number)  # what the listing's reader sees of the number
             if not number:
                 assert "without an id" in run.error
                 continue
             stored = Order.objects.filter(cart_connection=cart, cart_order_id=number).first()
             skipped = SkippedOrder.objects.filter(cart_connection=cart, cart_order_id=number).first()
-            if stored is None and skipped is None and len(number) > ID_COLUMN:
+            if stored is None and skipped is None and ID_COLUMN is not None and len(number) > ID_COLUMN:
                 assert run.error.strip()
                 continue
             assert stored is not None or skipped is not None, f"order {number[:40]!r} is lost"

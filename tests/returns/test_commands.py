@@ -86,6 +86,17 @@ def test_sync_inventory_json_is_one_object_and_full_pushes_every_level(shipped):
     assert len(shipped.squarespace.adjustments) == 2
 
 
+def test_sync_inventory_read_catalog_reads_the_carts_item_list_even_when_it_was_read_recently(shipped):
+    command_json("sync_inventory")
+    listings = len(shipped.squarespace.requests_to("/commerce/inventory", "GET"))
+    command_json("sync_inventory")
+    assert len(shipped.squarespace.requests_to("/commerce/inventory", "GET")) == listings
+
+    command_json("sync_inventory", "--read-catalog")
+
+    assert len(shipped.squarespace.requests_to("/commerce/inventory", "GET")) > listings
+
+
 def test_sync_all_runs_orders_then_shipments_then_inventory_in_one_json_object(shipped):
     shipped.squarespace.add_order(
         order_number="5009", lines=[{"sku": "SKU-2", "quantity": 1, "price": "1.00", "name": "Gadget"}]

@@ -14,6 +14,7 @@ from inventory.models import CartInventoryLevel, StockLevel
 from inventory.services import level_to_push, units_not_at_warehouse
 from orders.models import OrderStatus
 from orders.services.sync import inventory_sync
+from orders.tasks import sync_inventory_task
 from tests.factories import (
     CartConnectionFactory,
     OrderFactory,
@@ -206,3 +207,58 @@ def test_units_on_orders_bound_for_another_warehouse_do_not_lower_this_warehouse
 
     assert push_run.counts["inventory_pushed"] == 1, push_run.error
     assert level_at_cart(wired, SKU_1) == 50  # the 5 units will leave the other warehouse, not this one
+
+
+def inventory_listings(wired) -> int:
+    return len([r for r in wired.squarespace.requests_to("/commerce/inventory", "GET")])
+
+
+def test_a_run_soon_after_the_last_reads_the_warehouse_but_not_the_carts_item_list(wired):
+    wired.squarespace.add_inventory(SKU_1, "SKU-1", 0)
+    run_inventory(wired)
+    listed = inventory_listings(wired)
+    wired.cart.refresh_from_db()
+    assert listed >= 1 and wired.cart.inventory_catalog_read_at is not None
+    # The cart now shows what it accepted: nothing to rewrite when nothing changed.
+    level = CartInventoryLevel.objects.get(cart_connection=wired.cart, cart_item_key=SKU_1)
+    assert level.cart_quantity == level.pushed_quantity == 50
+
+    wired.bergen.add_item("SKU-1", on_hand=30)
+    _, quick = run_inventory(wired)
+
+    assert inventory_listings(wired) == listed  # the cart's list was not read again
+    assert quick.counts["inventory_pushed"] == 1
+    assert level_at_cart(wired, SKU_1) == 30
+
+
+def test_an_item_new_at_the_cart_gets_its_level_when_the_list_is_due_or_asked_for(wired, settings):
+    wired.squarespace.add_inventory(SKU_1, "SKU-1", 0)
+    run_inventory(wired)
+    wired.squarespace.add_inventory(SKU_2, "SKU-2", 0)  # a new product at the cart
+
+    _, quick = run_inventory(wired)
+    assert quick.counts["inventory_pushed"] == 0 and level_at_cart(wired, SKU_2) == 0
+
+    wired.cart.refresh_from_db()
+    _, asked = inventory_sync(connections=[wired.cart], read_catalog=True)
+    assert asked.counts["inventory_pushed"] == 1 and level_at_cart(wired, SKU_2) == 50
+
+    wired.squarespace.add_inventory(TEE_A, "TEE-A", 0)
+    stale = timezone.now() - timedelta(minutes=settings.INVENTORY_CATALOG_REFRESH_MINUTES + 1)
+    CartConnection.objects.filter(pk=wired.cart.pk).update(inventory_catalog_read_at=stale)
+    listed = inventory_listings(wired)
+    _, due = run_inventory(wired)
+    assert inventory_listings(wired) > listed
+    assert CartInventoryLevel.objects.filter(cart_connection=wired.cart, cart_item_key=TEE_A).exists()
+    assert due.counts["unknown_at_warehouse"] == 1  # TEE-A has no stock line: reported, as on a full read
+
+
+def test_an_inventory_sync_a_person_starts_reads_the_carts_list_a_scheduled_one_does_not(wired):
+    wired.squarespace.add_inventory(SKU_1, "SKU-1", 0)
+    run_inventory(wired)
+    listed = inventory_listings(wired)
+
+    assert "succeeded" in sync_inventory_task(wired.cart.pk)
+    assert inventory_listings(wired) == listed
+    assert "succeeded" in sync_inventory_task(wired.cart.pk, False)
+    assert inventory_listings(wired) > listed

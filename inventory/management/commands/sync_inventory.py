@@ -10,8 +10,16 @@ class Command(SyncCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--full", action="store_true", help="Push every level, changed or not.")
+        parser.add_argument(
+            "--read-catalog",
+            action="store_true",
+            help="Read each cart's item list even if it was read recently (new items at the cart).",
+        )
 
     def run_cycle(self, options):
         return inventory_sync(
-            connections=self.connections(options), full=options.get("full", False), progress=self.progress(options)
+            connections=self.connections(options),
+            full=options.get("full", False),
+            read_catalog=options.get("read_catalog", False),
+            progress=self.progress(options),
         )

@@ -1,0 +1,78 @@
+"""Rewriting many rows at once, row by row, in one round trip.
+
+Django's `bulk_update` builds a `CASE WHEN` per row and field, which costs far more CPU than the
+writes themselves (seconds for 20,000 rows). `rows_update` runs one parameterised UPDATE per row
+through the driver's `executemany` (a C loop on SQLite, a pipeline on psycopg 3): one statement,
+one query in the counters, each row guarded by its own WHERE.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, models, router
+
+
+def rows_update(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], *, where: Sequence[str] = ("pk",)
+) -> int:
+    """`UPDATE model SET <fields> WHERE <where>` for each row (its values for `fields`, then for
+    `where`, in that order); returns the number of rows changed."""
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    set_fields = [opts.get_field(name) for name in fields]
+    where_fields = [opts.pk if name == "pk" else opts.get_field(name) for name in where]
+    every = set_fields + where_fields
+    params = [[f.get_db_prep_save(v, connection) for f, v in zip(every, row, strict=True)] for row in rows]
+    if not params:
+        return 0
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in set_fields)
+    conditions = " AND ".join(f"{quote(f.column)} = %s" for f in where_fields)
+    # Identifiers come from the model's meta, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def rows_insert(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Insert `objs` in one statement and set their primary keys, as `bulk_create` does for new
+    objects, without its per-value compiler machinery (several times the cost of the values).
+
+    No signals, no conflict handling: a unique violation raises IntegrityError, as with bulk_create."""
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objs:
+        for f in stamped:
+            f.pre_save(obj, add=True)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, _max_params(connection) // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per_statement):
+            batch = objs[start : start + per_statement]
+            params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in batch for f in fields]
+            rows = ", ".join([row] * len(batch))
+            sql = f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING {pk}"  # noqa: S608 - see rows_update
+            cursor.execute(sql, params)
+            for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
+                obj.pk = value
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def _max_params(connection) -> int:
+    """How many parameters one statement may carry: SQLite's compiled limit (Django assumes the
+    oldest builds' 999), else what the backend declares."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535

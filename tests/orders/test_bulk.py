@@ -1,0 +1,92 @@
+"""The bulk helpers under the import, the delivery and the inventory: `rows_insert` stores what
+`bulk_create` would (keys set, timestamps stamped, unique rules enforced) in as few statements as the
+database allows; `rows_update` rewrites each row under its own condition."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services import bulk
+from orders.services.bulk import rows_insert, rows_update
+from tests.factories import CartConnectionFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def new_orders(connection, count: int, prefix: str = "bulk") -> list[Order]:
+    return [
+        Order(
+            merchant_id=connection.merchant_id,
+            cart_connection=connection,
+            warehouse=connection.warehouse,
+            cart_order_id=f"{prefix}-{n}",
+            order_number=f"#{n}",
+            cart_payload={"id": n, "note": "ünïcode"},
+            bill_to={"cust_name": "Ada"},
+        )
+        for n in range(count)
+    ]
+
+
+def test_rows_insert_stores_every_row_sets_its_key_and_stamps_its_times():
+    connection = CartConnectionFactory()
+    orders = new_orders(connection, 3)
+
+    rows_insert(Order, orders)
+
+    assert all(o.pk and not o._state.adding for o in orders)
+    stored = {o.pk: o for o in Order.objects.filter(cart_connection=connection)}
+    assert set(stored) == {o.pk for o in orders}
+    for order in orders:
+        again = stored[order.pk]
+        assert again.cart_order_id == order.cart_order_id
+        assert again.cart_payload == order.cart_payload and again.bill_to == {"cust_name": "Ada"}
+        assert again.status == OrderStatus.NEW and again.created_at is not None and again.updated_at is not None
+    line = OrderLine(order=orders[0], line_no=1, cart_sku="A", quantity=2, price=Decimal("9.99"))
+    rows_insert(OrderLine, [line])
+    assert OrderLine.objects.get(pk=line.pk).price == Decimal("9.99")
+
+
+def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_assert_num_queries):
+    connection = CartConnectionFactory()
+    fields = len([f for f in Order._meta.concrete_fields if not f.primary_key])
+    monkeypatch.setattr(bulk, "_max_params", lambda _connection: fields * 2)  # two rows a statement
+    orders = new_orders(connection, 5)
+
+    with django_assert_num_queries(3):
+        rows_insert(Order, orders)
+
+    assert sorted(o.pk for o in orders) == sorted(
+        Order.objects.filter(cart_connection=connection).values_list("pk", flat=True)
+    )
+
+
+def test_rows_insert_refuses_a_duplicate_as_bulk_create_does():
+    connection = CartConnectionFactory()
+    rows_insert(Order, new_orders(connection, 1))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert(Order, new_orders(connection, 1))
+    assert Order.objects.filter(cart_connection=connection).count() == 1
+
+
+def test_rows_update_rewrites_only_the_rows_whose_condition_still_holds():
+    mine, taken = OrderFactory(claimed_by="token-a"), OrderFactory(claimed_by="token-b")
+
+    changed = rows_update(
+        Order,
+        ["warehouse_order_id", "claimed_by"],
+        [("W-1", "", mine.pk, "token-a"), ("W-2", "", taken.pk, "token-a")],
+        where=("pk", "claimed_by"),
+    )
+
+    mine.refresh_from_db()
+    taken.refresh_from_db()
+    assert changed == 1
+    assert (mine.warehouse_order_id, mine.claimed_by) == ("W-1", "")
+    assert (taken.warehouse_order_id, taken.claimed_by) == ("", "token-b")
+    assert rows_update(Order, ["warehouse_order_id"], []) == 0
