@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from functools import cache
 
@@ -70,20 +71,27 @@ def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
 
 
 def jsonable(value: object) -> object:
-    """The payload as JSON our database stores: no NUL characters, anything else as its repr."""
+    """The payload as JSON our database stores: no NUL characters, no NaN or infinities (PostgreSQL's
+    JSON has neither; they are kept as text), anything else as its repr."""
     try:
-        text = json.dumps(value)
-    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(value, allow_nan=False)
+    except ValueError as exc:
+        if "out of range float" not in str(exc).lower():
+            return repr(value)[:10000].replace("\x00", "")
+        return _cleaned(value)
+    except (TypeError, RecursionError):
         return repr(value)[:10000].replace("\x00", "")
     # JSON always escapes NUL: without that escape there is nothing to take out.
-    return _without_nul(value) if "\\u0000" in text else value
+    return _cleaned(value) if "\\u0000" in text else value
 
 
-def _without_nul(value: object) -> object:
+def _cleaned(value: object) -> object:
     if isinstance(value, str):
         return value.replace("\x00", "")
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
     if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [_cleaned(v) for v in value]
     return value

@@ -96,10 +96,18 @@ def _send_all(connector: WarehouseConnector, orders: list[Order], claimed_until:
     # A send takes at most a connect and a read timeout: start none that could outlive the claim.
     last_start = claimed_until - timedelta(seconds=2 * settings.HTTP_TIMEOUT_SECONDS + 1)
     workers = max(1, min(settings.DELIVERY_CONCURRENCY, len(orders)))
+
+    def send_share(k: int) -> list[tuple[str, object]]:
+        # Each worker sends its share one after another: one task per worker, not one per order.
+        return [_send(connector, order, lines[order.pk], stop, last_start) for order in orders[k::workers]]
+
     if workers == 1:
-        return [_send(connector, order, lines[order.pk], stop, last_start) for order in orders]
+        return send_share(0)
+    results: list[tuple[str, object]] = [("unsent", None)] * len(orders)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda order: _send(connector, order, lines[order.pk], stop, last_start), orders))
+        for k, share in enumerate(pool.map(send_share, range(workers))):
+            results[k::workers] = share
+    return results
 
 
 def orders_deliver_batch(
