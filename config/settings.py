@@ -163,8 +163,11 @@ HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
 # Order import: re-read this much before the watermark, and stay this far behind "now".
 ORDER_IMPORT_OVERLAP_SECONDS = env.int("ORDER_IMPORT_OVERLAP_SECONDS", default=600)
 ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
-# How many orders are sent to a warehouse at the same time (1: one after another).
+# How many orders are sent to a warehouse at the same time (1: one after another), used while the
+# warehouse takes at least DELIVERY_CONCURRENT_ABOVE_MS to answer a send; faster answers are sent
+# one after another (threads would only contend for the interpreter's lock).
 DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=4)
+DELIVERY_CONCURRENT_ABOVE_MS = env.int("DELIVERY_CONCURRENT_ABOVE_MS", default=20)
 # Inventory: the cart's item list is re-read when the last read is older than this (an hourly run
 # reads it every time); in between, runs push to the items last read. A full push always reads it.
 INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES", default=55)

@@ -1,0 +1,77 @@
+"""Sends run concurrently while the warehouse is slow to answer, one after another while it is
+fast: threads only pay off when they overlap waiting (in one process they contend for the GIL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from integrations.services import warehouse_connector_for
+from orders.models import OrderStatus
+from orders.services.delivery import DELIVERY_BATCH_SIZE, pending_orders_deliver
+from orders.services.delivery_batch import SendPace
+from tests.factories import OrderFactory, OrderLineFactory
+
+
+class TimedWarehouse:
+    """The real connector, answering `latency` seconds later, noting which thread sent each order."""
+
+    def __init__(self, connector, latency: float) -> None:
+        self.connector, self.latency = connector, latency
+        self.threads: list[str] = []
+        self.lock = threading.Lock()
+
+    def submit_order(self, order):
+        with self.lock:
+            self.threads.append(threading.current_thread().name)
+        time.sleep(self.latency)
+        return self.connector.submit_order(order)
+
+    def __getattr__(self, name):
+        return getattr(self.connector, name)
+
+
+def new_orders(wired, count: int) -> None:
+    for n in range(count):
+        order = OrderFactory(cart_connection=wired.cart, cust_ref=f"PACE-{n}", status=OrderStatus.NEW)
+        OrderLineFactory(order=order, cart_sku="SKU-1", warehouse_sku="SKU-1", quantity=1)
+
+
+@pytest.mark.parametrize(("ms", "slow"), [(0.1, False), (5, False), (19.9, False), (20, True), (250, True)])
+def test_the_pace_is_concurrent_from_the_threshold_up(settings, ms, slow):
+    settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 20
+    pace = SendPace()
+    assert pace.workers == 4  # the first batch: concurrent
+
+    pace.record(seconds=ms / 1000 * 10, sends=10, workers=1)  # ten sends one after another
+
+    assert pace.workers == (4 if slow else 1)
+    pace.record(seconds=ms / 1000 * 10 / 4, sends=10, workers=4)  # the same answers, four at a time
+    assert pace.workers == (4 if slow else 1)
+
+
+def test_a_fast_warehouse_gets_one_send_after_another_after_the_first_batch(wired, settings):
+    settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 20
+    new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
+    warehouse = TimedWarehouse(warehouse_connector_for(wired.wms), latency=0)
+
+    counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse, run=None)
+
+    assert counts["delivered"] == 2 * DELIVERY_BATCH_SIZE
+    first, second = warehouse.threads[:DELIVERY_BATCH_SIZE], warehouse.threads[DELIVERY_BATCH_SIZE:]
+    assert len({name for name in first if name.startswith("deliver")}) == 4
+    assert set(second) == {threading.current_thread().name}
+
+
+def test_a_slow_warehouse_keeps_its_sends_overlapping(wired, settings):
+    settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 20
+    new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
+    warehouse = TimedWarehouse(warehouse_connector_for(wired.wms), latency=0.03)
+
+    counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse, run=None)
+
+    assert counts["delivered"] == 2 * DELIVERY_BATCH_SIZE
+    second = warehouse.threads[DELIVERY_BATCH_SIZE:]
+    assert len({name for name in second if name.startswith("deliver")}) == 4
