@@ -30,7 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
-from orders.services.delivery_batch import SendPace, orders_deliver_batch
+from orders.services.delivery_batch import BatchDeliverer
 from orders.services.history import order_event
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
@@ -75,13 +75,16 @@ def pending_orders_deliver(
         if outcome in counts:
             counts[outcome] += 1
     ready = [pk for pk, uncertain in due if not uncertain]
-    pace = SendPace()
-    for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
-        orders_deliver_batch(
-            order_ids=ready[start : start + DELIVERY_BATCH_SIZE], connector=connector, run=run, counts=counts, pace=pace
-        )
-        if progress:
-            progress(f"delivered {counts[DELIVERED]} of {len(due)}")
+    with BatchDeliverer(connector, run) as deliverer:
+        try:
+            for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
+                deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE], batch_size=DELIVERY_BATCH_SIZE)
+                if progress:
+                    progress(f"delivered {counts[DELIVERED] + deliverer.counts[DELIVERED]} of {len(due)}")
+            deliverer.finish()
+        finally:
+            for key, value in deliverer.counts.items():
+                counts[key] = counts.get(key, 0) + value
     return counts
 
 

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,6 +33,7 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
+from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_update
 from orders.services.translation import warehouse_order_for
@@ -40,9 +41,23 @@ from orders.services.translation import warehouse_order_for
 log = logging.getLogger(__name__)
 
 
-# What a send does not read: the cart's payload and the preview are large JSON to decode, and the
-# warehouse's credentials would be decrypted for nothing (the connector already holds them).
-NOT_READ_FOR_SENDING = ("cart_payload", "warehouse_payload", "bill_to", "warehouse__credentials")
+# What a send and its bookkeeping do not read: the cart's payload and the preview are large JSON to
+# decode, the timestamps need parsing; each costs per order, for nothing.
+NOT_READ_FOR_SENDING = (
+    "cart_payload",
+    "warehouse_payload",
+    "bill_to",
+    "customer_email",
+    "cart_modified_at",
+    "next_attempt_at",
+    "last_error",
+    "claimed_by",
+    "claimed_until",
+    "delivered_at",
+    "partially_shipped",
+    "created_at",
+    "updated_at",
+)
 LINE_FIELDS_FOR_SENDING = (
     "order_id",
     "line_no",
@@ -111,10 +126,13 @@ class SendPace:
 
 
 def _send_all(
-    connector: WarehouseConnector, orders: list[Order], claimed_until: datetime, pace: SendPace
+    connector: WarehouseConnector,
+    orders: list[Order],
+    lines: dict[int, list],
+    claimed_until: datetime,
+    pace: SendPace,
+    stop: threading.Event,
 ) -> list[tuple[str, object]]:
-    stop = threading.Event()
-    lines = _lines_for_sending(orders)
     # A send takes at most a connect and a read timeout: start none that could outlive the claim.
     last_start = claimed_until - timedelta(seconds=2 * settings.HTTP_TIMEOUT_SECONDS + 1)
     workers = max(1, min(pace.workers, len(orders)))
@@ -126,7 +144,6 @@ def _send_all(
 
 
 def _send_shares(connector, orders, lines, stop, last_start, workers: int) -> list[tuple[str, object]]:
-
     def send_share(k: int) -> list[tuple[str, object]]:
         # Each worker sends its share one after another: one task per worker, not one per order.
         return [_send(connector, order, lines[order.pk], stop, last_start) for order in orders[k::workers]]
@@ -140,19 +157,19 @@ def _send_shares(connector, orders, lines, stop, last_start, workers: int) -> li
     return results
 
 
-def orders_deliver_batch(
-    *,
-    order_ids: list[int],
-    connector: WarehouseConnector,
-    run: SyncRun | None,
-    counts: dict[str, int],
-    pace: SendPace | None = None,
-) -> None:
-    """Claim and deliver a batch of `new`, not-uncertain orders; add outcomes to `counts`.
+@dataclass
+class _Claimed:
+    """A claimed batch, ready to send: its claim token and lease, its orders and their lines."""
 
-    Raises the warehouse's ThrottledError or AuthenticationError after recording the batch."""
-    from orders.services.delivery import _find_quietly, _held, _retry_later  # (the one-at-a-time path)
+    token: str
+    claimed_until: datetime
+    orders: list[Order]
+    lines: dict[int, list]
 
+
+def _claim(order_ids: list[int], run: SyncRun | None, counts: dict[str, int]) -> _Claimed | None:
+    """Claim the `new`, not-uncertain orders among `order_ids` and mark them uncertain (committed
+    before any send); those closed at the cart meanwhile are canceled, not sent."""
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed_until = now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS)
@@ -167,20 +184,36 @@ def orders_deliver_batch(
         )
     )
     if not claimed:
-        return
-    orders = list(
-        Order.objects.filter(claimed_by=token).select_related("warehouse").defer(*NOT_READ_FOR_SENDING).order_by("pk")
-    )
+        return None
+    orders = list(Order.objects.filter(claimed_by=token).defer(*NOT_READ_FOR_SENDING).order_by("pk"))
+    # The warehouse (for its name in the history) once, not once per order; its credentials stay
+    # encrypted (the connector already holds them).
+    warehouses = WMSConnection.objects.defer("credentials").in_bulk({o.warehouse_id for o in orders})
+    for order in orders:
+        order.warehouse = warehouses.get(order.warehouse_id)
     closed = [o for o in orders if o.cart_status in (CART_CANCELED, CART_FULFILLED)]
     if closed:
         _cancel(closed, token, run)
         counts["canceled"] = counts.get("canceled", 0) + len(closed)
-    to_send = [o for o in orders if o not in closed]
-    results = _send_all(connector, to_send, claimed_until, pace or SendPace())
+    to_send = [o for o in orders if o.cart_status not in (CART_CANCELED, CART_FULFILLED)]
+    return _Claimed(token, claimed_until, to_send, _lines_for_sending(to_send))
+
+
+def _record(
+    batch: _Claimed,
+    results: list[tuple[str, object]],
+    connector: WarehouseConnector,
+    run: SyncRun | None,
+    counts: dict[str, int],
+) -> ConnectorError | None:
+    """Write a sent batch's outcomes; return the warehouse's stop (429, 401) if one came."""
+    from orders.services.delivery import _find_quietly, _held, _retry_later  # (the one-at-a-time path)
+
+    token = batch.token
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
     unsent: list[Order] = []
     stopped: ConnectorError | None = None
-    for order, (outcome, value) in zip(to_send, results, strict=True):
+    for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == "delivered":
             delivered.append((order, value, ""))
         elif outcome == "duplicate":
@@ -210,8 +243,78 @@ def orders_deliver_batch(
             delivery_attempts=F("delivery_attempts") - 1,
             last_error=str(stopped or ""),
         )
-    if stopped is not None:
-        raise stopped
+    return stopped
+
+
+class BatchDeliverer:
+    """Claims and delivers batches of orders, each batch's sends in a background thread while the
+    calling thread does the database work around them: claiming the next batch, recording the last
+    one, importing the next page. Only the calling thread touches the database.
+
+    A warehouse stop (429, 401) or a failure of our own is kept, no further batch is claimed, and
+    `finish` raises it: `deliver` itself never raises, so an import feeding it carries on."""
+
+    def __init__(self, connector: WarehouseConnector, run: SyncRun | None) -> None:
+        self.connector, self.run = connector, run
+        self.counts: dict[str, int] = {"delivered": 0, "held": 0, "retry": 0, "canceled": 0}
+        self.pace = SendPace()
+        self.stopped: ConnectorError | None = None
+        self.failed: Exception | None = None
+        self._stop = threading.Event()
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send")
+        self._in_flight: tuple[_Claimed, Future] | None = None
+
+    def __enter__(self) -> BatchDeliverer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is not None and self._in_flight is not None:
+                self._in_flight[1].result()  # let the sends end; the claims stay uncertain: asked first next time
+        finally:
+            self._sender.shutdown(wait=True)
+
+    def deliver(self, order_ids: list[int], batch_size: int = 50) -> None:
+        try:
+            self._deliver(order_ids, batch_size)
+        except Exception as exc:  # a database error or a bug: kept for `finish`, the caller carries on
+            log.exception("delivering a batch failed")
+            self.failed = self.failed or exc
+
+    def _deliver(self, order_ids: list[int], batch_size: int) -> None:
+        for start in range(0, len(order_ids), batch_size):
+            if self.stopped is not None or self.failed is not None:
+                return
+            batch = _claim(order_ids[start : start + batch_size], self.run, self.counts)
+            previous, self._in_flight = self._in_flight, None
+            if batch is not None:
+                sending = self._sender.submit(
+                    _send_all, self.connector, batch.orders, batch.lines, batch.claimed_until, self.pace, self._stop
+                )
+                self._in_flight = (batch, sending)
+            if previous is not None:
+                self._record(*previous)
+            if self.stopped is not None:
+                self.drain()
+
+    def drain(self) -> None:
+        """Wait for the batch being sent and record it."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            self._record(*in_flight)
+
+    def finish(self) -> dict[str, int]:
+        """Record the last batch; raise what stopped the deliveries, if anything did. Returns the counts."""
+        if self.failed is not None:
+            raise self.failed
+        self.drain()
+        if self.stopped is not None:
+            raise self.stopped
+        return self.counts
+
+    def _record(self, batch: _Claimed, sending: Future) -> None:
+        stopped = _record(batch, sending.result(), self.connector, self.run, self.counts)
+        self.stopped = self.stopped or stopped
 
 
 DELIVERED_FIELDS = (

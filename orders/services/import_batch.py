@@ -126,6 +126,7 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
         cart_connection=connection, cart_order_id__in=[o.cart_order_id for o in orders]
     ).delete()
     held = [o for o in orders if o.status == OrderStatus.ERROR]
+    importer.ready.extend(o.pk for o in orders if o.status == OrderStatus.NEW and o.warehouse_id is not None)
     for order in held:
         order_held_problem(order)
     importer.counts["imported"] += len(orders)

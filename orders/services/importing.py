@@ -64,11 +64,13 @@ def cart_orders_import(
     now: datetime,
     context: Callable[[], TranslationContext],
     progress: Callable[[str], None] | None = None,
+    on_new_orders: Callable[[list[int]], None] | None = None,
 ) -> dict[str, int]:
     """Read every page of the run's window and store it; advance the watermark at the end.
 
     `context` gives the translation context (aliases, shipping map, warehouse SKUs) on first use,
-    so a run that finds nothing new does not read the warehouse's SKU list.
+    so a run that finds nothing new does not read the warehouse's SKU list. `on_new_orders` gets the
+    ids of each page's new orders ready to send, once the page is committed.
     """
     since, until, first = import_window(connection, now)
     run.window_start, run.window_end = since, until
@@ -79,6 +81,9 @@ def cart_orders_import(
         importer = _PageImporter(connection=connection, run=run, context=context, counts=counts)
         for page in connector.iter_order_pages(modified_after=since, modified_before=until, open_only=first):
             importer.store_page(page)
+            if on_new_orders is not None and importer.ready:
+                on_new_orders(importer.ready)
+            importer.ready = []
             counts["pages"] += 1
             if progress:
                 progress(f"page {counts['pages']}: {counts['imported']} imported, {counts['skipped']} skipped")
@@ -102,6 +107,7 @@ class _PageImporter:
         self._context: TranslationContext | None = None
         self.counts = counts
         self.earliest = datetime.combine(connection.earliest_order_date, time.min, tzinfo=UTC)
+        self.ready: list[int] = []  # the page's new orders that are ready to send
 
     @property
     def context(self) -> TranslationContext:

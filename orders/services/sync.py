@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -25,6 +26,7 @@ from integrations.services import (
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import pending_orders_deliver
+from orders.services.delivery_batch import BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.importing import cart_orders_import
 from orders.services.locks import lock_key, sync_lock
@@ -137,33 +139,58 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
             errors.append(f"Warehouse: {exc}")
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
-    try:
-        counts.update(
-            cart_orders_import(
-                connection=connection,
-                run=run,
-                now=timezone.now(),
-                context=translation_context_factory(connection, warehouse, connector, notes),
-                progress=progress,
-            )
-        )
-    except Exception as exc:
-        status = _classify(exc, "Cart", errors, connection, failure)
-    if connector is not None:
+    # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
+    with BatchDeliverer(connector, run) if connector is not None else nullcontext() as deliverer:
         try:
-            delivered = pending_orders_deliver(
-                cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
+            counts.update(
+                cart_orders_import(
+                    connection=connection,
+                    run=run,
+                    now=timezone.now(),
+                    context=translation_context_factory(connection, warehouse, connector, notes),
+                    progress=progress,
+                    on_new_orders=_fed(deliverer, progress),
+                )
             )
-            for key, value in delivered.items():
-                counts[key] = counts.get(key, 0) + value
         except Exception as exc:
-            outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
-            status = status if status == SyncOutcome.FAILED else outcome
+            status = _classify(exc, "Cart", errors, connection, failure)
+        if connector is not None:
+            try:
+                try:
+                    deliverer.finish()
+                finally:
+                    _add(counts, deliverer.counts)
+                _add(
+                    counts,
+                    pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
+                        cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
+                    ),
+                )
+            except Exception as exc:
+                outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
+                status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
         errors or counts.get("held") or counts.get("retry") or counts.get("rejected")
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
+
+
+def _fed(deliverer: BatchDeliverer | None, progress: Callable[[str], None] | None):
+    if deliverer is None:
+        return None
+
+    def deliver(order_ids: list[int]) -> None:
+        deliverer.deliver(order_ids)
+        if progress:
+            progress(f"delivered {deliverer.counts['delivered']} so far")
+
+    return deliver
+
+
+def _add(counts: dict[str, int], more: dict[str, int]) -> None:
+    for key, value in more.items():
+        counts[key] = counts.get(key, 0) + value
 
 
 def sync_run_finish(

@@ -90,3 +90,16 @@ def test_rows_update_rewrites_only_the_rows_whose_condition_still_holds():
     assert (mine.warehouse_order_id, mine.claimed_by) == ("W-1", "")
     assert (taken.warehouse_order_id, taken.claimed_by) == ("", "token-b")
     assert rows_update(Order, ["warehouse_order_id"], []) == 0
+
+
+def test_values_of_another_type_than_the_column_are_prepared_as_django_would():
+    connection = CartConnectionFactory()
+    order = new_orders(connection, 1)[0]
+    order.order_number = 1234  # an int for a text column
+    order.delivery_attempts = True  # a bool for an integer column
+
+    rows_insert(Order, [order])
+    rows_update(Order, ["cust_po_no"], [(5678, order.pk)])
+
+    again = Order.objects.get(pk=order.pk)
+    assert (again.order_number, again.cust_po_no, again.delivery_attempts) == ("1234", "5678", 1)

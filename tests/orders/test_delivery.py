@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services.delivery import SKIPPED, order_deliver
+from sandbox.squarespace import SquarespaceSandbox
 from tests.orders.helpers import ago, order_for, order_posts, seed, status_changes, sync
 
 
@@ -268,3 +269,25 @@ def test_statuses_are_cartrovers():
         "at_wms",
         "canceled",
     )
+
+
+def test_a_rate_limit_while_pages_are_still_read_stops_the_sends_not_the_import(wired, settings):
+    settings.DELIVERY_CONCURRENCY = 1
+    with SquarespaceSandbox(page_size=2, rate_limit_per_minute=None) as cart:
+        wired.cart.api_base_url = cart.base_url
+        wired.cart.save()
+        seeded = [seed(cart, str(2001 + i), created_on=ago(minutes=5, seconds=-i)) for i in range(6)]
+        wired.bergen.fail_next(1, status=429, headers={"Retry-After": "120"}, path_contains="/orders", method="POST")
+
+        run = sync(wired.cart)
+
+        orders = [order_for(wired.cart, cart_order) for cart_order in seeded]
+        assert run.counts["imported"] == 6 and run.counts["pages"] == 3  # every page read and stored
+        assert run.status == "throttled" and "rate limiting" in run.error
+        assert all(o.status == OrderStatus.NEW and not o.claimed_by and not o.delivery_uncertain for o in orders)
+        assert wired.bergen.orders == []
+
+        again = sync(wired.cart)
+
+        assert again.counts["delivered"] == 6
+        assert {o.cust_ref for o in orders} == {sent["referenceNum"] for sent in wired.bergen.orders}
