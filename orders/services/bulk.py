@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 
 from django.db import connections, models, router
 
@@ -55,33 +56,42 @@ def rows_insert(model: type[models.Model], objs: list[models.Model]) -> None:
     columns = ", ".join(quote(f.column) for f in fields)
     table, pk = quote(opts.db_table), quote(opts.pk.column)
     named = list(zip([f.attname for f in fields], _preparers(fields, connection), strict=True))
-    # PostgreSQL: one array per column through UNNEST, as Django's bulk_create does there (a short,
-    # constant statement that psycopg parses once, not a VALUES list of thousands of placeholders).
-    unnest = connection.vendor == "postgresql"
-    per_statement = len(objs) if unnest else max(1, _max_params(connection) // len(fields))
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            batch = objs[start : start + per_statement]
-            values = [[prepare(getattr(obj, name)) for name, prepare in named] for obj in batch]
-            source, params = _unnest(fields, values, connection) if unnest else _values(fields, values)
-            sql = f"INSERT INTO {table} ({columns}) {source} RETURNING {pk}"  # noqa: S608 - see rows_update
-            cursor.execute(sql, params)
-            for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = value
-                obj._state.adding = False
-                obj._state.db = connection.alias
-
-
-def _values(fields: list, values: list[list]) -> tuple[str, list]:
+    values = [[prepare(getattr(obj, name)) for name, prepare in named] for obj in objs]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return "VALUES " + ", ".join([row] * len(values)), [v for row_values in values for v in row_values]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            one_row = f"INSERT INTO {table} ({columns}) VALUES {row} RETURNING {pk}"  # noqa: S608 - see rows_update
+            pks = _insert_each_returning(cursor, one_row, values)
+        else:
+            pks = []
+            per_statement = max(1, _max_params(connection) // len(fields))
+            for start in range(0, len(values), per_statement):
+                batch = values[start : start + per_statement]
+                rows = ", ".join([row] * len(batch))
+                sql = f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING {pk}"  # noqa: S608 - see rows_update
+                cursor.execute(sql, [v for row_values in batch for v in row_values])
+                pks += [value for (value,) in cursor.fetchall()]
+    for obj, value in zip(objs, pks, strict=True):
+        obj.pk = value
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
-def _unnest(fields: list, values: list[list], connection) -> tuple[str, list]:
-    # Without the type's parameters (varchar[], not varchar(50)[]), as Django does: nothing truncated.
-    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
-    source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from the model's fields; values are parameters
-    return source, [list(column) for column in zip(*values, strict=True)]
+def _insert_each_returning(cursor, sql: str, values: list[list]) -> list:
+    """PostgreSQL: the one-row INSERT for every row in one pipelined executemany, each returning its
+    key. psycopg converts a short statement once and keeps it; a long one (thousands of
+    placeholders, or UNNEST arrays quoted client-side) it converts in Python every time."""
+
+    def executemany_returning(sql, params, many, context):
+        raw = context["cursor"].cursor
+        with context["connection"].wrap_database_errors:
+            raw.executemany(sql, params, returning=True)
+            return [result.fetchone()[0] for result in raw.results()]
+
+    # Through Django's execute wrappers and (DEBUG) query log, as its own executemany does.
+    logged = cursor.debug_sql(sql, values, many=True) if hasattr(cursor, "debug_sql") else nullcontext()
+    with logged:
+        return cursor._execute_with_wrappers(sql, values, many=True, executor=executemany_returning)
 
 
 # Fields whose database value is the Python value itself when it is of these types (exact field

@@ -54,7 +54,7 @@ def test_rows_insert_stores_every_row_sets_its_key_and_stamps_its_times():
 
 def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_assert_num_queries):
     if db.vendor == "postgresql":
-        pytest.skip("PostgreSQL gets one array per column (UNNEST): one statement whatever the rows")
+        pytest.skip("PostgreSQL sends one short statement for every row (pipelined): nothing to split")
     connection = CartConnectionFactory()
     fields = len([f for f in Order._meta.concrete_fields if not f.primary_key])
     monkeypatch.setattr(bulk, "_max_params", lambda _connection: fields * 2)  # two rows a statement
@@ -68,16 +68,18 @@ def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_
     )
 
 
-def test_rows_insert_on_postgresql_is_one_short_statement_whatever_the_rows(django_assert_num_queries):
+def test_rows_insert_on_postgresql_is_one_short_pipelined_statement_whatever_the_rows(django_assert_num_queries):
     if db.vendor != "postgresql":
-        pytest.skip("the UNNEST form is PostgreSQL's")
-    orders = new_orders(CartConnectionFactory(), 120)
+        pytest.skip("the pipelined one-row form is PostgreSQL's")
+    connection = CartConnectionFactory()
+    orders = new_orders(connection, 120)
 
     with django_assert_num_queries(1) as captured:
         rows_insert(Order, orders)
 
-    assert "UNNEST" in captured.captured_queries[0]["sql"]
-    assert len({o.pk for o in orders}) == 120
+    assert captured.captured_queries[0]["sql"].count("RETURNING") == 1
+    stored = dict(Order.objects.filter(cart_connection=connection).values_list("pk", "cart_order_id"))
+    assert {o.pk: o.cart_order_id for o in orders} == stored  # each object got its own row's key
 
 
 def test_rows_insert_refuses_a_duplicate_as_bulk_create_does():
