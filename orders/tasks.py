@@ -61,7 +61,7 @@ def sync_inventory_task(connection_id: int, scheduled: bool = True) -> str:
         return why_not
     if why_not := _warehouse_waits(connection, scheduled=scheduled):
         return why_not
-    # Asked for by a person: read the carts' item lists afresh too.
+    # Not on the schedule (a person's retry, the sweep's due retry): read the carts' item lists afresh.
     runs = inventory_sync(connections=[connection], read_catalog=not scheduled)
     return ", ".join(f"inventory run {r.pk}: {r.status}" for r in runs)
 
