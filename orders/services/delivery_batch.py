@@ -306,6 +306,10 @@ class BatchDeliverer:
     def finish(self) -> dict[str, int]:
         """Record the last batch; raise what stopped the deliveries, if anything did. Returns the counts."""
         if self.failed is not None:
+            try:
+                self.drain()  # what was sent is still recorded, if the database lets us
+            except Exception:
+                log.exception("recording the last batch after a failure failed: its orders are asked for first")
             raise self.failed
         self.drain()
         if self.stopped is not None:

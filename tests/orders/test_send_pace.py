@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.services import warehouse_connector_for
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
+from orders.services import delivery_batch
 from orders.services.delivery import DELIVERY_BATCH_SIZE, pending_orders_deliver
 from orders.services.delivery_batch import SendPace
 from tests.factories import OrderFactory, OrderLineFactory
@@ -93,3 +94,35 @@ def test_the_queries_of_a_delivery_do_not_grow_with_its_orders(wired, settings):
         assert counts["delivered"] == count
         counted.append(len(queries))
     assert counted[0] == counted[1]
+
+
+def test_an_error_of_ours_while_feeding_stops_the_claims_records_what_was_sent_and_is_raised_at_the_end(
+    wired, settings, monkeypatch
+):
+    settings.DELIVERY_CONCURRENCY = 1
+    new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
+    ids = list(Order.objects.filter(cart_connection=wired.cart).order_by("pk").values_list("pk", flat=True))
+    claim = delivery_batch._claim
+    calls = []
+
+    def claim_then_break(order_ids, run, counts):
+        calls.append(order_ids)
+        if len(calls) > 1:
+            raise RuntimeError("the database went away")
+        return claim(order_ids, run, counts)
+
+    monkeypatch.setattr(delivery_batch, "_claim", claim_then_break)
+    with delivery_batch.BatchDeliverer(warehouse_connector_for(wired.wms), None) as deliverer:
+        deliverer.deliver(ids[:DELIVERY_BATCH_SIZE])
+        deliverer.deliver(ids[DELIVERY_BATCH_SIZE:])  # does not raise: the import feeding it carries on
+        deliverer.deliver(ids[DELIVERY_BATCH_SIZE:])
+        with pytest.raises(RuntimeError, match="went away"):
+            deliverer.finish()
+
+    assert len(calls) == 2  # nothing claimed after the failure
+    first = Order.objects.filter(pk__in=ids[:DELIVERY_BATCH_SIZE])
+    assert set(first.values_list("status", flat=True)) == {OrderStatus.AT_WMS}  # sent, and recorded
+    assert deliverer.counts["delivered"] == DELIVERY_BATCH_SIZE
+    assert set(Order.objects.filter(pk__in=ids[DELIVERY_BATCH_SIZE:]).values_list("status", flat=True)) == {
+        OrderStatus.NEW
+    }
