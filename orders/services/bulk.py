@@ -1,9 +1,10 @@
-"""Rewriting many rows at once, row by row, in one round trip.
+"""Writing many rows at once without Django's per-value compiler work.
 
 Django's `bulk_update` builds a `CASE WHEN` per row and field, which costs far more CPU than the
 writes themselves (seconds for 20,000 rows). `rows_update` runs one parameterised UPDATE per row
-through the driver's `executemany` (a C loop on SQLite, a pipeline on psycopg 3): one statement,
-one query in the counters, each row guarded by its own WHERE.
+through the driver's `executemany` (a C loop on SQLite, a pipeline on psycopg 3): one query in the
+counters, each row guarded by its own WHERE. `rows_insert` stores new objects as `bulk_create`
+does, preparing only the values that need it.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def rows_update(
 
 
 def rows_insert(model: type[models.Model], objs: list[models.Model]) -> None:
-    """Insert `objs` in one statement and set their primary keys, as `bulk_create` does for new
-    objects, without its per-value compiler machinery (several times the cost of the values).
+    """Insert `objs` and set their primary keys, as `bulk_create` does for new objects, without its
+    per-value compiler machinery (several times the cost of the values): on SQLite in as few
+    multi-row statements as its parameter limit allows, on PostgreSQL as one pipelined statement.
 
     No signals, no conflict handling: a unique violation raises IntegrityError, as with bulk_create."""
     if not objs:

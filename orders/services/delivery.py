@@ -30,7 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
-from orders.services.delivery_batch import BatchDeliverer
+from orders.services.delivery_batch import DELIVERY_BATCH_SIZE, BatchDeliverer
 from orders.services.history import order_event
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
@@ -41,7 +41,6 @@ HELD = "held"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
-DELIVERY_BATCH_SIZE = 50
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -78,13 +77,12 @@ def pending_orders_deliver(
     with BatchDeliverer(connector, run) as deliverer:
         try:
             for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
-                deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE], batch_size=DELIVERY_BATCH_SIZE)
+                deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
                 if progress:
                     progress(f"delivered {counts[DELIVERED] + deliverer.counts[DELIVERED]} of {len(due)}")
             deliverer.finish()
         finally:
-            for key, value in deliverer.counts.items():
-                counts[key] = counts.get(key, 0) + value
+            deliverer.counts_into(counts)
     return counts
 
 

@@ -41,6 +41,8 @@ from orders.services.translation import warehouse_order_for
 log = logging.getLogger(__name__)
 
 
+DELIVERY_BATCH_SIZE = 50  # orders claimed, sent and recorded together
+
 # What a send and its bookkeeping do not read: the cart's payload and the preview are large JSON to
 # decode, the timestamps need parsing; each costs per order, for nothing.
 NOT_READ_FOR_SENDING = (
@@ -274,18 +276,18 @@ class BatchDeliverer:
         finally:
             self._sender.shutdown(wait=True)
 
-    def deliver(self, order_ids: list[int], batch_size: int = 50) -> None:
+    def deliver(self, order_ids: list[int]) -> None:
         try:
-            self._deliver(order_ids, batch_size)
+            self._deliver(order_ids)
         except Exception as exc:  # a database error or a bug: kept for `finish`, the caller carries on
             log.exception("delivering a batch failed")
             self.failed = self.failed or exc
 
-    def _deliver(self, order_ids: list[int], batch_size: int) -> None:
-        for start in range(0, len(order_ids), batch_size):
+    def _deliver(self, order_ids: list[int]) -> None:
+        for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
             if self.stopped is not None or self.failed is not None:
                 return
-            batch = _claim(order_ids[start : start + batch_size], self.run, self.counts)
+            batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts)
             previous, self._in_flight = self._in_flight, None
             if batch is not None:
                 sending = self._sender.submit(
@@ -315,6 +317,11 @@ class BatchDeliverer:
         if self.stopped is not None:
             raise self.stopped
         return self.counts
+
+    def counts_into(self, counts: dict[str, int]) -> None:
+        """Add this deliverer's outcomes to `counts`."""
+        for key, value in self.counts.items():
+            counts[key] = counts.get(key, 0) + value
 
     def _record(self, batch: _Claimed, sending: Future) -> None:
         stopped = _record(batch, sending.result(), self.connector, self.run, self.counts)

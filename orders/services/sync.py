@@ -159,7 +159,7 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
                 try:
                     deliverer.finish()
                 finally:
-                    _add(counts, deliverer.counts)
+                    deliverer.counts_into(counts)
                 _add(
                     counts,
                     pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
@@ -243,8 +243,7 @@ def _one_step_run(kind: str, connection, step: Callable[[SyncRun], dict], proble
         failure = _Failure()
         outcome = SyncOutcome.SUCCEEDED
         try:
-            for key, value in step(run).items():
-                counts[key] = counts.get(key, 0) + value
+            _add(counts, step(run))
         except Exception as exc:
             label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
             outcome = _classify(exc, label, errors, connection, failure)

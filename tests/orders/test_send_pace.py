@@ -56,7 +56,8 @@ def test_the_pace_is_concurrent_from_the_threshold_up(settings, ms, slow):
 
 
 def test_a_fast_warehouse_gets_one_send_after_another_after_the_first_batch(wired, settings):
-    settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 20
+    # "Fast": far below the threshold however busy the test machine is (a timing-free outcome).
+    settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 10_000
     new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
     warehouse = TimedWarehouse(warehouse_connector_for(wired.wms), latency=0)
 
