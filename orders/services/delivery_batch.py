@@ -35,7 +35,7 @@ from integrations.connectors.errors import (
 )
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
-from orders.services.bulk import rows_update
+from orders.services.bulk import rows_insert, rows_update
 from orders.services.translation import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -169,9 +169,12 @@ class _Claimed:
     lines: dict[int, list]
 
 
-def _claim(order_ids: list[int], run: SyncRun | None, counts: dict[str, int]) -> _Claimed | None:
+def _claim(
+    order_ids: list[int], run: SyncRun | None, counts: dict[str, int], warehouses: dict[int, WMSConnection]
+) -> _Claimed | None:
     """Claim the `new`, not-uncertain orders among `order_ids` and mark them uncertain (committed
-    before any send); those closed at the cart meanwhile are canceled, not sent."""
+    before any send); those closed at the cart meanwhile are canceled, not sent. `warehouses`
+    (by id) is read where it lacks one of theirs and kept for the next batch."""
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed_until = now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS)
@@ -188,9 +191,11 @@ def _claim(order_ids: list[int], run: SyncRun | None, counts: dict[str, int]) ->
     if not claimed:
         return None
     orders = list(Order.objects.filter(claimed_by=token).defer(*NOT_READ_FOR_SENDING).order_by("pk"))
-    # The warehouse (for its name in the history) once, not once per order; its credentials stay
-    # encrypted (the connector already holds them).
-    warehouses = WMSConnection.objects.defer("credentials").in_bulk({o.warehouse_id for o in orders})
+    # The warehouse (for its name in the history) once per deliverer, not once per order; its
+    # credentials stay encrypted (the connector already holds them).
+    missing = {o.warehouse_id for o in orders} - set(warehouses)
+    if missing:
+        warehouses.update(WMSConnection.objects.defer("credentials").in_bulk(missing))
     for order in orders:
         order.warehouse = warehouses.get(order.warehouse_id)
     closed = [o for o in orders if o.cart_status in (CART_CANCELED, CART_FULFILLED)]
@@ -265,6 +270,7 @@ class BatchDeliverer:
         self._stop = threading.Event()
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send")
         self._in_flight: tuple[_Claimed, Future] | None = None
+        self._warehouses: dict[int, WMSConnection] = {}
 
     def __enter__(self) -> BatchDeliverer:
         return self
@@ -287,7 +293,7 @@ class BatchDeliverer:
         for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
             if self.stopped is not None or self.failed is not None:
                 return
-            batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts)
+            batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
             previous, self._in_flight = self._in_flight, None
             if batch is not None:
                 sending = self._sender.submit(
@@ -374,7 +380,7 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
         [(o.warehouse_order_id, *shared, o.pk, token) for o, _, _ in delivered],
         where=("pk", "claimed_by"),
     )
-    OrderEvent.objects.bulk_create(events)
+    rows_insert(OrderEvent, events)
     Problem.objects.filter(order_id__in=ids, status=Problem.Status.OPEN).update(
         status=Problem.Status.RESOLVED, resolved_at=now
     )

@@ -61,6 +61,43 @@ def fast_timeout(settings):
     return settings
 
 
+# --- what is sent ----------------------------------------------------------------------------------
+
+
+def test_a_requests_own_headers_override_the_clients_ignoring_case_and_none_removes_one(squarespace_sandbox):
+    api = ApiClient(
+        squarespace_sandbox.base_url,
+        platform="Squarespace Commerce",
+        rate_key="test",
+        headers={"Authorization": f"Bearer {KEY}", "Accept": "application/json", "X-Client": "kept"},
+    )
+
+    api.get_json(ORDERS, headers={"accept": "application/vnd.test+json", "X-Client": None, "X-Extra": "1"})
+    api.get_json(ORDERS)
+
+    first, second = squarespace_sandbox.requests_to(ORDERS, "GET")
+    assert first.header("Accept") == "application/vnd.test+json" and first.header("X-Extra") == "1"
+    assert first.header("X-Client") is None
+    assert first.header("User-Agent") == http.USER_AGENT
+    # The client's own headers are untouched by a request's.
+    assert (second.header("Accept"), second.header("X-Client"), second.header("X-Extra")) == (
+        "application/json",
+        "kept",
+        None,
+    )
+
+
+def test_a_cookie_the_platform_sets_is_sent_back_on_the_next_request(squarespace_sandbox, sleeps):
+    squarespace_sandbox.fail_next(1, status=500, path_contains=ORDERS, headers={"Set-Cookie": "lb=node-2; Path=/"})
+
+    client(squarespace_sandbox.base_url).get_json(ORDERS, params={"fulfillmentStatus": "PENDING"})
+
+    failed, retried = squarespace_sandbox.requests_to(ORDERS, "GET")
+    assert failed.header("Cookie") is None
+    assert retried.header("Cookie") == "lb=node-2"
+    assert retried.query == {"fulfillmentStatus": ["PENDING"]}
+
+
 # --- retries ---------------------------------------------------------------------------------------
 
 

@@ -106,11 +106,11 @@ def test_an_error_of_ours_while_feeding_stops_the_claims_records_what_was_sent_a
     claim = delivery_batch._claim
     calls = []
 
-    def claim_then_break(order_ids, run, counts):
+    def claim_then_break(order_ids, *args):
         calls.append(order_ids)
         if len(calls) > 1:
             raise RuntimeError("the database went away")
-        return claim(order_ids, run, counts)
+        return claim(order_ids, *args)
 
     monkeypatch.setattr(delivery_batch, "_claim", claim_then_break)
     with delivery_batch.BatchDeliverer(warehouse_connector_for(wired.wms), None) as deliverer:
