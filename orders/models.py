@@ -38,8 +38,10 @@ class HoldCode(models.TextChoices):
 
 
 class Order(models.Model):
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
-    cart_connection = models.ForeignKey(CartConnection, on_delete=models.PROTECT, related_name="orders")
+    # No index of their own: (merchant, status) and unique (cart_connection, cart_order_id) lead with
+    # them, and every index is work for each of the thousands of orders an import inserts.
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.PROTECT, related_name="orders", db_index=False)
     warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     # Text, not a bounded column: whatever the cart uses as its id is stored whole (never cut, never lost).
     cart_order_id = models.TextField("cart order id")
@@ -121,7 +123,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by unique (order, line_no), which leads with it.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField()
     cart_line_id = models.CharField(max_length=100, blank=True)
     cart_item_key = models.CharField(max_length=200, blank=True, help_text="The cart's id for the item.")

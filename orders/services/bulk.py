@@ -119,6 +119,18 @@ _AS_IS = {
 }
 
 
+class EncodedJSON(dict):
+    """A JSON object that comes with its JSON text (a check already encoded it): `rows_insert` and
+    `rows_update` store that text rather than encoding the object again. Everywhere else it is the
+    dict it is; it must not be changed once made."""
+
+    __slots__ = ("json_text",)
+
+    def __init__(self, value: dict | None = None, text: str = "") -> None:
+        super().__init__(value or {})
+        self.json_text = text
+
+
 def _preparers(fields: list, connection) -> list:
     """For each field, the function that gives a value's database form: `get_db_prep_save`, skipped
     for the values it would return unchanged (most of a row: the per-value call is most of the cost)."""
@@ -132,7 +144,32 @@ def _preparers(fields: list, connection) -> list:
     def prepared(field):
         return lambda value: field.get_db_prep_save(value, connection)
 
-    return [as_is_or_prepared(f, _AS_IS[type(f)]) if type(f) in _AS_IS else prepared(f) for f in fields]
+    def json_text_or_prepared(field):
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            def as_param(value):
+                return Jsonb(value, dumps=lambda _value: value.json_text)
+        else:  # stored as text
+
+            def as_param(value):
+                return value.json_text
+
+        def prepare(value):
+            if type(value) is EncodedJSON and value.json_text:
+                return as_param(value)
+            return field.get_db_prep_save(value, connection)
+
+        return prepare
+
+    def preparer(field):
+        if type(field) in _AS_IS:
+            return as_is_or_prepared(field, _AS_IS[type(field)])
+        if type(field) is models.JSONField and field.encoder is None:
+            return json_text_or_prepared(field)
+        return prepared(field)
+
+    return [preparer(f) for f in fields]
 
 
 def _max_params(connection) -> int:

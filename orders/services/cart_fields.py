@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
 from functools import cache
 
 from django.db import models
 
 from integrations.connectors.canonical import CartOrder
 from orders.models import Order, OrderLine
+from orders.services.bulk import EncodedJSON
 
 
 def fit(model: type[models.Model], field: str, value: str | None) -> str:
@@ -48,7 +48,7 @@ def apply_cart_fields(order: Order, co: CartOrder) -> None:
         ("ship_e_mail", a.email or co.email),
     ):
         setattr(order, field, fit(Order, field, (value or "").strip()))
-    order.bill_to = jsonable({f"cust_{k}": v for k, v in asdict(co.bill_to).items() if v} if co.bill_to else {})
+    order.bill_to = jsonable({f"cust_{k}": v for k, v in vars(co.bill_to).items() if v} if co.bill_to else {})
     order.orig_ship_code = fit(Order, "orig_ship_code", co.ship_method)
     order.cart_payload = jsonable(co.raw)
 
@@ -72,7 +72,8 @@ def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
 
 def jsonable(value: object) -> object:
     """The payload as JSON our database stores: no NUL characters, no NaN or infinities (PostgreSQL's
-    JSON has neither; they are kept as text), anything else as its repr."""
+    JSON has neither; they are kept as text), anything else as its repr. A clean object comes back
+    as `EncodedJSON`, with the text this check made, for the bulk insert to store as it is."""
     try:
         text = json.dumps(value, allow_nan=False)
     except ValueError as exc:
@@ -82,7 +83,9 @@ def jsonable(value: object) -> object:
     except (TypeError, RecursionError):
         return repr(value)[:10000].replace("\x00", "")
     # JSON always escapes NUL: without that escape there is nothing to take out.
-    return _cleaned(value) if "\\u0000" in text else value
+    if "\\u0000" in text:
+        return _cleaned(value)
+    return EncodedJSON(value, text) if type(value) is dict else value
 
 
 def _cleaned(value: object) -> object:

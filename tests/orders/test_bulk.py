@@ -4,6 +4,7 @@ database allows; `rows_update` rewrites each row under its own condition."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from django.db import connection as db
 
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import bulk
-from orders.services.bulk import rows_insert, rows_update
+from orders.services.bulk import EncodedJSON, rows_insert, rows_update
 from tests.factories import CartConnectionFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,18 @@ def test_values_of_another_type_than_the_column_are_prepared_as_django_would():
 
     again = Order.objects.get(pk=order.pk)
     assert (again.order_number, again.cust_po_no, again.delivery_attempts) == ("1234", "5678", 1)
+
+
+def test_a_json_object_that_comes_with_its_text_is_stored_as_that_text():
+    connection = CartConnectionFactory()
+    order, plain = new_orders(connection, 2)
+    # The text is what is stored (the object is not encoded again): here they differ on purpose.
+    order.cart_payload = EncodedJSON({"id": 1}, json.dumps({"id": 1, "from": "the text"}))
+    plain.cart_payload = EncodedJSON({"id": 2})  # no text: encoded as any object
+
+    rows_insert(Order, [order, plain])
+    rows_update(Order, ["bill_to"], [(EncodedJSON({"cust_name": "Ada"}, '{"cust_name": "Bea"}'), order.pk)])
+
+    again = Order.objects.get(pk=order.pk)
+    assert again.cart_payload == {"id": 1, "from": "the text"} and again.bill_to == {"cust_name": "Bea"}
+    assert Order.objects.get(pk=plain.pk).cart_payload == {"id": 2}

@@ -13,10 +13,14 @@ from orders.services.cart_fields import jsonable
 from tests.factories import OrderFactory
 
 
-def test_a_clean_payload_is_kept_as_it_is():
+def test_a_clean_payload_is_kept_as_it_is_with_the_text_its_check_made():
     payload = {"id": "A1", "lines": [{"qty": 2, "price": 9.5}], "note": None}
 
-    assert jsonable(payload) is payload
+    kept = jsonable(payload)
+
+    assert kept == payload and kept["lines"] is payload["lines"]
+    assert json.loads(kept.json_text) == payload  # what the bulk insert stores instead of encoding it again
+    assert jsonable([1, "two"]) == [1, "two"]
 
 
 def test_nul_characters_are_taken_out_of_keys_and_values():
