@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 
 DELIVERY_BATCH_SIZE = 50  # orders claimed, sent and recorded together
+BATCHES_AHEAD = 2  # claimed batches the sender may have in hand (sending one, the next waiting)
 
 # What a send and its bookkeeping do not read: the cart's payload and the preview are large JSON to
 # decode, the timestamps need parsing; each costs per order, for nothing.
@@ -269,7 +271,8 @@ class BatchDeliverer:
         self.failed: Exception | None = None
         self._stop = threading.Event()
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send")
-        self._in_flight: tuple[_Claimed, Future] | None = None
+        # Claimed batches, oldest first, each sent (or queued to be) by the sender thread.
+        self._in_flight: deque[tuple[_Claimed, Future]] = deque()
         self._warehouses: dict[int, WMSConnection] = {}
 
     def __enter__(self) -> BatchDeliverer:
@@ -277,8 +280,9 @@ class BatchDeliverer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is not None and self._in_flight is not None:
-                self._in_flight[1].result()  # let the sends end; the claims stay uncertain: asked first next time
+            if exc_type is not None:
+                for _batch, sending in self._in_flight:
+                    sending.result()  # let the sends end; the claims stay uncertain: asked first next time
         finally:
             self._sender.shutdown(wait=True)
 
@@ -294,22 +298,22 @@ class BatchDeliverer:
             if self.stopped is not None or self.failed is not None:
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
-            previous, self._in_flight = self._in_flight, None
             if batch is not None:
                 sending = self._sender.submit(
                     _send_all, self.connector, batch.orders, batch.lines, batch.claimed_until, self.pace, self._stop
                 )
-                self._in_flight = (batch, sending)
-            if previous is not None:
-                self._record(*previous)
+                self._in_flight.append((batch, sending))
+            # Record what is sent; wait only when more than one batch is ahead of the sender, so that
+            # it has the next one at hand while this thread imports and claims.
+            while self._in_flight and (len(self._in_flight) > BATCHES_AHEAD or self._in_flight[0][1].done()):
+                self._record(*self._in_flight.popleft())
             if self.stopped is not None:
                 self.drain()
 
     def drain(self) -> None:
-        """Wait for the batch being sent and record it."""
-        if self._in_flight is not None:
-            in_flight, self._in_flight = self._in_flight, None
-            self._record(*in_flight)
+        """Wait for the batches being sent and record them."""
+        while self._in_flight:
+            self._record(*self._in_flight.popleft())
 
     def finish(self) -> dict[str, int]:
         """Record the last batch; raise what stopped the deliveries, if anything did. Returns the counts."""
