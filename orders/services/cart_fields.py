@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 from django.db import models
@@ -29,8 +31,8 @@ def apply_cart_fields(order: Order, co: CartOrder) -> None:
     order.order_number = fit(Order, "order_number", co.order_number or co.cart_order_id)
     order.cart_status = co.cart_status
     order.is_test = co.is_test
-    order.ordered_at = co.ordered_at
-    order.cart_modified_at = co.modified_at
+    order.ordered_at = _as_stored(co.ordered_at)
+    order.cart_modified_at = _as_stored(co.modified_at)
     order.customer_email = fit(Order, "customer_email", co.email)
     a = co.ship_to
     for field, value in (
@@ -64,10 +66,29 @@ def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
             cart_sku=fit(OrderLine, "cart_sku", (line.sku or "").strip()),
             description=fit(OrderLine, "description", line.description),
             quantity=line.quantity,
-            price=line.price,
+            price=_price_as_stored(line.price),
         )
         for line in co.lines
     ]
+
+
+_CENTS = Decimal(1).scaleb(-OrderLine._meta.get_field("price").decimal_places)
+
+
+# A new order is sent as it is in memory, then retried as read back: both must say the same.
+def _as_stored(moment: datetime | None) -> datetime | None:
+    """An aware time in UTC, as both databases give it back."""
+    return moment.astimezone(UTC) if moment is not None and moment.tzinfo is not None else moment
+
+
+def _price_as_stored(price: object) -> object:
+    """Rounded to the column's cents (half up, as PostgreSQL's numeric rounds)."""
+    if price is None or isinstance(price, bool):
+        return price
+    try:
+        return Decimal(str(price)).quantize(_CENTS, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return price  # refused at the insert, as before
 
 
 def jsonable(value: object) -> object:

@@ -2,9 +2,11 @@
 
 A batch is claimed with one conditional UPDATE that also marks every claimed order
 `delivery_uncertain` (committed before anything is sent: a crash from here on makes the next
-attempt ask the warehouse first). The sends run concurrently (up to `DELIVERY_CONCURRENCY`) while
-the warehouse is slow to answer, one after another while it is fast (`SendPace`); the database
-work stays in the calling thread, and the results are written back with a few bulk queries.
+attempt ask the warehouse first). New orders an import hands over are stored in that state
+already, under a `ClaimLease` committed with their page, and sent as they are in memory. The sends
+run concurrently (up to `DELIVERY_CONCURRENCY`) while the warehouse is slow to answer, one after
+another while it is fast (`SendPace`); the database work stays in the calling thread, and the
+results are written back with a few bulk queries.
 Orders already uncertain take the one-at-a-time path, which asks the warehouse before sending.
 """
 
@@ -15,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -171,6 +174,20 @@ class _Claimed:
     lines: dict[int, list]
 
 
+@dataclass(frozen=True)
+class ClaimLease:
+    """A claim given to new orders as they are first stored (`BatchDeliverer.lease`): committed with
+    them, it is the state `_claim` would leave them in, without its UPDATE and re-read."""
+
+    token: str
+    until: datetime
+
+    def apply(self, order: Order) -> None:
+        order.claimed_by, order.claimed_until = self.token, self.until
+        order.delivery_uncertain = True  # from here on a crash makes the next attempt ask the warehouse first
+        order.delivery_attempts += 1
+
+
 def _claim(
     order_ids: list[int], run: SyncRun | None, counts: dict[str, int], warehouses: dict[int, WMSConnection]
 ) -> _Claimed | None:
@@ -192,7 +209,9 @@ def _claim(
     )
     if not claimed:
         return None
-    orders = list(Order.objects.filter(claimed_by=token).defer(*NOT_READ_FOR_SENDING).order_by("pk"))
+    # By key as well as by token: `claimed_by` has no index, and a scan of every order per batch
+    # grew with the table.
+    orders = list(Order.objects.filter(pk__in=order_ids, claimed_by=token).defer(*NOT_READ_FOR_SENDING).order_by("pk"))
     # The warehouse (for its name in the history) once per deliverer, not once per order; its
     # credentials stay encrypted (the connector already holds them).
     missing = {o.warehouse_id for o in orders} - set(warehouses)
@@ -245,14 +264,19 @@ def _record(
     _record_delivered(delivered, token, run)
     counts["delivered"] += len(delivered)
     if unsent:
-        Order.objects.filter(pk__in=[o.pk for o in unsent], claimed_by=token).update(
-            delivery_uncertain=False,
-            claimed_by="",
-            claimed_until=None,
-            delivery_attempts=F("delivery_attempts") - 1,
-            last_error=str(stopped or ""),
-        )
+        _release(unsent, token, stopped)
     return stopped
+
+
+def _release(orders: list[Order], token: str, stopped: ConnectorError | None) -> None:
+    """Give back the claim of orders never sent: as they were before it, with why (if anything stopped us)."""
+    Order.objects.filter(pk__in=[o.pk for o in orders], claimed_by=token).update(
+        delivery_uncertain=False,
+        claimed_by="",
+        claimed_until=None,
+        delivery_attempts=F("delivery_attempts") - 1,
+        last_error=str(stopped or ""),
+    )
 
 
 class BatchDeliverer:
@@ -263,8 +287,10 @@ class BatchDeliverer:
     A warehouse stop (429, 401) or a failure of our own is kept, no further batch is claimed, and
     `finish` raises it: `deliver` itself never raises, so an import feeding it carries on."""
 
-    def __init__(self, connector: WarehouseConnector, run: SyncRun | None) -> None:
-        self.connector, self.run = connector, run
+    def __init__(
+        self, connector: WarehouseConnector, run: SyncRun | None, progress: Callable[[str], None] | None = None
+    ) -> None:
+        self.connector, self.run, self.progress = connector, run, progress
         self.counts: dict[str, int] = {"delivered": 0, "held": 0, "retry": 0, "canceled": 0}
         self.pace = SendPace()
         self.stopped: ConnectorError | None = None
@@ -298,17 +324,41 @@ class BatchDeliverer:
             if self.stopped is not None or self.failed is not None:
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
-            if batch is not None:
-                sending = self._sender.submit(
-                    _send_all, self.connector, batch.orders, batch.lines, batch.claimed_until, self.pace, self._stop
-                )
-                self._in_flight.append((batch, sending))
-            # Record what is sent; wait only when more than one batch is ahead of the sender, so that
-            # it has the next one at hand while this thread imports and claims.
-            while self._in_flight and (len(self._in_flight) > BATCHES_AHEAD or self._in_flight[0][1].done()):
-                self._record(*self._in_flight.popleft())
-            if self.stopped is not None:
-                self.drain()
+            self._submit(batch)
+
+    def lease(self) -> ClaimLease | None:
+        """A claim for orders about to be stored and handed to `deliver_claimed`; none once the
+        deliveries have stopped (those orders wait, unclaimed, for the next run)."""
+        if self.stopped is not None or self.failed is not None:
+            return None
+        return ClaimLease(uuid.uuid4().hex, timezone.now() + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS))
+
+    def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list]) -> None:
+        """Deliver orders stored under `lease` (committed), as they are in memory: nothing to claim
+        or read again. Never raises; what it cannot send is released, as a stopped batch's are."""
+        try:
+            for start in range(0, len(orders), DELIVERY_BATCH_SIZE):
+                chunk = orders[start : start + DELIVERY_BATCH_SIZE]
+                if self.stopped is not None or self.failed is not None:
+                    _release(orders[start:], lease.token, self.stopped)
+                    return
+                self._submit(_Claimed(lease.token, lease.until, chunk, {o.pk: lines[o.pk] for o in chunk}))
+        except Exception as exc:  # a database error or a bug: kept for `finish`; unreleased claims are asked for first
+            log.exception("delivering a batch failed")
+            self.failed = self.failed or exc
+
+    def _submit(self, batch: _Claimed | None) -> None:
+        if batch is not None:
+            sending = self._sender.submit(
+                _send_all, self.connector, batch.orders, batch.lines, batch.claimed_until, self.pace, self._stop
+            )
+            self._in_flight.append((batch, sending))
+        # Record what is sent; wait only when more than one batch is ahead of the sender, so that
+        # it has the next one at hand while this thread imports and claims.
+        while self._in_flight and (len(self._in_flight) > BATCHES_AHEAD or self._in_flight[0][1].done()):
+            self._record(*self._in_flight.popleft())
+        if self.stopped is not None:
+            self.drain()
 
     def drain(self) -> None:
         """Wait for the batches being sent and record them."""
@@ -336,6 +386,8 @@ class BatchDeliverer:
     def _record(self, batch: _Claimed, sending: Future) -> None:
         stopped = _record(batch, sending.result(), self.connector, self.run, self.counts)
         self.stopped = self.stopped or stopped
+        if self.progress:
+            self.progress(f"delivered {self.counts['delivered']} so far")
 
 
 DELIVERED_FIELDS = (

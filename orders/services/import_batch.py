@@ -87,6 +87,11 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
             order.status = OrderStatus.ERROR
             order.hold_code = holds[0].code
             order.hold_reason = " ".join(h.message for h in holds)
+    ready = [o for o in orders if o.status == OrderStatus.NEW and o.warehouse_id is not None]
+    # Claimed as they are stored (committed with the page), when the delivery takes them at once.
+    lease = importer.delivery.lease() if importer.delivery is not None and ready else None
+    for order in ready if lease is not None else ():
+        lease.apply(order)
     try:
         with transaction.atomic():
             rows_insert(Order, orders)
@@ -126,7 +131,11 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
         cart_connection=connection, cart_order_id__in=[o.cart_order_id for o in orders]
     ).delete()
     held = [o for o in orders if o.status == OrderStatus.ERROR]
-    importer.ready.extend(o.pk for o in orders if o.status == OrderStatus.NEW and o.warehouse_id is not None)
+    if lease is not None:
+        lines_by_order = {o.pk: sorted(lines_of[id(o)], key=lambda line: line.line_no) for o in ready}
+        importer.claimed.append((lease, ready, lines_by_order))
+    else:
+        importer.ready.extend(o.pk for o in ready)
     for order in held:
         order_held_problem(order)
     importer.counts["imported"] += len(orders)

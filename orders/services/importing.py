@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,6 +36,9 @@ from orders.services.cust_ref import cust_ref_candidates
 from orders.services.history import order_event, order_set_status
 from orders.services.import_batch import new_orders_store
 from orders.services.problems import order_held_problem
+
+if TYPE_CHECKING:
+    from orders.services.delivery_batch import ClaimLease
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -57,6 +61,16 @@ def import_window(connection: CartConnection, now: datetime) -> tuple[datetime, 
     return since, until, False
 
 
+class NewOrdersDelivery(Protocol):
+    """What the import hands its new, ready orders to (`BatchDeliverer`)."""
+
+    def lease(self) -> ClaimLease | None: ...
+
+    def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list[OrderLine]]) -> None: ...
+
+    def deliver(self, order_ids: list[int]) -> None: ...
+
+
 def cart_orders_import(
     *,
     connection: CartConnection,
@@ -64,13 +78,14 @@ def cart_orders_import(
     now: datetime,
     context: Callable[[], TranslationContext],
     progress: Callable[[str], None] | None = None,
-    on_new_orders: Callable[[list[int]], None] | None = None,
+    delivery: NewOrdersDelivery | None = None,
 ) -> dict[str, int]:
     """Read every page of the run's window and store it; advance the watermark at the end.
 
     `context` gives the translation context (aliases, shipping map, warehouse SKUs) on first use,
-    so a run that finds nothing new does not read the warehouse's SKU list. `on_new_orders` gets the
-    ids of each page's new orders ready to send, once the page is committed.
+    so a run that finds nothing new does not read the warehouse's SKU list. `delivery` gets each
+    page's new orders that are ready to send, once the page is committed: stored already claimed
+    under its lease when it gives one, else by id.
     """
     since, until, first = import_window(connection, now)
     run.window_start, run.window_end = since, until
@@ -78,12 +93,15 @@ def cart_orders_import(
     counts = {"imported": 0, "updated": 0, "skipped": 0, "held": 0, "canceled": 0, "rejected": 0, "pages": 0}
     if since < until:
         connector = cart_connector_for(connection)
-        importer = _PageImporter(connection=connection, run=run, context=context, counts=counts)
+        importer = _PageImporter(connection=connection, run=run, context=context, counts=counts, delivery=delivery)
         for page in connector.iter_order_pages(modified_after=since, modified_before=until, open_only=first):
             importer.store_page(page)
-            if on_new_orders is not None and importer.ready:
-                on_new_orders(importer.ready)
-            importer.ready = []
+            if delivery is not None:
+                for lease, orders, lines in importer.claimed:
+                    delivery.deliver_claimed(lease, orders, lines)
+                if importer.ready:
+                    delivery.deliver(importer.ready)
+            importer.ready, importer.claimed = [], []
             counts["pages"] += 1
             if progress:
                 progress(f"page {counts['pages']}: {counts['imported']} imported, {counts['skipped']} skipped")
@@ -100,14 +118,18 @@ class _PageImporter:
         run: SyncRun,
         context: Callable[[], TranslationContext],
         counts: dict[str, int],
+        delivery: NewOrdersDelivery | None = None,
     ) -> None:
         self.connection = connection
+        self.delivery = delivery
         self.run = run
         self._context_factory = context
         self._context: TranslationContext | None = None
         self.counts = counts
         self.earliest = datetime.combine(connection.earliest_order_date, time.min, tzinfo=UTC)
         self.ready: list[int] = []  # the page's new orders that are ready to send
+        # ... or, when the delivery gave a lease, stored claimed under it: (lease, orders, lines by order)
+        self.claimed: list[tuple[ClaimLease, list[Order], dict[int, list[OrderLine]]]] = []
 
     @property
     def context(self) -> TranslationContext:

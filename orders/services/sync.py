@@ -140,7 +140,7 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
-    with BatchDeliverer(connector, run) if connector is not None else nullcontext() as deliverer:
+    with BatchDeliverer(connector, run, progress) if connector is not None else nullcontext() as deliverer:
         try:
             counts.update(
                 cart_orders_import(
@@ -149,7 +149,7 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
                     now=timezone.now(),
                     context=translation_context_factory(connection, warehouse, connector, notes),
                     progress=progress,
-                    on_new_orders=_fed(deliverer, progress),
+                    delivery=deliverer,
                 )
             )
         except Exception as exc:
@@ -174,18 +174,6 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
-
-
-def _fed(deliverer: BatchDeliverer | None, progress: Callable[[str], None] | None):
-    if deliverer is None:
-        return None
-
-    def deliver(order_ids: list[int]) -> None:
-        deliverer.deliver(order_ids)
-        if progress:
-            progress(f"delivered {deliverer.counts['delivered']} so far")
-
-    return deliver
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:
