@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -427,19 +428,21 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
                 sync_run=run,
             )
         )
-    # One conditional UPDATE per order (still ours: claimed_by=token), sent as one batch.
+    # One conditional UPDATE per order (still ours: claimed_by=token), sent as one batch; the status,
+    # its history and the problems it resolves are committed together (and once).
     ids = [o.pk for o, _, _ in delivered]
     shared = (OrderStatus.AT_WMS, now, False, "", None, None, "", "", "")
-    rows_update(
-        Order,
-        DELIVERED_FIELDS,
-        [(o.warehouse_order_id, *shared, o.pk, token) for o, _, _ in delivered],
-        where=("pk", "claimed_by"),
-    )
-    rows_insert(OrderEvent, events)
-    Problem.objects.filter(order_id__in=ids, status=Problem.Status.OPEN).update(
-        status=Problem.Status.RESOLVED, resolved_at=now
-    )
+    with transaction.atomic():
+        rows_update(
+            Order,
+            DELIVERED_FIELDS,
+            [(o.warehouse_order_id, *shared, o.pk, token) for o, _, _ in delivered],
+            where=("pk", "claimed_by"),
+        )
+        rows_insert(OrderEvent, events)
+        Problem.objects.filter(order_id__in=ids, status=Problem.Status.OPEN).update(
+            status=Problem.Status.RESOLVED, resolved_at=now
+        )
 
 
 def _cancel(orders: list[Order], token: str, run: SyncRun | None) -> None:

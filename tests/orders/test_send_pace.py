@@ -127,3 +127,20 @@ def test_an_error_of_ours_while_feeding_stops_the_claims_records_what_was_sent_a
     assert set(Order.objects.filter(pk__in=ids[DELIVERY_BATCH_SIZE:]).values_list("status", flat=True)) == {
         OrderStatus.NEW
     }
+
+
+def test_a_delivered_status_is_never_committed_without_its_history(wired, settings, monkeypatch):
+    settings.DELIVERY_CONCURRENCY = 1
+    new_orders(wired, 3)
+
+    def history_fails(model, objs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(delivery_batch, "rows_insert", history_fails)
+    with pytest.raises(RuntimeError, match="went away"):
+        pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(wired.wms), run=None)
+
+    # Sent, but not recorded: still claimed and uncertain, so the next attempt asks the warehouse first.
+    for order in Order.objects.filter(cart_connection=wired.cart):
+        assert (order.status, order.delivery_uncertain) == (OrderStatus.NEW, True)
+        assert not order.events.filter(code="delivered").exists()
