@@ -36,9 +36,6 @@ from orders.services.cust_ref import cust_ref_candidates
 from orders.services.history import order_event, order_set_status
 from orders.services.import_batch import new_orders_store
 from orders.services.problems import order_held_problem
-
-if TYPE_CHECKING:
-    from orders.services.delivery_batch import ClaimLease
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -46,6 +43,9 @@ from orders.services.translation import (
     order_validate,
     warehouse_order_for,
 )
+
+if TYPE_CHECKING:
+    from orders.services.delivery_batch import ClaimLease
 
 PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
@@ -358,22 +358,35 @@ def _out_of_range(co: CartOrder) -> str:
 
 
 def _storable(page: OrderPage) -> OrderPage:
-    """The page with orders our columns cannot hold moved to its rejected orders, with the reason."""
+    """The page with orders our columns cannot hold moved to its rejected orders, with the reason.
+    An id with a NUL character can be neither stored nor looked up (PostgreSQL refuses it in text):
+    its order is rejected as one without an id, which the run names."""
     orders, rejected = [], []
     for co in page.orders:
-        reason = _out_of_range(co)
+        reason = _unusable_id(co.cart_order_id) or _out_of_range(co)
         if not reason:
             orders.append(co)
             continue
         rejected.append(
             RejectedCartOrder(
-                cart_order_id=co.cart_order_id,
+                cart_order_id="" if _unusable_id(co.cart_order_id) else co.cart_order_id,
                 order_number=fit(Order, "order_number", co.order_number),
                 reason=reason,
                 raw=co.raw,
             )
         )
-    return OrderPage(orders=orders, rejected=[*rejected, *page.rejected])
+    for bad in page.rejected:
+        if _unusable_id(bad.cart_order_id):
+            bad.reason = f"{_unusable_id(bad.cart_order_id)}; {bad.reason}"
+            bad.cart_order_id = ""
+        rejected.append(bad)
+    return OrderPage(orders=orders, rejected=rejected)
+
+
+def _unusable_id(cart_order_id: str | None) -> str:
+    if cart_order_id and "\x00" in cart_order_id:
+        return f"its id {cart_order_id[:60]!r} holds a NUL character, which no database column can store"
+    return ""
 
 
 def _changed_at_cart(order: Order, co: CartOrder) -> bool:
