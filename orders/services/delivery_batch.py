@@ -183,6 +183,11 @@ class ClaimLease:
     token: str
     until: datetime
 
+    @classmethod
+    def new(cls) -> ClaimLease:
+        """A fresh token, held for `DELIVERY_CLAIM_LEASE_SECONDS` from now."""
+        return cls(uuid.uuid4().hex, timezone.now() + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS))
+
     def apply(self, order: Order) -> None:
         order.claimed_by, order.claimed_until = self.token, self.until
         order.delivery_uncertain = True  # from here on a crash makes the next attempt ask the warehouse first
@@ -195,9 +200,9 @@ def _claim(
     """Claim the `new`, not-uncertain orders among `order_ids` and mark them uncertain (committed
     before any send); those closed at the cart meanwhile are canceled, not sent. `warehouses`
     (by id) is read where it lacks one of theirs and kept for the next batch."""
-    token = uuid.uuid4().hex
     now = timezone.now()
-    claimed_until = now + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS)
+    lease = ClaimLease.new()
+    token, claimed_until = lease.token, lease.until
     claimed = (
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.NEW, delivery_uncertain=False)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
@@ -265,11 +270,11 @@ def _record(
     _record_delivered(delivered, token, run)
     counts["delivered"] += len(delivered)
     if unsent:
-        _release(unsent, token, stopped)
+        _unclaim_unsent(unsent, token, stopped)
     return stopped
 
 
-def _release(orders: list[Order], token: str, stopped: ConnectorError | None) -> None:
+def _unclaim_unsent(orders: list[Order], token: str, stopped: ConnectorError | None) -> None:
     """Give back the claim of orders never sent: as they were before it, with why (if anything stopped us)."""
     Order.objects.filter(pk__in=[o.pk for o in orders], claimed_by=token).update(
         delivery_uncertain=False,
@@ -313,6 +318,11 @@ class BatchDeliverer:
         finally:
             self._sender.shutdown(wait=True)
 
+    @property
+    def _halted(self) -> bool:
+        """The warehouse stopped us, or we failed: nothing more is claimed or sent."""
+        return self.stopped is not None or self.failed is not None
+
     def deliver(self, order_ids: list[int]) -> None:
         try:
             self._deliver(order_ids)
@@ -322,7 +332,7 @@ class BatchDeliverer:
 
     def _deliver(self, order_ids: list[int]) -> None:
         for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
-            if self.stopped is not None or self.failed is not None:
+            if self._halted:
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
             self._submit(batch)
@@ -330,9 +340,7 @@ class BatchDeliverer:
     def lease(self) -> ClaimLease | None:
         """A claim for orders about to be stored and handed to `deliver_claimed`; none once the
         deliveries have stopped (those orders wait, unclaimed, for the next run)."""
-        if self.stopped is not None or self.failed is not None:
-            return None
-        return ClaimLease(uuid.uuid4().hex, timezone.now() + timedelta(seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS))
+        return None if self._halted else ClaimLease.new()
 
     def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list]) -> None:
         """Deliver orders stored under `lease` (committed), as they are in memory: nothing to claim
@@ -340,8 +348,8 @@ class BatchDeliverer:
         try:
             for start in range(0, len(orders), DELIVERY_BATCH_SIZE):
                 chunk = orders[start : start + DELIVERY_BATCH_SIZE]
-                if self.stopped is not None or self.failed is not None:
-                    _release(orders[start:], lease.token, self.stopped)
+                if self._halted:
+                    _unclaim_unsent(orders[start:], lease.token, self.stopped)
                     return
                 self._submit(_Claimed(lease.token, lease.until, chunk, {o.pk: lines[o.pk] for o in chunk}))
         except Exception as exc:  # a database error or a bug: kept for `finish`; unreleased claims are asked for first

@@ -363,22 +363,23 @@ def _storable(page: OrderPage) -> OrderPage:
     its order is rejected as one without an id, which the run names."""
     orders, rejected = [], []
     for co in page.orders:
-        reason = _unusable_id(co.cart_order_id) or _out_of_range(co)
+        bad_id = _unusable_id(co.cart_order_id)
+        reason = bad_id or _out_of_range(co)
         if not reason:
             orders.append(co)
             continue
         rejected.append(
             RejectedCartOrder(
-                cart_order_id="" if _unusable_id(co.cart_order_id) else co.cart_order_id,
+                cart_order_id="" if bad_id else co.cart_order_id,
                 order_number=fit(Order, "order_number", co.order_number),
                 reason=reason,
                 raw=co.raw,
             )
         )
     for bad in page.rejected:
-        if _unusable_id(bad.cart_order_id):
-            bad.reason = f"{_unusable_id(bad.cart_order_id)}; {bad.reason}"
-            bad.cart_order_id = ""
+        bad_id = _unusable_id(bad.cart_order_id)
+        if bad_id:
+            bad.reason, bad.cart_order_id = f"{bad_id}; {bad.reason}", ""
         rejected.append(bad)
     return OrderPage(orders=orders, rejected=rejected)
 
