@@ -159,7 +159,7 @@ def _response(raw: Any, url: str) -> requests.Response:
     response.url = url
     response.encoding = get_encoding_from_headers(response.headers)
     # The body was read in full (preload_content), as `Session.send` reads it when not streaming.
-    response._content = raw.data
+    response._content, response._content_consumed = raw.data, True
     return response
 
 
