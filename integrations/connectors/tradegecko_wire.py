@@ -35,6 +35,7 @@ from integrations.connectors.canonical import (
     CART_OTHER,
     CART_PARTIAL,
     MAX_NUMBER_TEXT,
+    MAX_PRICE,
     MAX_QUANTITY,
     Address,
     CartOrder,
@@ -254,7 +255,9 @@ def unit_price(line: dict[str, Any]) -> Decimal:
     """The line's price less its percentage `discount`, when it has one."""
     price = decimal_or_none(line.get("price")) or Decimal("0")
     discount = decimal_or_none(line.get("discount"))
-    if discount and 0 < discount <= 100:
+    # A price past any price column is not discounted (its digits may exceed the decimal context):
+    # the import refuses the order with the price as out of range.
+    if discount and 0 < discount <= 100 and abs(price) <= MAX_PRICE:
         price = (price * (Decimal(100) - discount) / Decimal(100)).quantize(Decimal("0.01"))
     return price
 

@@ -165,6 +165,15 @@ def tradegecko_page(bundle: Any, location: str):
     },
     "",
 )
+@example(  # a price too large to discount (found by this test on 2026-12-03)
+    {
+        "order": {"id": 1, "order_number": "SO1", "order_line_item_ids": [5]},
+        "lines": [{"id": 5, "order_id": 1, "variant_id": 9, "quantity": "1", "price": "1e999", "discount": "10.0"}],
+        "variants": [{"id": 9, "sku": "S"}],
+        "addresses": [],
+    },
+    "",
+)
 @example(
     {"order": {"id": 1, "order_number": "SO1", "updated_at": "9999-12-31T23:59:59-05:00"}, "lines": []}
     | {"variants": [], "addresses": []},
