@@ -55,7 +55,7 @@ def test_rows_insert_stores_every_row_sets_its_key_and_stamps_its_times():
 
 def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_assert_num_queries):
     if db.vendor == "postgresql":
-        pytest.skip("PostgreSQL sends one short statement for every row (pipelined): nothing to split")
+        pytest.skip("PostgreSQL copies the rows in one statement: nothing to split")
     connection = CartConnectionFactory()
     fields = len([f for f in Order._meta.concrete_fields if not f.primary_key])
     monkeypatch.setattr(bulk, "_max_params", lambda _connection: fields * 2)  # two rows a statement
@@ -69,18 +69,30 @@ def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_
     )
 
 
-def test_rows_insert_on_postgresql_is_one_short_pipelined_statement_whatever_the_rows(django_assert_num_queries):
+def test_rows_insert_on_postgresql_takes_the_keys_then_copies_the_rows_whatever_their_number(
+    django_assert_num_queries,
+):
     if db.vendor != "postgresql":
-        pytest.skip("the pipelined one-row form is PostgreSQL's")
+        pytest.skip("COPY is PostgreSQL's")
     connection = CartConnectionFactory()
     orders = new_orders(connection, 120)
+    orders[7].customer_email = "tab\there, newline\nand a backslash \\"  # what COPY's text format escapes
+    orders[8].cart_payload = {"note": "tab\t \\N \u00e9", "none": None}
 
-    with django_assert_num_queries(1) as captured:
+    with django_assert_num_queries(2) as captured:
         rows_insert(Order, orders)
 
-    assert captured.captured_queries[0]["sql"].count("RETURNING") == 1
+    keys, copy = (q["sql"] for q in captured.captured_queries)
+    assert "nextval" in keys and "COPY" in copy
     stored = dict(Order.objects.filter(cart_connection=connection).values_list("pk", "cart_order_id"))
     assert {o.pk: o.cart_order_id for o in orders} == stored  # each object got its own row's key
+    assert [o.pk for o in orders] == sorted(o.pk for o in orders)  # keys in the objects' order
+    again = Order.objects.get(pk=orders[7].pk)
+    assert again.customer_email == orders[7].customer_email
+    assert Order.objects.get(pk=orders[8].pk).cart_payload == orders[8].cart_payload
+    # The table's own sequence moved past them: a plain insert after them takes a fresh key.
+    later = OrderFactory(cart_connection=connection, merchant=connection.merchant)
+    assert later.pk > max(o.pk for o in orders)
 
 
 def test_rows_insert_refuses_a_duplicate_as_bulk_create_does():
