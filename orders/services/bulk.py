@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import connections, models, router
 
@@ -188,7 +190,25 @@ def _preparers(fields: list, connection) -> list:
 
         return prepare
 
+    def aware_or_prepared(field):  # PostgreSQL stores an aware datetime as it is (SQLite: as text)
+        def prepare(value):
+            if value is None or (type(value) is datetime and value.tzinfo is not None):
+                return value
+            return field.get_db_prep_save(value, connection)
+
+        return prepare
+
+    def finite_or_prepared(field):  # PostgreSQL stores a Decimal as it is (Django refuses NaN and infinities)
+        def prepare(value):
+            return value if type(value) is Decimal and value.is_finite() else field.get_db_prep_save(value, connection)
+
+        return prepare
+
     def preparer(field):
+        if connection.vendor == "postgresql" and type(field) is models.DateTimeField:
+            return aware_or_prepared(field)
+        if connection.vendor == "postgresql" and type(field) is models.DecimalField:
+            return finite_or_prepared(field)
         if type(field) in _AS_IS:
             return as_is_or_prepared(field, _AS_IS[type(field)])
         if type(field) is models.JSONField and field.encoder is None:
