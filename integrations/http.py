@@ -191,7 +191,8 @@ class ApiClient:
                     maybe_delivered=method not in ("GET", "HEAD"),
                 )
                 sent = True
-            except requests.exceptions.ConnectionError as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # (ChunkedEncodingError: the answer's body was cut off, which is not a bad request)
                 reason = _connection_reason(exc)
                 sent = reason not in _NOT_SENT_REASONS
                 error = self._fail(

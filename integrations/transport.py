@@ -79,7 +79,10 @@ class DirectSender:
                 self._pools.pop(origin, None)
                 raw = self._urlopen(origin, url, method, target, body, merged, timeout)
         except Exception as exc:
-            raise _as_requests_error(exc) from exc
+            translated = _as_requests_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
         response = _response(raw, url)
         if "Set-Cookie" in raw.headers or response.is_redirect:
             prepared = requests.Request(method, url, headers=merged, data=body).prepare()

@@ -5,10 +5,13 @@ session's full path, and the two requests as the sandbox received them must be t
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 
 from integrations import http
-from integrations.connectors.errors import PermanentError
+from integrations.connectors.errors import PermanentError, TemporaryError
 from integrations.http import ApiClient
 
 KEY = "sandbox-squarespace-key"
@@ -130,3 +133,44 @@ def test_a_json_body_that_is_not_json_is_refused_before_anything_is_sent(squares
         client(squarespace_sandbox.base_url).request("POST", FULFIL, json_body={"weight": float("nan")})
 
     assert squarespace_sandbox.requests_to(FULFIL) == []
+
+
+@pytest.fixture
+def cut_off_server():
+    """A server that answers every request with a body shorter than its Content-Length, then hangs up."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    received: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                received.append(conn.recv(65536))
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":')
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
+    listener.close()
+
+
+@pytest.mark.parametrize("path", ["direct", "session"])
+def test_an_answer_cut_off_mid_body_may_have_delivered_a_post_and_a_get_is_retried(
+    cut_off_server, sleeps, monkeypatch, path
+):
+    url, received = cut_off_server
+    api = client(url)
+    if path == "session":
+        through_session(api, monkeypatch)
+
+    with pytest.raises(TemporaryError, match="cut off") as caught:
+        api.request("POST", FULFIL, json_body={"shipments": []})
+    assert caught.value.maybe_delivered is True and len(received) == 1  # never resent
+
+    with pytest.raises(TemporaryError, match="cut off"):
+        api.get_json(ORDERS)
+    assert len(received) == 1 + 1 + http.settings.HTTP_MAX_RETRIES
