@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from integrations.connectors.canonical import CartOrder
@@ -20,6 +19,7 @@ from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SkippedOrde
 from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines, fit
 from orders.services.cust_ref import cust_ref_candidates
+from orders.services.lookups import cust_refs_taken
 from orders.services.problems import order_held_problem
 from orders.services.translation import order_translate, order_validate, warehouse_order_for
 
@@ -158,13 +158,7 @@ def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
         generators[id(order)] = generator
         first[id(order)] = [next(generator) for _ in range(PREFETCHED_CANDIDATES)]
     wanted = {c.lower() for candidates in first.values() for c in candidates}
-    taken = set(
-        Order.objects.filter(warehouse=warehouse, cust_ref__isnull=False)  # lets SQLite use the partial index
-        .order_by()
-        .annotate(ref=Lower("cust_ref"))
-        .filter(ref__in=wanted)
-        .values_list("ref", flat=True)
-    )
+    taken = cust_refs_taken(warehouse.pk, wanted)
     for order in orders:
         for candidate in _candidates(first[id(order)], generators[id(order)]):
             key = candidate.lower()

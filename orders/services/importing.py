@@ -35,6 +35,7 @@ from orders.services.cart_fields import apply_cart_fields, build_lines, fit, jso
 from orders.services.cust_ref import cust_ref_candidates
 from orders.services.history import order_event, order_set_status
 from orders.services.import_batch import new_orders_store
+from orders.services.lookups import orders_by_cart_id
 from orders.services.problems import order_held_problem
 from orders.services.translation import (
     Hold,
@@ -141,10 +142,7 @@ class _PageImporter:
         page = _storable(page)
         ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
         with transaction.atomic():
-            existing = {
-                o.cart_order_id: o
-                for o in Order.objects.filter(cart_connection=self.connection, cart_order_id__in=ids).order_by()
-            }
+            existing = orders_by_cart_id(self.connection.pk, ids)
             fresh = []
             for cart_order in page.orders:
                 order = existing.get(cart_order.cart_order_id)
