@@ -104,16 +104,20 @@ def _pg_executemany(cursor, sql: str, values: list[list]) -> int:
     return _through_wrappers(cursor, sql, values, executemany)
 
 
+_sequences: dict[tuple[str, str], str] = {}  # (database alias, table) -> its key sequence
+
+
 def _pg_copy(cursor, opts, fields: list, values: list[list]) -> list[int]:
     """PostgreSQL: insert `values` with COPY, under keys taken from the table's sequence first (one
     query); returns those keys, in the rows' order. COPY costs a third of a pipelined INSERT per row,
     on both sides, and returns nothing: hence the keys taken beforehand."""
     quote = cursor.db.ops.quote_name
     table = quote(opts.db_table)
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
-        [table, opts.pk.column, len(values)],
-    )
+    sequence = _sequences.get((cursor.db.alias, opts.db_table))
+    if sequence is None:  # (looked up once: per row it was most of the query's cost)
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, opts.pk.column])
+        sequence = _sequences[(cursor.db.alias, opts.db_table)] = cursor.fetchone()[0]
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1", [sequence, len(values)])
     pks = [value for (value,) in cursor.fetchall()]
     columns = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f in fields)])
     sql = f"COPY {table} ({columns}) FROM STDIN"
