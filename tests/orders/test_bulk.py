@@ -79,7 +79,7 @@ def test_rows_insert_on_postgresql_takes_the_keys_then_copies_the_rows_whatever_
     orders[7].customer_email = "tab\there, newline\nand a backslash \\"  # what COPY's text format escapes
     orders[8].cart_payload = {"note": "tab\t \\N \u00e9", "none": None}
 
-    rows_insert(Order, new_orders(connection, 1, prefix="first"))  # (looks the key sequence up, once)
+    rows_insert(Order, new_orders(CartConnectionFactory(), 1))  # (looks the key sequence up, once)
 
     with django_assert_num_queries(2) as captured:
         rows_insert(Order, orders)
