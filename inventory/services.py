@@ -82,7 +82,11 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
     StockLevel.objects.bulk_create(to_create.values(), batch_size=500, ignore_conflicts=True)
     # Only the levels that changed are rewritten; the others are just stamped as read.
     rows_update(StockLevel, ["available", "on_hand", "read_at"], [(*values, now, pk) for *values, pk in to_update])
-    _stamp_read(StockLevel, read, now)
+    if len({*read, *(pk for *_, pk in to_update)}) == len(existing):  # every known level was read:
+        # one statement, no key list (on PostgreSQL the per-key lists cost more than the stamping)
+        StockLevel.objects.filter(warehouse=warehouse).exclude(read_at=now).update(read_at=now)
+    else:
+        _stamp_read(StockLevel, read, now)
     return {"levels_read": seen, "levels_changed": len(to_update) + len(to_create)}
 
 

@@ -126,6 +126,18 @@ def test_below_the_connections_minimum_the_cart_is_told_zero(wired):
     assert level_at_cart(wired, SKU_1) == 0
 
 
+def test_a_level_the_warehouse_no_longer_lists_keeps_the_time_it_was_last_read(wired):
+    run_inventory(wired)
+    long_ago = timezone.now() - timedelta(days=3)
+    StockLevel.objects.create(warehouse=wired.wms, warehouse_sku="GONE", available=4, on_hand=4, read_at=long_ago)
+    read_before = StockLevel.objects.get(warehouse=wired.wms, warehouse_sku="SKU-1").read_at
+
+    run_inventory(wired)
+
+    assert StockLevel.objects.get(warehouse=wired.wms, warehouse_sku="GONE").read_at == long_ago
+    assert StockLevel.objects.get(warehouse=wired.wms, warehouse_sku="SKU-1").read_at > read_before
+
+
 def test_only_changed_levels_are_pushed_but_every_level_is_read_from_the_warehouse_each_run(wired):
     wired.squarespace.add_inventory(SKU_1, "SKU-1", 0)
     wired.squarespace.add_inventory(SKU_2, "SKU-2", 0)
