@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.db import connection as default_connection
+from django.db import connections
 from django.db.models.functions import Lower
 
 from orders.models import Order
@@ -37,7 +37,7 @@ _TAKEN_CUST_REFS = f"""
 
 
 def _by_probes() -> bool:
-    return default_connection.vendor == "postgresql"
+    return connections[Order.objects.db].vendor == "postgresql"
 
 
 def orders_by_cart_id(cart_connection_id: int, cart_order_ids: Collection[str]) -> dict[str, Order]:
@@ -56,7 +56,7 @@ def cust_refs_taken(warehouse_id: int, refs_lower: Collection[str]) -> set[str]:
     if not refs_lower:
         return set()
     if _by_probes():
-        with default_connection.cursor() as cursor:
+        with connections[Order.objects.db].cursor() as cursor:
             cursor.execute(_TAKEN_CUST_REFS, [list(refs_lower), warehouse_id])
             return {ref for (ref,) in cursor.fetchall()}
     return set(
