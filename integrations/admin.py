@@ -147,6 +147,8 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="credentials")
     def credentials_status(self, obj) -> str:
+        if obj.credentials_unreadable:
+            return "UNREADABLE: " + obj.UNREADABLE_CREDENTIALS
         names = sorted(obj.get_credentials()) if obj.pk else []
         return ", ".join(f"{n}: set" for n in names) or "none stored"
 

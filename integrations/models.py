@@ -13,8 +13,8 @@ from typing import Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
-from fernet_fields import EncryptedTextField
 
+from integrations.fields import KeptEncryptedTextField, Undecryptable
 from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
 
 
@@ -52,7 +52,7 @@ class Connection(models.Model):
         blank=True,
         help_text="Leave blank for the platform's real API. Set it to reach a sandbox or a regional host.",
     )
-    credentials = EncryptedTextField(blank=True, default="", editable=False)
+    credentials = KeptEncryptedTextField(blank=True, default="", editable=False)
     settings = models.JSONField(default=dict, blank=True, help_text="Platform settings (not secret).")
     needs_new_grant = models.BooleanField(
         default=False,
@@ -90,7 +90,18 @@ class Connection(models.Model):
         label = PLATFORM_LABELS.get(self.platform, self.platform)
         return f"{self.merchant} · {label}" + (f" ({self.name})" if self.name else "")
 
+    @property
+    def credentials_unreadable(self) -> bool:
+        """No key in `FERNET_KEYS` decrypts the stored credentials (a key was removed too soon)."""
+        return isinstance(self.credentials, Undecryptable)
+
+    UNREADABLE_CREDENTIALS = (
+        "its stored credentials cannot be read: no key in FERNET_KEYS decrypts them. Put back the key they "
+        "were encrypted with (then run rotate_credentials_key), or enter the credentials again"
+    )
+
     def get_credentials(self) -> dict[str, Any]:
+        """The stored credentials; none when they are unreadable (see `credentials_unreadable`)."""
         if not self.credentials:
             return {}
         try:

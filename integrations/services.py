@@ -60,6 +60,8 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
 
 
 def _build(connection: Connection, cls: type[Connector]) -> Connector:
+    if connection.credentials_unreadable:
+        raise ConnectionNotConfigured(f"{connection}: {connection.UNREADABLE_CREDENTIALS}")
     kwargs = _connector_kwargs(connection, cls)
     missing = cls.missing_configuration(kwargs["credentials"], kwargs["settings"], kwargs["base_url"])
     if missing:

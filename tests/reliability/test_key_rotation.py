@@ -8,10 +8,14 @@ from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
+from django.contrib.admin import AdminSite
 from django.core.management import CommandError, call_command
 from fernet_fields import hkdf
 
-from integrations.models import CartConnection, WMSConnection
+from integrations.admin import CartConnectionAdmin
+from integrations.models import CartConnection, SyncOutcome, WMSConnection
+from integrations.services import ConnectionNotConfigured, cart_connector_for
+from orders.services.sync import cart_connection_sync_orders, cart_connections_for_sync
 from tests.credentials import NEW_KEY, OLD_KEY, raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 
@@ -84,11 +88,57 @@ def test_the_command_re_encrypts_every_credential_so_the_new_key_alone_reads_the
 
 
 def test_without_the_command_retiring_the_old_key_makes_the_old_values_unreadable(written_under_old_key, use_keys):
-    """Why the command exists: a connection nobody re-saved is lost with the old key."""
+    """Why the command exists: a connection nobody re-saved cannot reach its platform without the old key."""
     use_keys(NEW_KEY)
+    cart = CartConnection.objects.get(pk=written_under_old_key[0][1])
 
-    with pytest.raises(InvalidToken):
-        CartConnection.objects.get(pk=written_under_old_key[0][1])
+    assert cart.credentials_unreadable and cart.get_credentials() == {}
+    with pytest.raises(ConnectionNotConfigured, match="no key in FERNET_KEYS decrypts them"):
+        cart_connector_for(cart)
+
+
+@pytest.fixture
+def orphan(db, use_keys):
+    """A cart connection whose credentials a key nobody kept encrypted, next to a readable one."""
+    use_keys(LOST_KEY)
+    lost = CartConnectionFactory(credentials_values={"api_key": "written-under-a-lost-key"})
+    use_keys(NEW_KEY)
+    return lost
+
+
+def test_a_connection_no_key_decrypts_fails_its_own_runs_and_not_the_listing_of_the_others(orphan, use_keys):
+    readable = CartConnectionFactory(credentials_values={"api_key": "sq-readable"})
+
+    listed = {c.pk: c for c in cart_connections_for_sync()}  # (raised for every merchant before)
+    run = cart_connection_sync_orders(connection=listed[orphan.pk])
+
+    assert set(listed) >= {orphan.pk, readable.pk}
+    assert listed[readable.pk].get_credentials() == {"api_key": "sq-readable"}
+    assert run.status == SyncOutcome.FAILED
+    assert "no key in FERNET_KEYS decrypts them" in run.error and "written-under" not in run.error
+    assert "UNREADABLE" in CartConnectionAdmin(CartConnection, AdminSite()).credentials_status(listed[orphan.pk])
+
+
+def test_saving_a_connection_no_key_decrypts_keeps_its_credentials_for_when_the_key_is_back(orphan, use_keys):
+    token = raw_credentials(CartConnection, orphan.pk)
+    loaded = CartConnection.objects.get(pk=orphan.pk)
+    loaded.name = "renamed while unreadable"
+
+    loaded.save()
+
+    assert raw_credentials(CartConnection, orphan.pk) == token
+    use_keys(NEW_KEY, LOST_KEY)
+    assert CartConnection.objects.get(pk=orphan.pk).get_credentials() == {"api_key": "written-under-a-lost-key"}
+
+
+def test_credentials_entered_again_replace_the_unreadable_ones(orphan):
+    loaded = CartConnection.objects.get(pk=orphan.pk)
+
+    loaded.update_credentials({"api_key": "entered-again"})
+    loaded.save()
+
+    again = CartConnection.objects.get(pk=orphan.pk)
+    assert not again.credentials_unreadable and again.get_credentials() == {"api_key": "entered-again"}
 
 
 def test_running_the_command_twice_is_harmless_and_says_so_in_json(written_under_old_key, use_keys):

@@ -19,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from fernet_fields import EncryptedField
 
+from integrations.fields import Undecryptable
+
 
 @dataclass
 class RotationResult:
@@ -59,6 +61,8 @@ def credentials_reencrypt(*, progress=None) -> RotationResult:
                     value = rows.values_list(f.attname, flat=True).first()
                     if value is None:
                         continue  # deleted meanwhile, or NULL: nothing to re-encrypt
+                    if isinstance(value, Undecryptable):
+                        raise InvalidToken
                     rows.update(**{f.attname: value})
             except InvalidToken:
                 result.unreadable.append(f"{where}: no key in FERNET_KEYS decrypts it (left as is)")
