@@ -13,6 +13,7 @@ from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTO
 from integrations.models import CartConnection, ShippingMethodMap, WMSConnection
 from orders.models import OrderStatus
 from tests.admin.helpers import form_values, import_order, messages_of
+from tests.credentials import raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 from tests.portal.conftest import client_of, merchant_user
 
@@ -150,6 +151,26 @@ def test_the_stored_secret_is_never_shown_and_blank_keeps_it(client, mine):
     mine.cart.refresh_from_db()
     assert mine.cart.name == "Renamed"
     assert mine.cart.get_credentials() == {"api_key": "sq-secret-api-key-7777"}
+
+
+def test_credentials_no_key_decrypts_show_as_unreadable_and_are_kept_until_entered_again(client, mine, use_keys):
+    use_keys("a-key-nobody-kept")
+    mine.cart.set_credentials({"api_key": "sq-under-a-lost-key"})
+    mine.cart.save()
+    use_keys("the-key-in-use")
+    token = raw_credentials(CartConnection, mine.cart.pk)
+    url = reverse("portal:connection_edit", args=["cart", mine.cart.pk])
+
+    page = client.get(url).content.decode()
+    assert "unreadable here: enter them again" in page
+    data = form_values(page, FORM)
+    client.post(url, {**data, "name": ["Renamed"]})  # no key typed: refused, nothing overwritten
+    assert raw_credentials(CartConnection, mine.cart.pk) == token
+
+    client.post(url, {**data, "credential__squarespace__api_key": ["typed-again"]})
+
+    mine.cart.refresh_from_db()
+    assert mine.cart.get_credentials()["api_key"] == "typed-again"
 
 
 def test_a_secret_can_be_replaced(client, mine):
