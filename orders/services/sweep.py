@@ -54,20 +54,23 @@ def heartbeat_check(now) -> int:
 
 
 def stuck_orders_check(now) -> int:
+    """Raise (or refresh) a problem for each order at the warehouse longer than its cart connection's
+    threshold. Selected in the database, per connection, and read light: it runs every minute, over
+    every order ever delivered and not yet shipped."""
     raised = 0
-    orders = Order.objects.filter(status=OrderStatus.AT_WMS, delivered_at__isnull=False).select_related(
-        "cart_connection"
-    )
-    for order in orders.iterator():
-        limit = timedelta(hours=order.cart_connection.stuck_after_hours)
-        if now - order.delivered_at > limit:
+    for connection in CartConnection.objects.only("pk", "stuck_after_hours"):
+        hours = connection.stuck_after_hours
+        stuck = Order.objects.filter(
+            cart_connection_id=connection.pk, status=OrderStatus.AT_WMS, delivered_at__lt=now - timedelta(hours=hours)
+        ).only("pk", "order_number", "delivered_at", "merchant_id", "warehouse_id", "cart_connection_id")
+        for order in stuck.iterator():
             problem_raise(
                 key=f"order:{order.pk}:stuck",
                 merchant_id=order.merchant_id,
                 reason_code="stuck",
                 message=(
                     f"Order #{order.order_number} reached the warehouse {order.delivered_at:%Y-%m-%d %H:%M} UTC "
-                    f"and has not shipped after {order.cart_connection.stuck_after_hours} hours: ask the warehouse."
+                    f"and has not shipped after {hours} hours: ask the warehouse."
                 ),
                 cart_connection_id=order.cart_connection_id,
                 warehouse_id=order.warehouse_id,

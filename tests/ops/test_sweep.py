@@ -67,6 +67,16 @@ def test_orders_at_the_warehouse_longer_than_the_threshold_are_stuck_problems(db
     assert f"Order #{stuck.order_number}" in problem.message and "48 hours" in problem.message
 
 
+def test_each_cart_connection_has_its_own_stuck_threshold(db):
+    patient, hasty = CartConnectionFactory(stuck_after_hours=72), CartConnectionFactory(stuck_after_hours=12)
+    OrderFactory(cart_connection=patient, status=OrderStatus.AT_WMS, delivered_at=ago(hours=49))
+    late = OrderFactory(cart_connection=hasty, status=OrderStatus.AT_WMS, delivered_at=ago(hours=13))
+
+    assert "1 stuck order(s)" in sweep()
+    assert [p.order for p in problems("stuck")] == [late]
+    assert "12 hours" in problems("stuck")[0].message
+
+
 def test_a_stuck_order_that_ships_has_its_problem_resolved(wired):
     cart_order = seed(wired.squarespace, "1001")
     sync(wired.cart)
