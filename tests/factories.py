@@ -109,3 +109,19 @@ class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
     warehouse_sku = "SKU-1"
     quantity = 1
     price = "10.00"
+
+
+def unsaved_orders(connection: CartConnection, count: int, prefix: str = "bulk") -> list[Order]:
+    """`count` orders of `connection`, not stored (for the bulk writes to store)."""
+    return [
+        Order(
+            merchant_id=connection.merchant_id,
+            cart_connection=connection,
+            warehouse=connection.warehouse,
+            cart_order_id=f"{prefix}-{n}",
+            order_number=f"#{n}",
+            cart_payload={"id": n, "note": "ünïcode"},
+            bill_to={"cust_name": "Ada"},
+        )
+        for n in range(count)
+    ]

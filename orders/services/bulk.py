@@ -63,16 +63,16 @@ def rows_insert(model: type[models.Model], objs: list[models.Model]) -> None:
     for obj in objs:
         for f in stamped:
             f.pre_save(obj, add=True)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    table, pk = quote(opts.db_table), quote(opts.pk.column)
     named = list(zip([f.attname for f in fields], _preparers(fields, connection), strict=True))
     values = [[prepare(getattr(obj, name)) for name, prepare in named] for obj in objs]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"  # (SQLite)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             pks = _pg_copy(cursor, opts, fields, values)
         else:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(f.column) for f in fields)
+            table, pk = quote(opts.db_table), quote(opts.pk.column)
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
             pks = []
             per_statement = max(1, _max_params(connection) // len(fields))
             for start in range(0, len(values), per_statement):

@@ -14,29 +14,14 @@ from django.db import connection as db
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import bulk
 from orders.services.bulk import EncodedJSON, rows_insert, rows_update
-from tests.factories import CartConnectionFactory, OrderFactory
+from tests.factories import CartConnectionFactory, OrderFactory, unsaved_orders
 
 pytestmark = pytest.mark.django_db
 
 
-def new_orders(connection, count: int, prefix: str = "bulk") -> list[Order]:
-    return [
-        Order(
-            merchant_id=connection.merchant_id,
-            cart_connection=connection,
-            warehouse=connection.warehouse,
-            cart_order_id=f"{prefix}-{n}",
-            order_number=f"#{n}",
-            cart_payload={"id": n, "note": "ünïcode"},
-            bill_to={"cust_name": "Ada"},
-        )
-        for n in range(count)
-    ]
-
-
 def test_rows_insert_stores_every_row_sets_its_key_and_stamps_its_times():
     connection = CartConnectionFactory()
-    orders = new_orders(connection, 3)
+    orders = unsaved_orders(connection, 3)
 
     rows_insert(Order, orders)
 
@@ -59,7 +44,7 @@ def test_rows_insert_splits_what_one_statement_cannot_carry(monkeypatch, django_
     connection = CartConnectionFactory()
     fields = len([f for f in Order._meta.concrete_fields if not f.primary_key])
     monkeypatch.setattr(bulk, "_max_params", lambda _connection: fields * 2)  # two rows a statement
-    orders = new_orders(connection, 5)
+    orders = unsaved_orders(connection, 5)
 
     with django_assert_num_queries(3):
         rows_insert(Order, orders)
@@ -75,11 +60,11 @@ def test_rows_insert_on_postgresql_takes_the_keys_then_copies_the_rows_whatever_
     if db.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
     connection = CartConnectionFactory()
-    orders = new_orders(connection, 120)
+    orders = unsaved_orders(connection, 120)
     orders[7].customer_email = "tab\there, newline\nand a backslash \\"  # what COPY's text format escapes
     orders[8].cart_payload = {"note": "tab\t \\N \u00e9", "none": None}
 
-    rows_insert(Order, new_orders(CartConnectionFactory(), 1))  # (looks the key sequence up, once)
+    rows_insert(Order, unsaved_orders(CartConnectionFactory(), 1))  # (looks the key sequence up, once)
 
     with django_assert_num_queries(2) as captured:
         rows_insert(Order, orders)
@@ -99,10 +84,10 @@ def test_rows_insert_on_postgresql_takes_the_keys_then_copies_the_rows_whatever_
 
 def test_rows_insert_refuses_a_duplicate_as_bulk_create_does():
     connection = CartConnectionFactory()
-    rows_insert(Order, new_orders(connection, 1))
+    rows_insert(Order, unsaved_orders(connection, 1))
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        rows_insert(Order, new_orders(connection, 1))
+        rows_insert(Order, unsaved_orders(connection, 1))
     assert Order.objects.filter(cart_connection=connection).count() == 1
 
 
@@ -126,7 +111,7 @@ def test_rows_update_rewrites_only_the_rows_whose_condition_still_holds():
 
 def test_values_of_another_type_than_the_column_are_prepared_as_django_would():
     connection = CartConnectionFactory()
-    order = new_orders(connection, 1)[0]
+    order = unsaved_orders(connection, 1)[0]
     order.order_number = 1234  # an int for a text column
     order.delivery_attempts = True  # a bool for an integer column
 
@@ -139,7 +124,7 @@ def test_values_of_another_type_than_the_column_are_prepared_as_django_would():
 
 def test_a_json_object_that_comes_with_its_text_is_stored_as_that_text():
     connection = CartConnectionFactory()
-    order, plain = new_orders(connection, 2)
+    order, plain = unsaved_orders(connection, 2)
     # The text is what is stored (the object is not encoded again): here they differ on purpose.
     order.cart_payload = EncodedJSON({"id": 1}, json.dumps({"id": 1, "from": "the text"}))
     plain.cart_payload = EncodedJSON({"id": 2})  # no text: encoded as any object

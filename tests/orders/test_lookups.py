@@ -13,7 +13,7 @@ from orders.models import Order
 from orders.services import lookups
 from orders.services.bulk import rows_insert
 from orders.services.lookups import cust_refs_taken, orders_by_cart_id
-from tests.factories import CartConnectionFactory, OrderFactory, WMSConnectionFactory
+from tests.factories import CartConnectionFactory, OrderFactory, WMSConnectionFactory, unsaved_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -58,16 +58,9 @@ def test_on_postgresql_each_key_is_one_index_probe_on_a_table_never_analyzed():
     if db.vendor != "postgresql":
         pytest.skip("the probes are PostgreSQL's; SQLite's planner takes the unique index for the plain query")
     connection = CartConnectionFactory()
-    orders = [
-        Order(
-            merchant_id=connection.merchant_id,
-            cart_connection=connection,
-            warehouse=connection.warehouse,
-            cart_order_id=f"many-{n}",
-            cust_ref=f"R{n}",
-        )
-        for n in range(20_000)
-    ]
+    orders = unsaved_orders(connection, 20_000, prefix="many")
+    for n, order in enumerate(orders):
+        order.cust_ref = f"R{n}"
     # No ANALYZE: the planner has no statistics for these rows (at this size, a plain IN list on this
     # table was planned as a read of every order of the connection, on PostgreSQL 15).
     rows_insert(Order, orders)
