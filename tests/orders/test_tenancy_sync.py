@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import connection_unblock
-from orders.models import Order, OrderStatus, Problem, SyncRun
+from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.holds import orders_retry
+from orders.services.shipments import shipment_store
 from orders.services.sync import cart_connections_for_sync, inventory_sync, shipments_sync
 from orders.services.test_orders import NOT_SENT, TestOrderLine, default_test_address, order_send_test
 from orders.tasks import sync_inventory_task, sync_orders_task, sync_shipments_task
@@ -158,3 +160,24 @@ def test_orders_of_one_merchant_keep_going_where_they_went(wired):
 
     assert order.destination_warehouse() == wired.wms
     assert wired.cart.resolved_warehouse() == wired.wms
+
+
+def test_their_warehouses_tracking_for_an_order_assigned_to_it_by_a_bypass_stays_unmatched(wired, their_wms):
+    """The warehouse's own tracking import goes on (it does not fail on the bad row), and nothing
+    about it reaches the other merchant's order or cart."""
+    order = OrderFactory(cart_connection=wired.cart, status=OrderStatus.AT_WMS, cust_ref="R-1")
+    Order.objects.filter(pk=order.pk).update(warehouse=their_wms)
+    run = SyncRun.objects.create(kind="shipments", merchant=their_wms.merchant, warehouse=their_wms)
+    problems: list[str] = []
+
+    outcome = shipment_store(
+        warehouse=their_wms,
+        parcel=CanonicalShipment(warehouse_shipment_id="S-1", cust_ref="R-1", carrier="UPS", tracking_numbers=["1Z"]),
+        run=run,
+        problems=problems,
+    )
+
+    assert outcome == ("unmatched", False)
+    assert Shipment.objects.get(warehouse=their_wms, warehouse_shipment_id="S-1").order_id is None
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WMS
+    assert not order.events.filter(code="shipment").exists()
