@@ -19,7 +19,14 @@ from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.tenancy import CrossMerchantLink, tenancy_audit
 from orders.models import Order, OrderEvent, Problem, Shipment, SyncRun
 from orders.services.bulk import rows_insert
-from tests.factories import CartConnectionFactory, MerchantFactory, OrderFactory, WMSConnectionFactory
+from tests.factories import (
+    CartConnectionFactory,
+    MerchantFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ShippingMethodMapFactory,
+    WMSConnectionFactory,
+)
 
 
 @dataclass
@@ -276,3 +283,12 @@ def test_the_audit_of_consistent_rows_finds_nothing(mine, theirs, capsys):
     call_command("tenancy_audit")
 
     assert "Every row links rows of its own merchant only" in capsys.readouterr().out
+
+
+def test_the_factories_make_rows_of_one_merchant(db):
+    line = OrderLineFactory()
+    ShippingMethodMapFactory()
+    order = line.order
+
+    assert order.merchant_id == order.cart_connection.merchant_id == order.warehouse.merchant_id
+    assert tenancy_audit() == {}
