@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -14,6 +16,19 @@ from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
 from integrations.services import connection_test, connection_unblock, connector_class_for
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
+
+
+def merchant_scoped_autocomplete(site: admin.AdminSite, request: HttpRequest) -> bool:
+    """Whether this request is the admin's autocomplete of a field its model's admin lists in
+    `merchant_scoped_autocompletes`: its choices are then the rows of the merchant it names."""
+    match = request.resolver_match
+    if match is None or match.url_name != "autocomplete":
+        return False
+    try:
+        source_admin = site.get_model_admin(apps.get_model(request.GET["app_label"], request.GET["model_name"]))
+    except (KeyError, LookupError, NotRegistered):
+        return False
+    return request.GET.get("field_name") in getattr(source_admin, "merchant_scoped_autocompletes", ())
 
 
 class CartConnectionInline(admin.TabularInline):
@@ -159,6 +174,27 @@ class ConnectionAdmin(admin.ModelAdmin):
         return ("OK: " if obj.last_test_ok else "FAILED: ") + obj.last_test_message[:80]
 
     oauth_kind = ""
+    # Autocompletes that offer only the rows of the merchant chosen on the page (merchant_scoped.js
+    # forwards it); a row of another merchant is refused on save whatever the page sent.
+    merchant_scoped_autocompletes: list[str] = []
+
+    class Media:
+        js = ["admin/js/jquery.init.js", "integrations/admin/merchant_scoped.js"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in self.merchant_scoped_autocompletes:
+            formfield.widget.attrs["data-merchant-scoped"] = "true"
+        return formfield
+
+    def get_search_results(self, request, queryset, search_term):
+        """As an autocomplete's choices for a merchant-scoped field: only the rows of the merchant
+        the request names, and none without one."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if merchant_scoped_autocomplete(self.admin_site, request):
+            merchant = request.GET.get("merchant", "")
+            queryset = queryset.filter(merchant_id=int(merchant)) if merchant.isdigit() else queryset.none()
+        return queryset, may_have_duplicates
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = self.form.for_platform(obj.platform if obj is not None else None)
@@ -206,7 +242,8 @@ class CartConnectionAdmin(ConnectionAdmin):
     oauth_kind = "cart"
     inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
-    autocomplete_fields = ["merchant"]
+    autocomplete_fields = ["merchant", "warehouse"]
+    merchant_scoped_autocompletes = ["warehouse"]
     schedule_fields = [
         "orders_every_minutes",
         "shipments_every_minutes",

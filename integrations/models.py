@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 
 from integrations.fields import KeptEncryptedTextField, Undecryptable
 from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
+from integrations.tenancy import CrossMerchantLink, MerchantScoped
 
 
 class Merchant(models.Model):
@@ -41,8 +42,10 @@ class SyncOutcome(models.TextChoices):
     SKIPPED = "skipped", "skipped (another run of it was in progress)"
 
 
-class Connection(models.Model):
+class Connection(MerchantScoped):
     """What cart and warehouse connections share."""
+
+    tenancy_fields = ("merchant",)
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE)
     name = models.CharField(max_length=120, blank=True, help_text="A label for people, e.g. 'Main store'.")
@@ -171,6 +174,8 @@ class WMSConnection(Connection):
 class CartConnection(Connection):
     """An order source (cart or marketplace)."""
 
+    tenancy_fields = ("merchant", "warehouse")
+
     platform = models.CharField(max_length=40, choices=CART_PLATFORMS)
     warehouse = models.ForeignKey(
         WMSConnection,
@@ -222,7 +227,18 @@ class CartConnection(Connection):
         ordering = ["merchant__name", "pk"]
 
     def resolved_warehouse(self) -> WMSConnection | None:
+        """Where this cart's orders go: its chosen warehouse, else the merchant's only active one.
+
+        Raises CrossMerchantLink when the chosen warehouse belongs to another merchant (a row stored
+        before that was refused, or by something that bypasses `save()`): nothing may go there."""
         if self.warehouse_id:
+            if self.warehouse.merchant_id != self.merchant_id:
+                raise CrossMerchantLink(
+                    f"This cart connection (#{self.pk}) is set to send its orders to warehouse connection "
+                    f"#{self.warehouse_id}, which belongs to another merchant: nothing is read from or sent to "
+                    "it. A person must choose one of this merchant's own warehouse connections on the cart "
+                    "connection (or leave it blank for the merchant's only active one)."
+                )
             return self.warehouse
         candidates = list(WMSConnection.objects.filter(merchant_id=self.merchant_id, active=True)[:2])
         return candidates[0] if len(candidates) == 1 else None

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django_q.tasks import async_task
 
 from integrations.models import CartConnection
+from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, Shipment, SkippedOrder, SyncRun
 from orders.services.holds import orders_accept_line_cancellation, orders_retry
 from orders.services.tracking import shipments_resend
@@ -304,6 +305,13 @@ RETRY_TASKS = {
 }
 
 
+def _sends_to(cart: CartConnection, warehouse) -> bool:
+    try:
+        return cart.resolved_warehouse() == warehouse
+    except CrossMerchantLink:  # its own run refuses it, and says why
+        return False
+
+
 def _sync_targets(problem: Problem) -> list[tuple[str, CartConnection]]:
     """The sync behind a connection problem: the kind that failed last (else orders), for the cart
     connection, or for every active cart whose orders go to the warehouse."""
@@ -312,7 +320,7 @@ def _sync_targets(problem: Problem) -> list[tuple[str, CartConnection]]:
         runs = SyncRun.objects.filter(cart_connection_id=problem.cart_connection_id)
     else:
         merchant_carts = CartConnection.objects.filter(merchant_id=problem.merchant_id, active=True)
-        carts = [c for c in merchant_carts.select_related("warehouse") if c.resolved_warehouse() == problem.warehouse]
+        carts = [c for c in merchant_carts.select_related("warehouse") if _sends_to(c, problem.warehouse)]
         runs = SyncRun.objects.filter(warehouse_id=problem.warehouse_id, cart_connection__isnull=True)
     last_failed = runs.filter(status__in=["failed", "throttled"]).order_by("-started_at", "-pk").first()
     kind = last_failed.kind if last_failed else SyncRun.Kind.ORDERS

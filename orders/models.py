@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+from integrations.tenancy import CrossMerchantLink, MerchantScoped
 
 
 class OrderStatus(models.TextChoices):
@@ -37,7 +38,9 @@ class HoldCode(models.TextChoices):
     LINE_CANCELED = "line_canceled", "line canceled at the cart"
 
 
-class Order(models.Model):
+class Order(MerchantScoped):
+    tenancy_fields = ("merchant", "cart_connection", "warehouse")
+
     # No index of their own: (merchant, status) and unique (cart_connection, cart_order_id) lead with
     # them, and every index is work for each of the thousands of orders an import inserts.
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders", db_index=False)
@@ -121,6 +124,20 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"#{self.order_number}"
 
+    def destination_warehouse(self) -> WMSConnection | None:
+        """Where this order goes: its own warehouse once it has one, else its cart's.
+
+        Raises CrossMerchantLink when that warehouse belongs to another merchant (a row stored before
+        that was refused, or by something that bypasses `save()`): nothing may be sent there."""
+        if self.warehouse_id is None:
+            return self.cart_connection.resolved_warehouse()
+        if self.warehouse.merchant_id != self.merchant_id:
+            raise CrossMerchantLink(
+                f"Order #{self.order_number} is assigned to warehouse connection #{self.warehouse_id}, which "
+                "belongs to another merchant: it is not sent there. A person must correct the order's warehouse."
+            )
+        return self.warehouse
+
 
 class OrderLine(models.Model):
     # Indexed by unique (order, line_no), which leads with it.
@@ -148,8 +165,10 @@ class OrderLine(models.Model):
         return self.price * self.quantity
 
 
-class OrderEvent(models.Model):
+class OrderEvent(MerchantScoped):
     """One line of an order's history: every state change, with time and a reason."""
+
+    tenancy_fields = ("order", "sync_run")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -192,8 +211,10 @@ class SkippedOrder(models.Model):
         return f"#{self.order_number or self.cart_order_id}: {self.reason_code}"
 
 
-class SyncRun(models.Model):
+class SyncRun(MerchantScoped):
     """One run of one sync kind for one connection: when, how long, what it did, its error."""
+
+    tenancy_fields = ("merchant", "cart_connection", "warehouse")
 
     class Kind(models.TextChoices):
         ORDERS = "orders", "orders"
@@ -239,7 +260,7 @@ class SyncRun(models.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
-class Shipment(models.Model):
+class Shipment(MerchantScoped):
     """One parcel the warehouse shipped, imported once per warehouse shipment id.
 
     `order` is empty when the warehouse reports tracking for a reference we never sent: the
@@ -253,6 +274,8 @@ class Shipment(models.Model):
         FAILED = "failed", "refused by the cart (see error)"
         UNMATCHED = "unmatched", "no order of ours"
         NOT_FOR_CART = "not_for_cart", "nothing to tell the cart (an Orderbridge test order)"
+
+    tenancy_fields = ("warehouse", "order")
 
     warehouse = models.ForeignKey(WMSConnection, on_delete=models.PROTECT, related_name="shipments")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")
@@ -296,8 +319,10 @@ class SyncLock(models.Model):
         return self.key
 
 
-class Problem(models.Model):
+class Problem(MerchantScoped):
     """One open problem a person should look at, kept until the same thing later succeeds."""
+
+    tenancy_fields = ("merchant", "cart_connection", "warehouse", "order")
 
     class Status(models.TextChoices):
         OPEN = "open", "open"

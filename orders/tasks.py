@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from integrations.models import CartConnection
+from integrations.tenancy import CrossMerchantLink
 from orders.services.alerts import alerts_send_digests
 from orders.services.sweep import sweep, sync_runs_prune
 from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
@@ -39,7 +40,10 @@ def sync_orders_task(connection_id: int, scheduled: bool = True) -> str:
 
 def _warehouse_waits(connection: CartConnection, *, scheduled: bool) -> str:
     """Why a scheduled return-path run leaves the cart's warehouse alone (it needs a person), or ""."""
-    warehouse = connection.resolved_warehouse()
+    try:
+        warehouse = connection.resolved_warehouse()
+    except CrossMerchantLink:
+        return ""  # the run itself refuses it, and says why
     if scheduled and warehouse is not None and warehouse.blocked_reason:
         return f"{warehouse}: waiting for a person ({warehouse.blocked_reason})"
     return ""

@@ -22,6 +22,8 @@ from decimal import Decimal
 
 from django.db import connections, models, router
 
+from integrations.tenancy import tenancy_check_many
+
 
 def rows_update(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], *, where: Sequence[str] = ("pk",)
@@ -53,10 +55,12 @@ def rows_insert(model: type[models.Model], objs: list[models.Model]) -> None:
     per-value compiler machinery (several times the cost of the values): on SQLite in as few
     multi-row statements as its parameter limit allows, on PostgreSQL with one COPY.
 
-    No signals, no conflict handling: a unique violation raises IntegrityError, as with bulk_create."""
+    No signals, no conflict handling: a unique violation raises IntegrityError, as with bulk_create.
+    Rows that link rows of two merchants are refused, as `save()` refuses them (CrossMerchantLink)."""
     if not objs:
         return
     connection = connections[router.db_for_write(model)]
+    tenancy_check_many(model, objs, using=connection.alias)
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]

@@ -21,6 +21,7 @@ from integrations.connectors.errors import (
 )
 from integrations.models import SyncOutcome
 from integrations.services import ConnectionNotConfigured
+from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
 from orders.services.problems import connection_problem, connection_problem_key, problems_resolve
 
@@ -30,7 +31,7 @@ TEMPORARY, THROTTLED, NEEDS_PERSON, PERMANENT = "temporary", "throttled", "needs
 def failure_kind(exc: BaseException) -> str:
     if isinstance(exc, ThrottledError):
         return THROTTLED
-    if isinstance(exc, (AuthenticationError, ConnectionNotConfigured)):
+    if isinstance(exc, (AuthenticationError, ConnectionNotConfigured, CrossMerchantLink)):
         return NEEDS_PERSON
     if isinstance(exc, PermanentError):
         return PERMANENT

@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from integrations.connectors.errors import ConnectorError
+from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from integrations.tenancy import CrossMerchantLink
 from inventory.models import SKUAlias
 from orders.models import HoldCode, Order, OrderStatus
 from orders.services.delivery import DELIVERED, order_deliver
+from orders.services.history import order_event
 from orders.services.importing import order_prepare
 from orders.services.sync import warehouse_skus
 from orders.services.translation import load_context
@@ -22,14 +25,19 @@ CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}
 def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
     """Translate and validate held orders again; those that pass become `new` (history says why)."""
     counts = {"released": 0, "still_held": 0}
-    groups: dict[tuple[int, int | None], list[Order]] = {}
+    groups: dict[tuple[int, int | None], tuple[WMSConnection | None, list[Order]]] = {}
     for order in orders:
         if order.status != OrderStatus.ERROR or order.hold_code in CART_SIDE_HOLDS:
             continue
-        warehouse = order.warehouse or order.cart_connection.resolved_warehouse()
-        groups.setdefault((order.merchant_id, warehouse.pk if warehouse else None), []).append(order)
-    for (merchant_id, _), group in groups.items():
-        warehouse = group[0].warehouse or group[0].cart_connection.resolved_warehouse()
+        try:
+            warehouse = order.destination_warehouse()
+        except CrossMerchantLink as exc:
+            order_event(order, f"Not checked again: {exc}", code="cross_merchant")
+            counts["still_held"] += 1
+            continue
+        key = (order.merchant_id, warehouse.pk if warehouse else None)
+        groups.setdefault(key, (warehouse, []))[1].append(order)
+    for (merchant_id, _), (warehouse, group) in groups.items():
         connector = None
         if warehouse is not None:
             try:
@@ -88,6 +96,12 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
         "warehouse"
     ):
         if order.warehouse is None:
+            continue
+        try:
+            order.destination_warehouse()
+        except CrossMerchantLink as exc:
+            order_event(order, f"Not sent: {exc}", code="cross_merchant")
+            counts["not_delivered"] += 1
             continue
         try:
             if order.warehouse_id not in connectors:

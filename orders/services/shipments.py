@@ -69,8 +69,11 @@ def shipment_store(
         return "unreadable", False
     if Shipment.objects.filter(warehouse=warehouse, warehouse_shipment_id=parcel.warehouse_shipment_id).exists():
         return "known", False
+    # Only an order of the warehouse's own merchant: one assigned to it by a bypass stays unmatched.
     order = (
-        Order.objects.select_for_update().filter(warehouse=warehouse, cust_ref=parcel.cust_ref).first()
+        Order.objects.select_for_update()
+        .filter(warehouse=warehouse, merchant_id=warehouse.merchant_id, cust_ref=parcel.cust_ref)
+        .first()
         if parcel.cust_ref
         else None
     )

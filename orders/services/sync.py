@@ -23,6 +23,7 @@ from integrations.services import (
     connection_mark_auth_problem,
     warehouse_connector_for,
 )
+from integrations.tenancy import CrossMerchantLink
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import pending_orders_deliver
@@ -87,7 +88,7 @@ def _classify(exc: BaseException, label: str, errors: list[str], connection, fai
         failure.retry_after = exc.retry_after
         errors.append(f"{label}: {exc}. The next run carries on.")
         return SyncOutcome.THROTTLED
-    if isinstance(exc, (ConnectorError, ConnectionNotConfigured)):
+    if isinstance(exc, (ConnectorError, ConnectionNotConfigured, CrossMerchantLink)):
         if connection is not None:
             connection_mark_auth_problem(connection, exc)
         errors.append(f"{label}: {exc}")
@@ -122,7 +123,10 @@ def cart_connection_sync_orders(
 
 
 def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | None) -> SyncRun:
-    warehouse = connection.resolved_warehouse()
+    try:
+        warehouse = connection.resolved_warehouse()
+    except CrossMerchantLink as exc:
+        return _refused_run(SyncRun.Kind.ORDERS, connection, exc)
     run = SyncRun.objects.create(
         kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, cart_connection=connection, warehouse=warehouse
     )
@@ -174,6 +178,28 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
+
+
+def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:
+    """A run that reads and sends nothing: the cart's warehouse is another merchant's. It fails as
+    needing a person, so scheduled runs stop (and a problem is raised) until someone corrects it."""
+    run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, cart_connection=connection)
+    return sync_run_finish(
+        run, connection, status=SyncOutcome.FAILED, counts={}, errors=[f"Cart: {exc}"], failure=_Failure(NEEDS_PERSON)
+    )
+
+
+def _usable_carts(kind: str, connections: list[CartConnection]) -> tuple[list[CartConnection], list[SyncRun]]:
+    """The carts whose warehouse may be used, and a refused run for each of the others."""
+    usable, refused = [], []
+    for connection in connections:
+        try:
+            connection.resolved_warehouse()
+        except CrossMerchantLink as exc:
+            refused.append(_refused_run(kind, connection, exc))
+        else:
+            usable.append(connection)
+    return usable, refused
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:
@@ -262,7 +288,8 @@ def cart_connection_push_tracking(*, connection: CartConnection, progress=None) 
 
 def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
     """Read shipments from each warehouse once, then tell each cart."""
-    runs = [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
+    connections, runs = _usable_carts(SyncRun.Kind.SHIPMENTS, connections)
+    runs += [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
     runs += [cart_connection_push_tracking(connection=c, progress=progress) for c in connections]
     return runs
 
@@ -299,13 +326,12 @@ def inventory_sync(
     A cart whose warehouse could not be read this run is not pushed (stale levels would be wrong).
     `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
     """
+    connections, runs = _usable_carts(SyncRun.Kind.INVENTORY, [c for c in connections if c.inventory_sync_enabled])
     stock_runs = {}
-    for warehouse in _warehouses_of([c for c in connections if c.inventory_sync_enabled]):
+    for warehouse in _warehouses_of(connections):
         stock_runs[warehouse.pk] = warehouse_sync_stock(warehouse=warehouse, progress=progress)
-    runs = list(stock_runs.values())
+    runs += stock_runs.values()
     for connection in connections:
-        if not connection.inventory_sync_enabled:
-            continue
         warehouse = connection.resolved_warehouse()
         read = stock_runs.get(warehouse.pk) if warehouse else None
         if read is None or read.status == SyncOutcome.FAILED:

@@ -26,6 +26,7 @@ from integrations.connectors.canonical import CART_OPEN, Address
 from integrations.connectors.errors import ConnectorError
 from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.cust_ref import cust_ref_candidates
 from orders.services.delivery import DELIVERED, RETRY, order_deliver
@@ -90,7 +91,10 @@ def order_send_test(
     """Create a clearly marked test order for the cart connection and send it to its warehouse."""
     if not lines:
         raise ValueError("a test order needs at least one line")
-    warehouse = cart_connection.resolved_warehouse()
+    try:
+        warehouse, refused = cart_connection.resolved_warehouse(), ""
+    except CrossMerchantLink as exc:
+        warehouse, refused = None, str(exc)
     order = _create(cart_connection, lines, ship_method, ship_to, email, warehouse)
     who = f" by {requested_by}" if requested_by else ""
     order_event(
@@ -99,6 +103,8 @@ def order_send_test(
         code="test_order",
         to_status=OrderStatus.NEW,
     )
+    if refused:
+        return _close(order, NOT_SENT, refused)
     connector: WarehouseConnector | None = None
     problem = ""
     if warehouse is not None:

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from integrations.connectors.canonical import Address
 from integrations.connectors.errors import ConnectorError
-from integrations.models import ShippingMethodMap
+from integrations.models import ShippingMethodMap, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
+from integrations.tenancy import CrossMerchantLink
 from inventory.models import SKUAlias
 from orders.models import HoldCode, Order, OrderLine, OrderStatus
 from orders.services.delivery import DELIVERED, RETRY
@@ -98,6 +99,11 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    try:
+        order.destination_warehouse()
+    except CrossMerchantLink as exc:
+        messages.error(request, f"Order #{order.order_number} was not retried: {exc}")
+        return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]))
     counts = orders_retry(order_ids=[order.pk])
     order.refresh_from_db()
     if counts["delivered"]:
@@ -118,11 +124,9 @@ def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
     and shipping mappings, so the preview shows what the next send would carry."""
     order = get_scoped_or_404(Order, request.merchant, pk=pk)
     lines = list(order.lines.all())
-    warehouse = order.warehouse or order.cart_connection.resolved_warehouse()
-    payload, problem, fresh = None, "", order.status in PENDING
-    if warehouse is None:
-        problem = "No warehouse is connected for this order's cart."
-    else:
+    payload, fresh = None, order.status in PENDING
+    warehouse, problem = _destination(order)
+    if warehouse is not None:
         try:
             connector = warehouse_connector_for(warehouse)
             if fresh:
@@ -142,6 +146,15 @@ def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
             "payload_json": json.dumps(payload, indent=2, default=str) if payload is not None else "",
         },
     )
+
+
+def _destination(order: Order) -> tuple[WMSConnection | None, str]:
+    """The order's warehouse, or None and why there is none to show."""
+    try:
+        warehouse = order.destination_warehouse()
+    except CrossMerchantLink as exc:
+        return None, str(exc)
+    return warehouse, "" if warehouse is not None else "No warehouse is connected for this order's cart."
 
 
 def test_order(request: HttpRequest) -> HttpResponse:

@@ -205,16 +205,20 @@ def test_change_page_renders(admin_client, every_object, model):
 
 @models_where(lambda model_admin: model_admin.autocomplete_fields)
 def test_autocomplete_lookups_answer(admin_client, every_object, model):
-    for field_name in admin.site._registry[model].autocomplete_fields:
+    """Every autocomplete answers with every row, or (merchant-scoped) the rows of the merchant it names."""
+    model_admin = admin.site._registry[model]
+    for field_name in model_admin.autocomplete_fields:
         target = model._meta.get_field(field_name).related_model
-        response = admin_client.get(
-            reverse("admin:autocomplete"),
-            {
-                "app_label": model._meta.app_label,
-                "model_name": model._meta.model_name,
-                "field_name": field_name,
-                "term": "",
-            },
-        )
+        query = {
+            "app_label": model._meta.app_label,
+            "model_name": model._meta.model_name,
+            "field_name": field_name,
+            "term": "",
+        }
+        expected = target.objects.all()
+        if field_name in getattr(model_admin, "merchant_scoped_autocompletes", ()):
+            query["merchant"] = every_object[model].merchant_id
+            expected = expected.filter(merchant_id=every_object[model].merchant_id)
+        response = admin_client.get(reverse("admin:autocomplete"), query)
         assert response.status_code == 200
-        assert len(response.json()["results"]) == target.objects.count()
+        assert len(response.json()["results"]) == expected.count() > 0

@@ -33,7 +33,11 @@ def test_orders_are_found_by_cart_id_within_their_own_cart_connection():
 
 def test_references_taken_ignore_case_and_other_warehouses():
     order = OrderFactory(cust_ref="AbC-1")
-    OrderFactory(cust_ref="xyz-2", warehouse=WMSConnectionFactory(merchant=order.merchant))
+    OrderFactory(
+        cust_ref="xyz-2",
+        cart_connection__merchant=order.merchant,
+        warehouse=WMSConnectionFactory(merchant=order.merchant),
+    )
 
     assert cust_refs_taken(order.warehouse_id, {"abc-1", "xyz-2", "free"}) == {"abc-1"}
     assert cust_refs_taken(order.warehouse_id, set()) == set()
