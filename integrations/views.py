@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.connectors.answers import summary
 from integrations.connectors.errors import ConnectorError
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import ConnectionNotConfigured, oauth_authorization_url, oauth_complete
@@ -97,7 +98,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if not _may_grant(request.user, connection, origin):
         raise Http404("No such connection.")  # as for any object of another merchant
     if request.GET.get("error"):
-        reason = request.GET.get("error_description") or request.GET["error"]
+        reason = summary(request.GET.get("error_description")) or summary(request.GET["error"], 40) or "refused"
         messages.error(request, f"{connection.platform_label} did not grant access: {reason}")
     elif not request.GET.get("code"):
         messages.error(request, f"{connection.platform_label} came back without an authorization code: try again.")

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, OAuthConnector
 from integrations.connectors.errors import (
     AuthenticationError,
@@ -151,8 +152,8 @@ class TradeGeckoApi(OAuthConnector):
             except ValueError:
                 answer = {}
             answer = answer if isinstance(answer, dict) else {}
-            error = text(answer.get("error")) or f"HTTP {response.status_code}"
-            detail = text(answer.get("error_description"))
+            error = summary(answer.get("error"), 40) or f"HTTP {response.status_code}"
+            detail = summary(answer.get("error_description"), secrets=client.secrets)
             if error == "invalid_client":
                 setting = self.key.upper()
                 raise AuthenticationError(
@@ -333,7 +334,8 @@ class TradeGeckoApi(OAuthConnector):
     def test_connection(self) -> str:
         """The account the token opens, and the connection's stock location when one is set."""
         account = self.account()
-        answer = f"credentials accepted: {self.label} account {text(account.get('name')) or text(account.get('id'))}"
+        name = summary(text(account.get("name")) or text(account.get("id")), 80)
+        answer = f"credentials accepted: {self.label} account {name}"
         location = text(self.settings.get(self.location_setting)) if self.location_setting else ""
         if not location:
             return answer
@@ -347,4 +349,4 @@ class TradeGeckoApi(OAuthConnector):
                 f"{answer}, but stock location {location} is not one of its locations: check the {field} setting",
                 status=404,
             ) from exc
-        return f"{answer}; {field} {location} is “{text(found.get('label')) or location}”"
+        return f"{answer}; {field} {location} is “{summary(text(found.get('label')), 80) or location}”"
