@@ -38,6 +38,7 @@ from sandbox.squarespace import SquarespaceSandbox
 from sandbox.tradegecko import TradeGeckoSandbox
 from tests.admin.helpers import form_values
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
+from tests.fixtures_tradegecko import oauth_app_settings, oauth_connector_settings
 from tests.orders.helpers import ORDERS_PATH, ago
 
 SQ_KEY = "sq-secret-api-key-5e1f0c7a9b"
@@ -378,11 +379,8 @@ def test_a_failing_bergen_warehouse_leaks_its_password_and_tokens_nowhere(
 def tradegecko_cart(db, settings):
     """A TradeGecko cart holding a real grant (access and refresh token) from the sandbox."""
     with EchoingTradeGecko(client_secret=TG_CLIENT_SECRET, rate_limit=None) as sandbox, BergenSandbox() as bergen:
-        settings.OAUTH_CLIENTS = {
-            **settings.OAUTH_CLIENTS,
-            "tradegecko": {"client_id": sandbox.client_id, "client_secret": TG_CLIENT_SECRET},
-        }
-        granting = TradeGeckoCart(base_url=sandbox.base_url, credentials={}, settings={})
+        settings.OAUTH_CLIENTS = {**settings.OAUTH_CLIENTS, "tradegecko": oauth_app_settings(sandbox)}
+        granting = TradeGeckoCart(base_url=sandbox.base_url, credentials={}, settings=oauth_connector_settings(sandbox))
         redirect = "https://orderbridge.example/oauth/callback"
         url = granting.authorization_url(client_id=sandbox.client_id, redirect_uri=redirect, state="s")
         code = parse_qs(urlsplit(requests.get(url, allow_redirects=False, timeout=5).headers["Location"]).query)
