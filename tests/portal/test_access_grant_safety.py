@@ -1,4 +1,5 @@
-"""Our OAuth app's secret goes only to the token URL from settings.
+"""Our OAuth app's secret goes only to the token URL from settings, and a grant's `state` works once,
+for the user who started it and the connection it was started for.
 
 Two TradeGecko sandboxes over loopback: `platform` is where settings point our app; `elsewhere` is
 the connection's own API address (a host a person typed), which would gladly accept our client id
@@ -12,15 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.core import signing
 from django.urls import reverse
 
 from integrations.connectors.tradegecko_api import OAUTH_AUTHORIZE_URL
-from integrations.models import CartConnection
+from integrations.grants import STATE_SALT
+from integrations.models import CartConnection, OAuthGrantState
 from integrations.services import connection_test, oauth_authorization_url
 from sandbox.server import RecordedRequest
 from sandbox.tradegecko import TradeGeckoSandbox
 from tests.factories import CartConnectionFactory
 from tests.fixtures_tradegecko import oauth_app_settings
+from tests.portal.conftest import client_of, merchant_user
 
 OUR_SECRET = "our-app-secret-7f3a9c2e51"
 
@@ -126,3 +130,87 @@ def test_without_settings_the_grant_goes_to_the_documented_authorize_page(mine, 
     assert url.startswith(f"{OAUTH_AUTHORIZE_URL}?")
     assert OAUTH_AUTHORIZE_URL == "https://api.tradegecko.com/oauth/authorize"
     assert parse_qs(urlsplit(url).query)["client_id"] == ["our-app"]
+
+
+# --- the state works once, for its user and its connection --------------------------------------------------
+
+
+def test_a_replayed_callback_is_refused_and_asks_the_platform_nothing(client, mine, our_app, elsewhere):
+    connection = gecko(mine, elsewhere)
+    callback = authorize(start_grant(client, connection))
+    client.get(callback)
+    connection.refresh_from_db()
+    granted = connection.get_credentials()
+
+    replay = client.get(callback)
+
+    assert replay.status_code == 400
+    assert "already used" in replay.content.decode()
+    assert len(our_app.requests_to("/oauth/token", "POST")) == 1
+    connection.refresh_from_db()
+    assert connection.get_credentials() == granted
+
+
+def test_a_state_used_by_another_user_is_refused_and_dies(client, mine, our_app, elsewhere):
+    connection = gecko(mine, elsewhere)
+    callback = authorize(start_grant(client, connection))
+    colleague = client_of(merchant_user(mine.merchant, "colleague"))
+
+    stolen = colleague.get(callback)
+    afterwards = client.get(callback)
+
+    assert stolen.status_code == 400
+    assert "started by someone else" in stolen.content.decode()
+    assert afterwards.status_code == 400 and "already used" in afterwards.content.decode()
+    assert our_app.requests_to("/oauth/token") == []
+    connection.refresh_from_db()
+    assert connection.get_credentials() == {}
+
+
+def test_a_state_moved_to_another_connection_is_refused_even_with_a_valid_signature(client, mine, our_app, elsewhere):
+    """The row, not the signed state, says which connection a grant is for: a state re-signed (a leaked
+    key) for the merchant's other connection stores tokens on neither."""
+    first, second = gecko(mine, elsewhere), gecko(mine, elsewhere)
+    callback = authorize(start_grant(client, first))
+    query = parse_qs(urlsplit(callback).query)
+    payload = signing.loads(query["state"][0], salt=STATE_SALT)
+    moved = signing.dumps({**payload, "pk": second.pk}, salt=STATE_SALT)
+
+    response = client.get(reverse("oauth_callback"), {"state": moved, "code": query["code"][0]})
+
+    assert response.status_code == 400
+    assert "issued for another connection" in response.content.decode()
+    assert our_app.requests_to("/oauth/token") == []
+    for connection in (first, second):
+        connection.refresh_from_db()
+        assert connection.get_credentials() == {}
+
+
+def test_each_start_issues_its_own_state_and_only_the_used_one_is_consumed(client, mine, our_app, elsewhere):
+    connection = gecko(mine, elsewhere)
+    first = authorize(start_grant(client, connection))
+    second = authorize(start_grant(client, connection))
+
+    assert parse_qs(urlsplit(first).query)["state"] != parse_qs(urlsplit(second).query)["state"]
+    assert client.get(second).status_code == 302
+    assert OAuthGrantState.objects.filter(cart_connection=connection).count() == 1
+    assert client.get(first).status_code == 302  # the other tab's grant still finishes, once
+    assert client.get(first).status_code == 400
+    assert OAuthGrantState.objects.filter(cart_connection=connection).count() == 0
+
+
+def test_the_platforms_refusal_in_the_callback_is_shown_as_a_short_clean_summary(client, mine, our_app, elsewhere):
+    connection = gecko(mine, elsewhere)
+    callback = authorize(start_grant(client, connection))
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    description = "Denied. <script>alert(1)</script> see https://evil.example/login " + "x" * 400
+
+    response = client.get(
+        reverse("oauth_callback"),
+        {"state": state, "error": "access_denied", "error_description": description},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "did not grant access: access_denied" in page
+    assert "evil.example" not in page and "<script>alert" not in page and "xxxxxxxxxx" not in page
