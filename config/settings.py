@@ -175,11 +175,15 @@ INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES",
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # The addresses merchants may need to allow in their firewalls.
 OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])
-# OAuth apps (client id and secret) for platforms that grant access that way.
+# OAuth apps (client id and secret) for platforms that grant access that way, and the only URLs
+# they are sent to: the platform's authorize page and token endpoint. Empty means the platform's
+# documented ones; set them only to use a sandbox (never taken from a connection's address).
 OAUTH_CLIENTS = {
     platform: {
         "client_id": env.str(f"{platform.upper()}_OAUTH_CLIENT_ID", default=""),
         "client_secret": env.str(f"{platform.upper()}_OAUTH_CLIENT_SECRET", default=""),
+        "authorize_url": env.str(f"{platform.upper()}_OAUTH_AUTHORIZE_URL", default=""),
+        "token_url": env.str(f"{platform.upper()}_OAUTH_TOKEN_URL", default=""),
     }
     for platform in ("tradegecko", "quickbooks_commerce")
 }

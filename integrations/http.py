@@ -3,14 +3,14 @@
 Timeouts are always set; idempotent requests are retried with exponential backoff on 5xx and
 connection errors; 429s are waited out when the wait is short and raised as `ThrottledError`
 when it is long; requests are paced per connection below the platform's limit; every failure
-becomes a typed `ConnectorError` whose message names the URL and what happened, with the
+becomes a typed `ConnectorError` whose message names the URL and what happened (the status and at
+most a short summary of the answer, never its body: see `connectors.answers`), with the
 connection's secrets redacted.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import random
 import threading
 import time
@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import requests
 from django.conf import settings
 
+from integrations.connectors.answers import json_error_summary, media_type, redact, status_phrase
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
@@ -50,13 +51,6 @@ def _pace(rate_key: str, interval: float) -> None:
         time.sleep(slot - now)
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 def retry_after_seconds(response: requests.Response, default: float) -> float:
     """How long a 429/503 asks us to wait: Retry-After (seconds or date), else a reset epoch."""
     header = response.headers.get("Retry-After")
@@ -82,21 +76,19 @@ def retry_after_seconds(response: requests.Response, default: float) -> float:
     return default
 
 
-def error_detail(response: requests.Response, limit: int = 300) -> str:
-    """A short, readable extract of an error body (JSON message fields first)."""
-    text = response.text or ""
+def error_detail(response: requests.Response, secrets: Iterable[str] = ()) -> str:
+    """The summary of a JSON error answer's message field (see `connectors.answers`), or "": a body
+    that is not a JSON error (an HTML page, plain text) is never quoted."""
     try:
         body = response.json()
     except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("message", "Message", "error_description", "error", "Hint", "hint", "errors", "detail"):
-            if body.get(key):
-                value = body[key]
-                text = value if isinstance(value, str) else json.dumps(value)
-                break
-    text = " ".join(text.split())
-    return text[:limit] + ("…" if len(text) > limit else "")
+        return ""
+    return json_error_summary(body, secrets=secrets)
+
+
+def answer_detail(response: requests.Response, secrets: Iterable[str] = ()) -> str:
+    """What a message says of a refusal: the JSON error's summary, else the status's standard phrase."""
+    return error_detail(response, secrets) or status_phrase(response.status_code)
 
 
 class ApiClient:
@@ -223,7 +215,7 @@ class ApiClient:
                 if status >= 500:
                     error = self._fail(
                         TemporaryError,
-                        f"{self.platform} answered {status} at {url}: {error_detail(response) or response.reason}",
+                        f"{self.platform} answered {status} at {url}: {answer_detail(response, self.secrets)}",
                         status=status,
                         maybe_delivered=method not in ("GET", "HEAD"),
                     )
@@ -232,7 +224,7 @@ class ApiClient:
                     raise self._fail(
                         PermanentError,
                         f"{self.platform} refused the request ({status}) at {url}: "
-                        f"{error_detail(response) or response.reason}",
+                        f"{answer_detail(response, self.secrets)}",
                         status=status,
                     )
             if not idempotent and sent:
@@ -274,7 +266,7 @@ class ApiClient:
         elif status == 403:
             message = (
                 f"403: {self.credential_name} was accepted but lacks a permission this needs "
-                f"({error_detail(response) or 'forbidden'})"
+                f"({error_detail(response, self.secrets) or 'forbidden'})"
             )
         else:
             message = f"401: {self.credential_name} was refused by {self.platform}"
@@ -285,15 +277,17 @@ class ApiClient:
 
 
 def parse_json(response: requests.Response, platform: str, secrets: Iterable[str] = ()) -> Any:
-    """The body as JSON, or a `BadPayloadError` that says the body was malformed or truncated."""
+    """The body as JSON, or a `BadPayloadError` that says the body was malformed or truncated (with
+    its media type and size, never its text: it may be another host's page)."""
     try:
         return response.json()
     except ValueError as exc:
-        snippet = " ".join((response.text or "")[:120].split())
+        kind = media_type(response.headers.get("Content-Type"))
+        size = len(response.content or b"")
         raise BadPayloadError(
             redact(
                 f"{platform} answered {response.status_code} with a body that is not valid JSON "
-                f"(malformed or truncated): {snippet!r}",
+                f"(malformed or truncated; {kind + ', ' if kind else ''}{size} bytes)",
                 secrets,
             ),
             status=response.status_code,

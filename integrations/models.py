@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from integrations.fields import KeptEncryptedTextField, Undecryptable
 from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
@@ -288,3 +290,39 @@ class CarrierNameMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse_carrier} → {self.cart_carrier}"
+
+
+class OAuthGrantState(models.Model):
+    """One "Grant us API access" under way: the nonce its OAuth `state` carries, who started it, for
+    which connection and from which pages. The callback deletes the row before it does anything else,
+    so a state works once; the row goes with its connection or user."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cart_connection = models.ForeignKey(
+        CartConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    warehouse_connection = models.ForeignKey(
+        WMSConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    origin = models.CharField(max_length=10, help_text="Where the grant started: the admin or the merchant pages.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "OAuth grant under way"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(cart_connection__isnull=False, warehouse_connection__isnull=True)
+                    | models.Q(cart_connection__isnull=True, warehouse_connection__isnull=False)
+                ),
+                name="oauth_grant_state_one_connection",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"access grant for {self.connection} started by user {self.user_id}"
+
+    @property
+    def connection(self) -> Connection:
+        return self.cart_connection or self.warehouse_connection  # type: ignore[return-value]

@@ -18,10 +18,44 @@ class ConnectionNotConfigured(Exception):
     """The connection misses something a person must fill in (credentials, a setting)."""
 
 
-def oauth_client(platform: str) -> tuple[str, str]:
-    """Our OAuth app's client id and secret for a platform (from settings), or blanks."""
+@dataclass(frozen=True)
+class OAuthApp:
+    """Our OAuth app at a platform, from settings: its client id and secret, and the only two URLs
+    that ever see them (the platform's own, unless settings point them at a sandbox)."""
+
+    client_id: str
+    client_secret: str
+    authorize_url: str
+    token_url: str
+
+    def connector_settings(self) -> dict[str, str]:
+        return {
+            "_oauth_client_id": self.client_id,
+            "_oauth_client_secret": self.client_secret,
+            "_oauth_authorize_url": self.authorize_url,
+            "_oauth_token_url": self.token_url,
+        }
+
+
+def oauth_app(platform: str, cls: type[OAuthConnector]) -> OAuthApp:
+    """Our OAuth app for a platform: client id and secret from settings (or blanks), the endpoints
+    from settings or else the platform's documented ones."""
     client = settings.OAUTH_CLIENTS.get(platform) or {}
-    return client.get("client_id", ""), client.get("client_secret", "")
+    return OAuthApp(
+        client_id=client.get("client_id", ""),
+        client_secret=client.get("client_secret", ""),
+        authorize_url=client.get("authorize_url") or cls.oauth_authorize_url,
+        token_url=client.get("token_url") or cls.oauth_token_url,
+    )
+
+
+def _connector_settings(connection: Connection, cls: type[Connector]) -> dict[str, Any]:
+    """The connection's settings for its connector. Keys starting with "_" are ours to give (the
+    OAuth app and its endpoints): a connection's stored settings never supply them."""
+    given = {k: v for k, v in (connection.settings or {}).items() if not str(k).startswith("_")}
+    if issubclass(cls, OAuthConnector):
+        given.update(oauth_app(connection.platform, cls).connector_settings())
+    return given
 
 
 def connection_store_credentials(connection: Connection, credentials: dict[str, Any]) -> None:
@@ -46,14 +80,10 @@ def connection_mark_auth_problem(connection: Connection, exc: Exception) -> None
 
 
 def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
-    platform_settings = dict(connection.settings or {})
-    if issubclass(cls, OAuthConnector):
-        client_id, client_secret = oauth_client(connection.platform)
-        platform_settings.update(_oauth_client_id=client_id, _oauth_client_secret=client_secret)
     return {
         "base_url": connection.api_base_url,
         "credentials": connection.get_credentials(),
-        "settings": platform_settings,
+        "settings": _connector_settings(connection, cls),
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
         "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
     }
@@ -120,28 +150,37 @@ def connector_class_for(connection: Connection) -> type[Connector]:
     return warehouse_connector_class(connection.platform)
 
 
-def oauth_authorization_url(*, connection: Connection, redirect_uri: str, state: str) -> str:
-    """Where to send the merchant to grant us access to this connection's platform account."""
+def _grant_connector(connection: Connection) -> tuple[OAuthConnector, OAuthApp]:
+    """The connector that runs the access grant (no credentials yet), and our app at its platform."""
     cls = connector_class_for(connection)
     if not issubclass(cls, OAuthConnector):
         raise ConnectionNotConfigured(f"{cls.label} does not use an access grant")
-    client_id, _ = oauth_client(connection.platform)
-    if not client_id:
+    app = oauth_app(connection.platform, cls)
+    if not app.client_id:
         raise ConnectionNotConfigured(
             f"Orderbridge has no OAuth app for {cls.label}: set {connection.platform.upper()}_OAUTH_CLIENT_ID and "
             f"{connection.platform.upper()}_OAUTH_CLIENT_SECRET, or paste a privileged access token instead."
         )
-    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
-    return connector.authorization_url(client_id=client_id, redirect_uri=redirect_uri, state=state)
+    connector = cls(
+        base_url=connection.api_base_url,
+        settings=_connector_settings(connection, cls),
+        rate_key=f"{connection._meta.model_name}:{connection.pk}",
+    )
+    return connector, app
+
+
+def oauth_authorization_url(*, connection: Connection, redirect_uri: str, state: str) -> str:
+    """Where to send the merchant to grant us access to this connection's platform account."""
+    connector, app = _grant_connector(connection)
+    return connector.authorization_url(client_id=app.client_id, redirect_uri=redirect_uri, state=state)
 
 
 def oauth_complete(*, connection: Connection, code: str, redirect_uri: str) -> None:
-    """Trade the callback's code for tokens and store them, encrypted, on the connection."""
-    cls = connector_class_for(connection)
-    client_id, client_secret = oauth_client(connection.platform)
-    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
+    """Trade the callback's code for tokens (at our app's token URL) and store them, encrypted, on the
+    connection."""
+    connector, app = _grant_connector(connection)
     tokens = connector.exchange_code(
-        client_id=client_id, client_secret=client_secret, code=code, redirect_uri=redirect_uri
+        client_id=app.client_id, client_secret=app.client_secret, code=code, redirect_uri=redirect_uri
     )
     connection.update_credentials(tokens)
     connection.needs_new_grant = False

@@ -2,8 +2,10 @@
 
 Two pages start it: the admin (staff, any connection) and the merchant pages (a merchant's member,
 their own connections only). Both end at the one callback URL registered with the platform. The
-state is signed, expires, and is bound to the user who started it and to where it started; the
-callback checks again that this user may still change that connection, then sends them back there.
+state (`integrations.grants`) is signed, expires, works once, and is bound to the user who started
+it, to the connection and to where it started; the callback checks again that this user may still
+change that connection, then sends them back there. What the platform says in the callback (an
+`error_description`) is shown only as a short summary (`connectors.answers`).
 """
 
 from __future__ import annotations
@@ -11,18 +13,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.views import redirect_to_login
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.connectors.answers import summary
 from integrations.connectors.errors import ConnectorError
+from integrations.grants import GrantRefused, grant_state_issue, grant_state_read, grant_state_take
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import ConnectionNotConfigured, oauth_authorization_url, oauth_complete
 
-STATE_SALT = "orderbridge.oauth"
-STATE_MAX_AGE = 15 * 60
 MODELS: dict[str, type[Connection]] = {"cart": CartConnection, "warehouse": WMSConnection}
 ADMIN, PORTAL = "admin", "portal"
 
@@ -55,9 +56,7 @@ def _may_grant(user, connection: Connection, origin: str) -> bool:
 
 def oauth_redirect(request: HttpRequest, *, connection: Connection, kind: str, origin: str) -> HttpResponse:
     """Send the user to the platform to grant us access; the caller has checked they may."""
-    state = signing.dumps(
-        {"kind": kind, "pk": connection.pk, "user": request.user.pk, "origin": origin}, salt=STATE_SALT
-    )
+    state = grant_state_issue(user=request.user, connection=connection, origin=origin)
     try:
         url = oauth_authorization_url(
             connection=connection, redirect_uri=request.build_absolute_uri(reverse("oauth_callback")), state=state
@@ -79,25 +78,27 @@ def oauth_start(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return oauth_redirect(request, connection=connection, kind=kind, origin=ADMIN)
 
 
+def _refused(exc: GrantRefused) -> HttpResponse:
+    return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+
+
 @require_GET
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     try:
-        state = signing.loads(request.GET.get("state", ""), salt=STATE_SALT, max_age=STATE_MAX_AGE)
-    except signing.BadSignature:
-        return HttpResponse("This access grant link is invalid or has expired: start again.", status=400)
-    origin = state.get("origin", ADMIN)
-    if origin not in (ADMIN, PORTAL) or state.get("kind") not in MODELS:
-        return HttpResponse("This access grant link is invalid: start again.", status=400)
+        state = grant_state_read(request.GET.get("state", ""))
+    except GrantRefused as exc:
+        return _refused(exc)
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), _login_url(origin))
-    if state.get("user") != request.user.pk:
-        return HttpResponse("This access grant was started by someone else: start again.", status=400)
-    kind, pk = state["kind"], state["pk"]
-    connection = get_object_or_404(MODELS[kind], pk=pk)
+        return redirect_to_login(request.get_full_path(), _login_url(state.get("origin")))
+    try:
+        grant = grant_state_take(payload=state, user=request.user)
+    except GrantRefused as exc:
+        return _refused(exc)
+    connection, kind, origin = grant.connection, grant.kind, grant.origin
     if not _may_grant(request.user, connection, origin):
         raise Http404("No such connection.")  # as for any object of another merchant
     if request.GET.get("error"):
-        reason = request.GET.get("error_description") or request.GET["error"]
+        reason = summary(request.GET.get("error_description")) or summary(request.GET["error"], 40) or "refused"
         messages.error(request, f"{connection.platform_label} did not grant access: {reason}")
     elif not request.GET.get("code"):
         messages.error(request, f"{connection.platform_label} came back without an authorization code: try again.")
@@ -112,4 +113,4 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"Access was not granted: {exc}")
         else:
             messages.success(request, f"Access granted: {connection.platform_label} tokens stored (encrypted).")
-    return HttpResponseRedirect(_return_url(origin, kind, pk))
+    return HttpResponseRedirect(_return_url(origin, kind, connection.pk))

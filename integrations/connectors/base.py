@@ -110,10 +110,22 @@ class OAuthConnector(Connector):
 
     The app's client id and secret come from Django settings (`<KEY>_OAUTH_CLIENT_ID`,
     `<KEY>_OAUTH_CLIENT_SECRET`); the tokens the grant gives live in the connection's credentials.
+    The authorize page and the token endpoint are the platform's own fixed URLs, never derived from
+    the connection's API address (which a person types): our client secret goes to the token URL
+    only. The caller may pass other ones from settings (`_oauth_authorize_url`, `_oauth_token_url`,
+    from `<KEY>_OAUTH_AUTHORIZE_URL` / `<KEY>_OAUTH_TOKEN_URL`: a sandbox), and nothing else may.
     """
 
-    oauth_authorize_path: ClassVar[str] = "/oauth/authorize"
-    oauth_token_path: ClassVar[str] = "/oauth/token"
+    oauth_authorize_url: ClassVar[str]
+    oauth_token_url: ClassVar[str]
+
+    @property
+    def authorize_endpoint(self) -> str:
+        return str(self.settings.get("_oauth_authorize_url") or self.oauth_authorize_url)
+
+    @property
+    def token_endpoint(self) -> str:
+        return str(self.settings.get("_oauth_token_url") or self.oauth_token_url)
 
     @classmethod
     def credentials_after_edit(cls, stored: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:

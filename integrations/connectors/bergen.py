@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 
+from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, WarehouseConnector
 from integrations.connectors.bergen_wire import (
     FACILITY_REL,
@@ -58,7 +59,7 @@ from integrations.connectors.errors import (
     BadPayloadError,
     PermanentError,
 )
-from integrations.http import ApiClient, parse_json, redact
+from integrations.http import ApiClient, parse_json
 
 # Pure helpers that callers (and tests) have always imported from here.
 __all__ = [
@@ -188,12 +189,11 @@ class BergenWarehouse(WarehouseConnector):
         data = parse_json(response, self.label, client.secrets)
         if response.status_code == 400:
             # OAuth servers answer bad client credentials with 400 invalid_client.
-            detail = error_text(data, response.text)
+            detail = error_text(data)
             if "invalid_client" in detail or "unauthorized" in detail.lower():
                 raise AuthenticationError("401: the API username or password was refused", status=400)
-            raise PermanentError(
-                redact(f"Bergen Logistics refused the token request (400): {detail}", client.secrets), status=400
-            )
+            said = summary(detail, secrets=client.secrets) or "Bad Request"
+            raise PermanentError(f"Bergen Logistics refused the token request (400): {said}", status=400)
         token = pick(data, "access_token", "accessToken")
         if not isinstance(token, str) or not token:
             raise BadPayloadError("Bergen Logistics answered the token request without an access_token")

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
+from integrations.connectors.answers import status_phrase, summary
 from integrations.connectors.canonical import (
     MAX_NUMBER_TEXT,
     Shipment,
@@ -104,7 +105,8 @@ def pick(payload: Any, *names: str) -> Any:
 
 
 def error_text(body: Any, raw: str = "") -> str:
-    """Everything an error body says, flattened: ErrorCode, Hint, messages, property names/values."""
+    """Everything an error body says, flattened: ErrorCode, Hint, messages, property names/values.
+    For reading the refusal's kind; a message quotes only `answers.summary` of it."""
     parts: list[str] = []
 
     def walk(value: Any) -> None:
@@ -153,7 +155,7 @@ def classify_rejection(status: int, body: Any, raw: str, order_skus: list[str]) 
     Offending SKUs come from the properties, else from the order's own SKUs named in the message.
     """
     text = error_text(body, raw) or f"HTTP {status}"
-    message = f"Bergen Logistics refused the order ({status}): {text}"
+    message = f"Bergen Logistics refused the order ({status}): {summary(error_text(body)) or status_phrase(status)}"
     code = str(pick(body, "ErrorCode", "errorCode", "code") or "")
     props = _error_properties(body)
     prop_names = " ".join(name for name, _ in props)

@@ -41,6 +41,7 @@ from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing
 
 import requests
 
+from integrations.connectors.answers import status_phrase
 from integrations.connectors.base import CartConnector, ConfigField
 from integrations.connectors.canonical import (
     CartInventoryItem,
@@ -66,9 +67,8 @@ from integrations.connectors.overstock_orders import (
     warehouse_values,
 )
 from integrations.connectors.overstock_xml import (
-    first_text,
+    error_summary,
     format_datetime,
-    local_name,
     read_xml,
     text,
     whole_seconds,
@@ -81,30 +81,16 @@ SHIPMENTS_PATH = "/shipments"
 DEFAULT_INVENTORY_PATH = "/inventory"
 DEFAULT_SALES_CHANNEL = "OSTK"  # what Overstock's orders carry, and integrators send back
 XML = "application/xml"
-_MESSAGE_PATHS = (("message",), ("errorMessage",), ("description",), ("reason",))
 
 
-def error_detail(response: requests.Response, limit: int = 300) -> str:
-    """A short extract of an error body: each XML `error` as "code: message", else the text of
-    message elements, else the whole text; a body that is not XML as it is; else the HTTP reason."""
+def error_detail(response: requests.Response) -> str:
+    """What a message says of a refused request: the XML answer's error summary, else the status's
+    standard phrase (a body that is not an XML error is never quoted)."""
     try:
         root = read_xml(response.content or b"", what="an error")
     except BadPayloadError:
-        detail = " ".join((response.text or "").split())
-    else:
-        parts = [
-            ": ".join(p for p in (text(el, "code"), first_text(el, *_MESSAGE_PATHS)) if p)
-            for el in root.iter()
-            if local_name(el.tag).lower() == "error"
-        ]
-        parts = [p for p in parts if p] or [
-            " ".join("".join(el.itertext()).split())
-            for el in root.iter()
-            if local_name(el.tag).lower() in ("message", "errormessage", "description")
-        ]
-        detail = "; ".join(p for p in parts if p) or " ".join(" ".join(root.itertext()).split())
-    detail = detail or response.reason or ""
-    return detail[:limit] + ("…" if len(detail) > limit else "")
+        return status_phrase(response.status_code)
+    return error_summary(root) or status_phrase(response.status_code)
 
 
 class OverstockCart(CartConnector):

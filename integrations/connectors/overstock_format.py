@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - writing only
 
+from integrations.connectors.answers import summary
 from integrations.connectors.canonical import CartShipment, InventoryUpdate
 from integrations.connectors.errors import PermanentError
 from integrations.connectors.overstock_xml import (
@@ -257,5 +258,5 @@ def item_refusals(root: Element, keys: list[str]) -> dict[str, str]:
             element, *[(name,) for name in _REASONS]
         )
         code = text(error, "code") or verdict.strip()
-        refused[key] = ": ".join(p for p in (code, reason) if p) or "refused"
+        refused[key] = summary(": ".join(p for p in (code, reason) if p)) or "refused"
     return refused

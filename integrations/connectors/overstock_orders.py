@@ -33,6 +33,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing goes through defusedxml
 
+from integrations.connectors.answers import summary
 from integrations.connectors.canonical import (
     CART_CANCELED,
     CART_FULFILLED,
@@ -51,6 +52,7 @@ from integrations.connectors.overstock_xml import (
     child,
     children,
     descendants,
+    error_summary,
     first_text,
     local_name,
     own_text,
@@ -105,9 +107,11 @@ def check_listing(root: Element, orders: list[Element]) -> None:
     """Refuse a body that is not an order listing, or that says it holds more orders than it does."""
     name = local_name(root.tag)
     if not orders and "salesorder" not in name.lower():
-        message = " ".join(" ".join(root.itertext()).split())[:200]
+        message = error_summary(root)
         said = f": {message}" if message else ""
-        raise BadPayloadError(f"Overstock answered with <{name}> where an order listing was expected{said}")
+        raise BadPayloadError(
+            f"Overstock answered with <{summary(name, 40)}> where an order listing was expected{said}"
+        )
     total = text(root, "totalCount")
     if total.isdecimal() and (len(total.lstrip("0")) > 9 or int(total) > len(orders)):
         raise BadPayloadError(

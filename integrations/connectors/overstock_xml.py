@@ -24,6 +24,7 @@ from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from integrations.connectors.answers import summary
 from integrations.connectors.errors import BadPayloadError
 
 NAMESPACE = "api.supplieroasis.com"
@@ -56,9 +57,8 @@ def read_xml(body: bytes | str, *, what: str) -> Element:
             "refused unread, as Overstock never sends one"
         ) from None
     except SafeET.ParseError as exc:
-        snippet = " ".join(stripped[:120].decode("utf-8", "replace").split())
         raise BadPayloadError(
-            f"Overstock answered {what} with a body that is not valid XML (malformed or truncated: {exc}): {snippet!r}"
+            f"Overstock answered {what} with a body that is not valid XML (malformed or truncated: {exc})"
         ) from None
 
 
@@ -119,6 +119,25 @@ def first_text(element: Element | None, *paths: tuple[str, ...]) -> str:
         if value:
             return value
     return ""
+
+
+_ERROR_MESSAGE_PATHS = (("message",), ("errorMessage",), ("description",), ("reason",))
+_MESSAGE_ELEMENTS = ("message", "errormessage", "description")
+
+
+def error_summary(root: Element) -> str:
+    """What an XML answer says went wrong, as a message may quote it (`answers.summary`): each
+    `error` element as "code: message", else the text of message elements; never the document's
+    whole text (it may be another host's page), "" when it has none of these."""
+    parts = [
+        ": ".join(p for p in (text(el, "code"), first_text(el, *_ERROR_MESSAGE_PATHS)) if p)
+        for el in root.iter()
+        if local_name(el.tag).lower() == "error"
+    ]
+    parts = [p for p in parts if p] or [
+        "".join(el.itertext()) for el in root.iter() if local_name(el.tag).lower() in _MESSAGE_ELEMENTS
+    ]
+    return summary([p for p in parts if p])
 
 
 MAX_PAYLOAD_DEPTH = 40  # deeper nesting is cut off in the stored copy (no order is that deep)

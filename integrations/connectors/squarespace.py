@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import requests
 
+from integrations.connectors.answers import summary
 from integrations.connectors.base import CartConnector, ConfigField
 from integrations.connectors.canonical import (
     CartInventoryItem,
@@ -48,7 +49,7 @@ from integrations.connectors.squarespace_wire import (
     retry_idempotency_key,
     tracking_numbers_of,
 )
-from integrations.http import ApiClient, error_detail
+from integrations.http import ApiClient, answer_detail
 
 # Pure helpers that callers (and tests) have always imported from here.
 __all__ = [
@@ -80,14 +81,14 @@ def _permission(needed: str) -> Iterator[None]:
         ) from exc
 
 
-def _refusal(response: requests.Response) -> str:
-    """Squarespace's error as one line: status, subtype and message."""
+def _refusal(response: requests.Response, secrets: list[str]) -> str:
+    """Squarespace's error as one line: status, subtype and a summary of its message."""
     try:
         body = response.json()
     except ValueError:
         body = None
-    subtype = body.get("subtype") if isinstance(body, dict) else None
-    detail = error_detail(response) or response.reason
+    subtype = summary(body.get("subtype"), 40, secrets=secrets) if isinstance(body, dict) else ""
+    detail = answer_detail(response, secrets)
     return f"{response.status_code}{' ' + subtype if subtype else ''}: {detail}"
 
 
@@ -196,20 +197,20 @@ class SquarespaceCart(CartConnector):
                 ok_statuses=(400, 404, 409),
             )
         status = response.status_code
+        if status not in (400, 404, 409):
+            return
+        refusal = _refusal(response, self.secrets())
         if status == 409:
             # Another fulfillment of this order is in progress (perhaps an earlier attempt of ours):
             # later, the pipeline asks which tracking the order has before sending again.
             raise TemporaryError(
-                f"Squarespace is busy with another fulfillment of order {cart_order_id} ({_refusal(response)})",
+                f"Squarespace is busy with another fulfillment of order {cart_order_id} ({refusal})",
                 status=409,
                 maybe_delivered=True,
             )
         if status == 404:
-            raise PermanentError(f"Squarespace has no order {cart_order_id} ({_refusal(response)})", status=404)
-        if status == 400:
-            raise PermanentError(
-                f"Squarespace refused the tracking for order {cart_order_id} ({_refusal(response)})", status=400
-            )
+            raise PermanentError(f"Squarespace has no order {cart_order_id} ({refusal})", status=404)
+        raise PermanentError(f"Squarespace refused the tracking for order {cart_order_id} ({refusal})", status=400)
 
     # --- inventory back ---
 
@@ -270,10 +271,10 @@ class SquarespaceCart(CartConnector):
             )
         if response.status_code not in (400, 409):
             return {}
-        reason = f"Squarespace refused it ({_refusal(response)})"
+        reason = f"Squarespace refused it ({_refusal(response, client.secrets)})"
         if "CONCURRENT_MODIFICATION" in response.text:
             raise TemporaryError(
-                f"Squarespace was changing the same stock at the same time ({_refusal(response)})",
+                f"Squarespace was changing the same stock at the same time ({_refusal(response, client.secrets)})",
                 status=response.status_code,
             )
         named = named_variants(response.text, keys) or keys

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from integrations.connectors.answers import status_phrase, summary
 from integrations.connectors.base import CartConnector, ConfigField
 from integrations.connectors.canonical import (
     CartInventoryItem,
@@ -71,11 +72,12 @@ OPEN_STATUSES = ("active", "finalized")
 
 
 def _refusal(response: Any) -> str:
+    """The refusal's field errors as a message may quote them, else the status's standard phrase."""
     try:
         body = response.json()
     except ValueError:
         body = None
-    return describe_errors(error_fields(body)) or " ".join((response.text or "").split())[:300]
+    return summary(describe_errors(error_fields(body))) or status_phrase(response.status_code)
 
 
 class TradeGeckoCart(TradeGeckoApi, CartConnector):

@@ -1,10 +1,13 @@
 """The TradeGecko / QuickBooks Commerce session both roles share: OAuth, token refresh, paging, batches.
 
-Auth [doc]: OAuth2 authorization code (`/oauth/authorize`, `POST /oauth/token` with a JSON body, as
-the docs show it). An access token lives 7200 s; its refresh token rotates on every refresh. A
-"privileged access token" pasted by the merchant never expires and comes without a refresh token.
-The app's client id and secret are not connection fields: the caller passes them in the settings as
-`_oauth_client_id` / `_oauth_client_secret`.
+Auth [doc]: OAuth2 authorization code at the documented endpoints (`https://api.tradegecko.com/oauth/
+authorize`, `POST https://api.tradegecko.com/oauth/token` with a JSON body, as the docs show it; the
+QuickBooks Commerce docs name the same two). An access token lives 7200 s; its refresh token rotates
+on every refresh. A "privileged access token" pasted by the merchant never expires and comes without
+a refresh token. The app's client id and secret are not connection fields: the caller passes them in
+the settings as `_oauth_client_id` / `_oauth_client_secret`, and may point the two endpoints elsewhere
+(`_oauth_authorize_url` / `_oauth_token_url`, from Django settings: a sandbox). The grant and every
+refresh go to those endpoints, never to the connection's API address.
 
 A token is refreshed shortly before its `expires_at`, or when a call answers 401; the new tokens are
 stored back through `credentials_changed()` and the call is made once more. A refresh TradeGecko
@@ -31,6 +34,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, OAuthConnector
 from integrations.connectors.errors import (
     AuthenticationError,
@@ -54,6 +58,8 @@ ID_BATCH = 100  # ids per batched lookup: keeps the query string short
 MAX_PAGES = 10_000  # a safety stop should a server keep answering full pages forever
 REFRESH_MARGIN_SECONDS = 300  # renew an access token this long before it expires
 MAX_PACE_SECONDS = 5.0  # spacing past this is left to the 429 handling (a deferred run)
+OAUTH_AUTHORIZE_URL = "https://api.tradegecko.com/oauth/authorize"
+OAUTH_TOKEN_URL = "https://api.tradegecko.com/oauth/token"
 REAUTHORIZE = "TradeGecko refused our access (the grant was revoked or expired): grant access again"
 
 
@@ -108,6 +114,8 @@ class TradeGeckoApi(OAuthConnector):
     # The setting that names this connection's stock location (checked by the connection test).
     location_setting: ClassVar[str] = ""
     page_limit: int = PAGE_LIMIT
+    oauth_authorize_url = OAUTH_AUTHORIZE_URL
+    oauth_token_url = OAUTH_TOKEN_URL
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -121,7 +129,8 @@ class TradeGeckoApi(OAuthConnector):
         query = urlencode(
             {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state}
         )
-        return f"{self.base_url}{self.oauth_authorize_path}?{query}"
+        endpoint = self.authorize_endpoint
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
     def exchange_code(self, *, client_id: str, client_secret: str, code: str, redirect_uri: str) -> dict[str, Any]:
         answer = self._token_request(
@@ -136,23 +145,26 @@ class TradeGeckoApi(OAuthConnector):
         return token_credentials(answer, now=time.time())
 
     def _token_request(self, body: dict[str, str]) -> dict[str, Any]:
-        """`POST /oauth/token`; a refused grant becomes `ReauthorizationRequired`, a refused app
-        (`invalid_client`: our client id or secret) an `AuthenticationError` naming the settings."""
+        """`POST` to the token endpoint (never the connection's address: the body holds our client
+        secret); a refused grant becomes `ReauthorizationRequired`, a refused app (`invalid_client`:
+        our client id or secret) an `AuthenticationError` naming the settings."""
         secrets = [body.get("client_secret", ""), body.get("refresh_token", ""), body.get("code", "")]
+        token_url = self.token_endpoint
         client = self.make_client(
+            base_url=token_url,
             headers={"Accept": "application/json"},
             credential_name=f"Orderbridge's {self.label} app",
             secrets=[*secrets, *self.secrets()],
         )
-        response = client.request("POST", self.oauth_token_path, json_body=body, ok_statuses=(400, 401))
+        response = client.request("POST", token_url, json_body=body, ok_statuses=(400, 401))
         if response.status_code in (400, 401):
             try:
                 answer = response.json()
             except ValueError:
                 answer = {}
             answer = answer if isinstance(answer, dict) else {}
-            error = text(answer.get("error")) or f"HTTP {response.status_code}"
-            detail = text(answer.get("error_description"))
+            error = summary(answer.get("error"), 40) or f"HTTP {response.status_code}"
+            detail = summary(answer.get("error_description"), secrets=client.secrets)
             if error == "invalid_client":
                 setting = self.key.upper()
                 raise AuthenticationError(
@@ -333,7 +345,8 @@ class TradeGeckoApi(OAuthConnector):
     def test_connection(self) -> str:
         """The account the token opens, and the connection's stock location when one is set."""
         account = self.account()
-        answer = f"credentials accepted: {self.label} account {text(account.get('name')) or text(account.get('id'))}"
+        name = summary(text(account.get("name")) or text(account.get("id")), 80)
+        answer = f"credentials accepted: {self.label} account {name}"
         location = text(self.settings.get(self.location_setting)) if self.location_setting else ""
         if not location:
             return answer
@@ -347,4 +360,4 @@ class TradeGeckoApi(OAuthConnector):
                 f"{answer}, but stock location {location} is not one of its locations: check the {field} setting",
                 status=404,
             ) from exc
-        return f"{answer}; {field} {location} is “{text(found.get('label')) or location}”"
+        return f"{answer}; {field} {location} is “{summary(text(found.get('label')), 80) or location}”"

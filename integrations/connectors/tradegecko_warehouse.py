@@ -129,7 +129,7 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
                 answer = response.json()
             except ValueError:
                 answer = None
-            raise classify_order_refusal(422, answer, response.text, order.cust_ref)
+            raise classify_order_refusal(422, answer, order.cust_ref)
         try:
             created = record(parse_json(response, self.label, self.api().secrets), "order")
         except BadPayloadError:

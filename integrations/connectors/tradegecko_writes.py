@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from integrations.connectors.answers import status_phrase, summary
 from integrations.connectors.canonical import (
     Address,
     CartShipment,
@@ -134,10 +135,10 @@ def format_order(
     return {"order": {k: v for k, v in body.items() if v not in ("", None)}}
 
 
-def classify_order_refusal(status: int, body: Any, raw: str, cust_ref: str) -> Exception:
+def classify_order_refusal(status: int, body: Any, cust_ref: str) -> Exception:
     """The typed error for a refused `POST /orders` (422 `{"errors": {field: [...]}}`)."""
     fields = error_fields(body)
-    detail = describe_errors(fields) or " ".join((raw or "").split())[:300] or f"HTTP {status}"
+    detail = summary(describe_errors(fields)) or status_phrase(status)
     message = f"TradeGecko refused order {cust_ref} ({status}): {detail}"
     for field, messages in fields.items():
         said = " ".join(messages).lower()

@@ -17,6 +17,7 @@ from integrations.connectors.errors import (
 )
 from integrations.connectors.tradegecko import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
 from sandbox.tradegecko import TradeGeckoSandbox
+from tests.fixtures_tradegecko import oauth_connector_settings
 
 REDIRECT = "https://orderbridge.example/oauth/callback"
 
@@ -25,7 +26,7 @@ def connector(sandbox: TradeGeckoSandbox, credentials: dict, stored: list | None
     return cls(
         base_url=sandbox.base_url,
         credentials=credentials,
-        settings={"_oauth_client_id": sandbox.client_id, "_oauth_client_secret": sandbox.client_secret},
+        settings=oauth_connector_settings(sandbox),
         on_credentials_changed=None if stored is None else stored.append,
     )
 

@@ -123,15 +123,15 @@ def test_the_connectors_preview_is_pure_and_uses_the_connection_location():
 
 
 def test_a_taken_reference_is_a_duplicate():
-    error = classify_order_refusal(422, {"errors": {"reference_number": ["has already been taken"]}}, "", "SQ-1042")
+    error = classify_order_refusal(422, {"errors": {"reference_number": ["has already been taken"]}}, "SQ-1042")
 
     assert isinstance(error, DuplicateReferenceError)
     assert "SQ-1042" in str(error)
 
 
 def test_an_address_refusal_and_any_other_are_shown_as_they_are():
-    address = classify_order_refusal(422, {"errors": {"shipping_address.zip_code": ["can't be blank"]}}, "", "R1")
-    other = classify_order_refusal(422, {"errors": {"base": ["Stock location is archived"]}}, "", "R1")
+    address = classify_order_refusal(422, {"errors": {"shipping_address.zip_code": ["can't be blank"]}}, "R1")
+    other = classify_order_refusal(422, {"errors": {"base": ["Stock location is archived"]}}, "R1")
 
     assert isinstance(address, OrderRejectedError) and address.reason_code == "missing_address"
     assert "zip_code can't be blank" in str(address)

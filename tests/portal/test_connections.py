@@ -15,6 +15,7 @@ from orders.models import OrderStatus
 from tests.admin.helpers import form_values, import_order, messages_of
 from tests.credentials import raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
+from tests.fixtures_tradegecko import oauth_app_settings
 from tests.portal.conftest import client_of, merchant_user
 
 FORM = "connection-form"
@@ -265,9 +266,7 @@ class TestAccessGrant:
 
     @pytest.fixture
     def oauth_app(self, settings, tradegecko_sandbox):
-        settings.OAUTH_CLIENTS = {
-            "tradegecko": {"client_id": tradegecko_sandbox.client_id, "client_secret": tradegecko_sandbox.client_secret}
-        }
+        settings.OAUTH_CLIENTS = {"tradegecko": oauth_app_settings(tradegecko_sandbox)}
         return tradegecko_sandbox
 
     def authorize(self, response) -> str:
