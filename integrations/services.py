@@ -12,6 +12,7 @@ from integrations.connectors.base import CartConnector, Connector, OAuthConnecto
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
 from integrations.models import CartConnection, Connection, WMSConnection
+from integrations.outbound import connection_policy
 
 
 class ConnectionNotConfigured(Exception):
@@ -56,6 +57,7 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         "settings": platform_settings,
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
         "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
+        "outbound": connection_policy(connection),
     }
 
 
@@ -120,6 +122,12 @@ def connector_class_for(connection: Connection) -> type[Connector]:
     return warehouse_connector_class(connection.platform)
 
 
+def _grant_connector(connection: Connection, cls: type[Connector]) -> Connector:
+    """The connector the grant uses: the connection's address and settings, no credentials yet."""
+    settings_ = dict(connection.settings or {})
+    return cls(base_url=connection.api_base_url, settings=settings_, outbound=connection_policy(connection))
+
+
 def oauth_authorization_url(*, connection: Connection, redirect_uri: str, state: str) -> str:
     """Where to send the merchant to grant us access to this connection's platform account."""
     cls = connector_class_for(connection)
@@ -131,7 +139,7 @@ def oauth_authorization_url(*, connection: Connection, redirect_uri: str, state:
             f"Orderbridge has no OAuth app for {cls.label}: set {connection.platform.upper()}_OAUTH_CLIENT_ID and "
             f"{connection.platform.upper()}_OAUTH_CLIENT_SECRET, or paste a privileged access token instead."
         )
-    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
+    connector = _grant_connector(connection, cls)
     return connector.authorization_url(client_id=client_id, redirect_uri=redirect_uri, state=state)
 
 
@@ -139,7 +147,7 @@ def oauth_complete(*, connection: Connection, code: str, redirect_uri: str) -> N
     """Trade the callback's code for tokens and store them, encrypted, on the connection."""
     cls = connector_class_for(connection)
     client_id, client_secret = oauth_client(connection.platform)
-    connector = cls(base_url=connection.api_base_url, settings=dict(connection.settings or {}))
+    connector = _grant_connector(connection, cls)
     tokens = connector.exchange_code(
         client_id=client_id, client_secret=client_secret, code=code, redirect_uri=redirect_uri
     )
