@@ -13,6 +13,7 @@ import http.server
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,9 @@ def fake_dns(monkeypatch) -> dict[str, list[str]]:
     return answers
 
 
+PROBE = b"probe from the test itself"
+
+
 @dataclass
 class Listener:
     """A loopback TCP port that records the first bytes of every connection it accepts."""
@@ -58,6 +62,17 @@ class Listener:
     @property
     def port(self) -> int:
         return self.sock.getsockname()[1]
+
+    def connections(self) -> list[bytes]:
+        """What every connection made so far sent: a probe connection of our own is made and waited
+        for, so that any earlier one (accepted in order) has been recorded too."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as probe:
+            probe.sendall(PROBE)
+            deadline = time.monotonic() + 5
+            while PROBE not in self.received and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert PROBE in self.received, "the listener never saw the probe"
+        return [data for data in self.received if data != PROBE]
 
     def serve(self) -> None:
         while True:

@@ -85,7 +85,7 @@ def test_a_name_that_resolved_to_a_public_address_when_saved_is_refused_once_it_
         client.request("GET", "/orders")
 
     assert "nothing was sent" in str(refused.value)
-    assert listener.received == []
+    assert listener.connections() == []
 
 
 @pytest.mark.parametrize("direct", [True, False], ids=["direct path", "session path"])
@@ -98,7 +98,7 @@ def test_a_refusal_is_raised_on_both_send_paths(fake_dns, listener, monkeypatch,
     with pytest.raises(AddressRefusedError, match="private address"):
         client.request("POST", "/orders", json_body={"x": 1})
 
-    assert listener.received == []
+    assert listener.connections() == []
 
 
 def test_plain_http_is_refused_for_a_public_host(fake_dns, listener):
@@ -115,12 +115,13 @@ def test_a_listed_private_host_is_connected_to_and_an_unlisted_one_is_not(fake_d
 
     with pytest.raises(AddressRefusedError):
         api(f"https://other.internal.example:{listener.port}").request("GET", "/")
-    assert listener.received == []
+    assert listener.connections() == []
     with pytest.raises(Exception) as failed:  # the listener speaks no TLS: the handshake fails after connecting
         api(f"https://wms.internal.example:{listener.port}", max_retries=0).request("GET", "/")
 
     assert not isinstance(failed.value, AddressRefusedError)
-    assert len(listener.received) == 1 and listener.received[0].startswith(b"\x16\x03")  # a TLS ClientHello
+    [hello] = listener.connections()
+    assert hello.startswith(b"\x16\x03")  # a TLS ClientHello
 
 
 def test_the_connected_peer_is_checked_again(fake_dns, listener, settings, monkeypatch):
@@ -132,7 +133,7 @@ def test_the_connected_peer_is_checked_again(fake_dns, listener, settings, monke
     with pytest.raises(AddressRefusedError, match="cloud metadata address"):
         api(f"https://wms.internal.example:{listener.port}").request("GET", "/")
 
-    assert listener.received in ([], [b""])  # connected, then closed before a byte was sent
+    assert listener.connections() in ([], [b""])  # connected, then closed before a byte was sent
 
 
 # --- redirects -----------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def test_a_redirect_from_an_allowed_host_to_a_private_address_is_refused(redirec
         client.request("GET", "/go")
 
     assert server.paths == ["/go"]
-    assert listener.received == []
+    assert listener.connections() == []
 
 
 @pytest.mark.parametrize("direct", [True, False], ids=["direct path", "session path"])
@@ -202,7 +203,7 @@ def test_a_target_that_resolves_to_a_private_address_is_not_handed_to_the_proxy(
     with pytest.raises(AddressRefusedError, match="inside.example resolves to a private address"):
         api("https://inside.example").request("GET", "/orders")
 
-    assert through_proxy.received == []
+    assert through_proxy.connections() == []
 
 
 def test_a_public_target_is_handed_to_the_proxy(fake_dns, through_proxy):
@@ -212,11 +213,12 @@ def test_a_public_target_is_handed_to_the_proxy(fake_dns, through_proxy):
         api("https://shop.example", max_retries=0).request("GET", "/orders")
 
     assert not isinstance(failed.value, AuthenticationError)
-    assert through_proxy.received and through_proxy.received[0].startswith(b"CONNECT shop.example:443")
+    [request] = through_proxy.connections()
+    assert request.startswith(b"CONNECT shop.example:443")
 
 
 def test_a_target_that_cannot_be_resolved_here_is_not_handed_to_the_proxy(fake_dns, through_proxy):
     with pytest.raises(Exception, match="does not resolve"):
         api("https://nowhere.invalid", max_retries=0).request("GET", "/orders")
 
-    assert through_proxy.received == []
+    assert through_proxy.connections() == []

@@ -96,7 +96,7 @@ def test_a_name_that_resolves_to_loopback_after_the_save_is_refused_when_tested(
     [(level, text)] = [m for m in messages_of(response) if "Test connection" in m[1]]
     assert level == "error"
     assert "wms.example resolves to a loopback address" in text and "nothing was sent" in text
-    assert listener.received == []
+    assert listener.connections() == []
 
 
 class TestNoApiBaseUrlForMerchants:
