@@ -139,9 +139,8 @@ class OutboundPolicy:
         kind = non_public_kind(ip)
         if kind is None:
             return None
-        if kind.startswith("a cloud metadata address"):
-            pass  # never reachable
-        elif self.private_ok or normalized_host(host) in self.private_hosts:
+        metadata = kind.startswith("a cloud metadata address")  # never reachable, whatever the exception
+        if not metadata and (self.private_ok or normalized_host(host) in self.private_hosts):
             return None
         literal = parse_ip(host) is not None
         where = f"{host} is {kind}" if literal else f"{host} resolves to {kind}"
