@@ -43,8 +43,10 @@ INSTALLED_APPS = [
     "inventory",
     "portal",
 ]
-# The sandboxes (local platform emulators, the demo) are never installed in production.
-if env.bool("SANDBOX_ENABLED", default=DEBUG):
+# The sandboxes (local platform emulators, the demo) are never installed in production. While on,
+# staff may also point a connection's API base URL at a loopback or private address (a sandbox).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
@@ -175,6 +177,9 @@ INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES",
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # The addresses merchants may need to allow in their firewalls.
 OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])
+# Host names (exactly as typed in a connection's address) that may resolve to private addresses: a
+# self-hosted warehouse on a private network. Still https only; every other host must be public.
+OUTBOUND_PRIVATE_HOSTS = env.list("OUTBOUND_PRIVATE_HOSTS", default=[])
 # OAuth apps (client id and secret) for platforms that grant access that way, and the only URLs
 # they are sent to: the platform's authorize page and token endpoint. Empty means the platform's
 # documented ones; set them only to use a sandbox (never taken from a connection's address).

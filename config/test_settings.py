@@ -11,3 +11,7 @@ HTTP_MAX_THROTTLE_WAIT_SECONDS = 1.0
 HTTP_PACING_ENABLED = False
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The sandbox app stays installed (the emulators, the tooling's commands), but the outbound policy's
+# staff exception is off as in production: a connection reaches a loopback sandbox only when it is
+# marked as sandbox tooling, or in a test that turns SANDBOX_ENABLED on.
+SANDBOX_ENABLED = False

@@ -106,6 +106,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     actions = [test_connections, unblock_connections]
     readonly_fields = [
         "credentials_status",
+        "sandbox_tooling",
         "needs_new_grant",
         "last_test_at",
         "last_test_ok",

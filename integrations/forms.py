@@ -13,6 +13,7 @@ from django import forms
 from integrations.connectors.base import ConfigField, Connector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, Connection, WMSConnection
+from integrations.outbound import api_base_url_policy, public_only, typed_address_refusal
 
 SECRET_KEPT = "Set — leave blank to keep the stored value."
 
@@ -33,7 +34,8 @@ class ConnectionForm(forms.ModelForm):
         label="API base URL",
         required=False,
         assume_scheme="https",
-        help_text="Leave blank for the platform's real API. Set it to reach a sandbox or a regional host.",
+        help_text="Leave blank for the platform's real API. Set by staff only: a regional or test host (a public "
+        "https address), or a sandbox while SANDBOX_ENABLED is on.",
     )
 
     class Meta:
@@ -95,10 +97,32 @@ class ConnectionForm(forms.ModelForm):
             if key == platform and data.get(name):
                 (credentials if kind == "credential" else settings)[spec.name] = data[name]
         connector = self.connectors[platform]
-        for spec in connector.missing_configuration(credentials, settings, data.get("api_base_url") or ""):
+        base_url = data.get("api_base_url", "") if "api_base_url" in self.fields else self.instance.api_base_url
+        for spec in connector.missing_configuration(credentials, settings, base_url or ""):
             kind = "credential" if spec in connector.credential_fields else "setting"
             self.add_error(f"{kind}__{platform}__{spec.name}", f"{connector.label} needs {spec.label}.")
+        self._check_typed_addresses(platform)
         return data
+
+    def clean_api_base_url(self) -> str:
+        """Staff's override of the platform's address: public https, or a sandbox while the sandbox
+        tooling may be used (`integrations.outbound.api_base_url_policy`)."""
+        url = self.cleaned_data.get("api_base_url") or ""
+        if url and "api_base_url" in self.changed_data:
+            refusal = typed_address_refusal(url, api_base_url_policy(self.instance))
+            if refusal:
+                raise forms.ValidationError(refusal)
+        return url
+
+    def _check_typed_addresses(self, platform: str) -> None:
+        """The platform's own address fields (Bergen's Account Web Address), whoever types them:
+        public https only, as they are called when no API base URL is set."""
+        for name, (key, spec, _kind) in self.config_fields.items():
+            value = self.cleaned_data.get(name)
+            if key == platform and spec.address and value and name in self.changed_data:
+                refusal = typed_address_refusal(value, public_only())
+                if refusal:
+                    self.add_error(name, refusal)
 
     def save(self, commit: bool = True) -> Connection:
         instance = super().save(commit=False)

@@ -24,12 +24,15 @@ from django.conf import settings
 
 from integrations.connectors.answers import json_error_summary, media_type, redact, status_phrase
 from integrations.connectors.errors import (
+    AddressRefusedError,
     AuthenticationError,
     BadPayloadError,
     PermanentError,
     TemporaryError,
     ThrottledError,
 )
+from integrations.outbound import OutboundPolicy, public_only
+from integrations.outbound_adapter import GuardedAdapter
 from integrations.transport import DirectSender
 
 USER_AGENT = "Orderbridge/1.0 (+order sync; contact support)"
@@ -92,7 +95,12 @@ def answer_detail(response: requests.Response, secrets: Iterable[str] = ()) -> s
 
 
 class ApiClient:
-    """A keep-alive session bound to one connection's base URL and secrets."""
+    """A keep-alive session bound to one connection's base URL, secrets and outbound policy.
+
+    `outbound` says where its requests may go (`integrations.outbound`): a connection's policy
+    (`connection_policy`), `OPERATOR_CONFIGURED` for a URL taken from the settings, or by default
+    public https addresses only.
+    """
 
     def __init__(
         self,
@@ -110,6 +118,7 @@ class ApiClient:
         max_retries: int | None = None,
         backoff: float | None = None,
         max_throttle_wait: float | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.platform = platform
@@ -124,7 +133,11 @@ class ApiClient:
         self.max_throttle_wait = (
             settings.HTTP_MAX_THROTTLE_WAIT_SECONDS if max_throttle_wait is None else max_throttle_wait
         )
+        self.outbound = outbound or public_only()
         self.session = requests.Session()
+        adapter = GuardedAdapter(self.outbound)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         # Reading proxy settings from the environment costs a lookup per request: opt in.
         self.session.trust_env = settings.HTTP_TRUST_ENV
         self.session.headers["User-Agent"] = USER_AGENT
@@ -171,6 +184,12 @@ class ApiClient:
             _pace(self.rate_key, self.min_interval)
             try:
                 response = self._send(method, url, params=params, json_body=json_body, data=data, headers=headers)
+            except AddressRefusedError as exc:
+                raise self._fail(
+                    AddressRefusedError,
+                    f"{self.platform}: nothing was sent ({method} {url}): {exc}. "
+                    "Correct the address on the connection, then test it",
+                ) from exc
             except requests.exceptions.ConnectTimeout:
                 error = self._fail(
                     TemporaryError, f"could not reach {url}: connection timed out after {self.timeout:g} s"

@@ -55,7 +55,14 @@ class Connection(MerchantScoped):
     api_base_url = models.URLField(
         "API base URL",
         blank=True,
-        help_text="Leave blank for the platform's real API. Set it to reach a sandbox or a regional host.",
+        help_text="Leave blank for the platform's real API. Set by staff only: a regional or test host (a public "
+        "https address), or a sandbox while SANDBOX_ENABLED is on.",
+    )
+    sandbox_tooling = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Made by the project's sandbox tooling (demo, chaos, bench): its API base URL may be a "
+        "loopback sandbox while the sandbox app is installed.",
     )
     credentials = KeptEncryptedTextField(blank=True, default="", editable=False)
     settings = models.JSONField(default=dict, blank=True, help_text="Platform settings (not secret).")

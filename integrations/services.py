@@ -12,6 +12,7 @@ from integrations.connectors.base import CartConnector, Connector, OAuthConnecto
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
 from integrations.models import CartConnection, Connection, WMSConnection
+from integrations.outbound import connection_policy
 
 
 class ConnectionNotConfigured(Exception):
@@ -86,6 +87,7 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         "settings": _connector_settings(connection, cls),
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
         "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
+        "outbound": connection_policy(connection),
     }
 
 
@@ -165,6 +167,7 @@ def _grant_connector(connection: Connection) -> tuple[OAuthConnector, OAuthApp]:
         base_url=connection.api_base_url,
         settings=_connector_settings(connection, cls),
         rate_key=f"{connection._meta.model_name}:{connection.pk}",
+        outbound=connection_policy(connection),
     )
     return connector, app
 

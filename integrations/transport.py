@@ -26,6 +26,12 @@ from requests.utils import get_encoding_from_headers, requote_uri
 from urllib3 import exceptions as u3
 from urllib3.util import Timeout
 
+from integrations.outbound_adapter import GuardedAdapter
+
+# Adapters whose pools the direct path may send through: they add nothing to `HTTPAdapter.send`
+# that a request without proxies goes through (the guarded one checks addresses in its connections).
+DIRECT_ADAPTERS = (HTTPAdapter, GuardedAdapter)
+
 
 class DirectSender:
     """Sends one client's requests through its session's adapter pools (see the module docstring)."""
@@ -38,7 +44,7 @@ class DirectSender:
         """Whether this request needs nothing that only the session's full path does."""
         s = self.session
         return (
-            type(s.get_adapter(url)) is HTTPAdapter
+            type(s.get_adapter(url)) in DIRECT_ADAPTERS
             and not s.trust_env
             and not s.proxies
             and s.verify is True

@@ -27,8 +27,12 @@ GRANT_ONLY_CREDENTIALS = {"refresh_token", "expires_at"}
 
 class MerchantConnectionMixin:
     """The admin's connection form, cut down for a merchant: no merchant, platform or watermarks,
-    secrets shown as "set", and (for OAuth platforms) savable without a token when the merchant
-    goes on to "Grant us API access"."""
+    no API base URL (a platform's address is its own; only staff point a connection elsewhere, and
+    a merchant gives an address only where the platform's setup asks for one), secrets shown as
+    "set", and (for OAuth platforms) savable without a token when the merchant goes on to "Grant us
+    API access"."""
+
+    api_base_url = None  # removes the admin form's field: a posted value is ignored
 
     def __init__(self, *args, merchant: Merchant, saving_for_grant: bool = False, **kwargs) -> None:
         self.merchant = merchant
@@ -81,7 +85,6 @@ class MerchantCartForm(MerchantConnectionMixin, CartConnectionForm):
             "inventory_sync_enabled",
             "inventory_buffer",
             "inventory_min_level",
-            "api_base_url",
         ]
         widgets = {"earliest_order_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         field_classes = {"warehouse": ConnectionChoiceField}
@@ -105,12 +108,11 @@ class MerchantWarehouseForm(MerchantConnectionMixin, WMSConnectionForm):
             "cust_ref_max_length",
             "cust_ref_charset",
             "cust_ref_prefix",
-            "api_base_url",
         ]
 
 
 # The fields a person rarely changes: shown under "Advanced".
-ADVANCED_FIELDS = {"api_base_url", "cust_ref_max_length", "cust_ref_charset", "cust_ref_prefix"}
+ADVANCED_FIELDS = {"cust_ref_max_length", "cust_ref_charset", "cust_ref_prefix"}
 
 
 def connection_form_class(kind: str, platform: str) -> type[forms.ModelForm]:

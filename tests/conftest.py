@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures_sandbox",
     "tests.fixtures_tradegecko",
     "tests.fixtures_overstock",
+    "tests.fixtures_outbound",
     "tests.credentials",
 ]
 
@@ -32,6 +33,7 @@ def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
         bergen_sandbox.add_item(sku, on_hand=50)
     wms = WMSConnectionFactory(
         api_base_url=bergen_sandbox.base_url,
+        sandbox_tooling=True,
         credentials_values={"username": bergen_sandbox.username, "password": bergen_sandbox.password},
         settings={
             "account_web_address": bergen_sandbox.base_url,
@@ -44,6 +46,7 @@ def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
         merchant=wms.merchant,
         warehouse=wms,
         api_base_url=squarespace_sandbox.base_url,
+        sandbox_tooling=True,
         credentials_values={"api_key": squarespace_sandbox.api_key},
     )
     return Wired(wms.merchant, cart, wms, squarespace_sandbox, bergen_sandbox)

@@ -24,6 +24,7 @@ from integrations.connectors.canonical import (
     WarehouseOrderRef,
 )
 from integrations.http import ApiClient
+from integrations.outbound import OutboundPolicy
 
 CART = "cart"
 WAREHOUSE = "warehouse"
@@ -39,6 +40,8 @@ class ConfigField:
     secret: bool = False
     required: bool = True
     default: Any = ""
+    # An address the connector calls: checked where it is typed (https, public: `integrations.outbound`).
+    address: bool = False
 
 
 class Connector:
@@ -60,8 +63,10 @@ class Connector:
         settings: dict[str, Any] | None = None,
         rate_key: str = "",
         on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.outbound = outbound  # where its requests may go; None: public https addresses only
         self.credentials = dict(credentials or {})
         self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
@@ -87,7 +92,10 @@ class Connector:
         return [str(self.credentials.get(f.name) or "") for f in self.credential_fields if f.secret]
 
     def make_client(self, base_url: str | None = None, **kwargs: Any) -> ApiClient:
+        """A client for this connection's address (or `base_url`) under its outbound policy; a URL
+        the operator configured in the settings passes `outbound=outbound.OPERATOR_CONFIGURED`."""
         kwargs.setdefault("secrets", self.secrets())
+        kwargs.setdefault("outbound", self.outbound)
         return ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
 
     def test_connection(self) -> str:

@@ -105,6 +105,7 @@ class BergenWarehouse(WarehouseConnector):
             name="account_web_address",
             label="Account Web Address",
             help_text="The per-client address Bergen gives you, e.g. https://www.yourcompany.atworkweb.com",
+            address=True,
         ),
         ConfigField(
             name="customer_name",

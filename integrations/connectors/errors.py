@@ -35,6 +35,14 @@ class ReauthorizationRequired(AuthenticationError):
     code = "reauthorize"
 
 
+class AddressRefusedError(AuthenticationError):
+    """The address a request would go to is not allowed (not https, or not a public address: see
+    `integrations.outbound`); nothing was sent. Handled as a refused login: the connection's runs
+    stop until a person corrects its address."""
+
+    code = "address_refused"
+
+
 class ThrottledError(ConnectorError):
     """Rate limited for longer than we wait inside a run: stop this run, the next one carries on."""
 

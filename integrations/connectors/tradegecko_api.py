@@ -52,6 +52,7 @@ from integrations.connectors.tradegecko_wire import (
     whole_units,
 )
 from integrations.http import ApiClient, parse_json, redact
+from integrations.outbound import OPERATOR_CONFIGURED
 
 PAGE_LIMIT = 250  # the documented maximum (more is a 400)
 ID_BATCH = 100  # ids per batched lookup: keeps the query string short
@@ -152,6 +153,7 @@ class TradeGeckoApi(OAuthConnector):
         token_url = self.token_endpoint
         client = self.make_client(
             base_url=token_url,
+            outbound=OPERATOR_CONFIGURED,  # the platform's documented URL, or the operator's setting
             headers={"Accept": "application/json"},
             credential_name=f"Orderbridge's {self.label} app",
             secrets=[*secrets, *self.secrets()],

@@ -181,7 +181,13 @@ def bench_merchant_wire(spec: BenchSpec, urls: dict[str, str]) -> CartConnection
     """The ``bench`` merchant: a Squarespace cart and a Bergen warehouse pointed at the sandboxes."""
     with transaction.atomic():
         merchant = Merchant.objects.create(slug=BENCH_SLUG, name="Benchmark merchant", contact_email="")
-        wms = WMSConnection(merchant=merchant, platform="bergen", name="Bench warehouse", api_base_url=urls["bergen"])
+        wms = WMSConnection(
+            merchant=merchant,
+            platform="bergen",
+            name="Bench warehouse",
+            api_base_url=urls["bergen"],
+            sandbox_tooling=True,
+        )
         wms.set_credentials({"username": "sandbox-user", "password": "sandbox-pass"})
         wms.settings = {"account_web_address": urls["bergen"], "customer_name": "DEMO", "facility": "NJ"}
         wms.save()
@@ -191,6 +197,7 @@ def bench_merchant_wire(spec: BenchSpec, urls: dict[str, str]) -> CartConnection
             platform="squarespace",
             name="Bench store",
             api_base_url=urls["squarespace"],
+            sandbox_tooling=True,
             warehouse=wms,
             earliest_order_date=earliest_order_date(spec),
         )

@@ -35,7 +35,11 @@ def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnecti
     """A fresh merchant whose Squarespace cart and Bergen warehouse point at the chaos sandboxes."""
     merchant = Merchant.objects.create(slug=slug, name=f"Chaos merchant ({slug})", contact_email="ops@chaos.example")
     wms = WMSConnection(
-        merchant=merchant, platform="bergen", name="Chaos warehouse (sandbox)", api_base_url=addresses["bergen_url"]
+        merchant=merchant,
+        platform="bergen",
+        name="Chaos warehouse (sandbox)",
+        api_base_url=addresses["bergen_url"],
+        sandbox_tooling=True,
     )
     wms.set_credentials({"username": addresses["bergen_username"], "password": addresses["bergen_password"]})
     wms.settings = {
@@ -52,6 +56,7 @@ def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnecti
         name="Chaos store (sandbox)",
         earliest_order_date=(timezone.now() - timedelta(days=1)).date(),
         api_base_url=addresses["squarespace_url"],
+        sandbox_tooling=True,
         warehouse=wms,
     )
     cart.set_credentials({"api_key": addresses["squarespace_api_key"]})

@@ -48,7 +48,7 @@ def wire_demo_merchant(cart_side: DemoCart, wms_side: DemoWarehouse) -> tuple[Me
     wms = WMSConnection.objects.filter(merchant=merchant, platform=wms_side.platform).first() or WMSConnection(
         merchant=merchant, platform=wms_side.platform, name="Demo warehouse (sandbox)"
     )
-    wms.api_base_url = wms_side.sandbox.base_url
+    wms.api_base_url, wms.sandbox_tooling = wms_side.sandbox.base_url, True
     wms_side.configure(wms)
     wms.save()
     for kind, code in SHIP_CODES.items():
@@ -63,7 +63,7 @@ def wire_demo_merchant(cart_side: DemoCart, wms_side: DemoWarehouse) -> tuple[Me
         name="Demo store (sandbox)",
         earliest_order_date=(timezone.now() - timedelta(days=cart_side.earliest_days)).date(),
     )
-    cart.api_base_url = cart_side.sandbox.base_url
+    cart.api_base_url, cart.sandbox_tooling = cart_side.sandbox.base_url, True
     cart.warehouse = wms
     cart_side.configure(cart)
     cart.save()

@@ -37,6 +37,7 @@ def cart_to(wired, *, url: str | None = None, api_key: str | None = None) -> Car
         merchant=wired.merchant,
         warehouse=wired.wms,
         api_base_url=url or wired.squarespace.base_url,
+        sandbox_tooling=True,
         credentials_values={"api_key": api_key or wired.squarespace.api_key},
     )
 
@@ -105,6 +106,7 @@ def test_warehouse_connection_with_a_wrong_password_says_401_without_showing_it(
     wms = WMSConnectionFactory(
         merchant=wired.merchant,
         api_base_url=wired.bergen.base_url,
+        sandbox_tooling=True,
         credentials_values={"username": wired.bergen.username, "password": "wrong-pass-0042"},
     )
 
@@ -160,7 +162,8 @@ def _raw_credentials(model, pk: int) -> bytes:
     return bytes(value) if not isinstance(value, str) else value.encode()
 
 
-def test_the_add_form_saves_the_api_key_encrypted(admin_client, wired):
+def test_the_add_form_saves_the_api_key_encrypted(admin_client, wired, settings):
+    settings.SANDBOX_ENABLED = True  # staff may point a connection at a loopback sandbox
     page = admin_client.get(reverse("admin:integrations_cartconnection_add"))
     assert page.status_code == 200
     data = form_values(page.content.decode(), "cartconnection_form")

@@ -27,10 +27,13 @@ def second_merchant(wired) -> CartConnection:
     """Another merchant's cart, on the same sandboxes (no orders of its own)."""
     wms = WMSConnectionFactory(
         api_base_url=wired.bergen.base_url,
+        sandbox_tooling=True,
         settings={
             "account_web_address": wired.bergen.base_url,
             "customer_name": wired.bergen.customer,
             "facility": "NJ",
         },
     )
-    return CartConnectionFactory(merchant=wms.merchant, warehouse=wms, api_base_url=wired.squarespace.base_url)
+    return CartConnectionFactory(
+        merchant=wms.merchant, warehouse=wms, api_base_url=wired.squarespace.base_url, sandbox_tooling=True
+    )

@@ -121,6 +121,7 @@ def test_a_connection_that_cannot_be_synced_fails_the_command_and_says_why(seede
         merchant=seeded.merchant,
         warehouse=seeded.wms,
         api_base_url=seeded.squarespace.base_url,
+        sandbox_tooling=True,
         credentials_values={"api_key": "wrong-key-0042"},
     )
     out = StringIO()
@@ -140,6 +141,7 @@ def test_a_failed_connection_shows_in_the_json_before_the_error(seeded):
         merchant=seeded.merchant,
         warehouse=seeded.wms,
         api_base_url=seeded.squarespace.base_url,
+        sandbox_tooling=True,
         credentials_values={"api_key": "wrong-key-0042"},
     )
     out = StringIO()

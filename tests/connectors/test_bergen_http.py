@@ -12,12 +12,14 @@ from integrations.connectors.errors import (
     OrderRejectedError,
     TemporaryError,
 )
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.bergen import BergenSandbox
 
 
 def connector(sandbox: BergenSandbox, *, password: str = "sandbox-pass", **settings) -> BergenWarehouse:
     return BergenWarehouse(
         base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"username": "sandbox-user", "password": password},
         settings={"account_web_address": "https://www.demo.atworkweb.com", "customer_name": "DEMO"} | settings,
     )

@@ -20,6 +20,7 @@ from integrations.connectors.bergen_wire import (
 )
 from integrations.connectors.canonical import Address, ShipmentLine, StockLevel, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import BadPayloadError
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.bergen import BergenSandbox
 
 T0 = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
@@ -200,6 +201,7 @@ def test_a_numeric_warehouse_setting_is_sent_as_the_facility_id():
 def connector(sandbox: BergenSandbox, **settings) -> BergenWarehouse:
     return BergenWarehouse(
         base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"username": sandbox.username, "password": sandbox.password},
         settings={"customer_name": sandbox.customer, "facility": "NJ"} | settings,
     )

@@ -11,6 +11,7 @@ from integrations.connectors.canonical import CartShipment, CartShipmentLine, In
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
 from integrations.connectors.overstock import OverstockCart
 from integrations.connectors.overstock_orders import OTHER_WAREHOUSE
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.overstock import OverstockSandbox
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -20,6 +21,7 @@ SETTINGS = {"warehouse_name": "Main Warehouse"}
 def connector(sandbox: OverstockSandbox, password: str = "sandbox-pass", **settings) -> OverstockCart:
     return OverstockCart(
         base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"username": "sandbox-user", "password": password},
         settings=SETTINGS | settings,
     )
@@ -234,6 +236,7 @@ def test_when_overstock_answers_a_lookup_by_number_its_tracking_and_channel_are_
     overstock_sandbox.add_order("OS-4001", created=T0, lines=[{"partner_sku": "SKU-A"}, {"partner_sku": "SKU-B"}])
     cart = OverstockCart(  # the connection's sales channel is left at its default
         base_url=overstock_sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"username": "sandbox-user", "password": "sandbox-pass"},
         settings={"warehouse_name": "main warehouse"},
     )
@@ -284,6 +287,7 @@ def test_tracking_already_at_overstock_is_found_again_in_the_orders_creation_win
     overstock_sandbox.add_order("OS-6001", order_date=T0, created=T0, lines=[{"partner_sku": "SKU-A"}])
     cart = OverstockCart(
         base_url=overstock_sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"username": "sandbox-user", "password": "sandbox-pass"},
         settings=SETTINGS,
     )

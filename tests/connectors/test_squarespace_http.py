@@ -8,6 +8,7 @@ import pytest
 
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, TemporaryError, ThrottledError
 from integrations.connectors.squarespace import SquarespaceCart
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.squarespace import SquarespaceSandbox
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -25,7 +26,7 @@ ADDRESS = {
 
 
 def connector(sandbox: SquarespaceSandbox, api_key: str = "sandbox-squarespace-key") -> SquarespaceCart:
-    return SquarespaceCart(base_url=sandbox.base_url, credentials={"api_key": api_key})
+    return SquarespaceCart(base_url=sandbox.base_url, outbound=SANDBOX_TOOLING, credentials={"api_key": api_key})
 
 
 def seed(sandbox: SquarespaceSandbox, count: int, *, status: str = "PENDING", start: int = 1001) -> None:

@@ -20,6 +20,7 @@ from integrations.connectors.squarespace_wire import (
     retry_idempotency_key,
     tracking_numbers_of,
 )
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.squarespace import SquarespaceSandbox
 
 NOW = datetime(2024, 5, 3, 9, 30, 15, 250000, tzinfo=UTC)
@@ -28,7 +29,7 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def connector(sandbox: SquarespaceSandbox, api_key: str = "sandbox-squarespace-key") -> SquarespaceCart:
-    return SquarespaceCart(base_url=sandbox.base_url, credentials={"api_key": api_key})
+    return SquarespaceCart(base_url=sandbox.base_url, outbound=SANDBOX_TOOLING, credentials={"api_key": api_key})
 
 
 def shipment(*numbers: str, **changes) -> CartShipment:

@@ -16,6 +16,7 @@ from integrations.connectors.canonical import (
 )
 from integrations.connectors.errors import PermanentError
 from integrations.connectors.tradegecko import TradeGeckoCart
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 
 
@@ -26,7 +27,10 @@ def window() -> dict:
 
 def cart(sandbox: TradeGeckoSandbox, **settings) -> TradeGeckoCart:
     return TradeGeckoCart(
-        base_url=sandbox.base_url, credentials={"access_token": sandbox.access_token}, settings=settings
+        base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
+        credentials={"access_token": sandbox.access_token},
+        settings=settings,
     )
 
 

@@ -16,6 +16,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from integrations.connectors.tradegecko import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 from tests.fixtures_tradegecko import oauth_connector_settings
 
@@ -25,6 +26,7 @@ REDIRECT = "https://orderbridge.example/oauth/callback"
 def connector(sandbox: TradeGeckoSandbox, credentials: dict, stored: list | None = None, cls=TradeGeckoCart):
     return cls(
         base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials=credentials,
         settings=oauth_connector_settings(sandbox),
         on_credentials_changed=None if stored is None else stored.append,
@@ -174,7 +176,10 @@ def test_both_names_and_both_roles_speak_the_same_api(tradegecko_sandbox):
     quickbooks = connector(tradegecko_sandbox, privileged, cls=QuickBooksCommerceCart).test_connection()
     location = tradegecko_sandbox.add_location("Hoboken DC")
     warehouse = TradeGeckoWarehouse(
-        base_url=tradegecko_sandbox.base_url, credentials=privileged, settings={"stock_location_id": str(location)}
+        base_url=tradegecko_sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
+        credentials=privileged,
+        settings={"stock_location_id": str(location)},
     ).test_connection()
 
     assert quickbooks.startswith("credentials accepted: QuickBooks Commerce account ")
@@ -185,6 +190,7 @@ def test_both_names_and_both_roles_speak_the_same_api(tradegecko_sandbox):
 def test_a_stock_location_of_another_account_is_named(tradegecko_sandbox):
     warehouse = TradeGeckoWarehouse(
         base_url=tradegecko_sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"access_token": tradegecko_sandbox.access_token},
         settings={"stock_location_id": "424242"},
     )

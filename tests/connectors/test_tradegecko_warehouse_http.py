@@ -10,12 +10,14 @@ import pytest
 from integrations.connectors.canonical import Address, ShipmentLine, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError
 from integrations.connectors.tradegecko import QuickBooksCommerceWarehouse, TradeGeckoWarehouse
+from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 
 
 def warehouse(sandbox: TradeGeckoSandbox, location: int, cls=TradeGeckoWarehouse):
     return cls(
         base_url=sandbox.base_url,
+        outbound=SANDBOX_TOOLING,
         credentials={"access_token": sandbox.access_token},
         settings={"stock_location_id": str(location)},
     )

@@ -34,6 +34,7 @@ def test_a_refused_api_key_is_recorded_as_failed_with_the_reason(wired):
         merchant=wired.merchant,
         warehouse=wired.wms,
         api_base_url=wired.squarespace.base_url,
+        sandbox_tooling=True,
         credentials_values={"api_key": "wrong-key-0042"},
     )
 
@@ -59,7 +60,9 @@ def test_a_later_failure_replaces_an_earlier_success(wired):
 
 
 def test_missing_credentials_are_reported_without_calling_the_platform(wired):
-    cart = CartConnectionFactory(merchant=wired.merchant, warehouse=wired.wms, api_base_url=wired.squarespace.base_url)
+    cart = CartConnectionFactory(
+        merchant=wired.merchant, warehouse=wired.wms, api_base_url=wired.squarespace.base_url, sandbox_tooling=True
+    )
     cart.set_credentials({})
     cart.save()
 
@@ -94,6 +97,7 @@ def test_a_refused_warehouse_password_is_recorded_as_failed(wired):
     wms = WMSConnectionFactory(
         merchant=wired.merchant,
         api_base_url=wired.bergen.base_url,
+        sandbox_tooling=True,
         credentials_values={"username": wired.bergen.username, "password": "wrong-pass-0042"},
     )
 

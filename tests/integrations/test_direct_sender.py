@@ -13,6 +13,7 @@ import pytest
 from integrations import http
 from integrations.connectors.errors import PermanentError, TemporaryError
 from integrations.http import ApiClient
+from integrations.outbound import SANDBOX_TOOLING
 
 KEY = "sandbox-squarespace-key"
 ORDERS = "/1.0/commerce/orders"
@@ -21,7 +22,12 @@ FULFIL = "/1.0/commerce/orders/5f3e1a2b3c4d5e6f7a8b9c0d/fulfillments"
 
 def client(base_url: str, **kwargs) -> ApiClient:
     return ApiClient(
-        base_url, platform="Squarespace Commerce", rate_key="test", headers={"Authorization": f"Bearer {KEY}"}, **kwargs
+        base_url,
+        platform="Squarespace Commerce",
+        rate_key="test",
+        headers={"Authorization": f"Bearer {KEY}"},
+        outbound=SANDBOX_TOOLING,
+        **kwargs,
     )
 
 

@@ -20,6 +20,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from integrations.http import ApiClient, parse_json, retry_after_seconds
+from integrations.outbound import SANDBOX_TOOLING
 
 KEY = "sandbox-squarespace-key"
 ORDERS = "/1.0/commerce/orders"
@@ -35,6 +36,7 @@ def client(base_url: str, *, key: str = KEY, **kwargs) -> ApiClient:
         headers={"Authorization": f"Bearer {key}"},
         secrets=[key],
         credential_name="the API key",
+        outbound=SANDBOX_TOOLING,
         **kwargs,
     )
 
@@ -70,6 +72,7 @@ def test_a_requests_own_headers_override_the_clients_ignoring_case_and_none_remo
         platform="Squarespace Commerce",
         rate_key="test",
         headers={"Authorization": f"Bearer {KEY}", "Accept": "application/json", "X-Client": "kept"},
+        outbound=SANDBOX_TOOLING,
     )
 
     api.get_json(ORDERS, headers={"accept": "application/vnd.test+json", "X-Client": None, "X-Extra": "1"})
@@ -303,6 +306,7 @@ def test_a_basic_challenge_to_basic_credentials_is_a_plain_refusal(bergen_sandbo
         auth=("sandbox-user", "wrong-pass"),
         secrets=["wrong-pass"],
         credential_name="the API username or password",
+        outbound=SANDBOX_TOOLING,
     )
 
     with pytest.raises(AuthenticationError) as caught:

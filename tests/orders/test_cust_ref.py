@@ -61,6 +61,7 @@ def test_two_carts_sending_the_same_order_number_to_one_warehouse_get_different_
             merchant=wired.merchant,
             warehouse=wired.wms,
             api_base_url=other_store.base_url,
+            sandbox_tooling=True,
             credentials_values={"api_key": other_store.api_key},
         )
         first = seed(wired.squarespace, "1001")
@@ -126,6 +127,7 @@ def test_references_that_differ_only_in_case_are_not_both_given_out(wired):
             merchant=wired.merchant,
             warehouse=wired.wms,
             api_base_url=other_store.base_url,
+            sandbox_tooling=True,
             credentials_values={"api_key": other_store.api_key},
         )
         first = seed(wired.squarespace, "ab-1001")

@@ -38,7 +38,9 @@ def their_bergen() -> Iterator[BergenSandbox]:
 def their_wms(db, their_bergen) -> WMSConnection:
     """Another merchant's warehouse, at a sandbox of its own (so that any request to it shows)."""
     their_bergen.add_item("SKU-1", on_hand=50)
-    wms = WMSConnection(merchant=MerchantFactory(slug="theirs", name="Theirs"), platform="bergen", name="Theirs")
+    wms = WMSConnection(
+        merchant=MerchantFactory(slug="theirs", name="Theirs"), platform="bergen", name="Theirs", sandbox_tooling=True
+    )
     wms.api_base_url = their_bergen.base_url
     wms.settings = {"account_web_address": their_bergen.base_url, "customer_name": their_bergen.customer}
     wms.set_credentials({"username": their_bergen.username, "password": their_bergen.password})

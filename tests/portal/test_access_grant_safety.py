@@ -50,7 +50,7 @@ def our_app(settings, platform):
 
 def gecko(mine, elsewhere, **kwargs) -> CartConnection:
     connection = CartConnectionFactory(
-        merchant=mine.merchant, platform="tradegecko", api_base_url=elsewhere.base_url, **kwargs
+        merchant=mine.merchant, platform="tradegecko", api_base_url=elsewhere.base_url, sandbox_tooling=True, **kwargs
     )
     connection.set_credentials({})
     connection.save()

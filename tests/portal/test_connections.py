@@ -84,14 +84,24 @@ def test_an_unknown_platform_or_kind_is_not_found(client):
     assert client.get(reverse("portal:connection_new", args=["shop"])).status_code == 404
 
 
+def point_at_sandbox(connection, base_url: str) -> None:
+    """What support (or the sandbox tooling) does: the merchant pages cannot point a connection elsewhere."""
+    type(connection).objects.filter(pk=connection.pk).update(api_base_url=base_url, sandbox_tooling=True)
+
+
+def save_and_test(client, kind: str, connection) -> list[tuple[str, str]]:
+    url = reverse("portal:connection_edit", args=[kind, connection.pk])
+    data = form_values(client.get(url).content.decode(), FORM)
+    return messages_of(client.post(url, {**data, "action": ["test"]}, follow=True))
+
+
 def test_connect_a_squarespace_cart_save_and_test(wired_client, wired):
     url, data = new_page(wired_client, "cart", "squarespace")
     data.update(
         name=["Second store"],
         credential__squarespace__api_key=[wired.squarespace.api_key],
-        api_base_url=[wired.squarespace.base_url],
         earliest_order_date=["2024-05-01"],
-        action=["test"],
+        action=["save"],
     )
 
     response = wired_client.post(url, data, follow=True)
@@ -99,30 +109,33 @@ def test_connect_a_squarespace_cart_save_and_test(wired_client, wired):
     cart = CartConnection.objects.get(name="Second store")
     assert cart.merchant == wired.merchant
     assert cart.platform == "squarespace"
+    assert cart.api_base_url == ""  # Squarespace's own address
     assert str(cart.earliest_order_date) == "2024-05-01"
     assert response.redirect_chain[-1][0] == reverse("portal:connection_edit", args=["cart", cart.pk])
-    texts = messages_of(response)
-    assert ("success", "Squarespace Commerce connected.") in texts
-    assert any(level == "success" and "Test connection: OK" in text for level, text in texts)
+    assert ("success", "Squarespace Commerce connected.") in messages_of(response)
     assert cart.get_credentials() == {"api_key": wired.squarespace.api_key}
+    point_at_sandbox(cart, wired.squarespace.base_url)
+
+    texts = save_and_test(wired_client, "cart", cart)
+
+    assert any(level == "success" and "Test connection: OK" in text for level, text in texts)
     cart.refresh_from_db()
     assert cart.last_test_ok is True
 
 
 def test_a_wrong_key_is_saved_and_the_test_says_why_without_showing_it(wired_client, wired):
     url, data = new_page(wired_client, "cart", "squarespace")
-    data.update(
-        credential__squarespace__api_key=["wrong-key-0042"],
-        api_base_url=[wired.squarespace.base_url],
-        action=["test"],
-    )
+    data.update(name=["Wrong key"], credential__squarespace__api_key=["wrong-key-0042"], action=["save"])
+    wired_client.post(url, data)
+    cart = CartConnection.objects.get(name="Wrong key")
+    point_at_sandbox(cart, wired.squarespace.base_url)
 
-    response = wired_client.post(url, data, follow=True)
+    texts = save_and_test(wired_client, "cart", cart)
 
-    [(level, text)] = [m for m in messages_of(response) if "Test connection" in m[1]]
+    [(level, text)] = [m for m in texts if "Test connection" in m[1]]
     assert level == "error"
     assert "401" in text
-    assert "wrong-key-0042" not in response.content.decode()
+    assert "wrong-key-0042" not in text
 
 
 def test_a_missing_required_field_is_reported_and_nothing_saved(client, mine):
@@ -191,18 +204,20 @@ def test_connect_a_bergen_warehouse_and_test_it(wired_client, wired):
         name=["Bergen NJ"],
         credential__bergen__username=[wired.bergen.username],
         credential__bergen__password=[wired.bergen.password],
-        setting__bergen__account_web_address=[wired.bergen.base_url],
+        setting__bergen__account_web_address=["https://www.mine.atworkweb.invalid"],
         setting__bergen__customer_name=[wired.bergen.customer],
-        action=["test"],
+        action=["save"],
     )
 
-    response = wired_client.post(url, data, follow=True)
+    wired_client.post(url, data)
 
     wms = WMSConnection.objects.get(name="Bergen NJ")
     assert wms.merchant == wired.merchant
-    assert wms.settings["account_web_address"] == wired.bergen.base_url
-    assert any(level == "success" and "credentials accepted" in text for level, text in messages_of(response))
-    assert wired.bergen.password not in response.content.decode()
+    assert wms.settings["account_web_address"] == "https://www.mine.atworkweb.invalid"
+    point_at_sandbox(wms, wired.bergen.base_url)
+    texts = save_and_test(wired_client, "warehouse", wms)
+    assert any(level == "success" and "credentials accepted" in text for level, text in texts)
+    assert all(wired.bergen.password not in text for _, text in texts)
 
 
 def test_the_test_button_tests_what_is_stored(wired_client, wired):
@@ -282,11 +297,15 @@ class TestAccessGrant:
         url, data = new_page(client, "cart", "tradegecko")
         assert "credential__tradegecko__refresh_token" not in data
         assert "credential__tradegecko__expires_at" not in data
-        data.update(name=["Gecko"], api_base_url=[oauth_app.base_url], action=["grant"])
-
-        start = client.post(url, data)
+        data.update(name=["Gecko"], action=["grant"])
+        assert client.post(url, data).status_code == 302  # to the platform's own authorize page
         connection = CartConnection.objects.get(name="Gecko")
         assert connection.needs_new_grant is True
+        point_at_sandbox(connection, oauth_app.base_url)
+        edit = reverse("portal:connection_edit", args=["cart", connection.pk])
+        data = form_values(client.get(edit).content.decode(), FORM)
+
+        start = client.post(edit, {**data, "action": ["grant"]})
         callback = self.authorize(start)
         assert parse_qs(urlsplit(callback).query)["code"]
         done = client.get(callback, follow=True)
@@ -300,7 +319,11 @@ class TestAccessGrant:
 
     def test_the_grant_button_on_a_saved_connection(self, client, mine, oauth_app):
         connection = CartConnectionFactory(
-            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url, credentials_values={}
+            merchant=mine.merchant,
+            platform="tradegecko",
+            api_base_url=oauth_app.base_url,
+            credentials_values={},
+            sandbox_tooling=True,
         )
         connection.set_credentials({})
         connection.save()
@@ -313,7 +336,7 @@ class TestAccessGrant:
 
     def test_the_callback_refuses_another_user(self, client, mine, oauth_app):
         connection = CartConnectionFactory(
-            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url
+            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url, sandbox_tooling=True
         )
         start = client.post(reverse("portal:connection_grant", args=["cart", connection.pk]))
         callback = self.authorize(start)
@@ -326,7 +349,7 @@ class TestAccessGrant:
 
     def test_the_callback_refuses_a_user_who_left_the_merchant(self, client, user, mine, theirs, oauth_app):
         connection = CartConnectionFactory(
-            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url
+            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url, sandbox_tooling=True
         )
         start = client.post(reverse("portal:connection_grant", args=["cart", connection.pk]))
         callback = self.authorize(start)
@@ -346,7 +369,7 @@ class TestAccessGrant:
 
     def test_an_anonymous_callback_goes_to_the_merchant_login(self, client, mine, oauth_app):
         connection = CartConnectionFactory(
-            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url
+            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url, sandbox_tooling=True
         )
         callback = self.authorize(client.post(reverse("portal:connection_grant", args=["cart", connection.pk])))
 
@@ -370,7 +393,7 @@ class TestAccessGrant:
 
     def test_the_staff_path_still_works_and_returns_to_the_admin(self, admin_client, mine, oauth_app):
         connection = CartConnectionFactory(
-            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url
+            merchant=mine.merchant, platform="tradegecko", api_base_url=oauth_app.base_url, sandbox_tooling=True
         )
 
         start = admin_client.post(reverse("oauth_start", args=["cart", connection.pk]))

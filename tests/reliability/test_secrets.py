@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from integrations.connectors.tradegecko import TradeGeckoCart
 from integrations.models import CartConnection, WMSConnection
+from integrations.outbound import SANDBOX_TOOLING
 from integrations.services import cart_connector_for, warehouse_connector_for
 from orders.services.alerts import alerts_send_digests
 from orders.services.sync import cart_connection_sync_orders, warehouse_sync_shipments, warehouse_sync_stock
@@ -259,6 +260,7 @@ def leaky(db):
         bergen.add_item("SKU-1", on_hand=50)
         wms = WMSConnectionFactory(
             api_base_url=bergen.base_url,
+            sandbox_tooling=True,
             credentials_values={"username": BG_USER, "password": BG_PASS},
             settings={"account_web_address": bergen.base_url, "customer_name": bergen.customer, "facility": "NJ"},
         )
@@ -267,6 +269,7 @@ def leaky(db):
             merchant=wms.merchant,
             warehouse=wms,
             api_base_url=squarespace.base_url,
+            sandbox_tooling=True,
             credentials_values={"api_key": SQ_KEY},
         )
         squarespace.add_order(order_number="1001", created_on=ago(minutes=5))
@@ -380,7 +383,12 @@ def tradegecko_cart(db, settings):
     """A TradeGecko cart holding a real grant (access and refresh token) from the sandbox."""
     with EchoingTradeGecko(client_secret=TG_CLIENT_SECRET, rate_limit=None) as sandbox, BergenSandbox() as bergen:
         settings.OAUTH_CLIENTS = {**settings.OAUTH_CLIENTS, "tradegecko": oauth_app_settings(sandbox)}
-        granting = TradeGeckoCart(base_url=sandbox.base_url, credentials={}, settings=oauth_connector_settings(sandbox))
+        granting = TradeGeckoCart(
+            base_url=sandbox.base_url,
+            outbound=SANDBOX_TOOLING,
+            credentials={},
+            settings=oauth_connector_settings(sandbox),
+        )
         redirect = "https://orderbridge.example/oauth/callback"
         url = granting.authorization_url(client_id=sandbox.client_id, redirect_uri=redirect, state="s")
         code = parse_qs(urlsplit(requests.get(url, allow_redirects=False, timeout=5).headers["Location"]).query)
@@ -389,6 +397,7 @@ def tradegecko_cart(db, settings):
         )
         wms = WMSConnectionFactory(
             api_base_url=bergen.base_url,
+            sandbox_tooling=True,
             settings={"account_web_address": bergen.base_url, "customer_name": bergen.customer, "facility": "NJ"},
         )
         cart = CartConnectionFactory(
@@ -396,6 +405,7 @@ def tradegecko_cart(db, settings):
             warehouse=wms,
             platform="tradegecko",
             api_base_url=sandbox.base_url,
+            sandbox_tooling=True,
             credentials_values=tokens,
         )
         sandbox.add_order("SO0001", created_at=timezone.now() - timedelta(minutes=5))

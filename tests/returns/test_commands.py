@@ -41,13 +41,16 @@ def other_merchant(wired) -> CartConnection:
     """Another merchant's cart and warehouse, on the same sandboxes."""
     wms = WMSConnectionFactory(
         api_base_url=wired.bergen.base_url,
+        sandbox_tooling=True,
         settings={
             "account_web_address": wired.bergen.base_url,
             "customer_name": wired.bergen.customer,
             "facility": "NJ",
         },
     )
-    return CartConnectionFactory(merchant=wms.merchant, warehouse=wms, api_base_url=wired.squarespace.base_url)
+    return CartConnectionFactory(
+        merchant=wms.merchant, warehouse=wms, api_base_url=wired.squarespace.base_url, sandbox_tooling=True
+    )
 
 
 def break_the_cart_key(cart: CartConnection) -> None:

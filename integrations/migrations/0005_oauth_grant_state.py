@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_credentials_kept_when_undecryptable'),
+        ('integrations', '0004_connection_sandbox_tooling'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
