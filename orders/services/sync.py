@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from integrations.accounts import connection_account_learn
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
@@ -137,6 +138,8 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
             connector = warehouse_connector_for(warehouse)
         except ConnectionNotConfigured as exc:
             errors.append(f"Warehouse: {exc}")
+        else:
+            notes += _account_learned(warehouse, connector)
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
@@ -174,6 +177,19 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
+
+
+def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) -> list[str]:
+    """Know the warehouse account before any reference is chosen (asked of the platform only while it is
+    not known); if the platform cannot say now, the connection is its own account meanwhile."""
+    try:
+        connection_account_learn(warehouse, connector, ask=False)
+    except ConnectorError as exc:
+        return [
+            f"The warehouse account could not be identified ({exc}): this run keeps references unique among this "
+            "warehouse connection's orders only."
+        ]
+    return []
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:
