@@ -100,6 +100,11 @@ class ConnectionForm(forms.ModelForm):
             self.add_error(f"{kind}__{platform}__{spec.name}", f"{connector.label} needs {spec.label}.")
         return data
 
+    @property
+    def account_fields_changed(self) -> bool:
+        """Whether what names the platform account was edited (platform, address, a credential or setting)."""
+        return any(name in self.changed_data for name in ("platform", "api_base_url", *self.config_fields))
+
     def save(self, commit: bool = True) -> Connection:
         instance = super().save(commit=False)
         platform = instance.platform
