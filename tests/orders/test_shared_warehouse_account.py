@@ -10,10 +10,11 @@ import pytest
 from django.db import connection as db
 
 from integrations.models import CartConnection
-from orders.models import HoldCode, Order, OrderEvent, OrderStatus
+from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Shipment
+from orders.services.sync import warehouse_sync_shipments
 from sandbox.squarespace import SquarespaceSandbox
 from tests.factories import CartConnectionFactory, MerchantFactory, ShippingMethodMapFactory, WMSConnectionFactory
-from tests.orders.helpers import order_posts, seed, sync
+from tests.orders.helpers import ago, order_posts, seed, sync
 
 
 def store_to_bergen(bergen, merchant, squarespace: SquarespaceSandbox) -> CartConnection:
@@ -106,3 +107,24 @@ def test_two_connections_syncing_at_once_still_never_share_a_reference(two_store
     assert not errors
     a.warehouse.refresh_from_db()
     assert_both_delivered_once(bergen_sandbox, a, b)
+
+
+def test_each_connection_takes_the_tracking_of_its_own_orders_from_the_accounts_feed(two_stores, bergen_sandbox):
+    a, b = two_stores
+    sync(a), sync(b)
+    for cart in (a, b):
+        order = Order.objects.get(cart_connection=cart)
+        parcel = {"carrier": "UPS", "service": "Ground", "tracking_number": f"1Z{order.pk}", "lines": []}
+        bergen_sandbox.ship_order(order.cust_ref, [parcel], ship_date=ago(minutes=5))
+
+    runs = [warehouse_sync_shipments(warehouse=cart.warehouse) for cart in (a, b)]
+
+    assert [(run.status, run.counts["shipments"], run.counts["other_connection"]) for run in runs] == [
+        ("succeeded", 1, 1),
+        ("succeeded", 1, 1),
+    ]
+    assert not Shipment.objects.filter(push_status=Shipment.PushStatus.UNMATCHED).exists()
+    for cart in (a, b):
+        order = Order.objects.get(cart_connection=cart)
+        assert [s.tracking_numbers for s in order.shipments.all()] == [[f"1Z{order.pk}"]]
+        assert order.shipments.get().warehouse == cart.warehouse
