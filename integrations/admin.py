@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 
+from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
@@ -64,12 +65,20 @@ class MerchantAdmin(admin.ModelAdmin):
     inlines = [CartConnectionInline, WMSConnectionInline]
 
 
+def warn_shared_account(modeladmin, request, connection) -> None:
+    """Tell staff when other connections (any merchant's) reach the same platform account."""
+    warning = shared_account_warning(connection)
+    if warning:
+        modeladmin.message_user(request, f"{connection}: {warning}", messages.WARNING)
+
+
 @admin.action(description="Test connection")
 def test_connections(modeladmin, request, queryset):
     for connection in queryset.select_related("merchant"):
         result = connection_test(connection=connection)
         level = messages.SUCCESS if result.ok else messages.ERROR
         modeladmin.message_user(request, f"{connection}: {result.message}", level)
+        warn_shared_account(modeladmin, request, connection)
 
 
 @admin.action(description="Unblock: run again on schedule")
@@ -102,11 +111,12 @@ class ConnectionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["platform", "active", "last_sync_status", "unhealthy", "merchant"]
     list_select_related = ["merchant"]
-    search_fields = ["merchant__name", "merchant__slug", "name"]
+    search_fields = ["merchant__name", "merchant__slug", "name", "=platform_account"]
     actions = [test_connections, unblock_connections]
     readonly_fields = [
         "credentials_status",
         "sandbox_tooling",
+        "platform_account",
         "needs_new_grant",
         "last_test_at",
         "last_test_ok",
@@ -197,6 +207,11 @@ class ConnectionAdmin(admin.ModelAdmin):
             queryset = queryset.filter(merchant_id=int(merchant)) if merchant.isdigit() else queryset.none()
         return queryset, may_have_duplicates
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        connection_account_refresh(obj, reconfigured=form.account_fields_changed)
+        warn_shared_account(self, request, obj)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = self.form.for_platform(obj.platform if obj is not None else None)
         return super().get_form(request, obj, change, **kwargs)
@@ -227,6 +242,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         if request.method == "POST" and self.has_change_permission(request, connection):
             result = connection_test(connection=connection)
             self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
+            warn_shared_account(self, request, connection)
         opts = self.model._meta
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
 

@@ -124,6 +124,11 @@ class ConnectionForm(forms.ModelForm):
                 if refusal:
                     self.add_error(name, refusal)
 
+    @property
+    def account_fields_changed(self) -> bool:
+        """Whether what names the platform account was edited (platform, address, a credential or setting)."""
+        return any(name in self.changed_data for name in ("platform", "api_base_url", *self.config_fields))
+
     def save(self, commit: bool = True) -> Connection:
         instance = super().save(commit=False)
         platform = instance.platform

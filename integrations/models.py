@@ -71,6 +71,16 @@ class Connection(MerchantScoped):
         editable=False,
         help_text="The platform revoked our access (or its refresh failed): grant access again.",
     )
+    platform_account = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text=(
+            "The platform account this connection reaches: connections that reach the same one share its order "
+            "references and rate limits. Empty until known (see integrations.accounts)."
+        ),
+    )
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
     last_test_message = models.TextField(blank=True, editable=False)

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.accounts import connection_account_learn, connection_account_refresh
 from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
@@ -134,6 +135,7 @@ def connection_test(*, connection: Connection) -> TestResult:
         else:
             connector = warehouse_connector_for(connection)  # type: ignore[arg-type]
         result = TestResult(True, connector.test_connection())
+        connection_account_learn(connection, connector, ask=True)
     except (ConnectorError, ConnectionNotConfigured) as exc:
         connection_mark_auth_problem(connection, exc)
         result = TestResult(False, str(exc))
@@ -188,3 +190,4 @@ def oauth_complete(*, connection: Connection, code: str, redirect_uri: str) -> N
     connection.update_credentials(tokens)
     connection.needs_new_grant = False
     connection.save(update_fields=["credentials", "needs_new_grant", "updated_at"])
+    connection_account_refresh(connection, reconfigured=True)  # the grant may open another account

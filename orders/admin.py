@@ -142,6 +142,7 @@ class OrderAdmin(admin.ModelAdmin):
                     "cart_order_id",
                     "cust_po_no",
                     "cust_ref",
+                    "warehouse_account",
                     "warehouse_order_id",
                     "is_test",
                     "cart_status",

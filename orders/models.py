@@ -1,8 +1,8 @@
 """Orders, their lines and history, skipped orders, shipments and sync runs.
 
 Idempotency lives in the schema: one order per (cart connection, cart order id), one `cust_ref`
-per warehouse, one shipment per (order, warehouse shipment id). Orders are never hard-deleted:
-a deleted order would be imported and shipped again.
+per warehouse account (whichever connections reach it), one shipment per (order, warehouse
+shipment id). Orders are never hard-deleted: a deleted order would be imported and shipped again.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class HoldCode(models.TextChoices):
     NO_WAREHOUSE = "no_warehouse", "no warehouse connected"
     WAREHOUSE_REJECTED = "warehouse_rejected", "refused by the warehouse"
     LINE_CANCELED = "line_canceled", "line canceled at the cart"
+    REFERENCE_TAKEN = "reference_taken", "reference already used at the warehouse by another order"
 
 
 class Order(MerchantScoped):
@@ -56,6 +57,13 @@ class Order(MerchantScoped):
         null=True,
         blank=True,
         help_text="Short unique reference the warehouse sees; fixed before the first send.",
+    )
+    warehouse_account = models.CharField(  # noqa: DJ001 - NULL with cust_ref: no reference reserved
+        max_length=200,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The warehouse account whose references cust_ref is unique among (set with it).",
     )
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW)
     hold_code = models.CharField(max_length=40, choices=HoldCode.choices, blank=True)
@@ -108,8 +116,12 @@ class Order(MerchantScoped):
         ordering = ["-pk"]
         constraints = [
             models.UniqueConstraint(fields=["cart_connection", "cart_order_id"], name="unique_order_per_cart"),
+            # One namespace of references per warehouse account, whichever connections reach it.
             models.UniqueConstraint(
-                Lower("cust_ref"), "warehouse", condition=Q(cust_ref__isnull=False), name="unique_cust_ref_per_wms"
+                Lower("cust_ref"),
+                "warehouse_account",
+                condition=Q(cust_ref__isnull=False),
+                name="unique_cust_ref_per_account",
             ),
         ]
         indexes = [

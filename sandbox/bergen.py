@@ -7,7 +7,7 @@ Extensiv's docs and integrators' code, independently of ``integrations/connector
   "client_credentials", "user_login"?}`` → ``{"access_token", "token_type": "Bearer", "expires_in"}``.
   Tokens expire after ``token_ttl`` seconds; then every call is 401.
 - ``POST /orders`` (201, ``Location`` and ``ETag``), ``GET /orders`` (``rql``, ``pgsiz`` ≤ 1000, ``pgnum``
-  from 1, HAL), ``GET /orders/{id}`` (``ETag``), ``GET /orders/shipmentstrackinginfo``,
+  from 1, ``detail``, HAL), ``GET /orders/{id}`` (``detail``, ``ETag``), ``GET /orders/shipmentstrackinginfo``,
   ``GET /inventory/stocksummaries`` (``pgsiz`` ≤ 500).
 - 4xx errors are JSON ``{"ErrorCode", "Hint", "Properties", "ErrorInfo"}``; a 500 is plain text.
 
@@ -37,6 +37,7 @@ import math
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -395,8 +396,10 @@ class BergenSandbox(SandboxServer):
         max_size: int,
         path: str,
         rel: str | None,
+        view: Callable[[dict], dict] = copy.deepcopy,
     ) -> Response:
-        """Filter with ``rql``, page with ``pgsiz``/``pgnum``; HAL-embedded under ``rel``, else ``summaries``."""
+        """Filter with ``rql``, page with ``pgsiz``/``pgnum`` (each row shown through ``view``, a copy);
+        HAL-embedded under ``rel``, else ``summaries``."""
         pgsiz, pgnum, error = self._paging(request, max_size)
         if error is not None:
             return error
@@ -406,7 +409,7 @@ class BergenSandbox(SandboxServer):
         except RqlError as exc:
             return self.error_response(400, f"Invalid rql: {exc}", code="InvalidRql")
         selected = [row for row in rows if predicate(row)]
-        page = copy.deepcopy(selected[(pgnum - 1) * pgsiz : pgnum * pgsiz])
+        page = [view(row) for row in selected[(pgnum - 1) * pgsiz : pgnum * pgsiz]]
         query = {"rql": rql} if rql else {}
         body = data.hal_page(path, query, len(selected), pgsiz, pgnum, rel or "", page if rel else [])
         if rel is None:
@@ -414,13 +417,22 @@ class BergenSandbox(SandboxServer):
         return json_response(200, body, content_type=_HAL)
 
     def _list_orders(self, request: RecordedRequest, match: Any) -> Response:
-        return self._filtered_page(request, self.orders, data.ORDER_FILTER_FIELDS, 1000, "/orders", data.REL_ORDER)
+        detail = request.param("detail")
+        return self._filtered_page(
+            request,
+            self.orders,
+            data.ORDER_FILTER_FIELDS,
+            1000,
+            "/orders",
+            data.REL_ORDER,
+            view=lambda order: data.order_view(order, detail),
+        )
 
     def _get_order(self, request: RecordedRequest, match: Any) -> Response:
         order_id = int(match["order_id"])
         if not 1 <= order_id <= len(self.orders):
             return self.error_response(404, f"Order {order_id} was not found.", code="NotFound")
-        order = self.orders[order_id - 1]
+        order = data.order_view(self.orders[order_id - 1], request.param("detail"))
         return json_response(200, order, content_type=_HAL, headers={"ETag": self._etag(order_id)})
 
     def _tracking_info(self, request: RecordedRequest, match: Any) -> Response:

@@ -7,6 +7,8 @@ rows) can be read in one place. Assumptions where the public material is silent:
 - ``readOnly.status`` is 0 (open), 1 (complete: shipped) or 2 (canceled).
 - Tracking rows come in a HAL page under ``REL_TRACKING`` and carry, besides the documented fields, an
   ``items`` list of ``{"sku", "qty"}`` per package.
+- Orders are stored as created (lines under ``orderItems``, as posted); read back, they show their lines
+  only as Extensiv's ``detail`` parameter asks (``order_view``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 REL_ORDER = "http://api.3plCentral.com/rels/orders/order"
+REL_ORDER_ITEM = "http://api.3plCentral.com/rels/orders/item"
 REL_TRACKING = "http://api.3plCentral.com/rels/orders/shipmenttrackinginfo"
 
 STATUS_OPEN, STATUS_COMPLETE, STATUS_CANCELED = 0, 1, 2
@@ -141,6 +144,18 @@ def build_order_record(
     }
     record["_links"] = {"self": {"href": f"/orders/{order_id}"}}
     return record
+
+
+def order_view(record: dict[str, Any], detail: str | None) -> dict[str, Any]:
+    """An order as ``GET /orders`` shows it: its lines only when ``detail`` (comma-delimited, default
+    None) asks for ``OrderItems`` or ``All``, and then embedded under ``REL_ORDER_ITEM``, as Extensiv
+    does; ``poNum`` and ``shipTo`` whatever the detail."""
+    view = copy.deepcopy(record)
+    items = view.pop("orderItems", [])
+    wanted = {part.strip().lower() for part in (detail or "").split(",")}
+    if wanted & {"orderitems", "all"}:
+        view["_embedded"] = {REL_ORDER_ITEM: items}
+    return view
 
 
 def tracking_row(order: dict[str, Any], package_id: int, package: dict[str, Any], ship_date: str) -> dict:

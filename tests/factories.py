@@ -5,6 +5,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from integrations.accounts import connection_account_key
 from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
 from inventory.models import SKUAlias
 from orders.models import Order, OrderLine
@@ -87,6 +88,11 @@ class OrderFactory(factory.django.DjangoModelFactory[Order]):
     cart_order_id = factory.Sequence(lambda n: f"cart-{n}")
     order_number = factory.Sequence(lambda n: f"{1000 + n}")
     cust_po_no = factory.SelfAttribute("order_number")
+    cust_ref = None
+    # A reference is reserved in its warehouse's account, as the pipeline reserves it.
+    warehouse_account = factory.LazyAttribute(
+        lambda o: connection_account_key(o.warehouse) if o.cust_ref and o.warehouse else None
+    )
     ship_first_name = "Ada"
     ship_last_name = "Lovelace"
     ship_address_1 = "1 Main St"

@@ -7,10 +7,12 @@ a connection's base URL, decrypted credentials and settings, and stores what it 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from integrations.connectors.canonical import (
     CartInventoryItem,
@@ -28,6 +30,35 @@ from integrations.outbound import OutboundPolicy
 
 CART = "cart"
 WAREHOUSE = "warehouse"
+ACCOUNT_IDENTITY_MAX = 200  # what `Connection.platform_account` holds
+
+
+def account_identity_of(family: str, *parts: str) -> str:
+    """An account identity: the platform family (one API under several names shares one) and the
+    parts that name the account there, compared without case. A long one keeps its head and a digest
+    of the whole, so that it fits its column and stays unique."""
+    text = ":".join([family, *(str(part).strip().casefold() for part in parts)])
+    if len(text) <= ACCOUNT_IDENTITY_MAX:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{text[: ACCOUNT_IDENTITY_MAX - len(digest) - 1]}~{digest}"
+
+
+def url_host(url: str) -> str:
+    """The host (and a port other than the scheme's) that an address reaches, lower case, without a
+    leading "www."; empty when the address names none."""
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        host, port = (parts.hostname or "").removeprefix("www."), parts.port
+    except ValueError:
+        return ""
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return f"{host}:{port}" if host and port and port != default else host
+
+
+def secret_digest(value: str) -> str:
+    """A short digest of a secret that names it in an identity without revealing it."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -101,6 +132,18 @@ class Connector:
     def test_connection(self) -> str:
         """Call the platform with the stored credentials; return what was checked, or raise."""
         raise NotImplementedError
+
+    def account_identity(self) -> str:
+        """The platform account behind this connection, from its configuration alone (no request):
+        connections with the same identity reach the same account, so they share its order
+        references and its rate limits. Empty when only the platform can tell (see
+        `learn_account_identity`) or the configuration is incomplete."""
+        return ""
+
+    def learn_account_identity(self) -> str:
+        """The account identity, asking the platform where the configuration cannot tell (may send
+        a request; raises the connector's typed errors)."""
+        return self.account_identity()
 
     @classmethod
     def credentials_after_edit(cls, stored: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
@@ -216,9 +259,15 @@ class WarehouseConnector(Connector):
         `OrderRejectedError` for a refusal a person can fix, `TemporaryError` otherwise."""
         raise NotImplementedError
 
-    def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
-        """The warehouse's order with this reference, or None: asked before any resend."""
+    def find_orders(self, cust_ref: str) -> list[WarehouseOrderRef]:
+        """Every order the warehouse holds under this reference (more than one where it takes a
+        reference twice), each with what it was read back as (`cust_po_no`, `ship_to`, `items`):
+        asked before any resend, and after a "duplicate reference" answer."""
         raise NotImplementedError
+
+    def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
+        """The first of `find_orders`, or None."""
+        return next(iter(self.find_orders(cust_ref)), None)
 
     def list_skus(self) -> set[str]:
         """Every SKU the warehouse stocks (checked before sending an order)."""

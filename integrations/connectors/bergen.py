@@ -31,7 +31,8 @@ from typing import Any
 import requests
 
 from integrations.connectors.answers import summary
-from integrations.connectors.base import ConfigField, WarehouseConnector
+from integrations.connectors.base import ConfigField, WarehouseConnector, account_identity_of, url_host
+from integrations.connectors.bergen_found import found_order
 from integrations.connectors.bergen_wire import (
     FACILITY_REL,
     ORDER_REL,
@@ -161,6 +162,17 @@ class BergenWarehouse(WarehouseConnector):
             address = "https://" + address
         return address.rstrip("/")
 
+    def account_identity(self) -> str:
+        """The address's host and the customer name: Extensiv keeps `referenceNum` unique per customer
+        (`customerIdentifier`) of a warehouse system, so connections with the same host and customer
+        share one set of references."""
+        try:
+            host = url_host(self.api_base())
+        except PermanentError:
+            return ""
+        customer = str(self.settings.get("customer_name") or "").strip()
+        return account_identity_of("bergen", host, customer) if host and customer else ""
+
     def format_order(self, order: WarehouseOrder) -> dict[str, Any]:
         return format_order(
             order,
@@ -276,18 +288,20 @@ class BergenWarehouse(WarehouseConnector):
         ref.cust_ref = ref.cust_ref or order.cust_ref
         return ref
 
-    def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
-        params = {"rql": f"referenceNum=={rql_value(cust_ref)}"}
+    def find_orders(self, cust_ref: str) -> list[WarehouseOrderRef]:
+        """This customer's orders under the reference, with their lines (`detail=All`)."""
+        params = {"rql": f"referenceNum=={rql_value(cust_ref)}", "detail": "All"}
+        found = []
         for records in self._pages(ORDERS_PATH, params, ORDER_PAGE_SIZE):
             for record in records:
                 if not same_text(pick(record, "referenceNum", "ReferenceNum"), cust_ref):
                     continue
                 if self._other_customers(record):
                     continue  # another customer's order with the same reference
-                ref = order_ref(record)
+                ref = found_order(record)
                 if ref is not None:
-                    return ref
-        return None
+                    found.append(ref)
+        return found
 
     def list_skus(self) -> set[str]:
         """SKUs in the stock summaries, every facility: an item stocked at another of Bergen's

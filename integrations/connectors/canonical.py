@@ -138,11 +138,19 @@ class WarehouseOrder:
 
 @dataclass
 class WarehouseOrderRef:
-    """What the warehouse says about an order it holds."""
+    """What the warehouse says about an order it holds.
+
+    An order found again (`find_orders`) also carries what it was read back as, so that the pipeline
+    can tell whether it is the order it sent: `cust_po_no`, `ship_to` and `items` (SKU and quantity)
+    are None where the warehouse did not say. A platform with one name field puts it in
+    `ship_to.first_name`."""
 
     warehouse_order_id: str
     cust_ref: str
     status: str = ""
+    cust_po_no: str | None = None
+    ship_to: Address | None = None
+    items: list[WarehouseOrderLine] | None = None
 
 
 @dataclass

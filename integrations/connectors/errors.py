@@ -81,7 +81,8 @@ class BadPayloadError(ConnectorError):
 
 
 class DuplicateReferenceError(PermanentError):
-    """The warehouse already has an order with this reference: the order was delivered before."""
+    """The warehouse already has an order with this reference: ours from an earlier send, or another
+    order's (the pipeline reads it back to tell, see `orders.services.reference_check`)."""
 
     code = "duplicate_reference"
 

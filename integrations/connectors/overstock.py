@@ -42,7 +42,7 @@ from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing
 import requests
 
 from integrations.connectors.answers import status_phrase
-from integrations.connectors.base import CartConnector, ConfigField
+from integrations.connectors.base import CartConnector, ConfigField, account_identity_of, url_host
 from integrations.connectors.canonical import (
     CartInventoryItem,
     CartShipment,
@@ -157,6 +157,11 @@ class OverstockCart(CartConnector):
             default="1",
         ),
     )
+
+    def account_identity(self) -> str:
+        """The API host and the API username (a Supplier Oasis login is one supplier account)."""
+        username = str(self.credentials.get("username") or "").strip()
+        return account_identity_of("overstock", url_host(self.base_url), username) if username else ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

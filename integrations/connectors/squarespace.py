@@ -26,7 +26,7 @@ from urllib.parse import quote
 import requests
 
 from integrations.connectors.answers import summary
-from integrations.connectors.base import CartConnector, ConfigField
+from integrations.connectors.base import CartConnector, ConfigField, account_identity_of, secret_digest, url_host
 from integrations.connectors.canonical import (
     CartInventoryItem,
     CartShipment,
@@ -111,6 +111,15 @@ class SquarespaceCart(CartConnector):
             secret=True,
         ),
     )
+
+    def account_identity(self) -> str:
+        """The API host and a digest of the key: a key belongs to one website (Squarespace's
+        `GET /1.0/authorization/website` names it, but only by a request, which a rate limit may
+        forbid), so the key stands for its site, and only the digest is kept."""
+        api_key = str(self.credentials.get("api_key") or "")
+        if not api_key:
+            return ""
+        return account_identity_of("squarespace", url_host(self.base_url), "key-" + secret_digest(api_key))
 
     def client(self) -> ApiClient:
         return self.make_client(

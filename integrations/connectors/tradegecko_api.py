@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import requests
 
 from integrations.connectors.answers import summary
-from integrations.connectors.base import ConfigField, OAuthConnector
+from integrations.connectors.base import ConfigField, OAuthConnector, account_identity_of, url_host
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
@@ -343,6 +343,12 @@ class TradeGeckoApi(OAuthConnector):
         if self._account is None:
             self._account = self.get_record("/accounts/current", "account", "current account")
         return self._account
+
+    def learn_account_identity(self) -> str:
+        """The account the token opens (`GET /accounts/current`), on this API host: only TradeGecko can
+        tell (a token names no account), so the configuration alone gives none. Asked once per connector."""
+        account_id = text(self.account().get("id"))
+        return account_identity_of("tradegecko", url_host(self.base_url), account_id) if account_id else ""
 
     def test_connection(self) -> str:
         """The account the token opens, and the connection's stock location when one is set."""

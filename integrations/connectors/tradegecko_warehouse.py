@@ -23,6 +23,7 @@ from integrations.connectors.tradegecko_wire import (
 )
 from integrations.connectors.tradegecko_writes import (
     classify_order_refusal,
+    found_order,
     fulfillment_line_items,
     idempotency_key,
     match_skus,
@@ -110,10 +111,10 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
         """Create the order, unless TradeGecko already has its reference: TradeGecko does not refuse a
         second order with the same `reference_number`, so we ask first (a resend within 24 hours is
         also caught by the idempotency key)."""
-        existing = self.find_order(order.cust_ref)
-        if existing is not None:
+        existing = self._orders_with_reference(order.cust_ref)
+        if existing:
             raise DuplicateReferenceError(
-                f"TradeGecko already has order {existing.warehouse_order_id} with reference {order.cust_ref}: "
+                f"TradeGecko already has order {text(existing[0].get('id'))} with reference {order.cust_ref}: "
                 "not created again"
             )
         body = self.format_order(order, self.resolve_variants([item.sku for item in order.items]))
@@ -147,18 +148,25 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
             status=text(created.get("status")),
         )
 
-    def find_order(self, cust_ref: str) -> WarehouseOrderRef | None:
-        """The order with exactly this reference (a live one first: a voided one still counts, as
-        someone decided at the warehouse)."""
-        matches = [
+    def _orders_with_reference(self, cust_ref: str) -> list[dict[str, Any]]:
+        return [
             o
             for o in self.every("/orders", "orders", {"reference_number": cust_ref})
             if text(o.get("reference_number")) == cust_ref and text(o.get("id"))
         ]
+
+    def find_orders(self, cust_ref: str) -> list[WarehouseOrderRef]:
+        """The orders with exactly this reference, live ones first (a voided one still counts, as
+        someone decided at the warehouse), each with its lines, their SKUs and its shipping address
+        (fetched in batches, only when there is an order to read back)."""
+        matches = self._orders_with_reference(cust_ref)
         if not matches:
-            return None
-        best = next((o for o in matches if text(o.get("status")).lower() not in ("void", "deleted")), matches[0])
-        return WarehouseOrderRef(text(best.get("id")), cust_ref, text(best.get("status")))
+            return []
+        matches.sort(key=lambda o: text(o.get("status")).lower() in ("void", "deleted"))
+        lines = self.line_items_of(matches)
+        variants = self.lookup("/variants", "variants", wanted_ids(lines, "variant_id"))
+        addresses = self.lookup("/addresses", "addresses", wanted_ids(matches, "shipping_address_id"))
+        return [found_order(order, lines, variants, addresses) for order in matches]
 
     def list_skus(self) -> set[str]:
         return {

@@ -22,6 +22,7 @@ the docs name the fields, not the envelope].
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -35,6 +36,8 @@ from integrations.connectors.canonical import (
     Shipment,
     ShipmentLine,
     WarehouseOrder,
+    WarehouseOrderLine,
+    WarehouseOrderRef,
 )
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.tradegecko_stock import live
@@ -44,6 +47,8 @@ from integrations.connectors.tradegecko_wire import (
     error_fields,
     format_date,
     format_datetime,
+    order_lines,
+    parse_address,
     parse_datetime,
     ships,
     text,
@@ -133,6 +138,40 @@ def format_order(
     }
     body["company"] = {k: v for k, v in body["company"].items() if v}
     return {"order": {k: v for k, v in body.items() if v not in ("", None)}}
+
+
+_NOTES_FIRST_LINE = re.compile(r"^Cart order (?P<po>.*) \(sent by Orderbridge as [^\n]*\)$")
+
+
+def po_number_in_notes(notes: Any) -> str | None:
+    """The cart's order number `order_notes` wrote on the first line; None when it is not there."""
+    match = _NOTES_FIRST_LINE.match(text(notes).split("\n", 1)[0])
+    return match["po"] if match else None
+
+
+def found_order(
+    order: dict[str, Any],
+    lines: Iterable[dict[str, Any]],
+    variants: Mapping[str, dict[str, Any]],
+    addresses: Mapping[str, dict[str, Any]],
+) -> WarehouseOrderRef:
+    """An order found by reference, read back as what was sent: the cart's order number from its
+    notes, its shipping address, and its product lines as (SKU, quantity)."""
+    items = []
+    for number, line in enumerate((ln for ln in order_lines(order, lines) if ships(ln)), 1):
+        sku = text((variants.get(text(line.get("variant_id"))) or {}).get("sku"))
+        quantity = whole_units(line.get("quantity"))
+        # An unreadable quantity is kept as -1: a line no order of ours has, so it cannot match.
+        items.append(WarehouseOrderLine(line_no=number, sku=sku, quantity=-1 if quantity is None else quantity))
+    address = addresses.get(text(order.get("shipping_address_id")))
+    return WarehouseOrderRef(
+        warehouse_order_id=text(order.get("id")),
+        cust_ref=text(order.get("reference_number")),
+        status=text(order.get("status")),
+        cust_po_no=po_number_in_notes(order.get("notes")),
+        ship_to=parse_address(address) if address is not None else None,
+        items=items,
+    )
 
 
 def classify_order_refusal(status: int, body: Any, cust_ref: str) -> Exception:

@@ -4,7 +4,9 @@ An order is claimed with a conditional UPDATE (status `new`, claim free or expir
 workers never send it at the same time. Before the send, `delivery_uncertain` is committed; it is
 cleared only when the warehouse's answer is known. A worker that dies mid-send, a timeout or a
 lost reply leaves it set, and the next attempt asks the warehouse for the `cust_ref` before
-sending anything. A "duplicate reference" answer counts as delivered.
+sending anything. What the warehouse holds under the reference then, or after a "duplicate reference"
+answer, counts as delivered only when it is this order (`reference_check`); another order's reference
+holds ours with a new one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
-from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, WarehouseOrderRef
+from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, WarehouseOrder, WarehouseOrderRef
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
@@ -32,12 +34,18 @@ from integrations.connectors.errors import (
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
 from orders.services.delivery_batch import DELIVERY_BATCH_SIZE, BatchDeliverer
 from orders.services.history import order_event
+from orders.services.reference_check import (
+    HELD,
+    already_there_message,
+    order_hold_reference_taken,
+    reference_check,
+    reference_unreadable,
+)
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
 log = logging.getLogger(__name__)
 
 DELIVERED = "delivered"
-HELD = "held"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
@@ -102,32 +110,31 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
     sending = False
     try:
         closed_at_cart = order.cart_status in (CART_CANCELED, CART_FULFILLED)
-        if was_uncertain:
-            found = connector.find_order(order.cust_ref or "")
-            if found is not None:
-                message = f"Found at the warehouse as {order.cust_ref} after an interrupted send: not sent again."
-                if closed_at_cart:
-                    message += " It was closed at the cart meanwhile: ask the warehouse to stop it."
-                return _delivered(order, token, found, message, run)
+        payload = warehouse_order_for(order, list(order.lines.all()))
+        check = reference_check(connector, payload) if was_uncertain else None
+        if check is not None and check.ours is not None:
+            message = already_there_message(payload.cust_ref, interrupted=True)
+            if closed_at_cart:
+                message += " It was closed at the cart meanwhile: ask the warehouse to stop it."
+            return _delivered(order, token, check.ours, message, run)
         if closed_at_cart:
             return _canceled(order, token, run)
+        if check is not None and check.others:  # the reference is another order's: ours never got there
+            return order_hold_reference_taken(order, token, check, payload, connector, run) or SKIPPED
         still_ours = Order.objects.filter(pk=order_id, claimed_by=token).update(
             delivery_uncertain=True, delivery_attempts=F("delivery_attempts") + 1
         )
         if not still_ours:
             return SKIPPED  # our claim was taken over (this attempt outlived its lease): send nothing
         order.delivery_attempts += 1
-        payload = warehouse_order_for(order, list(order.lines.all()))
         sending = True
         try:
             ref = connector.submit_order(payload)
         except DuplicateReferenceError:
-            ref = _find_quietly(connector, order.cust_ref) or WarehouseOrderRef("", order.cust_ref or "")
-            message = f"The warehouse already had reference {order.cust_ref}: counted as delivered, not sent again."
-        else:
-            message = f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}" + (
-                f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else "."
-            )
+            return _duplicate_answer(order, token, payload, connector, run)
+        message = f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}" + (
+            f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else "."
+        )
         return _delivered(order, token, ref, message, run)
     except OrderRejectedError as exc:
         return _held(order, token, exc, run, uncertain=was_uncertain and not sending)
@@ -146,11 +153,18 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
         return _retry_later(order, token, exc, run, uncertain=sending or was_uncertain)
 
 
-def _find_quietly(connector: WarehouseConnector, cust_ref: str | None) -> WarehouseOrderRef | None:
+def _duplicate_answer(
+    order: Order, token: str, payload: WarehouseOrder, connector: WarehouseConnector, run: SyncRun | None
+) -> str:
+    """The warehouse refused the send as a duplicate reference: delivered only if the order under it
+    is this one (`reference_check`); else held with a new reference; unreadable, asked again later."""
     try:
-        return connector.find_order(cust_ref or "")
-    except ConnectorError:
-        return None
+        check = reference_check(connector, payload)
+    except ConnectorError as exc:
+        return _retry_later(order, token, reference_unreadable(payload.cust_ref, exc), run, uncertain=True)
+    if check.ours is not None:
+        return _delivered(order, token, check.ours, already_there_message(payload.cust_ref, interrupted=False), run)
+    return order_hold_reference_taken(order, token, check, payload, connector, run) or SKIPPED
 
 
 def _delivered(order: Order, token: str, ref: WarehouseOrderRef, message: str, run: SyncRun | None) -> str:

@@ -41,6 +41,13 @@ from integrations.connectors.errors import (
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_insert, rows_update
+from orders.services.reference_check import (
+    HELD,
+    already_there_message,
+    order_hold_reference_taken,
+    reference_check,
+    reference_unreadable,
+)
 from orders.services.translation import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -241,7 +248,7 @@ def _record(
     counts: dict[str, int],
 ) -> ConnectorError | None:
     """Write a sent batch's outcomes; return the warehouse's stop (429, 401) if one came."""
-    from orders.services.delivery import _find_quietly, _held, _retry_later  # (the one-at-a-time path)
+    from orders.services.delivery import _held, _retry_later  # (the one-at-a-time path)
 
     token = batch.token
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
@@ -250,9 +257,18 @@ def _record(
     for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == "delivered":
             delivered.append((order, value, ""))
-        elif outcome == "duplicate":
-            ref = _find_quietly(connector, order.cust_ref) or WarehouseOrderRef("", order.cust_ref or "")
-            delivered.append((order, ref, "already"))
+        elif outcome == "duplicate":  # delivered only if the warehouse's order under it is this one
+            sent = warehouse_order_for(order, batch.lines[order.pk])
+            try:
+                check = reference_check(connector, sent)
+            except ConnectorError as exc:
+                _retry_later(order, token, reference_unreadable(sent.cust_ref, exc), run, uncertain=True)
+                counts["retry"] += 1
+                continue
+            if check.ours is not None:
+                delivered.append((order, check.ours, "already"))
+            else:
+                counts["held"] += order_hold_reference_taken(order, token, check, sent, connector, run) == HELD
         elif outcome == "held":
             counts["held"] += _held(order, token, value, run, uncertain=False) == "held"
         elif outcome == "refused":
@@ -421,7 +437,7 @@ def _record_delivered(delivered: list[tuple[Order, WarehouseOrderRef, str]], tok
     for order, ref, how in delivered:
         order.warehouse_order_id = (ref.warehouse_order_id or "")[:100]
         if how == "already":
-            message = f"The warehouse already had reference {order.cust_ref}: counted as delivered, not sent again."
+            message = already_there_message(order.cust_ref or "", interrupted=False)
         else:
             message = f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}" + (
                 f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else "."

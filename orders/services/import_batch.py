@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations.accounts import connection_account_key
 from integrations.connectors.canonical import CartOrder
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
 from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines, fit
-from orders.services.cust_ref import cust_ref_candidates
 from orders.services.lookups import cust_refs_taken
 from orders.services.problems import order_held_problem
+from orders.services.references import reference_candidates
 from orders.services.translation import order_translate, order_validate, warehouse_order_for
 
 if TYPE_CHECKING:
@@ -143,31 +144,26 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
 
 
 def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
-    """Give each order its reference in memory: the first candidate free at the warehouse (ignoring
-    case) and in this batch. One query for the usual candidates; the unique constraint still guards."""
-    max_length = min(warehouse.cust_ref_max_length, Order._meta.get_field("cust_ref").max_length)
+    """Give each order its reference in memory: the first candidate free in the warehouse's account
+    (ignoring case) and in this batch. One query for the usual candidates; the unique constraint on
+    (reference, account) still guards."""
+    account = connection_account_key(warehouse)
     generators, first = {}, {}
     for order in orders:
-        generator = cust_ref_candidates(
-            order_number=order.order_number,
-            identity=f"{order.cart_connection_id}:{order.cart_order_id}",
-            max_length=max_length,
-            charset=warehouse.cust_ref_charset,
-            prefix=warehouse.cust_ref_prefix,
-        )
+        generator = reference_candidates(order, warehouse)
         generators[id(order)] = generator
         first[id(order)] = [next(generator) for _ in range(PREFETCHED_CANDIDATES)]
     wanted = {c.lower() for candidates in first.values() for c in candidates}
-    taken = cust_refs_taken(warehouse.pk, wanted)
+    taken = cust_refs_taken(account, wanted)
     for order in orders:
         for candidate in _candidates(first[id(order)], generators[id(order)]):
             key = candidate.lower()
             if key in taken:
                 continue
-            if key not in wanted and Order.objects.filter(warehouse=warehouse, cust_ref__iexact=candidate).exists():
+            if key not in wanted and cust_refs_taken(account, {key}):
                 taken.add(key)
                 continue
-            order.cust_ref = candidate
+            order.cust_ref, order.warehouse_account = candidate, account
             taken.add(key)
             break
 

@@ -10,6 +10,7 @@ complete.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations.accounts import connection_account_learn
 from integrations.connectors.canonical import (
     CART_CANCELED,
     CART_FULFILLED,
@@ -28,15 +30,16 @@ from integrations.connectors.canonical import (
     OrderPage,
     RejectedCartOrder,
 )
+from integrations.connectors.errors import ConnectorError
 from integrations.models import CartConnection
 from integrations.services import cart_connector_for
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, SkippedOrder, SyncRun
 from orders.services.cart_fields import apply_cart_fields, build_lines, fit, jsonable
-from orders.services.cust_ref import cust_ref_candidates
 from orders.services.history import order_event, order_set_status
 from orders.services.import_batch import new_orders_store
 from orders.services.lookups import orders_by_cart_id
 from orders.services.problems import order_held_problem
+from orders.services.references import order_reference_reserve, reference_candidates
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -94,6 +97,9 @@ def cart_orders_import(
     counts = {"imported": 0, "updated": 0, "skipped": 0, "held": 0, "canceled": 0, "rejected": 0, "pages": 0}
     if since < until:
         connector = cart_connector_for(connection)
+        # The cart's platform account (whose rate limits its connections share), asked while not known.
+        with suppress(ConnectorError):  # the listing below meets the same failure, and reports it
+            connection_account_learn(connection, connector, ask=False)
         importer = _PageImporter(connection=connection, run=run, context=context, counts=counts, delivery=delivery)
         for page in connector.iter_order_pages(modified_after=since, modified_before=until, open_only=first):
             importer.store_page(page)
@@ -442,23 +448,12 @@ def _send_in_flight(order: Order) -> bool:
 
 
 def order_assign_cust_ref(order: Order) -> None:
-    """Give the order its warehouse reference: unique per warehouse (ignoring case, as warehouses
-    compare references), within the warehouse's limits, saved before any send."""
-    wms = order.warehouse
-    for candidate in cust_ref_candidates(
-        order_number=order.order_number,
-        identity=f"{order.cart_connection_id}:{order.cart_order_id}",
-        max_length=min(wms.cust_ref_max_length, Order._meta.get_field("cust_ref").max_length),
-        charset=wms.cust_ref_charset,
-        prefix=wms.cust_ref_prefix,
-    ):
-        if Order.objects.filter(warehouse_id=wms.pk, cust_ref__iexact=candidate).exclude(pk=order.pk).exists():
-            continue
-        try:
-            with transaction.atomic():
-                Order.objects.filter(pk=order.pk, cust_ref__isnull=True).update(cust_ref=candidate)
-        except IntegrityError:
-            continue
-        order.cust_ref = Order.objects.values_list("cust_ref", flat=True).get(pk=order.pk)
+    """Give the order its warehouse reference: unique in the warehouse's account (ignoring case, as
+    warehouses compare references), within the warehouse's limits, saved before any send."""
+    if order_reference_reserve(order, reference_candidates(order, order.warehouse)) is not None:
+        return
+    stored = Order.objects.values_list("cust_ref", "warehouse_account").get(pk=order.pk)
+    if stored[0]:  # given one a moment ago by another run
+        order.cust_ref, order.warehouse_account = stored
         return
     raise RuntimeError(f"no free cust_ref for order {order.pk}")

@@ -31,7 +31,7 @@ _TAKEN_CUST_REFS = f"""
     SELECT LOWER(o.cust_ref) FROM unnest(%s::text[]) AS wanted(ref)
     CROSS JOIN LATERAL (
         SELECT cust_ref FROM {_TABLE}
-        WHERE LOWER(cust_ref) = wanted.ref AND warehouse_id = %s AND cust_ref IS NOT NULL LIMIT 1
+        WHERE LOWER(cust_ref) = wanted.ref AND warehouse_account = %s AND cust_ref IS NOT NULL LIMIT 1
     ) AS o
 """  # noqa: S608
 
@@ -51,16 +51,17 @@ def orders_by_cart_id(cart_connection_id: int, cart_order_ids: Collection[str]) 
     return {order.cart_order_id: order for order in found}
 
 
-def cust_refs_taken(warehouse_id: int, refs_lower: Collection[str]) -> set[str]:
-    """Which of `refs_lower` (lower case) an order at this warehouse already has, ignoring case."""
+def cust_refs_taken(account: str, refs_lower: Collection[str]) -> set[str]:
+    """Which of `refs_lower` (lower case) an order going to this warehouse account (its
+    `warehouse_account`) already has, ignoring case."""
     if not refs_lower:
         return set()
     if _by_probes():
         with connections[Order.objects.db].cursor() as cursor:
-            cursor.execute(_TAKEN_CUST_REFS, [list(refs_lower), warehouse_id])
+            cursor.execute(_TAKEN_CUST_REFS, [list(refs_lower), account])
             return {ref for (ref,) in cursor.fetchall()}
     return set(
-        Order.objects.filter(warehouse_id=warehouse_id, cust_ref__isnull=False)  # lets SQLite use the partial index
+        Order.objects.filter(warehouse_account=account, cust_ref__isnull=False)  # lets SQLite use the partial index
         .order_by()
         .annotate(ref=Lower("cust_ref"))
         .filter(ref__in=refs_lower)

@@ -3,7 +3,8 @@
 Each parcel is stored once per (warehouse, warehouse shipment id). An order becomes `shipped` when
 every line has shipped (a shipment without lines covers the whole order); until then it stays
 `at_wms` and is marked partially shipped. Tracking for a reference we never sent is kept, unmatched,
-and named on the run.
+and named on the run; tracking for an order of another connection to the same warehouse account is
+left to that connection (it reads the same feed).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from integrations.accounts import connection_account_key
 from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.history import order_event, order_set_status
+from orders.services.lookups import cust_refs_taken
 
 FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
 
@@ -38,7 +41,7 @@ def warehouse_shipments_import(
     since, until = shipment_window(warehouse, now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
-    counts = {"shipments": 0, "known": 0, "unmatched": 0, "unreadable": 0, "orders_shipped": 0}
+    counts = {"shipments": 0, "known": 0, "unmatched": 0, "unreadable": 0, "other_connection": 0, "orders_shipped": 0}
     problems: list[str] = []
     connector = warehouse_connector_for(warehouse)
     for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
@@ -77,6 +80,8 @@ def shipment_store(
         if parcel.cust_ref
         else None
     )
+    if order is None and _another_connections(warehouse, parcel.cust_ref):
+        return "other_connection", False  # its own warehouse connection reads it from the same account
     shipment = Shipment(
         warehouse=warehouse,
         order=order,
@@ -110,6 +115,13 @@ def shipment_store(
         run=run,
     )
     return "shipments", order_shipped_state_update(order, run=run)
+
+
+def _another_connections(warehouse: WMSConnection, cust_ref: str) -> bool:
+    """Whether the reference is an order of another warehouse connection reaching the same account
+    (whose tracking feed is the account's): that connection stores the parcel, not this one."""
+    account = connection_account_key(warehouse)
+    return bool(cust_ref) and bool(cust_refs_taken(account, {cust_ref.lower()}))
 
 
 def order_shipped_state_update(order: Order, *, run: SyncRun | None = None) -> bool:

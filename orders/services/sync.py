@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from integrations.accounts import connection_account_learn
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
@@ -141,6 +142,8 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
             connector = warehouse_connector_for(warehouse)
         except ConnectionNotConfigured as exc:
             errors.append(f"Warehouse: {exc}")
+        else:
+            notes += _account_learned(warehouse, connector)
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
@@ -200,6 +203,19 @@ def _usable_carts(kind: str, connections: list[CartConnection]) -> tuple[list[Ca
         else:
             usable.append(connection)
     return usable, refused
+
+
+def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) -> list[str]:
+    """Know the warehouse account before any reference is chosen (asked of the platform only while it is
+    not known); if the platform cannot say now, the connection is its own account meanwhile."""
+    try:
+        connection_account_learn(warehouse, connector, ask=False)
+    except ConnectorError as exc:
+        return [
+            f"The warehouse account could not be identified ({exc}): this run keeps references unique among this "
+            "warehouse connection's orders only."
+        ]
+    return []
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:

@@ -28,15 +28,14 @@ from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services.cust_ref import cust_ref_candidates
 from orders.services.delivery import DELIVERED, RETRY, order_deliver
 from orders.services.history import order_event, order_set_status
 from orders.services.importing import order_prepare
+from orders.services.references import TEST_PREFIX
 from orders.services.sync import warehouse_skus
 from orders.services.tracking import TEST_ORDER_MARK
 from orders.services.translation import load_context
 
-TEST_PREFIX = "TEST"
 # Marks the rows this module creates (the cart never had these orders).
 CART_PAYLOAD_MARK = TEST_ORDER_MARK
 
@@ -112,7 +111,6 @@ def order_send_test(
             connector = warehouse_connector_for(warehouse)
         except ConnectionNotConfigured as exc:
             problem = f"The warehouse connection cannot be used: {exc}."
-        _assign_test_cust_ref(order)
     skus, _note = warehouse_skus(connector)
     ctx = load_context(
         merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
@@ -206,30 +204,6 @@ def _next_number(cart_connection: CartConnection, day: date) -> int:
     )
     numbers = [int(value[len(prefix) :]) for value in taken if value[len(prefix) :].isdigit()]
     return max(numbers, default=0) + 1
-
-
-def _assign_test_cust_ref(order: Order) -> None:
-    """A reference that starts with TEST whatever the warehouse's limits (the plain order number
-    when it fits), unique per warehouse like every reference."""
-    wms = order.warehouse
-    for candidate in cust_ref_candidates(
-        order_number=order.order_number.removeprefix(f"{TEST_PREFIX}-"),
-        identity=f"{order.cart_connection_id}:{order.cart_order_id}",
-        max_length=min(wms.cust_ref_max_length, Order._meta.get_field("cust_ref").max_length),
-        charset=wms.cust_ref_charset,
-        prefix=f"{wms.cust_ref_prefix}{TEST_PREFIX}-",
-    ):
-        if Order.objects.filter(warehouse_id=wms.pk, cust_ref__iexact=candidate).exists():
-            continue
-        try:
-            with transaction.atomic():
-                updated = Order.objects.filter(pk=order.pk, cust_ref__isnull=True).update(cust_ref=candidate)
-        except IntegrityError:
-            continue
-        if updated:
-            order.cust_ref = candidate
-            return
-    # Every candidate taken: `order_prepare` gives it an ordinary reference instead.
 
 
 def _close(order: Order, outcome: str, message: str) -> SentTestOrder:

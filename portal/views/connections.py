@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import Connector, OAuthConnector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, Connection, ShippingMethodMap, WMSConnection
@@ -100,6 +101,7 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
     if request.method == "POST" and form.is_valid():
         created = connection.pk is None
         connection = form.save()
+        connection_account_refresh(connection, reconfigured=form.account_fields_changed)
         messages.success(request, f"{connection.platform_label} {'connected' if created else 'saved'}.")
         if isinstance(connection, WMSConnection):
             _report_released(request, warehouse_settings_saved(warehouse_id=connection.pk)["released"])
@@ -107,6 +109,7 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
             return oauth_redirect(request, connection=connection, kind=kind.key, origin=PORTAL)
         if action == "test":
             _test(request, connection)
+        _warn_shared_account(request, connection)
         return HttpResponseRedirect(_edit_url(kind, connection.pk))
     connector = kind.connectors[connection.platform]
     context = {
@@ -134,6 +137,14 @@ def _test(request: HttpRequest, connection: Connection) -> None:
         messages.error(request, f"Test connection failed: {result.message}")
 
 
+def _warn_shared_account(request: HttpRequest, connection: Connection) -> None:
+    """Warn when another of the merchant's own connections reaches the same platform account (never
+    about another merchant's: that one uses the account is not this merchant's to know)."""
+    warning = shared_account_warning(connection, merchant_id=request.merchant.pk)
+    if warning:
+        messages.warning(request, warning)
+
+
 def _report_released(request: HttpRequest, released: int) -> None:
     if released:
         messages.success(request, f"{released} held order(s) released and ready to send (the next sync sends them).")
@@ -144,6 +155,7 @@ def connection_test_view(request: HttpRequest, kind: str, pk: int) -> HttpRespon
     k = _kind(kind)
     connection = get_scoped_or_404(k.model, request.merchant, pk=pk)
     _test(request, connection)
+    _warn_shared_account(request, connection)
     return HttpResponseRedirect(_edit_url(k, pk))
 
 

@@ -16,6 +16,7 @@ from integrations.connectors.bergen import (
     split_ship_code,
     total_results,
 )
+from integrations.connectors.bergen_found import found_order
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import (
     BadPayloadError,
@@ -301,3 +302,45 @@ def test_a_bare_item_not_found_code_is_an_unknown_sku():
     error = classify_rejection(400, {"ErrorCode": "ItemNotFound", "Properties": {"sku": "NOPE"}}, "", ["NOPE"])
 
     assert error.reason_code == "unknown_sku" and error.skus == ["NOPE"]
+
+
+def test_an_order_read_back_with_its_items_embedded_gives_what_the_pipeline_compares():
+    record = {
+        "readOnly": {"orderId": 42, "status": 0},
+        "referenceNum": "1001",
+        "poNum": "#1001",
+        "shipTo": {"companyName": "Ada Lovelace", "name": "Ada Lovelace", "address1": "1 Main St", "zip": "07102"},
+        "_embedded": {
+            "http://api.3plCentral.com/rels/orders/item": [
+                {"itemIdentifier": {"sku": "TEE-M", "id": 7}, "qty": 2.0, "readOnly": {"orderItemId": 1}},
+                {"itemIdentifier": {"sku": "MUG"}, "qty": "1"},
+                {"itemIdentifier": {}, "qty": "lots"},
+            ]
+        },
+    }
+
+    found = found_order(record)
+
+    assert (found.warehouse_order_id, found.cust_ref, found.cust_po_no) == ("42", "1001", "#1001")
+    assert (found.ship_to.full_name, found.ship_to.company) == ("Ada Lovelace", "Ada Lovelace")
+    assert found.ship_to.zip == "07102"
+    assert [(line.sku, line.quantity) for line in found.items] == [("TEE-M", 2), ("MUG", 1), ("", -1)]
+
+
+def test_what_an_order_read_back_does_not_say_stays_unknown():
+    found = found_order({"readOnly": {"orderId": 42}, "referenceNum": "1001"})
+
+    assert (found.cust_po_no, found.ship_to, found.items) == (None, None, None)
+    assert found_order({"referenceNum": "1001"}) is None  # no id: not an order to count
+    as_created = found_order({"orderId": 1, "orderItems": [{"itemIdentifier": {"sku": "A"}, "qty": 3}]})
+    assert [(i.sku, i.quantity) for i in as_created.items] == [("A", 3)]  # the answer to POST /orders
+
+
+def test_bergens_account_is_its_address_host_and_customer():
+    bergen = BergenWarehouse(settings={"account_web_address": "www.Client.atworkweb.com", "customer_name": " Demo "})
+
+    assert bergen.account_identity() == "bergen:client.atworkweb.com:demo"
+    assert BergenWarehouse(settings={"customer_name": "DEMO"}).account_identity() == ""  # no address yet
+    assert BergenWarehouse(base_url="http://127.0.0.1:8001", settings={"customer_name": "DEMO"}).account_identity() == (
+        "bergen:127.0.0.1:8001:demo"
+    )

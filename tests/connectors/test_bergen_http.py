@@ -140,6 +140,23 @@ def test_find_order_finds_a_delivered_order_and_nothing_else(stocked):
     assert "referenceNum==" in stocked.requests_to("/orders", "GET")[0].param("rql")
 
 
+def test_orders_found_by_reference_are_read_back_as_they_were_sent(stocked):
+    bergen = connector(stocked)
+    bergen.submit_order(order())
+
+    [found] = bergen.find_orders("SQ-1042")
+
+    assert stocked.requests_to("/orders", "GET")[-1].param("detail") == "All"  # the lines come with it
+    assert found.cust_po_no == "1042"
+    assert [(line.sku, line.quantity) for line in found.items] == [("TEE-M", 1), ("MUG", 2)]
+    assert (found.ship_to.full_name, found.ship_to.address_1, found.ship_to.zip) == (
+        "Ada Lovelace",
+        "12 Analytical Way",
+        "07102",
+    )
+    assert bergen.find_orders("SQ-9999") == []
+
+
 def test_find_order_ignores_another_customers_order_with_the_same_reference(stocked):
     stocked.add_customer("OTHER")
     stocked.add_item("TEE-M", customer="OTHER")

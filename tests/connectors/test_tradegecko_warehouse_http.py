@@ -77,6 +77,23 @@ def test_an_order_is_created_at_the_location_with_its_reference_and_found_again(
     assert warehouse(sandbox, location).find_order("SQ-104") is None
 
 
+def test_orders_found_by_reference_are_read_back_as_they_were_sent(stocked):
+    sandbox, location = stocked
+    connector = warehouse(sandbox, location)
+    connector.submit_order(order())
+
+    [found] = warehouse(sandbox, location).find_orders("SQ-1042")
+
+    assert found.cust_po_no == "1042"  # the first line of the notes we wrote
+    assert sorted((line.sku, line.quantity) for line in found.items) == [("MUG", 1), ("TEE-M", 2)]
+    assert (found.ship_to.full_name, found.ship_to.address_1, found.ship_to.zip) == (
+        "Ada Lovelace",
+        "12 Analytical Way",
+        "07102",
+    )
+    assert warehouse(sandbox, location).find_orders("SQ-104") == []
+
+
 def test_the_same_reference_twice_is_a_duplicate(stocked):
     sandbox, location = stocked
     warehouse(sandbox, location).submit_order(order())

@@ -24,6 +24,7 @@ from integrations.connectors.tradegecko_writes import (
     FULFIL_LINES,
     classify_order_refusal,
     format_order,
+    found_order,
     fulfil_body,
     fulfillment_create_body,
     fulfillment_line_items,
@@ -31,6 +32,7 @@ from integrations.connectors.tradegecko_writes import (
     match_skus,
     parse_fulfillment,
     plan_fulfilment,
+    po_number_in_notes,
     tracking_numbers_of,
     unshipped_quantities,
 )
@@ -312,3 +314,37 @@ def test_the_authorization_url_asks_for_a_code():
         "redirect_uri": ["https://ob.example/cb?x=1"],
         "state": ["s1"],
     }
+
+
+def test_the_cart_order_number_written_in_the_notes_is_read_back():
+    notes = format_order(warehouse_order(cust_po_no="#1001 (B)"), stock_location_id="5", today=NOW.date())["order"]
+
+    assert po_number_in_notes(notes["notes"]) == "#1001 (B)"
+    assert po_number_in_notes("Packed by hand\nCart order 9") is None  # not on the first line: not ours
+    assert po_number_in_notes(None) is None
+
+
+def test_an_order_found_by_reference_is_read_back_with_its_shipping_lines_left_out():
+    order = {
+        "id": 9,
+        "reference_number": "SQ-1042",
+        "status": "active",
+        "notes": "Cart order 1042 (sent by Orderbridge as SQ-1042)\nShip via: UPS Ground",
+        "shipping_address_id": 30,
+        "order_line_item_ids": [11, 12, 13],
+    }
+    lines = [
+        {"id": 11, "order_id": 9, "variant_id": 21, "quantity": "2.0", "line_type": "product"},
+        {"id": 12, "order_id": 9, "variant_id": None, "quantity": "1.0", "line_type": "shipping", "label": "UPS"},
+        {"id": 13, "order_id": 9, "variant_id": 22, "quantity": "x", "line_type": "product"},
+    ]
+    variants = {"21": {"id": 21, "sku": "TEE-M"}, "22": {"id": 22, "sku": "MUG"}}
+    address = {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Analytical Way", "zip_code": "07102"}
+    addresses = {"30": address}
+
+    found = found_order(order, lines, variants, addresses)
+
+    assert (found.warehouse_order_id, found.cust_ref, found.cust_po_no) == ("9", "SQ-1042", "1042")
+    assert [(line.sku, line.quantity) for line in found.items] == [("TEE-M", 2), ("MUG", -1)]
+    assert (found.ship_to.full_name, found.ship_to.zip) == ("Ada Lovelace", "07102")
+    assert found_order({**order, "shipping_address_id": 99}, lines, variants, addresses).ship_to is None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from django.utils import timezone
 
-from integrations.models import CartConnection
+from integrations.models import CartConnection, WMSConnection
+from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, SyncRun
-from orders.services.sync import cart_connection_sync_orders
+from orders.services.importing import cart_orders_import
+from orders.services.sync import cart_connection_sync_orders, translation_context_factory
 
 ORDERS_PATH = "/1.0/commerce/orders"
 
@@ -31,6 +34,18 @@ def sync(connection: CartConnection, **kwargs: Any) -> SyncRun:
     return run
 
 
+def import_only(cart: CartConnection, warehouse: WMSConnection) -> None:
+    """Store the cart's orders (their references chosen) without sending any."""
+    connector = warehouse_connector_for(warehouse)
+    run = SyncRun.objects.create(kind=SyncRun.Kind.ORDERS, merchant_id=cart.merchant_id, cart_connection=cart)
+    cart_orders_import(
+        connection=cart,
+        run=run,
+        now=timezone.now(),
+        context=translation_context_factory(cart, warehouse, connector, []),
+    )
+
+
 def order_for(connection: CartConnection, cart_order: dict[str, Any]) -> Order:
     return Order.objects.get(cart_connection=connection, cart_order_id=cart_order["id"])
 
@@ -47,3 +62,34 @@ def status_changes(order: Order) -> list[tuple[str, str]]:
 def order_posts(bergen: Any) -> list[Any]:
     """Every order creation request the warehouse received (POST /orders)."""
     return [r for r in bergen.requests_to("/orders", "POST") if r.path.lower() == "/orders"]
+
+
+def bergen_post_order(bergen: Any, reference: str, *, po_number: str | None = "1001", **fields: Any) -> dict[str, Any]:
+    """Store an order at the Bergen sandbox through its API, as another connection of the same
+    customer would (a store of its own with its own order #1001): SKU-1 × 1 to Grace Hopper."""
+    body = {
+        "customerIdentifier": {"name": bergen.customer},
+        "facilityIdentifier": {"name": "NJ"},
+        "referenceNum": reference,
+        "shipTo": {
+            "name": "Grace Hopper",
+            "address1": "9 Navy Way",
+            "city": "Arlington",
+            "zip": "22202",
+            "country": "US",
+        },
+        "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 1}],
+        **({"poNum": po_number} if po_number is not None else {}),
+        **fields,
+    }
+    token = requests.post(
+        bergen.base_url + "/AuthServer/api/Token",
+        auth=(bergen.username, bergen.password),
+        json={"grant_type": "client_credentials"},
+        timeout=5,
+    ).json()["access_token"]
+    created = requests.post(
+        bergen.base_url + "/orders", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert created.status_code == 201, created.text
+    return created.json()

@@ -31,7 +31,7 @@ def test_orders_are_found_by_cart_id_within_their_own_cart_connection():
     assert orders_by_cart_id(mine.pk, []) == {}
 
 
-def test_references_taken_ignore_case_and_other_warehouses():
+def test_references_taken_ignore_case_and_other_warehouse_accounts():
     order = OrderFactory(cust_ref="AbC-1")
     OrderFactory(
         cust_ref="xyz-2",
@@ -39,8 +39,8 @@ def test_references_taken_ignore_case_and_other_warehouses():
         warehouse=WMSConnectionFactory(merchant=order.merchant),
     )
 
-    assert cust_refs_taken(order.warehouse_id, {"abc-1", "xyz-2", "free"}) == {"abc-1"}
-    assert cust_refs_taken(order.warehouse_id, set()) == set()
+    assert cust_refs_taken(order.warehouse_account, {"abc-1", "xyz-2", "free"}) == {"abc-1"}
+    assert cust_refs_taken(order.warehouse_account, set()) == set()
 
 
 def scans_of_orders(sql: str, params: list) -> list[tuple[str, str | None]]:
@@ -64,7 +64,7 @@ def test_on_postgresql_each_key_is_one_index_probe_on_a_table_never_analyzed():
     connection = CartConnectionFactory()
     orders = unsaved_orders(connection, 20_000, prefix="many")
     for n, order in enumerate(orders):
-        order.cust_ref = f"R{n}"
+        order.cust_ref, order.warehouse_account = f"R{n}", "bergen:wms.example:demo"
     # No ANALYZE: the planner has no statistics for these rows (at this size, a plain IN list on this
     # table was planned as a read of every order of the connection, on PostgreSQL 15).
     rows_insert(Order, orders)
@@ -72,9 +72,9 @@ def test_on_postgresql_each_key_is_one_index_probe_on_a_table_never_analyzed():
     refs = [f"r{n}" for n in range(0, 20_000, 400)] * 3
 
     by_id = scans_of_orders(lookups._ORDERS_BY_CART_ID, [ids, connection.pk])
-    by_ref = scans_of_orders(lookups._TAKEN_CUST_REFS, [refs, connection.warehouse_id])
+    by_ref = scans_of_orders(lookups._TAKEN_CUST_REFS, [refs, "bergen:wms.example:demo"])
 
     assert by_id == [("Index Scan", "unique_order_per_cart")]
-    assert by_ref == [("Index Scan", "unique_cust_ref_per_wms")]
+    assert by_ref == [("Index Scan", "unique_cust_ref_per_account")]
     assert len(orders_by_cart_id(connection.pk, ids)) == 50
-    assert len(cust_refs_taken(connection.warehouse_id, refs)) == 50
+    assert len(cust_refs_taken("bergen:wms.example:demo", refs)) == 50

@@ -202,6 +202,25 @@ def test_orders_found_by_rql_reference_and_order_id(stocked):
     assert none["totalResults"] == 0 and "_embedded" not in none
 
 
+@pytest.mark.parametrize("detail", ["OrderItems", "All", "SavedElements,orderitems"])
+def test_orders_show_their_lines_only_when_the_detail_asks_for_them(stocked, detail):
+    session = client(stocked)
+    session.post(stocked.base_url + "/orders", json=order_body("R-1", poNum="1001"), timeout=5)
+    url = stocked.base_url + "/orders"
+
+    plain = session.get(url, params={"rql": "referenceNum==R-1"}, timeout=5).json()["_embedded"][REL_ORDER][0]
+    detailed = session.get(url, params={"rql": "referenceNum==R-1", "detail": detail}, timeout=5).json()
+    one = session.get(url + "/1", params={"detail": detail}, timeout=5).json()
+
+    assert "orderItems" not in plain and "_embedded" not in plain
+    assert (plain["poNum"], plain["shipTo"]["name"]) == ("1001", "Ada Lovelace")
+    for record in (detailed["_embedded"][REL_ORDER][0], one):
+        [item] = record["_embedded"]["http://api.3plCentral.com/rels/orders/item"]
+        assert (item["itemIdentifier"]["sku"], item["qty"]) == ("SKU-1", 2)
+        assert "orderItems" not in record
+    assert len(stocked.order("R-1")["orderItems"]) == 1  # stored as created
+
+
 def test_order_pages_link_to_the_next_page_only_when_there_is_one(stocked):
     session = client(stocked)
     for index in range(3):
