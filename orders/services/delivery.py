@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
@@ -41,6 +42,7 @@ HELD = "held"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
+TAKEN = "taken_by_another_run"  # (a run's count of SKIPPED: claimed by another run meanwhile)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -71,8 +73,8 @@ def pending_orders_deliver(
     due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
     for order_id in [pk for pk, uncertain in due if uncertain]:  # may be at the warehouse: ask first
         outcome = order_deliver(order_id=order_id, connector=connector, run=run)
-        if outcome in counts:
-            counts[outcome] += 1
+        key = TAKEN if outcome == SKIPPED else outcome
+        counts[key] = counts.get(key, 0) + 1
     ready = [pk for pk, uncertain in due if not uncertain]
     with BatchDeliverer(connector, run) as deliverer:
         try:
@@ -84,6 +86,23 @@ def pending_orders_deliver(
         finally:
             deliverer.counts_into(counts)
     return counts
+
+
+@dataclass(frozen=True)
+class ClaimedElsewhere:
+    """New orders of a connection that another run holds a delivery claim on: being sent, or left
+    behind by a worker that stopped (taken over when the last claim ends)."""
+
+    count: int
+    last_claim_ends: datetime | None
+
+
+def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = None) -> ClaimedElsewhere:
+    now = now or timezone.now()
+    found = Order.objects.filter(
+        cart_connection_id=cart_connection_id, status=OrderStatus.NEW, claimed_until__gte=now
+    ).aggregate(count=Count("pk"), ends=Max("claimed_until"))
+    return ClaimedElsewhere(found["count"], found["ends"])
 
 
 def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun | None = None) -> str:

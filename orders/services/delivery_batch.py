@@ -93,10 +93,12 @@ def _lines_for_sending(orders: list[Order]) -> dict[int, list]:
 def _send(
     connector: WarehouseConnector, order: Order, lines: list, stop: threading.Event, last_start: datetime
 ) -> tuple[str, object]:
-    # Past `last_start` a send could land after our claim expires, when another worker may have
-    # taken the order over: leave it to the next attempt (which asks the warehouse first).
-    if stop.is_set() or timezone.now() > last_start:
+    if stop.is_set():
         return "unsent", None
+    # Past `last_start` a send could land after our claim expires, when another worker may have
+    # taken the order over: leave it to the next attempt.
+    if timezone.now() > last_start:
+        return "late", None
     try:
         return "delivered", connector.submit_order(warehouse_order_for(order, lines))
     except DuplicateReferenceError as exc:
@@ -213,6 +215,8 @@ def _claim(
             delivery_attempts=F("delivery_attempts") + 1,
         )
     )
+    if claimed < len(order_ids):  # claimed by another run meanwhile, or no longer new
+        counts["taken_by_another_run"] = counts.get("taken_by_another_run", 0) + len(order_ids) - claimed
     if not claimed:
         return None
     # By key as well as by token: `claimed_by` has no index, and a scan of every order per batch
@@ -246,6 +250,7 @@ def _record(
     token = batch.token
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
     unsent: list[Order] = []
+    late: list[Order] = []
     stopped: ConnectorError | None = None
     for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == "delivered":
@@ -264,6 +269,8 @@ def _record(
         elif outcome == "error":
             _retry_later(order, token, value, run, uncertain=True)
             counts["retry"] += 1
+        elif outcome == "late":
+            late.append(order)
         else:  # "stop" (429/401: not taken) or "unsent" (not tried after the stop)
             unsent.append(order)
             stopped = stopped or (value if outcome == "stop" else None)
@@ -271,17 +278,28 @@ def _record(
     counts["delivered"] += len(delivered)
     if unsent:
         _unclaim_unsent(unsent, token, stopped)
+    if late:
+        _unclaim_unsent(late, token, CLAIM_RAN_OUT)
+        counts["claims_ran_out"] = counts.get("claims_ran_out", 0) + len(late)
+    if unsent or late:
+        counts["not_sent"] = counts.get("not_sent", 0) + len(unsent) + len(late)
     return stopped
 
 
-def _unclaim_unsent(orders: list[Order], token: str, stopped: ConnectorError | None) -> None:
+CLAIM_RAN_OUT = (
+    "Not sent: its delivery claim would have ended before a send could finish (it waited behind other "
+    "sends, or DELIVERY_CLAIM_LEASE_SECONDS is too short); the next run sends it."
+)
+
+
+def _unclaim_unsent(orders: list[Order], token: str, why: ConnectorError | str | None) -> None:
     """Give back the claim of orders never sent: as they were before it, with why (if anything stopped us)."""
     Order.objects.filter(pk__in=[o.pk for o in orders], claimed_by=token).update(
         delivery_uncertain=False,
         claimed_by="",
         claimed_until=None,
         delivery_attempts=F("delivery_attempts") - 1,
-        last_error=str(stopped or ""),
+        last_error=str(why or ""),
     )
 
 
@@ -332,7 +350,8 @@ class BatchDeliverer:
 
     def _deliver(self, order_ids: list[int]) -> None:
         for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
-            if self._halted:
+            if self._halted:  # they stay new and unclaimed: the next run sends them
+                self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(order_ids) - start
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
             self._submit(batch)
@@ -350,6 +369,7 @@ class BatchDeliverer:
                 chunk = orders[start : start + DELIVERY_BATCH_SIZE]
                 if self._halted:
                     _unclaim_unsent(orders[start:], lease.token, self.stopped)
+                    self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(orders) - start
                     return
                 self._submit(_Claimed(lease.token, lease.until, chunk, {o.pk: lines[o.pk] for o in chunk}))
         except Exception as exc:  # a database error or a bug: kept for `finish`; unreleased claims are asked for first

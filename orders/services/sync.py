@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
@@ -25,7 +26,7 @@ from integrations.services import (
 )
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
-from orders.services.delivery import pending_orders_deliver
+from orders.services.delivery import TAKEN, ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
 from orders.services.delivery_batch import BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.importing import cart_orders_import
@@ -160,20 +161,47 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
                     deliverer.finish()
                 finally:
                     deliverer.counts_into(counts)
+                for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
+                    counts.pop(key, None)
                 _add(
                     counts,
                     pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
                         cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
                     ),
                 )
+                notes += delivery_notes(counts, orders_claimed_elsewhere(cart_connection_id=connection.pk))
             except Exception as exc:
                 outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
                 status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
-        errors or counts.get("held") or counts.get("retry") or counts.get("rejected")
+        errors or counts.get("held") or counts.get("retry") or counts.get("rejected") or counts.get("not_sent")
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
+
+
+UNSENT_KEYS = ("not_sent", "claims_ran_out")
+
+
+def delivery_notes(counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[str]:
+    """Why orders due to be sent were not sent by this run, so that a run that sent nothing never
+    reads as if there was nothing to send. Adds the orders claimed by another run to `counts`."""
+    notes = []
+    if counts.get("claims_ran_out"):
+        notes.append(
+            f"{counts['claims_ran_out']} order(s) not sent: their delivery claim would have ended before a send "
+            f"could finish (DELIVERY_CLAIM_LEASE_SECONDS is {settings.DELIVERY_CLAIM_LEASE_SECONDS} s). The next "
+            "run sends them; if this repeats, `manage.py check` says how long the claim must be."
+        )
+    if counts.get(TAKEN):
+        notes.append(f"{counts[TAKEN]} order(s) were taken by another run at the same moment: left to it.")
+    if elsewhere.count:
+        counts["claimed_by_another_run"] = elsewhere.count
+        notes.append(
+            f"{elsewhere.count} order(s) are claimed by another run: being sent, or its worker stopped, and then "
+            f"they are taken over after {elsewhere.last_claim_ends:%Y-%m-%d %H:%M:%S} UTC."
+        )
+    return notes
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:

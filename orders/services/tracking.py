@@ -61,7 +61,8 @@ def cart_tracking_push(
         with sync_lock(
             f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
         ) as held:
-            if not held:
+            if not held:  # another run is pushing it now
+                counts["tracking_taken_by_another_run"] = counts.get("tracking_taken_by_another_run", 0) + 1
                 continue
             order = Order.objects.select_related("warehouse").get(pk=order_id)
             for key, value in order_tracking_push(
