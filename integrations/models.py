@@ -39,6 +39,7 @@ class SyncOutcome(models.TextChoices):
     THROTTLED = "throttled", "throttled (continues next run)"
     FAILED = "failed", "failed"
     SKIPPED = "skipped", "skipped (another run of it was in progress)"
+    INTERRUPTED = "interrupted", "interrupted (its worker stopped before it finished)"
 
 
 class Connection(models.Model):

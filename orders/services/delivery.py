@@ -33,6 +33,7 @@ from integrations.connectors.errors import (
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
 from orders.services.delivery_batch import DELIVERY_BATCH_SIZE, BatchDeliverer
 from orders.services.history import order_event
+from orders.services.sync_runs import counting_into
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -66,25 +67,25 @@ def pending_orders_deliver(
     connector: WarehouseConnector,
     run: SyncRun | None,
     progress: Callable[[str], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Deliver every due `new` order of a cart connection. Stops (raising) when the warehouse
-    refuses our credentials or throttles us for long: the rest waits for the next run."""
-    counts = {DELIVERED: 0, HELD: 0, RETRY: 0, CANCELED: 0}
+    """Deliver every due `new` order of a cart connection, counting into `counts` as it goes. Stops
+    (raising) when the warehouse refuses our credentials or throttles us for long: the rest waits
+    for the next run."""
+    counts = counting_into(counts, DELIVERED, HELD, RETRY, CANCELED)
+    before = counts[DELIVERED]
     due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
     for order_id in [pk for pk, uncertain in due if uncertain]:  # may be at the warehouse: ask first
         outcome = order_deliver(order_id=order_id, connector=connector, run=run)
         key = TAKEN if outcome == SKIPPED else outcome
         counts[key] = counts.get(key, 0) + 1
     ready = [pk for pk, uncertain in due if not uncertain]
-    with BatchDeliverer(connector, run) as deliverer:
-        try:
-            for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
-                deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
-                if progress:
-                    progress(f"delivered {counts[DELIVERED] + deliverer.counts[DELIVERED]} of {len(due)}")
-            deliverer.finish()
-        finally:
-            deliverer.counts_into(counts)
+    with BatchDeliverer(connector, run, counts=counts) as deliverer:
+        for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
+            deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
+            if progress:
+                progress(f"delivered {counts[DELIVERED] - before} of {len(due)}")
+        deliverer.finish()
     return counts
 
 

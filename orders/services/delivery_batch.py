@@ -41,6 +41,7 @@ from integrations.connectors.errors import (
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_insert, rows_update
+from orders.services.sync_runs import counting_into
 from orders.services.translation import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -312,10 +313,16 @@ class BatchDeliverer:
     `finish` raises it: `deliver` itself never raises, so an import feeding it carries on."""
 
     def __init__(
-        self, connector: WarehouseConnector, run: SyncRun | None, progress: Callable[[str], None] | None = None
+        self,
+        connector: WarehouseConnector,
+        run: SyncRun | None,
+        progress: Callable[[str], None] | None = None,
+        *,
+        counts: dict[str, int] | None = None,
     ) -> None:
         self.connector, self.run, self.progress = connector, run, progress
-        self.counts: dict[str, int] = {"delivered": 0, "held": 0, "retry": 0, "canceled": 0}
+        # The outcomes, counted as each batch is recorded (into the caller's dict when given).
+        self.counts = counting_into(counts, "delivered", "held", "retry", "canceled")
         self.pace = SendPace()
         self.stopped: ConnectorError | None = None
         self.failed: Exception | None = None
@@ -406,11 +413,6 @@ class BatchDeliverer:
         if self.stopped is not None:
             raise self.stopped
         return self.counts
-
-    def counts_into(self, counts: dict[str, int]) -> None:
-        """Add this deliverer's outcomes to `counts`."""
-        for key, value in self.counts.items():
-            counts[key] = counts.get(key, 0) + value
 
     def _record(self, batch: _Claimed, sending: Future) -> None:
         stopped = _record(batch, sending.result(), self.connector, self.run, self.counts)

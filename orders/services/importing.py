@@ -37,6 +37,7 @@ from orders.services.history import order_event, order_set_status
 from orders.services.import_batch import new_orders_store
 from orders.services.lookups import orders_by_cart_id
 from orders.services.problems import order_held_problem
+from orders.services.sync_runs import counting_into
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -62,6 +63,9 @@ def import_window(connection: CartConnection, now: datetime) -> tuple[datetime, 
     return since, until, False
 
 
+IMPORT_COUNTS = ("imported", "updated", "skipped", "held", "canceled", "rejected", "pages")
+
+
 class NewOrdersDelivery(Protocol):
     """What the import hands its new, ready orders to (`BatchDeliverer`)."""
 
@@ -80,8 +84,10 @@ def cart_orders_import(
     context: Callable[[], TranslationContext],
     progress: Callable[[str], None] | None = None,
     delivery: NewOrdersDelivery | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Read every page of the run's window and store it; advance the watermark at the end.
+    """Read every page of the run's window and store it (counting into `counts` as it goes);
+    advance the watermark at the end.
 
     `context` gives the translation context (aliases, shipping map, warehouse SKUs) on first use,
     so a run that finds nothing new does not read the warehouse's SKU list. `delivery` gets each
@@ -91,7 +97,7 @@ def cart_orders_import(
     since, until, first = import_window(connection, now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
-    counts = {"imported": 0, "updated": 0, "skipped": 0, "held": 0, "canceled": 0, "rejected": 0, "pages": 0}
+    counts = counting_into(counts, *IMPORT_COUNTS)
     if since < until:
         connector = cart_connector_for(connection)
         importer = _PageImporter(connection=connection, run=run, context=context, counts=counts, delivery=delivery)

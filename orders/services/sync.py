@@ -29,9 +29,10 @@ from orders.models import SyncRun
 from orders.services.delivery import TAKEN, ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
 from orders.services.delivery_batch import BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
-from orders.services.importing import cart_orders_import
+from orders.services.importing import IMPORT_COUNTS, cart_orders_import
 from orders.services.locks import lock_key, sync_lock
 from orders.services.shipments import warehouse_shipments_import
+from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.tracking import cart_tracking_push
 from orders.services.translation import TranslationContext, load_context
 
@@ -116,18 +117,22 @@ def cart_connection_sync_orders(
     """Import new orders from one cart connection and deliver what is ready. Never raises.
 
     Skipped (recorded as such) while another orders run of the same connection holds its lock."""
-    with sync_lock(lock_key(SyncRun.Kind.ORDERS, connection)) as held:
-        if not held:
+    key = lock_key(SyncRun.Kind.ORDERS, connection)
+    with sync_lock(key) as token:
+        if token is None:
             return _skipped_run(SyncRun.Kind.ORDERS, connection)
-        return _sync_orders(connection, progress)
+        sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
+        return _sync_orders(connection, RunLease(key, token), progress)
 
 
-def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | None) -> SyncRun:
+def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable[[str], None] | None) -> SyncRun:
     warehouse = connection.resolved_warehouse()
-    run = SyncRun.objects.create(
-        kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, cart_connection=connection, warehouse=warehouse
+    run = sync_run_start(
+        SyncRun.Kind.ORDERS, connection.merchant_id, lease, cart_connection=connection, warehouse=warehouse
     )
-    counts: dict[str, int] = {}
+    # Every step counts into this one dict as it goes; each checkpoint records it on the run.
+    counts: dict[str, int] = dict.fromkeys(IMPORT_COUNTS, 0)
+    checkpoint = RunCheckpoint(run, lease, counts, progress)
     errors: list[str] = []
     notes: list[str] = []
     failure = _Failure()
@@ -141,33 +146,28 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
-    with BatchDeliverer(connector, run, progress) if connector is not None else nullcontext() as deliverer:
+    with (
+        BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
+    ) as deliverer:
         try:
-            counts.update(
-                cart_orders_import(
-                    connection=connection,
-                    run=run,
-                    now=timezone.now(),
-                    context=translation_context_factory(connection, warehouse, connector, notes),
-                    progress=progress,
-                    delivery=deliverer,
-                )
+            cart_orders_import(
+                connection=connection,
+                run=run,
+                now=timezone.now(),
+                context=translation_context_factory(connection, warehouse, connector, notes),
+                progress=checkpoint,
+                delivery=deliverer,
+                counts=counts,
             )
         except Exception as exc:
             status = _classify(exc, "Cart", errors, connection, failure)
         if connector is not None:
             try:
-                try:
-                    deliverer.finish()
-                finally:
-                    deliverer.counts_into(counts)
+                deliverer.finish()
                 for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
                     counts.pop(key, None)
-                _add(
-                    counts,
-                    pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
-                        cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
-                    ),
+                pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
+                    cart_connection_id=connection.pk, connector=connector, run=run, progress=checkpoint, counts=counts
                 )
                 notes += delivery_notes(counts, orders_claimed_elsewhere(cart_connection_id=connection.pk))
             except Exception as exc:
@@ -202,11 +202,6 @@ def delivery_notes(counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[
             f"they are taken over after {elsewhere.last_claim_ends:%Y-%m-%d %H:%M:%S} UTC."
         )
     return notes
-
-
-def _add(counts: dict[str, int], more: dict[str, int]) -> None:
-    for key, value in more.items():
-        counts[key] = counts.get(key, 0) + value
 
 
 def sync_run_finish(
@@ -246,20 +241,30 @@ def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
     return list(seen.values())
 
 
-def _one_step_run(kind: str, connection, step: Callable[[SyncRun], dict], problem_keys=()) -> SyncRun:
+def _one_step_run(
+    kind: str,
+    connection,
+    step: Callable[[SyncRun, dict[str, int], RunCheckpoint], object],
+    problem_keys=(),
+    progress: Callable[[str], None] | None = None,
+) -> SyncRun:
     """A run of one step against one connection (cart or warehouse side): locked, recorded and
-    classified. Skipped while another run of the same kind holds the connection's lock."""
-    with sync_lock(lock_key(kind, connection)) as held:
-        if not held:
+    classified. Skipped while another run of the same kind holds the connection's lock. The step
+    counts into the dict it is given and reports progress to the checkpoint it is given."""
+    key = lock_key(kind, connection)
+    with sync_lock(key) as token:
+        if token is None:
             return _skipped_run(kind, connection)
+        sync_runs_close_interrupted(key=key)
+        lease = RunLease(key, token)
         side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-        run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, **side)
-        counts: dict = {}
+        run = sync_run_start(kind, connection.merchant_id, lease, **side)
+        counts: dict[str, int] = {}
         errors: list[str] = []
         failure = _Failure()
         outcome = SyncOutcome.SUCCEEDED
         try:
-            _add(counts, step(run))
+            step(run, counts, RunCheckpoint(run, lease, counts, progress))
         except Exception as exc:
             label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
             outcome = _classify(exc, label, errors, connection, failure)
@@ -272,8 +277,11 @@ def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> Sync
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         warehouse,
-        lambda run: warehouse_shipments_import(warehouse=warehouse, run=run, now=timezone.now(), progress=progress),
+        lambda run, counts, checkpoint: warehouse_shipments_import(
+            warehouse=warehouse, run=run, now=timezone.now(), progress=checkpoint, counts=counts
+        ),
         ("unmatched", "unreadable"),
+        progress,
     )
 
 
@@ -281,10 +289,15 @@ def cart_connection_push_tracking(*, connection: CartConnection, progress=None) 
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         connection,
-        lambda run: cart_tracking_push(
-            connection=connection, connector=cart_connector_for(connection), run=run, progress=progress
+        lambda run, counts, checkpoint: cart_tracking_push(
+            connection=connection,
+            connector=cart_connector_for(connection),
+            run=run,
+            progress=checkpoint,
+            counts=counts,
         ),
         ("tracking_failed",),
+        progress,
     )
 
 
@@ -297,7 +310,10 @@ def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[
 
 def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
     return _one_step_run(
-        SyncRun.Kind.INVENTORY, warehouse, lambda run: warehouse_stock_read(warehouse=warehouse, progress=progress)
+        SyncRun.Kind.INVENTORY,
+        warehouse,
+        lambda run, counts, checkpoint: warehouse_stock_read(warehouse=warehouse, progress=checkpoint, counts=counts),
+        progress=progress,
     )
 
 
@@ -307,15 +323,17 @@ def cart_connection_push_inventory(
     return _one_step_run(
         SyncRun.Kind.INVENTORY,
         connection,
-        lambda run: cart_inventory_push(
+        lambda run, counts, checkpoint: cart_inventory_push(
             connection=connection,
             connector=cart_connector_for(connection),
             run=run,
             full=full,
             read_catalog=read_catalog,
-            progress=progress,
+            progress=checkpoint,
+            counts=counts,
         ),
         ("inventory_refused",),
+        progress,
     )
 
 
