@@ -273,3 +273,20 @@ class CarrierNameMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse_carrier} → {self.cart_carrier}"
+
+
+class PlatformCooldown(models.Model):
+    """A platform account's rate-limit cooldown: a 429 asked us to wait longer than a run waits.
+    Stored so that every process sees it, and nothing is sent to that account before `until`
+    (see `integrations.cooldowns`)."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="The platform account the requests count against.")
+    until = models.DateTimeField(help_text="No request to the account before this.")
+    reason = models.TextField(blank=True, help_text="The platform's answer that started the cooldown.")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "platform cooldown"
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.until:%Y-%m-%d %H:%M:%S} UTC"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
+from integrations.cooldowns import connection_cooldown
 from integrations.models import CartConnection, Connection, WMSConnection
 
 
@@ -56,6 +57,7 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         "settings": platform_settings,
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
         "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
+        "cooldown": connection_cooldown(connection),
     }
 
 

@@ -23,7 +23,7 @@ from integrations.connectors.canonical import (
     WarehouseOrder,
     WarehouseOrderRef,
 )
-from integrations.http import ApiClient
+from integrations.http import ApiClient, CooldownHook
 
 CART = "cart"
 WAREHOUSE = "warehouse"
@@ -60,12 +60,15 @@ class Connector:
         settings: dict[str, Any] | None = None,
         rate_key: str = "",
         on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
+        cooldown: CooldownHook | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.credentials = dict(credentials or {})
         self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
         self.on_credentials_changed = on_credentials_changed
+        # The platform account's rate-limit cooldown (kept by the caller): every client consults it.
+        self.cooldown = cooldown
 
     @classmethod
     def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +91,9 @@ class Connector:
 
     def make_client(self, base_url: str | None = None, **kwargs: Any) -> ApiClient:
         kwargs.setdefault("secrets", self.secrets())
-        return ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
+        client = ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
+        client.cooldown = self.cooldown
+        return client
 
     def test_connection(self) -> str:
         """Call the platform with the stored credentials; return what was checked, or raise."""

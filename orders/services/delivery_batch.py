@@ -38,6 +38,7 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
+from integrations.http import cooldown_error
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_insert, rows_update
@@ -355,9 +356,20 @@ class BatchDeliverer:
             log.exception("delivering a batch failed")
             self.failed = self.failed or exc
 
+    def _cooling_down(self) -> bool:
+        """Nothing more may be claimed: the deliveries stopped, or the warehouse account is in a
+        recorded cooldown (read afresh: another process may have recorded it), which stops them as a
+        long 429 would. Also lets the concurrent sends see it."""
+        cooldown = self.connector.cooldown
+        if not self._halted and cooldown is not None:
+            wait = cooldown.remaining()
+            if wait > settings.HTTP_MAX_THROTTLE_WAIT_SECONDS:
+                self.stopped = cooldown_error(self.connector.label, wait)
+        return self._halted
+
     def _deliver(self, order_ids: list[int]) -> None:
         for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
-            if self._halted:  # they stay new and unclaimed: the next run sends them
+            if self._cooling_down():  # they stay new and unclaimed: the next run sends them
                 self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(order_ids) - start
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
@@ -366,7 +378,7 @@ class BatchDeliverer:
     def lease(self) -> ClaimLease | None:
         """A claim for orders about to be stored and handed to `deliver_claimed`; none once the
         deliveries have stopped (those orders wait, unclaimed, for the next run)."""
-        return None if self._halted else ClaimLease.new()
+        return None if self._cooling_down() else ClaimLease.new()
 
     def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list]) -> None:
         """Deliver orders stored under `lease` (committed), as they are in memory: nothing to claim

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
+from integrations.cooldowns import cooldown_key, cooldown_record, cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import (
     ConnectionNotConfigured,
@@ -87,6 +88,8 @@ def _classify(exc: BaseException, label: str, errors: list[str], connection, fai
         failure.kind = kind
     if isinstance(exc, ThrottledError):
         failure.retry_after = exc.retry_after
+        if connection is not None and exc.retry_after:  # (also when a concurrent send met it: every run keeps to it)
+            cooldown_record(cooldown_key(connection), seconds=exc.retry_after, reason=str(exc))
         errors.append(f"{label}: {exc}. The next run carries on.")
         return SyncOutcome.THROTTLED
     if isinstance(exc, (ConnectorError, ConnectionNotConfigured)):
@@ -133,6 +136,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     # Every step counts into this one dict as it goes; each checkpoint records it on the run.
     counts: dict[str, int] = dict.fromkeys(IMPORT_COUNTS, 0)
     checkpoint = RunCheckpoint(run, lease, counts, progress)
+    cooldowns_wait_short([connection, warehouse], progress)
     errors: list[str] = []
     notes: list[str] = []
     failure = _Failure()
@@ -263,6 +267,7 @@ def _one_step_run(
         errors: list[str] = []
         failure = _Failure()
         outcome = SyncOutcome.SUCCEEDED
+        cooldowns_wait_short([connection], progress)
         try:
             step(run, counts, RunCheckpoint(run, lease, counts, progress))
         except Exception as exc:
@@ -342,7 +347,8 @@ def inventory_sync(
 ) -> list[SyncRun]:
     """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
 
-    A cart whose warehouse could not be read this run is not pushed (stale levels would be wrong).
+    A cart whose warehouse could not be read this run (failed, or throttled) is not pushed (stale
+    levels would be wrong).
     `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
     """
     stock_runs = {}
@@ -354,7 +360,7 @@ def inventory_sync(
             continue
         warehouse = connection.resolved_warehouse()
         read = stock_runs.get(warehouse.pk) if warehouse else None
-        if read is None or read.status == SyncOutcome.FAILED:
+        if read is None or read.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED):
             continue
         runs.append(
             cart_connection_push_inventory(

@@ -34,7 +34,7 @@ cart_connection_sync_orders(connection=CartConnection.objects.get(pk=int(sys.arg
 """
 
 
-def _database_url() -> str:
+def database_url() -> str:
     db = connections["default"].settings_dict
     if connections["default"].vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
@@ -52,7 +52,7 @@ def test_a_killed_workers_run_is_closed_as_interrupted_with_what_it_had_done(sha
     for number in range(3):
         seed(wired.squarespace, str(1001 + number), created_on=ago(minutes=5, seconds=-number))
     held = wired.bergen.hold_next(path_contains="/orders", method="POST")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": database_url()}
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(wired.cart.pk)], cwd=ROOT, env=env, stdout=log, stderr=log
