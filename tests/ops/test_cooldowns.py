@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from io import StringIO
 
 import pytest
@@ -125,6 +126,13 @@ def run_in_thread(target) -> tuple[threading.Thread, list]:
     return thread, done
 
 
+def wait_for(condition, what: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.02)
+
+
 def hold_second_page(cart) -> tuple[threading.Event, threading.Event]:
     """The cart's answer to the second page of orders waits until the returned event is set."""
     asked, let_go = threading.Event(), threading.Event()
@@ -150,6 +158,7 @@ def test_a_run_already_going_stops_sending_when_another_process_records_a_wareho
     thread, done = run_in_thread(lambda: cart_connection_sync_orders(connection=wired.cart))
     try:
         assert asked.wait(10)
+        wait_for(lambda: len(order_posts(wired.bergen)) == 2, "the first page's two sends")
         cooldown_record(cooldown_key(wired.wms), seconds=600, reason="429 seen by another worker")
     finally:
         let_go.set()
