@@ -15,8 +15,9 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import requests
@@ -94,6 +95,25 @@ def answer_detail(response: requests.Response, secrets: Iterable[str] = ()) -> s
     return error_detail(response, secrets) or status_phrase(response.status_code)
 
 
+class CooldownHook(Protocol):
+    """A platform account's rate-limit cooldown as every process knows it (`integrations.cooldowns`)."""
+
+    def remaining(self) -> float:
+        """Seconds left of the account's cooldown (0 when it has none)."""
+
+    def started(self, seconds: float, reason: str) -> None:
+        """The platform asked us to wait `seconds` before the next request."""
+
+
+def cooldown_error(platform: str, wait: float) -> ThrottledError:
+    """What a run that met a platform's cooldown says: nothing is sent to it until the end."""
+    ends = datetime.now(UTC) + timedelta(seconds=wait)
+    return ThrottledError(
+        f"{platform} asked us to wait (rate limit, 429): nothing is sent to it until {ends:%Y-%m-%d %H:%M:%S} UTC",
+        retry_after=wait,
+    )
+
+
 class ApiClient:
     """A keep-alive session bound to one connection's base URL, secrets and outbound policy.
 
@@ -101,6 +121,9 @@ class ApiClient:
     (`connection_policy`), `OPERATOR_CONFIGURED` for a URL taken from the settings, or by default
     public https addresses only.
     """
+
+    # The platform account's cooldown, consulted before each request (set by `Connector.make_client`).
+    cooldown: CooldownHook | None = None
 
     def __init__(
         self,
@@ -181,6 +204,7 @@ class ApiClient:
         attempt = 0
         throttle_waits = 0
         while True:
+            self._keep_cooldown()
             _pace(self.rate_key, self.min_interval)
             try:
                 response = self._send(method, url, params=params, json_body=json_body, data=data, headers=headers)
@@ -223,12 +247,15 @@ class ApiClient:
                         throttle_waits += 1
                         time.sleep(wait)
                         continue
-                    raise self._fail(
+                    throttled = self._fail(
                         ThrottledError,
                         f"{self.platform} is rate limiting us ({status}): asked to wait {wait:.0f} s",
                         retry_after=wait,
                         status=status,
                     )
+                    if self.cooldown is not None:
+                        self.cooldown.started(wait, str(throttled))
+                    raise throttled
                 if status in (401, 403):
                     raise self._auth_error(response, url)
                 if status >= 500:
@@ -252,6 +279,15 @@ class ApiClient:
             if attempt > self.max_retries:
                 raise error
             time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+    def _keep_cooldown(self) -> None:
+        """Wait out the short remainder of the account's recorded cooldown; when it is longer, raise
+        `ThrottledError` and send nothing."""
+        wait = self.cooldown.remaining() if self.cooldown is not None else 0.0
+        if wait > self.max_throttle_wait:
+            raise cooldown_error(self.platform, wait)
+        if wait > 0:
+            time.sleep(wait)
 
     def _send(
         self,

@@ -42,6 +42,7 @@ class SyncOutcome(models.TextChoices):
     THROTTLED = "throttled", "throttled (continues next run)"
     FAILED = "failed", "failed"
     SKIPPED = "skipped", "skipped (another run of it was in progress)"
+    INTERRUPTED = "interrupted", "interrupted (its worker stopped before it finished)"
 
 
 class Connection(MerchantScoped):
@@ -343,3 +344,20 @@ class OAuthGrantState(models.Model):
     @property
     def connection(self) -> Connection:
         return self.cart_connection or self.warehouse_connection  # type: ignore[return-value]
+
+
+class PlatformCooldown(models.Model):
+    """A platform account's rate-limit cooldown: a 429 asked us to wait longer than a run waits.
+    Stored so that every process sees it, and nothing is sent to that account before `until`
+    (see `integrations.cooldowns`)."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="The platform account the requests count against.")
+    until = models.DateTimeField(help_text="No request to the account before this.")
+    reason = models.TextField(blank=True, help_text="The platform's answer that started the cooldown.")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "platform cooldown"
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.until:%Y-%m-%d %H:%M:%S} UTC"

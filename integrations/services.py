@@ -12,6 +12,7 @@ from integrations.accounts import connection_account_learn, connection_account_r
 from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
+from integrations.cooldowns import connection_cooldown
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.outbound import connection_policy
 
@@ -89,6 +90,7 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
         "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
         "outbound": connection_policy(connection),
+        "cooldown": connection_cooldown(connection),
     }
 
 

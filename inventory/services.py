@@ -28,6 +28,7 @@ from integrations.services import warehouse_connector_for
 from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
 from orders.models import OrderLine, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert, rows_update
+from orders.services.sync_runs import counting_into
 
 FULL_PUSH_EVERY = timedelta(hours=24)
 READ_STAMP_CHUNK = 900
@@ -43,8 +44,11 @@ LEVEL_FIELDS = [
 ]
 
 
-def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Read every stock level from the warehouse into StockLevel rows."""
+def warehouse_stock_read(
+    *, warehouse: WMSConnection, progress: Callable[[str], None] | None = None, counts: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Read every stock level from the warehouse into StockLevel rows (counting into `counts` page by page)."""
+    counts = counting_into(counts, "levels_read", "levels_changed")
     connector = warehouse_connector_for(warehouse)
     now = timezone.now()
     # (pk, available, on_hand) per SKU: plain rows, not 20,000 model instances.
@@ -77,6 +81,7 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
                 to_update.append((level.available, level.on_hand, row[0]))
             else:
                 read.append(row[0])
+        counts["levels_read"] = seen
         if progress:
             progress(f"{seen} stock levels read")
     StockLevel.objects.bulk_create(to_create.values(), batch_size=500, ignore_conflicts=True)
@@ -87,7 +92,8 @@ def warehouse_stock_read(*, warehouse: WMSConnection, progress: Callable[[str], 
         StockLevel.objects.filter(warehouse=warehouse).exclude(read_at=now).update(read_at=now)
     else:
         _stamp_read(StockLevel, read, now)
-    return {"levels_read": seen, "levels_changed": len(to_update) + len(to_create)}
+    counts["levels_changed"] = len(to_update) + len(to_create)
+    return counts
 
 
 def _stamp_read(model, pks: list[int], now) -> None:
@@ -125,19 +131,22 @@ def cart_inventory_push(
     full: bool = False,
     read_catalog: bool = False,
     progress: Callable[[str], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Compute and push the levels of every item at the cart. Raises on auth/throttling (stop).
+    """Compute and push the levels of every item at the cart (counting into `counts` as it goes).
+    Raises on auth/throttling (stop).
 
     `read_catalog` reads the cart's item list even when the last read is recent (a person asked)."""
     warehouse = connection.resolved_warehouse()
-    counts = {
-        "inventory_pushed": 0,
-        "inventory_unchanged": 0,
-        "inventory_refused": 0,
-        "unknown_at_warehouse": 0,
-        "unknown_at_cart": 0,
-        "not_tracked": 0,
-    }
+    counts = counting_into(
+        counts,
+        "inventory_pushed",
+        "inventory_unchanged",
+        "inventory_refused",
+        "unknown_at_warehouse",
+        "unknown_at_cart",
+        "not_tracked",
+    )
     if warehouse is None:
         return counts
     now = timezone.now()
@@ -209,6 +218,8 @@ def cart_inventory_push(
                 row.last_error = result.refused.get(update.key, "not accepted by the cart")
                 counts["inventory_refused"] += 1
         _save_levels(rows[u.key] for u in batch)
+        if progress:
+            progress(f"{counts['inventory_pushed']} levels pushed, {counts['inventory_refused']} refused")
     behind = {cart for cart, wms in aliases.items() if wms in available}
     counts["unknown_at_cart"] = len(behind - cart_skus)
     stamps = {"inventory_catalog_read_at": now} if read_catalog and connector.inventory_listing else {}

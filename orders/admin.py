@@ -89,9 +89,16 @@ def retry_orders(modeladmin, request, queryset):
     modeladmin.message_user(
         request,
         "{released} released, {still_held} still held, {delivered} delivered, {not_delivered} not delivered "
-        "(see each order's history).".format(**counts),
+        "(see each order's history).".format(**counts)
+        + rate_limited_note(counts),
         messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
     )
+
+
+def rate_limited_note(counts: dict[str, int]) -> str:
+    if not counts["rate_limited"]:
+        return ""
+    return f" {counts['rate_limited']} not sent: the warehouse asked us to wait (rate limit), see the order's history."
 
 
 @admin.action(description="Send without the lines canceled at the cart")
@@ -337,7 +344,8 @@ def retry_problems(modeladmin, request, queryset):
         modeladmin.message_user(
             request,
             "Orders: {released} released, {still_held} still held, {delivered} delivered, "
-            "{not_delivered} not delivered (see each order's history).".format(**counts),
+            "{not_delivered} not delivered (see each order's history).".format(**counts)
+            + rate_limited_note(counts),
             messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
         )
     # Started now, not waiting for the backoff or a block: the task runs unscheduled (scheduled=False).

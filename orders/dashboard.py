@@ -44,7 +44,11 @@ class RunView:
 
     @property
     def trouble(self) -> bool:
-        return self.run is not None and self.run.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED)
+        return self.run is not None and self.run.status in (
+            SyncOutcome.FAILED,
+            SyncOutcome.THROTTLED,
+            SyncOutcome.INTERRUPTED,
+        )
 
 
 @dataclass

@@ -258,9 +258,17 @@ class SyncRun(MerchantScoped):
             ("permanent", "permanent"),
         ],
     )
+    # The lease the run holds (a SyncLock key and the token it took it with): once it no longer
+    # holds it and is still running, its worker stopped, and the run is closed as interrupted.
+    lock_key = models.CharField(max_length=100, blank=True, editable=False)
+    lock_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        indexes = [
+            # The sweep looks for running runs every minute: a handful among months of finished ones.
+            models.Index(fields=["lock_key"], condition=models.Q(status="running"), name="syncrun_running"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} run #{self.pk} ({self.status})"

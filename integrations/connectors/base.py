@@ -25,7 +25,7 @@ from integrations.connectors.canonical import (
     WarehouseOrder,
     WarehouseOrderRef,
 )
-from integrations.http import ApiClient
+from integrations.http import ApiClient, CooldownHook
 from integrations.outbound import OutboundPolicy
 
 CART = "cart"
@@ -95,6 +95,7 @@ class Connector:
         rate_key: str = "",
         on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
         outbound: OutboundPolicy | None = None,
+        cooldown: CooldownHook | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.outbound = outbound  # where its requests may go; None: public https addresses only
@@ -102,6 +103,8 @@ class Connector:
         self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
         self.on_credentials_changed = on_credentials_changed
+        # The platform account's rate-limit cooldown (kept by the caller): every client consults it.
+        self.cooldown = cooldown
 
     @classmethod
     def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +130,9 @@ class Connector:
         the operator configured in the settings passes `outbound=outbound.OPERATOR_CONFIGURED`."""
         kwargs.setdefault("secrets", self.secrets())
         kwargs.setdefault("outbound", self.outbound)
-        return ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
+        client = ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
+        client.cooldown = self.cooldown
+        return client
 
     def test_connection(self) -> str:
         """Call the platform with the stored credentials; return what was checked, or raise."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
@@ -41,6 +42,7 @@ from orders.services.reference_check import (
     reference_check,
     reference_unreadable,
 )
+from orders.services.sync_runs import counting_into
 from orders.services.translation import unknown_sku_hold, warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ DELIVERED = "delivered"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
+TAKEN = "taken_by_another_run"  # (a run's count of SKIPPED: claimed by another run meanwhile)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -72,26 +75,43 @@ def pending_orders_deliver(
     connector: WarehouseConnector,
     run: SyncRun | None,
     progress: Callable[[str], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Deliver every due `new` order of a cart connection. Stops (raising) when the warehouse
-    refuses our credentials or throttles us for long: the rest waits for the next run."""
-    counts = {DELIVERED: 0, HELD: 0, RETRY: 0, CANCELED: 0}
+    """Deliver every due `new` order of a cart connection, counting into `counts` as it goes. Stops
+    (raising) when the warehouse refuses our credentials or throttles us for long: the rest waits
+    for the next run."""
+    counts = counting_into(counts, DELIVERED, HELD, RETRY, CANCELED)
+    before = counts[DELIVERED]
     due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
     for order_id in [pk for pk, uncertain in due if uncertain]:  # may be at the warehouse: ask first
         outcome = order_deliver(order_id=order_id, connector=connector, run=run)
-        if outcome in counts:
-            counts[outcome] += 1
+        key = TAKEN if outcome == SKIPPED else outcome
+        counts[key] = counts.get(key, 0) + 1
     ready = [pk for pk, uncertain in due if not uncertain]
-    with BatchDeliverer(connector, run) as deliverer:
-        try:
-            for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
-                deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
-                if progress:
-                    progress(f"delivered {counts[DELIVERED] + deliverer.counts[DELIVERED]} of {len(due)}")
-            deliverer.finish()
-        finally:
-            deliverer.counts_into(counts)
+    with BatchDeliverer(connector, run, counts=counts) as deliverer:
+        for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
+            deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
+            if progress:
+                progress(f"delivered {counts[DELIVERED] - before} of {len(due)}")
+        deliverer.finish()
     return counts
+
+
+@dataclass(frozen=True)
+class ClaimedElsewhere:
+    """New orders of a connection that another run holds a delivery claim on: being sent, or left
+    behind by a worker that stopped (taken over when the last claim ends)."""
+
+    count: int
+    last_claim_ends: datetime | None
+
+
+def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = None) -> ClaimedElsewhere:
+    now = now or timezone.now()
+    found = Order.objects.filter(
+        cart_connection_id=cart_connection_id, status=OrderStatus.NEW, claimed_until__gte=now
+    ).aggregate(count=Count("pk"), ends=Max("claimed_until"))
+    return ClaimedElsewhere(found["count"], found["ends"])
 
 
 def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun | None = None) -> str:

@@ -38,6 +38,7 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
+from integrations.http import cooldown_error
 from integrations.models import WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_insert, rows_update
@@ -48,6 +49,7 @@ from orders.services.reference_check import (
     reference_check,
     reference_unreadable,
 )
+from orders.services.sync_runs import counting_into
 from orders.services.translation import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,12 @@ def _lines_for_sending(orders: list[Order]) -> dict[int, list]:
 def _send(
     connector: WarehouseConnector, order: Order, lines: list, stop: threading.Event, last_start: datetime
 ) -> tuple[str, object]:
-    # Past `last_start` a send could land after our claim expires, when another worker may have
-    # taken the order over: leave it to the next attempt (which asks the warehouse first).
-    if stop.is_set() or timezone.now() > last_start:
+    if stop.is_set():
         return "unsent", None
+    # Past `last_start` a send could land after our claim expires, when another worker may have
+    # taken the order over: leave it to the next attempt.
+    if timezone.now() > last_start:
+        return "late", None
     try:
         return "delivered", connector.submit_order(warehouse_order_for(order, lines))
     except DuplicateReferenceError as exc:
@@ -220,6 +224,8 @@ def _claim(
             delivery_attempts=F("delivery_attempts") + 1,
         )
     )
+    if claimed < len(order_ids):  # claimed by another run meanwhile, or no longer new
+        counts["taken_by_another_run"] = counts.get("taken_by_another_run", 0) + len(order_ids) - claimed
     if not claimed:
         return None
     # By key as well as by token: `claimed_by` has no index, and a scan of every order per batch
@@ -253,6 +259,7 @@ def _record(
     token = batch.token
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
     unsent: list[Order] = []
+    late: list[Order] = []
     stopped: ConnectorError | None = None
     for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == "delivered":
@@ -280,6 +287,8 @@ def _record(
         elif outcome == "error":
             _retry_later(order, token, value, run, uncertain=True)
             counts["retry"] += 1
+        elif outcome == "late":
+            late.append(order)
         else:  # "stop" (429/401: not taken) or "unsent" (not tried after the stop)
             unsent.append(order)
             stopped = stopped or (value if outcome == "stop" else None)
@@ -287,17 +296,28 @@ def _record(
     counts["delivered"] += len(delivered)
     if unsent:
         _unclaim_unsent(unsent, token, stopped)
+    if late:
+        _unclaim_unsent(late, token, CLAIM_RAN_OUT)
+        counts["claims_ran_out"] = counts.get("claims_ran_out", 0) + len(late)
+    if unsent or late:
+        counts["not_sent"] = counts.get("not_sent", 0) + len(unsent) + len(late)
     return stopped
 
 
-def _unclaim_unsent(orders: list[Order], token: str, stopped: ConnectorError | None) -> None:
+CLAIM_RAN_OUT = (
+    "Not sent: its delivery claim would have ended before a send could finish (it waited behind other "
+    "sends, or DELIVERY_CLAIM_LEASE_SECONDS is too short); the next run sends it."
+)
+
+
+def _unclaim_unsent(orders: list[Order], token: str, why: ConnectorError | str | None) -> None:
     """Give back the claim of orders never sent: as they were before it, with why (if anything stopped us)."""
     Order.objects.filter(pk__in=[o.pk for o in orders], claimed_by=token).update(
         delivery_uncertain=False,
         claimed_by="",
         claimed_until=None,
         delivery_attempts=F("delivery_attempts") - 1,
-        last_error=str(stopped or ""),
+        last_error=str(why or ""),
     )
 
 
@@ -310,10 +330,16 @@ class BatchDeliverer:
     `finish` raises it: `deliver` itself never raises, so an import feeding it carries on."""
 
     def __init__(
-        self, connector: WarehouseConnector, run: SyncRun | None, progress: Callable[[str], None] | None = None
+        self,
+        connector: WarehouseConnector,
+        run: SyncRun | None,
+        progress: Callable[[str], None] | None = None,
+        *,
+        counts: dict[str, int] | None = None,
     ) -> None:
         self.connector, self.run, self.progress = connector, run, progress
-        self.counts: dict[str, int] = {"delivered": 0, "held": 0, "retry": 0, "canceled": 0}
+        # The outcomes, counted as each batch is recorded (into the caller's dict when given).
+        self.counts = counting_into(counts, "delivered", "held", "retry", "canceled")
         self.pace = SendPace()
         self.stopped: ConnectorError | None = None
         self.failed: Exception | None = None
@@ -346,9 +372,21 @@ class BatchDeliverer:
             log.exception("delivering a batch failed")
             self.failed = self.failed or exc
 
+    def _cooling_down(self) -> bool:
+        """Nothing more may be claimed: the deliveries stopped, or the warehouse account is in a
+        recorded cooldown (read afresh: another process may have recorded it), which stops them as a
+        long 429 would. Also lets the concurrent sends see it."""
+        cooldown = self.connector.cooldown
+        if not self._halted and cooldown is not None:
+            wait = cooldown.remaining()
+            if wait > settings.HTTP_MAX_THROTTLE_WAIT_SECONDS:
+                self.stopped = cooldown_error(self.connector.label, wait)
+        return self._halted
+
     def _deliver(self, order_ids: list[int]) -> None:
         for start in range(0, len(order_ids), DELIVERY_BATCH_SIZE):
-            if self._halted:
+            if self._cooling_down():  # they stay new and unclaimed: the next run sends them
+                self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(order_ids) - start
                 return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
             self._submit(batch)
@@ -356,7 +394,7 @@ class BatchDeliverer:
     def lease(self) -> ClaimLease | None:
         """A claim for orders about to be stored and handed to `deliver_claimed`; none once the
         deliveries have stopped (those orders wait, unclaimed, for the next run)."""
-        return None if self._halted else ClaimLease.new()
+        return None if self._cooling_down() else ClaimLease.new()
 
     def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list]) -> None:
         """Deliver orders stored under `lease` (committed), as they are in memory: nothing to claim
@@ -366,6 +404,7 @@ class BatchDeliverer:
                 chunk = orders[start : start + DELIVERY_BATCH_SIZE]
                 if self._halted:
                     _unclaim_unsent(orders[start:], lease.token, self.stopped)
+                    self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(orders) - start
                     return
                 self._submit(_Claimed(lease.token, lease.until, chunk, {o.pk: lines[o.pk] for o in chunk}))
         except Exception as exc:  # a database error or a bug: kept for `finish`; unreleased claims are asked for first
@@ -402,11 +441,6 @@ class BatchDeliverer:
         if self.stopped is not None:
             raise self.stopped
         return self.counts
-
-    def counts_into(self, counts: dict[str, int]) -> None:
-        """Add this deliverer's outcomes to `counts`."""
-        for key, value in self.counts.items():
-            counts[key] = counts.get(key, 0) + value
 
     def _record(self, batch: _Claimed, sending: Future) -> None:
         stopped = _record(batch, sending.result(), self.connector, self.run, self.counts)

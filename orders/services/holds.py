@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from integrations.connectors.errors import ConnectorError
+from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
@@ -89,7 +89,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
     """Retry now: re-check held orders, then deliver every order that is ready."""
     orders = list(Order.objects.filter(pk__in=list(order_ids)).select_related("warehouse", "cart_connection"))
     counts = held_orders_recheck(orders=orders, why="retry asked")
-    counts.update({"delivered": 0, "not_delivered": 0})
+    counts.update({"delivered": 0, "not_delivered": 0, "rate_limited": 0})
     Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).update(next_attempt_at=None)
     connectors = {}
     for order in Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).select_related(
@@ -107,6 +107,10 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             if order.warehouse_id not in connectors:
                 connectors[order.warehouse_id] = warehouse_connector_for(order.warehouse)
             outcome = order_deliver(order_id=order.pk, connector=connectors[order.warehouse_id])
+        except ThrottledError as exc:  # a recorded cooldown: nothing was sent
+            outcome = "rate_limited"
+            counts["rate_limited"] += 1
+            order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
             outcome = "failed"
         counts["delivered" if outcome == DELIVERED else "not_delivered"] += 1

@@ -40,6 +40,7 @@ from orders.services.import_batch import new_orders_store
 from orders.services.lookups import orders_by_cart_id
 from orders.services.problems import order_held_problem
 from orders.services.references import order_reference_reserve, reference_candidates
+from orders.services.sync_runs import counting_into
 from orders.services.translation import (
     Hold,
     TranslationContext,
@@ -65,6 +66,9 @@ def import_window(connection: CartConnection, now: datetime) -> tuple[datetime, 
     return since, until, False
 
 
+IMPORT_COUNTS = ("imported", "updated", "skipped", "held", "canceled", "rejected", "pages")
+
+
 class NewOrdersDelivery(Protocol):
     """What the import hands its new, ready orders to (`BatchDeliverer`)."""
 
@@ -83,8 +87,10 @@ def cart_orders_import(
     context: Callable[[], TranslationContext],
     progress: Callable[[str], None] | None = None,
     delivery: NewOrdersDelivery | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Read every page of the run's window and store it; advance the watermark at the end.
+    """Read every page of the run's window and store it (counting into `counts` as it goes);
+    advance the watermark at the end.
 
     `context` gives the translation context (aliases, shipping map, warehouse SKUs) on first use,
     so a run that finds nothing new does not read the warehouse's SKU list. `delivery` gets each
@@ -94,7 +100,7 @@ def cart_orders_import(
     since, until, first = import_window(connection, now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
-    counts = {"imported": 0, "updated": 0, "skipped": 0, "held": 0, "canceled": 0, "rejected": 0, "pages": 0}
+    counts = counting_into(counts, *IMPORT_COUNTS)
     if since < until:
         connector = cart_connector_for(connection)
         # The cart's platform account (whose rate limits its connections share), asked while not known.

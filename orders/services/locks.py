@@ -1,8 +1,8 @@
 """A lease per (connection, sync kind), so two runs of the same sync never overlap.
 
 Taken with a conditional UPDATE on a row that exists once per key: atomic on SQLite and
-PostgreSQL alike, across processes and machines. A lease that outlives its run (a killed worker)
-expires by itself after `SYNC_LOCK_SECONDS`.
+PostgreSQL alike, across processes and machines. A run renews its lease as it records progress; the
+lease of a killed worker's run expires by itself `SYNC_LOCK_SECONDS` after its last renewal.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ def sync_lock_acquire(key: str, *, seconds: int | None = None) -> str | None:
     return token if taken else None
 
 
+def sync_lock_renew(key: str, token: str, *, seconds: int | None = None) -> bool:
+    """Extend a lease we hold by `seconds` (`SYNC_LOCK_SECONDS`) from now; False when it is no longer ours."""
+    until = timezone.now() + timedelta(seconds=seconds or settings.SYNC_LOCK_SECONDS)
+    return bool(SyncLock.objects.filter(key=key, owner=token).update(locked_until=until))
+
+
 def sync_lock_release(key: str, token: str, *, delete: bool = False) -> None:
     mine = SyncLock.objects.filter(key=key, owner=token)
     if delete:
@@ -55,13 +61,13 @@ def sync_lock_release(key: str, token: str, *, delete: bool = False) -> None:
 
 
 @contextmanager
-def sync_lock(key: str, *, seconds: int | None = None, ephemeral: bool = False) -> Iterator[bool]:
-    """`with sync_lock(key) as held:` — `held` is False when another run has it (do not run).
+def sync_lock(key: str, *, seconds: int | None = None, ephemeral: bool = False) -> Iterator[str | None]:
+    """`with sync_lock(key) as token:` — the lease's token, None when another run has it (do not run).
 
     `ephemeral` locks (one per order, say) delete their row on release instead of keeping it."""
     token = sync_lock_acquire(key, seconds=seconds)
     try:
-        yield token is not None
+        yield token
     finally:
         if token is not None:
             sync_lock_release(key, token, delete=ephemeral)

@@ -23,6 +23,7 @@ from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.history import order_event, order_set_status
 from orders.services.lookups import cust_refs_taken
+from orders.services.sync_runs import counting_into
 
 FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
 
@@ -35,13 +36,21 @@ def shipment_window(warehouse: WMSConnection, now: datetime) -> tuple[datetime, 
 
 
 def warehouse_shipments_import(
-    *, warehouse: WMSConnection, run: SyncRun, now: datetime, progress: Callable[[str], None] | None = None
+    *,
+    warehouse: WMSConnection,
+    run: SyncRun,
+    now: datetime,
+    progress: Callable[[str], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Read every page of shipments in the window; advance the watermark only at the end."""
+    """Read every page of shipments in the window (counting into `counts` as it goes); advance the
+    watermark only at the end."""
     since, until = shipment_window(warehouse, now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
-    counts = {"shipments": 0, "known": 0, "unmatched": 0, "unreadable": 0, "other_connection": 0, "orders_shipped": 0}
+    counts = counting_into(
+        counts, "shipments", "known", "unmatched", "unreadable", "other_connection", "orders_shipped"
+    )
     problems: list[str] = []
     connector = warehouse_connector_for(warehouse)
     for page in connector.iter_shipments(shipped_after=since, shipped_before=until):

@@ -1,5 +1,5 @@
-"""What the scheduled sweep does every minute: start the runs whose retries are due, raise the
-heartbeat and stuck-order problems; and the daily pruning of old sync runs."""
+"""What the scheduled sweep does every minute: close the runs whose worker died, start the runs whose
+retries are due, raise the heartbeat and stuck-order problems; and the daily pruning of old sync runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.problems import connection_problem, problem_raise
+from orders.services.sync_runs import sync_runs_close_interrupted
 
 
 def _due_carts(now) -> dict[str, set[int]]:
@@ -81,6 +82,7 @@ def stuck_orders_check(now) -> int:
 
 
 def sweep() -> str:
+    interrupted = sync_runs_close_interrupted()  # first: a dead worker's run is not left running
     now = timezone.now()
     started = 0
     for func, connection_ids in _due_carts(now).items():
@@ -89,7 +91,10 @@ def sweep() -> str:
             started += 1
     heartbeats = heartbeat_check(now)
     stuck = stuck_orders_check(now)
-    return f"{started} due run(s) started, {heartbeats} heartbeat problem(s), {stuck} stuck order(s)"
+    return (
+        f"{interrupted} interrupted run(s) closed, {started} due run(s) started, {heartbeats} heartbeat problem(s), "
+        f"{stuck} stuck order(s)"
+    )
 
 
 def sync_runs_prune() -> str:

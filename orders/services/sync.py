@@ -12,11 +12,13 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.accounts import connection_account_learn
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ThrottledError
+from integrations.cooldowns import cooldown_key, cooldown_record, cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import (
     ConnectionNotConfigured,
@@ -27,12 +29,13 @@ from integrations.services import (
 from integrations.tenancy import CrossMerchantLink
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
-from orders.services.delivery import pending_orders_deliver
+from orders.services.delivery import TAKEN, ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
 from orders.services.delivery_batch import BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
-from orders.services.importing import cart_orders_import
+from orders.services.importing import IMPORT_COUNTS, cart_orders_import
 from orders.services.locks import lock_key, sync_lock
 from orders.services.shipments import warehouse_shipments_import
+from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.tracking import cart_tracking_push
 from orders.services.translation import TranslationContext, load_context
 
@@ -87,6 +90,8 @@ def _classify(exc: BaseException, label: str, errors: list[str], connection, fai
         failure.kind = kind
     if isinstance(exc, ThrottledError):
         failure.retry_after = exc.retry_after
+        if connection is not None and exc.retry_after:  # (also when a concurrent send met it: every run keeps to it)
+            cooldown_record(cooldown_key(connection), seconds=exc.retry_after, reason=str(exc))
         errors.append(f"{label}: {exc}. The next run carries on.")
         return SyncOutcome.THROTTLED
     if isinstance(exc, (ConnectorError, ConnectionNotConfigured, CrossMerchantLink)):
@@ -117,21 +122,26 @@ def cart_connection_sync_orders(
     """Import new orders from one cart connection and deliver what is ready. Never raises.
 
     Skipped (recorded as such) while another orders run of the same connection holds its lock."""
-    with sync_lock(lock_key(SyncRun.Kind.ORDERS, connection)) as held:
-        if not held:
+    key = lock_key(SyncRun.Kind.ORDERS, connection)
+    with sync_lock(key) as token:
+        if token is None:
             return _skipped_run(SyncRun.Kind.ORDERS, connection)
-        return _sync_orders(connection, progress)
+        sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
+        return _sync_orders(connection, RunLease(key, token), progress)
 
 
-def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | None) -> SyncRun:
+def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable[[str], None] | None) -> SyncRun:
     try:
         warehouse = connection.resolved_warehouse()
     except CrossMerchantLink as exc:
         return _refused_run(SyncRun.Kind.ORDERS, connection, exc)
-    run = SyncRun.objects.create(
-        kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, cart_connection=connection, warehouse=warehouse
+    run = sync_run_start(
+        SyncRun.Kind.ORDERS, connection.merchant_id, lease, cart_connection=connection, warehouse=warehouse
     )
-    counts: dict[str, int] = {}
+    # Every step counts into this one dict as it goes; each checkpoint records it on the run.
+    counts: dict[str, int] = dict.fromkeys(IMPORT_COUNTS, 0)
+    checkpoint = RunCheckpoint(run, lease, counts, progress)
+    cooldowns_wait_short([connection, warehouse], progress)
     errors: list[str] = []
     notes: list[str] = []
     failure = _Failure()
@@ -147,37 +157,35 @@ def _sync_orders(connection: CartConnection, progress: Callable[[str], None] | N
     else:
         notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
-    with BatchDeliverer(connector, run, progress) if connector is not None else nullcontext() as deliverer:
+    with (
+        BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
+    ) as deliverer:
         try:
-            counts.update(
-                cart_orders_import(
-                    connection=connection,
-                    run=run,
-                    now=timezone.now(),
-                    context=translation_context_factory(connection, warehouse, connector, notes),
-                    progress=progress,
-                    delivery=deliverer,
-                )
+            cart_orders_import(
+                connection=connection,
+                run=run,
+                now=timezone.now(),
+                context=translation_context_factory(connection, warehouse, connector, notes),
+                progress=checkpoint,
+                delivery=deliverer,
+                counts=counts,
             )
         except Exception as exc:
             status = _classify(exc, "Cart", errors, connection, failure)
         if connector is not None:
             try:
-                try:
-                    deliverer.finish()
-                finally:
-                    deliverer.counts_into(counts)
-                _add(
-                    counts,
-                    pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
-                        cart_connection_id=connection.pk, connector=connector, run=run, progress=progress
-                    ),
+                deliverer.finish()
+                for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
+                    counts.pop(key, None)
+                pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
+                    cart_connection_id=connection.pk, connector=connector, run=run, progress=checkpoint, counts=counts
                 )
+                notes += delivery_notes(counts, orders_claimed_elsewhere(cart_connection_id=connection.pk))
             except Exception as exc:
                 outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
                 status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
-        errors or counts.get("held") or counts.get("retry") or counts.get("rejected")
+        errors or counts.get("held") or counts.get("retry") or counts.get("rejected") or counts.get("not_sent")
     ):
         status = SyncOutcome.PARTIAL
     return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
@@ -218,9 +226,29 @@ def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) ->
     return []
 
 
-def _add(counts: dict[str, int], more: dict[str, int]) -> None:
-    for key, value in more.items():
-        counts[key] = counts.get(key, 0) + value
+
+UNSENT_KEYS = ("not_sent", "claims_ran_out")
+
+
+def delivery_notes(counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[str]:
+    """Why orders due to be sent were not sent by this run, so that a run that sent nothing never
+    reads as if there was nothing to send. Adds the orders claimed by another run to `counts`."""
+    notes = []
+    if counts.get("claims_ran_out"):
+        notes.append(
+            f"{counts['claims_ran_out']} order(s) not sent: their delivery claim would have ended before a send "
+            f"could finish (DELIVERY_CLAIM_LEASE_SECONDS is {settings.DELIVERY_CLAIM_LEASE_SECONDS} s). The next "
+            "run sends them; if this repeats, `manage.py check` says how long the claim must be."
+        )
+    if counts.get(TAKEN):
+        notes.append(f"{counts[TAKEN]} order(s) were taken by another run at the same moment: left to it.")
+    if elsewhere.count:
+        counts["claimed_by_another_run"] = elsewhere.count
+        notes.append(
+            f"{elsewhere.count} order(s) are claimed by another run: being sent, or its worker stopped, and then "
+            f"they are taken over after {elsewhere.last_claim_ends:%Y-%m-%d %H:%M:%S} UTC."
+        )
+    return notes
 
 
 def sync_run_finish(
@@ -260,20 +288,31 @@ def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
     return list(seen.values())
 
 
-def _one_step_run(kind: str, connection, step: Callable[[SyncRun], dict], problem_keys=()) -> SyncRun:
+def _one_step_run(
+    kind: str,
+    connection,
+    step: Callable[[SyncRun, dict[str, int], RunCheckpoint], object],
+    problem_keys=(),
+    progress: Callable[[str], None] | None = None,
+) -> SyncRun:
     """A run of one step against one connection (cart or warehouse side): locked, recorded and
-    classified. Skipped while another run of the same kind holds the connection's lock."""
-    with sync_lock(lock_key(kind, connection)) as held:
-        if not held:
+    classified. Skipped while another run of the same kind holds the connection's lock. The step
+    counts into the dict it is given and reports progress to the checkpoint it is given."""
+    key = lock_key(kind, connection)
+    with sync_lock(key) as token:
+        if token is None:
             return _skipped_run(kind, connection)
+        sync_runs_close_interrupted(key=key)
+        lease = RunLease(key, token)
         side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-        run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, **side)
-        counts: dict = {}
+        run = sync_run_start(kind, connection.merchant_id, lease, **side)
+        counts: dict[str, int] = {}
         errors: list[str] = []
         failure = _Failure()
         outcome = SyncOutcome.SUCCEEDED
+        cooldowns_wait_short([connection], progress)
         try:
-            _add(counts, step(run))
+            step(run, counts, RunCheckpoint(run, lease, counts, progress))
         except Exception as exc:
             label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
             outcome = _classify(exc, label, errors, connection, failure)
@@ -286,8 +325,11 @@ def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> Sync
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         warehouse,
-        lambda run: warehouse_shipments_import(warehouse=warehouse, run=run, now=timezone.now(), progress=progress),
+        lambda run, counts, checkpoint: warehouse_shipments_import(
+            warehouse=warehouse, run=run, now=timezone.now(), progress=checkpoint, counts=counts
+        ),
         ("unmatched", "unreadable"),
+        progress,
     )
 
 
@@ -295,10 +337,15 @@ def cart_connection_push_tracking(*, connection: CartConnection, progress=None) 
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         connection,
-        lambda run: cart_tracking_push(
-            connection=connection, connector=cart_connector_for(connection), run=run, progress=progress
+        lambda run, counts, checkpoint: cart_tracking_push(
+            connection=connection,
+            connector=cart_connector_for(connection),
+            run=run,
+            progress=checkpoint,
+            counts=counts,
         ),
         ("tracking_failed",),
+        progress,
     )
 
 
@@ -312,7 +359,10 @@ def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[
 
 def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
     return _one_step_run(
-        SyncRun.Kind.INVENTORY, warehouse, lambda run: warehouse_stock_read(warehouse=warehouse, progress=progress)
+        SyncRun.Kind.INVENTORY,
+        warehouse,
+        lambda run, counts, checkpoint: warehouse_stock_read(warehouse=warehouse, progress=checkpoint, counts=counts),
+        progress=progress,
     )
 
 
@@ -322,15 +372,17 @@ def cart_connection_push_inventory(
     return _one_step_run(
         SyncRun.Kind.INVENTORY,
         connection,
-        lambda run: cart_inventory_push(
+        lambda run, counts, checkpoint: cart_inventory_push(
             connection=connection,
             connector=cart_connector_for(connection),
             run=run,
             full=full,
             read_catalog=read_catalog,
-            progress=progress,
+            progress=checkpoint,
+            counts=counts,
         ),
         ("inventory_refused",),
+        progress,
     )
 
 
@@ -339,7 +391,8 @@ def inventory_sync(
 ) -> list[SyncRun]:
     """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
 
-    A cart whose warehouse could not be read this run is not pushed (stale levels would be wrong).
+    A cart whose warehouse could not be read this run (failed, or throttled) is not pushed (stale
+    levels would be wrong).
     `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
     """
     connections, runs = _usable_carts(SyncRun.Kind.INVENTORY, [c for c in connections if c.inventory_sync_enabled])
@@ -350,7 +403,7 @@ def inventory_sync(
     for connection in connections:
         warehouse = connection.resolved_warehouse()
         read = stock_runs.get(warehouse.pk) if warehouse else None
-        if read is None or read.status == SyncOutcome.FAILED:
+        if read is None or read.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED):
             continue
         runs.append(
             cart_connection_push_inventory(

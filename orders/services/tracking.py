@@ -21,6 +21,7 @@ from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.history import order_event, order_set_status
 from orders.services.locks import sync_lock
+from orders.services.sync_runs import counting_into
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
 PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
@@ -50,9 +51,13 @@ def cart_tracking_push(
     connector: CartConnector,
     run: SyncRun | None,
     progress: Callable[[str], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Push the due tracking of one cart connection's orders. Raises on auth/throttling (stop)."""
-    counts = {"shipments_pushed": 0, "tracking_already_at_cart": 0, "tracking_waiting": 0, "tracking_failed": 0}
+    """Push the due tracking of one cart connection's orders (counting into `counts` as it goes).
+    Raises on auth/throttling (stop)."""
+    counts = counting_into(
+        counts, "shipments_pushed", "tracking_already_at_cart", "tracking_waiting", "tracking_failed"
+    )
     names = carrier_names(connection, connector)
     ids = list(orders_with_tracking_due(cart_connection_id=connection.pk).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
@@ -61,7 +66,8 @@ def cart_tracking_push(
         with sync_lock(
             f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
         ) as held:
-            if not held:
+            if not held:  # another run is pushing it now
+                counts["tracking_taken_by_another_run"] = counts.get("tracking_taken_by_another_run", 0) + 1
                 continue
             order = Order.objects.select_related("warehouse").get(pk=order_id)
             for key, value in order_tracking_push(

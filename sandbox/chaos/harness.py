@@ -18,6 +18,7 @@ so that a worker killed mid-delivery is taken over in seconds rather than minute
 from __future__ import annotations
 
 import copy
+import math
 import multiprocessing
 import random
 import secrets
@@ -31,6 +32,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from integrations.checks import send_seconds_at_most
 from sandbox.chaos.cycle import (
     chaos_merchant_retire,
     cycle_diagnosis,
@@ -49,10 +51,17 @@ OVERRIDES: dict[str, Any] = {
     "HTTP_BACKOFF_SECONDS": 0.01,
     "HTTP_MAX_THROTTLE_WAIT_SECONDS": 1.5,
     "HTTP_PACING_ENABLED": False,  # the sandboxes have no rate limit; pacing would only slow the run
-    "DELIVERY_CLAIM_LEASE_SECONDS": 8,  # a batch starts no send later than 3 s (2 timeouts + 1) before it ends
     "SYNC_LOCK_SECONDS": 10,
     "ORDER_IMPORT_LAG_SECONDS": 0,
 }
+# The shortest claim lease the system check accepts with these HTTP settings (10 s).
+OVERRIDES["DELIVERY_CLAIM_LEASE_SECONDS"] = math.ceil(
+    send_seconds_at_most(
+        timeout=OVERRIDES["HTTP_TIMEOUT_SECONDS"],
+        retries=OVERRIDES["HTTP_MAX_RETRIES"],
+        throttle_wait=OVERRIDES["HTTP_MAX_THROTTLE_WAIT_SECONDS"],
+    )
+)
 # A "timeout" fault holds the request longer than the workers' HTTP timeout; a 429 asks for a short wait.
 FAULT_TIMEOUT_DELAY = 1.5
 FAULT_RETRY_AFTER = 1.0

@@ -16,7 +16,7 @@ from orders.services.health import backoff
 from orders.services.problems import connection_problem
 from orders.tasks import sync_orders_task, sync_shipments_task
 from tests.admin.helpers import form_values
-from tests.orders.helpers import ORDERS_PATH, seed, sync
+from tests.orders.helpers import ORDERS_PATH, cooldowns_end, seed, sync
 
 
 @pytest.fixture(autouse=True)
@@ -178,7 +178,13 @@ def test_a_429_with_a_long_retry_after_defers_the_run_without_counting_a_failure
     assert between(cart.next_attempt_at, before + timedelta(seconds=900), after + timedelta(seconds=900))
     assert open_problems(cart) == {}
     assert "deferred until" in sync_orders_task(cart.pk)
-    assert sync_orders_task(cart.pk, False).endswith(": succeeded"), "a run a person starts does not wait"
+    requests = len(wired.squarespace.requests)
+    # A run a person starts does not wait for the connection's next attempt, but sends nothing inside
+    # the platform's cooldown.
+    assert sync_orders_task(cart.pk, False).endswith(": throttled")
+    assert len(wired.squarespace.requests) == requests
+    cooldowns_end()
+    assert sync_orders_task(cart.pk, False).endswith(": succeeded")
 
 
 def test_a_success_resets_the_retry_state_and_resolves_the_connections_problems(wired):

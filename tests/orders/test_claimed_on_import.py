@@ -23,7 +23,7 @@ from orders.services.importing import cart_orders_import
 from orders.services.sync import translation_context_factory
 from orders.services.translation import warehouse_order_for
 from tests.factories import OrderFactory, OrderLineFactory
-from tests.orders.helpers import order_for, order_posts, seed, sync
+from tests.orders.helpers import cooldowns_end, order_for, order_posts, seed, sync
 
 CLAIM_FIELDS = ("status", "claimed_by", "claimed_until", "delivery_uncertain", "delivery_attempts")
 
@@ -158,6 +158,7 @@ def test_a_sync_stopped_by_a_rate_limit_leaves_every_order_it_claimed_on_import_
         order = order_for(wired.cart, cart_order)
         assert (order.status, order.claimed_by, order.delivery_uncertain) == (OrderStatus.NEW, "", False)
         assert order.delivery_attempts == 0
+    cooldowns_end()
     assert sync(wired.cart).counts["delivered"] == 3
     assert wired.bergen.duplicate_count() == 0
 

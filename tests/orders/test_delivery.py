@@ -12,7 +12,7 @@ from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services.delivery import SKIPPED, order_deliver
 from sandbox.squarespace import SquarespaceSandbox
-from tests.orders.helpers import ago, order_for, order_posts, seed, status_changes, sync
+from tests.orders.helpers import ago, cooldowns_end, order_for, order_posts, seed, status_changes, sync
 
 
 def lose_the_next_reply(bergen, mode: str) -> None:
@@ -138,6 +138,7 @@ def test_a_long_rate_limit_from_the_warehouse_makes_the_run_throttled_and_leaves
     assert order.claimed_by == "" and order.claimed_until is None
     assert wired.bergen.orders == []
 
+    cooldowns_end()
     sync(wired.cart)
 
     order.refresh_from_db()
@@ -171,6 +172,7 @@ def test_an_expired_claim_is_taken_over(wired, settings):
     sync(wired.cart)
     order = order_for(wired.cart, cart_order)
     Order.objects.filter(pk=order.pk).update(claimed_by="dead-worker", claimed_until=ago(seconds=1))
+    cooldowns_end()
 
     sync(wired.cart)
 
@@ -185,6 +187,7 @@ def test_an_order_left_uncertain_by_a_dead_worker_is_found_at_the_warehouse_not_
     wired.bergen.fail_next(1, status=429, headers={"Retry-After": "120"}, path_contains="/orders", method="POST")
     sync(wired.cart)
     order = order_for(wired.cart, cart_order)
+    cooldowns_end()
     # The dead worker's send reached the warehouse: it answers this exact payload.
     connector = warehouse_connector_for(wired.wms)
     connector.call("POST", "/orders", json_body=order.warehouse_payload)
@@ -249,10 +252,11 @@ def test_a_rate_limit_while_pages_are_still_read_stops_the_sends_not_the_import(
 
         orders = [order_for(wired.cart, cart_order) for cart_order in seeded]
         assert run.counts["imported"] == 6 and run.counts["pages"] == 3  # every page read and stored
-        assert run.status == "throttled" and "rate limiting" in run.error
+        assert run.status == "throttled" and "rate limit" in run.error
         assert all(o.status == OrderStatus.NEW and not o.claimed_by and not o.delivery_uncertain for o in orders)
         assert wired.bergen.orders == []
 
+        cooldowns_end()
         again = sync(wired.cart)
 
         assert again.counts["delivered"] == 6

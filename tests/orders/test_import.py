@@ -10,7 +10,7 @@ from django.utils import timezone
 from integrations.connectors.squarespace import format_datetime
 from orders.models import HoldCode, Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
 from sandbox.squarespace import SquarespaceSandbox
-from tests.orders.helpers import ORDERS_PATH, ago, order_for, seed, status_changes, sync
+from tests.orders.helpers import ORDERS_PATH, ago, cooldowns_end, order_for, seed, status_changes, sync
 
 
 @pytest.fixture
@@ -198,6 +198,7 @@ def test_a_change_at_the_cart_is_applied_to_a_new_order_not_yet_sent(wired, sett
 
     lines = [dict(cart_order["lineItems"][0], quantity=5)]
     wired.squarespace.update_order(cart_order["id"], lineItems=lines)
+    cooldowns_end()
     run = sync(wired.cart)
 
     order.refresh_from_db()

@@ -1,0 +1,93 @@
+"""A real worker process killed mid-run: its run is closed as interrupted, with the counts it had
+recorded, once its lease has run out; the next run takes its orders over and sends each once.
+
+The sandboxes run in this process; the worker is a separate Python process on the same database
+(a file copy of the in-memory SQLite test database, or the PostgreSQL test database), SIGKILLed
+while the warehouse holds back its answer to the first send.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import connections
+from django.utils import timezone
+
+from integrations.models import SyncOutcome
+from orders.models import Order, OrderStatus, SyncLock, SyncRun
+from orders.services.sweep import sweep
+from orders.services.sync_runs import INTERRUPTED_MESSAGE
+from tests.orders.helpers import ago, order_posts, seed, sync
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = """
+import sys, django
+django.setup()
+from integrations.models import CartConnection
+from orders.services.sync import cart_connection_sync_orders
+cart_connection_sync_orders(connection=CartConnection.objects.get(pk=int(sys.argv[1])))
+"""
+
+
+def database_url() -> str:
+    db = connections["default"].settings_dict
+    if connections["default"].vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _wait_for(condition, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.1)
+
+
+def test_a_killed_workers_run_is_closed_as_interrupted_with_what_it_had_done(shared_database, wired, tmp_path):
+    for number in range(3):
+        seed(wired.squarespace, str(1001 + number), created_on=ago(minutes=5, seconds=-number))
+    held = wired.bergen.hold_next(path_contains="/orders", method="POST")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": database_url()}
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(wired.cart.pk)], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        assert held.reached.wait(60), (tmp_path / "worker.log").read_text()
+        _wait_for(
+            lambda: SyncRun.objects.filter(cart_connection=wired.cart, counts__imported=3).exists(),
+            "the worker's run to record its first page",
+        )
+        worker.kill()
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        held.release()
+        log.close()
+    [run] = SyncRun.objects.filter(cart_connection=wired.cart)
+    assert run.status == SyncOutcome.RUNNING
+
+    assert "0 interrupted" in sweep()  # its lease has not run out yet: it may still be working
+
+    # Time passes (the lease and the orders' claims run out, as they would after their leases).
+    SyncLock.objects.filter(key=run.lock_key).update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert "1 interrupted run(s) closed" in sweep()
+    run.refresh_from_db()
+    assert run.status == SyncOutcome.INTERRUPTED and run.error == INTERRUPTED_MESSAGE
+    assert run.counts["imported"] == 3 and run.counts["pages"] == 1
+
+    Order.objects.filter(cart_connection=wired.cart).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    after = sync(wired.cart)
+
+    assert after.status == SyncOutcome.SUCCEEDED, after.error
+    assert after.counts["delivered"] == 3
+    assert Order.objects.filter(cart_connection=wired.cart, status=OrderStatus.AT_WMS).count() == 3
+    assert wired.bergen.duplicate_count() == 0
+    # Each order sent once: by the killed worker (found at the warehouse, not sent again), or after it.
+    assert len(order_posts(wired.bergen)) == 3
