@@ -45,13 +45,20 @@ from sandbox.chaos.workers import PHASE_SHIPMENTS, WorkerConfig, WorkerPool
 # Settings the workers run with (the harness's own process keeps its settings).
 OVERRIDES: dict[str, Any] = {
     "HTTP_TIMEOUT_SECONDS": 1.0,
-    "HTTP_MAX_RETRIES": 3,
+    "HTTP_MAX_RETRIES": 2,
     "HTTP_BACKOFF_SECONDS": 0.01,
     "HTTP_MAX_THROTTLE_WAIT_SECONDS": 1.5,
     "HTTP_PACING_ENABLED": False,  # the sandboxes have no rate limit; pacing would only slow the run
-    "DELIVERY_CLAIM_LEASE_SECONDS": 8,  # a batch starts no send later than 3 s (2 timeouts + 1) before it ends
-    "SYNC_LOCK_SECONDS": 10,
+    # At least what one send can take, 2 × timeout × (retries + 1) + throttle wait = 7.5 s; a batch starts
+    # no send later than 3 s (2 timeouts + 1) before its claim ends.
+    "DELIVERY_CLAIM_LEASE_SECONDS": 10,
+    "SYNC_LOCK_SECONDS": 12,
     "ORDER_IMPORT_LAG_SECONDS": 0,
+    # A failed delivery or tracking push is retried after 0.2, 0.4, 0.8... s, at most 2 s.
+    "DELIVERY_RETRY_BASE_SECONDS": 0.2,
+    "DELIVERY_RETRY_CAP_SECONDS": 2.0,
+    "TRACKING_PUSH_RETRY_BASE_SECONDS": 0.2,
+    "TRACKING_PUSH_RETRY_CAP_SECONDS": 2.0,
 }
 # A "timeout" fault holds the request longer than the workers' HTTP timeout; a 429 asks for a short wait.
 FAULT_TIMEOUT_DELAY = 1.5

@@ -23,6 +23,9 @@ def chaos_settings(settings):
     settings.HTTP_BACKOFF_SECONDS = 0.0
     settings.HTTP_MAX_THROTTLE_WAIT_SECONDS = 0.5
     settings.ORDER_IMPORT_LAG_SECONDS = 0
+    # What failed is retried at the next pass (the harness's way: backoff shortened through settings).
+    settings.DELIVERY_RETRY_BASE_SECONDS = 0
+    settings.TRACKING_PUSH_RETRY_BASE_SECONDS = 0
     return settings
 
 
