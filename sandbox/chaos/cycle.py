@@ -137,7 +137,8 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
     """The run's outcome, from the database and from what the sandboxes hold (``SandboxPair.report``).
 
     ``lost``: valid orders the warehouse does not have; ``wrongly_sent``: invalid ones it has;
-    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks.
+    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks. The
+    duplicates at the warehouse are the sandbox's own count (``SandboxPair.warehouse_duplicates``).
     """
     orders = {o.order_number: o for o in Order.objects.filter(cart_connection_id=cart_id)}
     at_warehouse = sides["warehouse_references"]
@@ -172,6 +173,10 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         "wrongly_sent": len(wrongly_sent),
         "warehouse_orders": sum(at_warehouse.values()),
         "warehouse_duplicates": sides["warehouse_duplicates"],
+        "warehouse_duplicate_orders": sides["warehouse_duplicate_orders"],
+        "warehouse_duplicated_references": sides["warehouse_duplicated_references"],
+        "warehouse_duplicated_order_numbers": sides["warehouse_duplicated_order_numbers"],
+        "duplicate_canary_seen": sides["duplicate_canary_seen"],
         "resends_refused_as_duplicate": refused_resends,
         "parcels_shipped": sum(len(numbers) for numbers in sides["shipped"].values()),
         "shipments_imported": shipments.count(),
