@@ -45,7 +45,7 @@ class SandboxPair:
         # No rate limit of its own: the faults (429s among them) come from the fault rate.
         self.squarespace = SquarespaceSandbox(rate_limit_per_minute=None)
         self.bergen = BergenSandbox(accept_duplicate_references=accept_duplicate_references)
-        self.canary_planted = 0
+        self.canary_copies = 0
 
     def start(self) -> dict[str, Any]:
         """Start both; return what a connection needs to reach them."""
@@ -88,7 +88,7 @@ class SandboxPair:
         }
         for _ in range(CANARY_COPIES):
             self.bergen.store_order(body)
-        self.canary_planted += CANARY_COPIES - 1
+        self.canary_copies += CANARY_COPIES
 
     def set_fault_rate(self, *, rate: float, seed: int, timeout_delay: float, retry_after: float) -> None:
         """The same rate on both sides, from two seeds derived from ``seed``."""
@@ -165,13 +165,11 @@ class SandboxPair:
         carts = {self.bergen.customer: cart_connection_id}
         by_reference = beyond_first(reference for reference, _, _ in stored)
         by_order = beyond_first((carts.get(customer, f"customer {customer}"), number) for _, customer, number in stored)
-        canary_order = (cart_connection_id, CANARY_ORDER_NUMBER)
-        canary_seen = self.canary_planted > 0 and all(
-            found.get(key, 0) >= self.canary_planted
-            for found, key in ((by_reference, CANARY_REFERENCE), (by_order, canary_order))
-        )
-        for found, key in ((by_reference, CANARY_REFERENCE), (by_order, canary_order)):
-            found[key] = found.get(key, 0) - self.canary_planted
+        canary_extra = max(self.canary_copies - 1, 0)  # what the canary adds to each count
+        canaries = ((by_reference, CANARY_REFERENCE), (by_order, (cart_connection_id, CANARY_ORDER_NUMBER)))
+        canary_seen = canary_extra > 0 and all(found.get(key, 0) >= canary_extra for found, key in canaries)
+        for found, key in canaries:
+            found[key] = found.get(key, 0) - canary_extra
         return {
             "warehouse_duplicates": sum(extra for extra in by_reference.values() if extra > 0),
             "warehouse_duplicate_orders": sum(extra for extra in by_order.values() if extra > 0),

@@ -105,6 +105,18 @@ def test_a_real_duplicate_is_counted_besides_the_canary(accepting_pair):
     assert report["warehouse_duplicated_references"] == ["CHAOS-50001"]
 
 
+def test_a_canary_planted_twice_is_all_left_out_of_the_totals(sandbox_pair):
+    pair = stocked(sandbox_pair[0])
+    pair.plant_duplicate_canary()
+    pair.plant_duplicate_canary()
+
+    report = pair.report(cart_connection_id=CART_CONNECTION_ID)
+
+    assert len(pair.bergen.orders_by_reference()[CANARY_REFERENCE]) == 4
+    assert report["duplicate_canary_seen"] is True
+    assert report["warehouse_duplicates"] == report["warehouse_duplicate_orders"] == 0
+
+
 def test_a_canary_the_counts_do_not_find_is_not_seen_and_fails_the_run(sandbox_pair):
     pair = stocked(sandbox_pair[0])
     assert pair.report(cart_connection_id=CART_CONNECTION_ID)["duplicate_canary_seen"] is False  # none planted
