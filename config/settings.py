@@ -175,6 +175,12 @@ DELIVERY_CONCURRENT_ABOVE_MS = env.int("DELIVERY_CONCURRENT_ABOVE_MS", default=2
 INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES", default=55)
 # A delivery claim older than this is considered abandoned (worker died) and may be retaken.
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
+# Backoff after a failed delivery attempt and after a tracking push the cart did not accept: BASE,
+# then twice as long after each further failure, at most CAP (1, 2, 4... minutes, at most an hour).
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60.0)
+DELIVERY_RETRY_CAP_SECONDS = env.float("DELIVERY_RETRY_CAP_SECONDS", default=3600.0)
+TRACKING_PUSH_RETRY_BASE_SECONDS = env.float("TRACKING_PUSH_RETRY_BASE_SECONDS", default=60.0)
+TRACKING_PUSH_RETRY_CAP_SECONDS = env.float("TRACKING_PUSH_RETRY_CAP_SECONDS", default=3600.0)
 # The addresses merchants may need to allow in their firewalls.
 OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])
 # Host names (exactly as typed in a connection's address) that may resolve to private addresses: a

@@ -14,9 +14,11 @@ Extensiv's docs and integrators' code, independently of ``integrations/connector
 Assumptions where the public material is silent (the connector must not rely on more than this):
 - ErrorCode values are guesses: ``Duplicate`` (a second order with the same ``referenceNum`` for the same
   customer, whatever the first one's status; the Hint says "Duplicate referenceNum ..." and does not give
-  the existing order's id), ``ItemNotFound`` (Hint and ``Properties.sku`` name the SKU),
-  ``InvalidCustomer``, ``InvalidFacility``, ``MissingRequiredField``, ``InvalidValue``, ``InvalidRql``,
-  ``Unauthorized``, ``NotFound``, ``UnsupportedMediaType``, ``NotAcceptable``.
+  the existing order's id; ``accept_duplicate_references`` turns the check off, as some warehouses
+  store a second order under a reference they already have), ``ItemNotFound`` (Hint and
+  ``Properties.sku`` name the SKU), ``InvalidCustomer``, ``InvalidFacility``, ``MissingRequiredField``,
+  ``InvalidValue``, ``InvalidRql``, ``Unauthorized``, ``NotFound``, ``UnsupportedMediaType``,
+  ``NotAcceptable``.
 - Required on an order: ``customerIdentifier`` and ``facilityIdentifier`` (``id`` or ``name``),
   ``referenceNum`` (≤ 255 chars), ``shipTo.name/address1/city/zip/country`` (country a 2-letter code),
   ``orderItems`` (≥ 1) with ``itemIdentifier.sku`` known for the customer and ``qty`` > 0.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 import math
 import secrets
 import time
@@ -60,9 +63,11 @@ class BergenSandbox(SandboxServer):
         customer: str = "DEMO",
         facilities: tuple[str, ...] = ("NJ", "NJ2", "WEST", "EU"),
         token_ttl: float = 3600,
+        accept_duplicate_references: bool = False,
         port: int = 0,
     ) -> None:
         super().__init__(port=port)
+        self.accept_duplicate_references = accept_duplicate_references
         self.username = username
         self.password = password
         self.customer = customer
@@ -124,6 +129,16 @@ class BergenSandbox(SandboxServer):
     def duplicate_count(self) -> int:
         """referenceNums stored more than once, across customers too: the number that must stay 0."""
         return sum(1 for orders in self.orders_by_reference().values() if len(orders) > 1)
+
+    def store_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Store ``body`` as ``POST /orders`` would, without a request and whatever references are already
+        stored (a deliberate duplicate, for a test or the chaos harness). Returns the stored order;
+        raises ``ValueError`` with the API's Hint when the order itself is invalid."""
+        with self.lock:
+            response = self._accept_order(body, refuse_duplicates=False)
+        if response.status != 201:
+            raise ValueError(json.loads(response.body)["Hint"])
+        return self.orders[-1]
 
     def order(self, reference_num: str, customer: str | None = None) -> dict[str, Any]:
         with self.lock:
@@ -260,6 +275,9 @@ class BergenSandbox(SandboxServer):
         body = request.json
         if not isinstance(body, dict):
             return self.error_response(400, "The body must be a JSON order object.", code="InvalidValue")
+        return self._accept_order(body, refuse_duplicates=not self.accept_duplicate_references)
+
+    def _accept_order(self, body: dict[str, Any], *, refuse_duplicates: bool) -> Response:
         customer, error = self._identify(body, "customerIdentifier", self.customers, "InvalidCustomer")
         if error is not None:
             return error
@@ -271,7 +289,7 @@ class BergenSandbox(SandboxServer):
             return self._missing("referenceNum")
         if len(reference) > 255:
             return self.error_response(400, "referenceNum is longer than 255 characters.", code="InvalidValue")
-        for order in self.orders:
+        for order in self.orders if refuse_duplicates else ():
             if order["referenceNum"] == reference and order["readOnly"]["customerIdentifier"]["id"] == customer["id"]:
                 return self.error_response(
                     400,

@@ -58,7 +58,9 @@ from integrations.connectors.canonical import Shipment, StockLevel, WarehouseOrd
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
+    ConnectorError,
     PermanentError,
+    TemporaryError,
 )
 from integrations.http import ApiClient, parse_json
 
@@ -280,13 +282,26 @@ class BergenWarehouse(WarehouseConnector):
         if ref is None:
             # Created, but the answer did not say as what: the Location header or a lookup will.
             match = re.search(r"/orders/(\d+)", response.headers.get("Location", ""))
-            ref = WarehouseOrderRef(match.group(1), order.cust_ref) if match else self.find_order(order.cust_ref)
+            ref = WarehouseOrderRef(match.group(1), order.cust_ref) if match else self._find_created(order.cust_ref)
         if ref is None:
             raise BadPayloadError(
                 f"Bergen Logistics accepted order {order.cust_ref} ({response.status_code}) without giving its id"
             )
         ref.cust_ref = ref.cust_ref or order.cust_ref
         return ref
+
+    def _find_created(self, cust_ref: str) -> WarehouseOrderRef | None:
+        """The order the warehouse just said it created, looked up by reference. A lookup that fails says
+        nothing about the send: it was delivered, so the error says so (`maybe_delivered`) and the next
+        attempt asks the warehouse instead of sending it again."""
+        try:
+            return self.find_order(cust_ref)
+        except ConnectorError as exc:
+            raise TemporaryError(
+                f"Bergen Logistics accepted order {cust_ref} without giving its id, and looking it up failed: {exc}",
+                status=exc.status,
+                maybe_delivered=True,
+            ) from exc
 
     def find_orders(self, cust_ref: str) -> list[WarehouseOrderRef]:
         """This customer's orders under the reference, with their lines (`detail=All`)."""

@@ -55,8 +55,10 @@ TAKEN = "taken_by_another_run"  # (a run's count of SKIPPED: claimed by another 
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Backoff after a failed attempt: 1, 2, 4... minutes, at most an hour."""
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+    """Backoff after a failed attempt: `DELIVERY_RETRY_BASE_SECONDS` (a minute), doubled after each
+    further failure, at most `DELIVERY_RETRY_CAP_SECONDS` (an hour)."""
+    base, cap = settings.DELIVERY_RETRY_BASE_SECONDS, settings.DELIVERY_RETRY_CAP_SECONDS
+    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
 
 
 def deliverable_orders(*, cart_connection_id: int, now=None):

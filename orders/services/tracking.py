@@ -28,7 +28,10 @@ PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.P
 
 
 def push_retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+    """Backoff after a push the cart did not accept: `TRACKING_PUSH_RETRY_BASE_SECONDS` (a minute),
+    doubled after each further failure, at most `TRACKING_PUSH_RETRY_CAP_SECONDS` (an hour)."""
+    base, cap = settings.TRACKING_PUSH_RETRY_BASE_SECONDS, settings.TRACKING_PUSH_RETRY_CAP_SECONDS
+    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
 
 
 def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[str, str]:

@@ -3,11 +3,10 @@
 Used by the worker processes (one ``cycle_pass`` after another) and by the harness (``cycle_state`` to
 see when everything has settled, ``cycle_report`` at the end), and by the in-process fault test.
 
-Only the pipeline's own services sync (``cart_connection_sync_orders``, ``shipments_sync``). One thing
-is done around them, on purpose: the pipeline backs a failed order delivery or tracking push off by
-minutes (``retry_delay``, ``push_retry_delay``), far longer than a chaos run, so each pass first makes
-what is waiting for its retry due now (``retries_due_now``). That compresses the backoff; it changes
-neither what is retried nor how.
+Only the pipeline's own services sync (``cart_connection_sync_orders``, ``shipments_sync``), as the
+``sync_*`` commands and the scheduled tasks call them; nothing here writes the rows under test. Time is
+shortened only through the settings the workers run with (``harness.OVERRIDES``: the retry backoffs in
+seconds instead of minutes, short leases and timeouts).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMS
 from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
 from orders.services.delivery import deliverable_orders
 from orders.services.sync import cart_connection_sync_orders, shipments_sync
-from orders.services.tracking import PUSHABLE, orders_with_tracking_due
+from orders.services.tracking import orders_with_tracking_due
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
 
 DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
@@ -73,21 +72,9 @@ def chaos_merchant_retire(cart_id: int) -> None:
     cart.save(update_fields=["active"])
 
 
-def retries_due_now(cart_id: int) -> None:
-    """Make the orders and shipments waiting for a retry due now (see the module docstring)."""
-    now = timezone.now()
-    Order.objects.filter(cart_connection_id=cart_id, status=OrderStatus.NEW, next_attempt_at__gt=now).update(
-        next_attempt_at=now
-    )
-    Shipment.objects.filter(order__cart_connection_id=cart_id, push_status__in=PUSHABLE, next_push_at__gt=now).update(
-        next_push_at=now
-    )
-
-
 def cycle_pass(cart_id: int, *, shipments: bool) -> None:
     """One pass: the orders sync (import and deliver), then, once the warehouse has shipped, the
     shipments sync (read the warehouse's tracking, push it to the cart)."""
-    retries_due_now(cart_id)
     cart = CartConnection.objects.select_related("merchant", "warehouse").get(pk=cart_id)
     cart_connection_sync_orders(connection=cart)
     if shipments:
@@ -155,7 +142,8 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
     """The run's outcome, from the database and from what the sandboxes hold (``SandboxPair.report``).
 
     ``lost``: valid orders the warehouse does not have; ``wrongly_sent``: invalid ones it has;
-    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks.
+    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks. The
+    duplicates at the warehouse are the sandbox's own count (``SandboxPair.warehouse_duplicates``).
     """
     orders = {o.order_number: o for o in Order.objects.filter(cart_connection_id=cart_id)}
     at_warehouse = sides["warehouse_references"]
@@ -190,6 +178,10 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         "wrongly_sent": len(wrongly_sent),
         "warehouse_orders": sum(at_warehouse.values()),
         "warehouse_duplicates": sides["warehouse_duplicates"],
+        "warehouse_duplicate_orders": sides["warehouse_duplicate_orders"],
+        "warehouse_duplicated_references": sides["warehouse_duplicated_references"],
+        "warehouse_duplicated_order_numbers": sides["warehouse_duplicated_order_numbers"],
+        "duplicate_canary_seen": sides["duplicate_canary_seen"],
         "resends_refused_as_duplicate": refused_resends,
         "parcels_shipped": sum(len(numbers) for numbers in sides["shipped"].values()),
         "shipments_imported": shipments.count(),

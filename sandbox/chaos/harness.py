@@ -1,7 +1,9 @@
 """The chaos run: sandboxes in their own process, workers in theirs, a killer thread, and the verdict.
 
-1. A child process starts the Squarespace and Bergen sandboxes; the harness seeds them (the cart's N
-   orders, a tenth of them invalid, and the warehouse's stock) and sets the fault rate on both.
+1. A child process starts the Squarespace and Bergen sandboxes (the warehouse storing a repeated
+   reference again with ``accept_duplicate_references``); the harness seeds them (the cart's N orders, a
+   tenth of them invalid, and the warehouse's stock), plants the duplicate canary in the warehouse and
+   sets the fault rate on both.
 2. A fresh merchant (``chaos-<timestamp>``) is wired to them in the database.
 3. W worker processes run the cycle (``cycle.cycle_pass``) in a loop. When every order is delivered or
    held, the warehouse sandbox ships every order it holds and the workers add the shipments sync;
@@ -9,10 +11,13 @@
 4. Meanwhile a killer thread SIGKILLs a random working worker K times and starts another in its place.
    The kills are spread over the run: each is due once the run's progress (half orders, half tracking)
    passes a random point, and comes a random moment after that.
-5. Workers stopped, the outcome is read from the database and from both sandboxes (``cycle_report``).
+5. Workers stopped, the outcome is read from the database and from both sandboxes (``cycle_report``); the
+   duplicates at the warehouse are counted in its own store, and the canary must be among them.
 
-The workers run with timeouts, backoff, throttle waits, claim and lock leases scaled down (``OVERRIDES``),
-so that a worker killed mid-delivery is taken over in seconds rather than minutes.
+The workers run with timeouts, retry backoffs, throttle waits, claim and lock leases scaled down
+(``OVERRIDES``), so that a worker killed mid-delivery is taken over in seconds rather than minutes and a
+failed delivery or tracking push is retried seconds later. Settings are the only way the harness shortens
+time: it never writes the rows under test.
 """
 
 from __future__ import annotations
@@ -47,14 +52,19 @@ from sandbox.chaos.workers import PHASE_SHIPMENTS, WorkerConfig, WorkerPool
 # Settings the workers run with (the harness's own process keeps its settings).
 OVERRIDES: dict[str, Any] = {
     "HTTP_TIMEOUT_SECONDS": 1.0,
-    "HTTP_MAX_RETRIES": 3,
+    "HTTP_MAX_RETRIES": 2,
     "HTTP_BACKOFF_SECONDS": 0.01,
     "HTTP_MAX_THROTTLE_WAIT_SECONDS": 1.5,
     "HTTP_PACING_ENABLED": False,  # the sandboxes have no rate limit; pacing would only slow the run
-    "SYNC_LOCK_SECONDS": 10,
+    "SYNC_LOCK_SECONDS": 12,
     "ORDER_IMPORT_LAG_SECONDS": 0,
+    # A failed delivery or tracking push is retried after 0.2, 0.4, 0.8... s, at most 2 s.
+    "DELIVERY_RETRY_BASE_SECONDS": 0.2,
+    "DELIVERY_RETRY_CAP_SECONDS": 2.0,
+    "TRACKING_PUSH_RETRY_BASE_SECONDS": 0.2,
+    "TRACKING_PUSH_RETRY_CAP_SECONDS": 2.0,
 }
-# The shortest claim lease the system check accepts with these HTTP settings (10 s).
+# The shortest claim lease the system check accepts with these HTTP settings (8 s).
 OVERRIDES["DELIVERY_CLAIM_LEASE_SECONDS"] = math.ceil(
     send_seconds_at_most(
         timeout=OVERRIDES["HTTP_TIMEOUT_SECONDS"],
@@ -77,6 +87,7 @@ class ChaosOptions:
     workers: int = 1
     seed: int | None = None
     time_limit: float = 170.0
+    accept_duplicate_references: bool = False
 
 
 class Killer(threading.Thread):
@@ -133,11 +144,12 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
     context = multiprocessing.get_context("spawn")
     started = time.monotonic()
     scenario = chaos_orders(options.orders, seed=seed)
-    sandboxes = SandboxProcess(context)
+    sandboxes = SandboxProcess(context, accept_duplicate_references=options.accept_duplicate_references)
     addresses = sandboxes.start()
     say(
         f"sandboxes up in their own process (pid {sandboxes.process.pid}): {addresses['squarespace_url']}, "
-        f"{addresses['bergen_url']}; seed {seed}"
+        f"{addresses['bergen_url']}"
+        f"{' (accepting duplicate references)' if options.accept_duplicate_references else ''}; seed {seed}"
     )
     pool: WorkerPool | None = None
     killer: Killer | None = None
@@ -145,6 +157,7 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
     settled = False
     try:
         sandboxes.call("seed", orders=scenario, stock_per_sku=options.orders * 10 + 100)
+        sandboxes.call("plant_duplicate_canary")
         slug = f"chaos-{timezone.now():%Y%m%d-%H%M%S-%f}"
         cart_id = wire_chaos_merchant(addresses, slug=slug).pk
         sandboxes.call(
@@ -174,7 +187,7 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
         if pool is not None:
             pool.stop()
         try:
-            sides = sandboxes.call("report")
+            sides = sandboxes.call("report", cart_connection_id=cart_id)
         finally:
             sandboxes.stop()
         if cart_id is not None:
@@ -190,6 +203,7 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
         seed=seed,
         workers=options.workers,
         fault_rate=options.fault_rate,
+        accept_duplicate_references=options.accept_duplicate_references,
         database=connections["default"].vendor,
         merchant=slug,
     )
@@ -249,10 +263,13 @@ def chaos_problems(result: dict[str, Any], sides: dict[str, Any]) -> list[str]:
         problems.append("the run did not settle within the time limit")
     if result["delivered"] + result["held"] != result["orders"]:
         problems.append(f"delivered + held = {result['delivered'] + result['held']}, not {result['orders']}")
+    if not result["duplicate_canary_seen"]:
+        problems.append("the duplicate canary planted at the warehouse was not seen: its counts prove nothing")
     for key in (
         "lost",
         "wrongly_sent",
         "warehouse_duplicates",
+        "warehouse_duplicate_orders",
         "tracking_duplicates",
         "tracking_missing",
         "held_without_reason",

@@ -1,5 +1,6 @@
 """`manage.py chaos_sync`: worker processes SIGKILLed mid-run against faulty sandboxes in their own
-process; every order still ends delivered once or held, every parcel's tracking at the cart once."""
+process, the warehouse storing a repeated reference again; every order still ends delivered once or held,
+every parcel's tracking at the cart once."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def test_a_small_chaos_run_loses_nothing_and_duplicates_nothing(shared_database)
         "--fault-rate=0.2",
         "--kills=1",
         "--seed=5",
+        "--workers=2",
+        "--accept-duplicate-references",
         "--time-limit=90",
         "--json",
         stdout=out,
@@ -35,7 +38,10 @@ def test_a_small_chaos_run_loses_nothing_and_duplicates_nothing(shared_database)
     assert result["delivered"] + result["held"] == 20
     assert result["held"] == result["invalid"] == 2
     assert result["lost"] == 0
-    assert result["warehouse_duplicates"] == 0
+    assert result["accept_duplicate_references"] is True
+    assert result["duplicate_canary_seen"] is True
+    assert result["warehouse_duplicates"] == result["warehouse_duplicate_orders"] == 0
+    assert result["warehouse_orders"] == result["delivered"]  # the canary is not among them
     assert result["tracking_duplicates"] == 0
     assert result["tracking_missing"] == 0
     assert result["shipments_pushed"] == result["parcels_shipped"] > 0

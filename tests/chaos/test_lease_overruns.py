@@ -75,7 +75,6 @@ def test_a_delivery_attempt_whose_claim_was_taken_over_sends_nothing(one_order):
     cycle_pass(cart.pk, shipments=False)
     order = Order.objects.get(cart_connection=cart)
     assert order.status == OrderStatus.NEW and order.delivery_uncertain
-    Order.objects.filter(pk=order.pk).update(next_attempt_at=None)
     # Attempt A asks the warehouse for the reference, and the answer ("not here") is slow to come back.
     held = pair.bergen.hold_next(path_contains="/orders", method="GET")
     attempt_a = in_thread(lambda: order_deliver(order_id=order.pk, connector=warehouse_connector_for(cart.warehouse)))

@@ -177,6 +177,31 @@ def test_a_lost_reply_to_a_submission_is_reported_as_maybe_delivered_and_found_a
     assert bergen.find_order("SQ-1042") is not None
 
 
+def take_the_order_then_answer_unreadably(sandbox: BergenSandbox) -> None:
+    body = "<html><body>upstream sent an invalid response</body></html>"
+    sandbox.fail_next(1, mode="after", status=200, body=body, path_contains="/orders", method="POST")
+
+
+def test_an_unreadable_answer_to_a_created_order_is_completed_by_a_lookup(stocked):
+    take_the_order_then_answer_unreadably(stocked)
+
+    ref = connector(stocked).submit_order(order())
+
+    assert ref.warehouse_order_id == str(stocked.order("SQ-1042")["readOnly"]["orderId"])
+
+
+def test_when_that_lookup_fails_too_the_error_says_the_order_may_be_delivered(stocked, settings):
+    settings.HTTP_MAX_RETRIES, settings.HTTP_BACKOFF_SECONDS = 1, 0
+    take_the_order_then_answer_unreadably(stocked)
+    stocked.fail_next(2, status=503, path_contains="/orders", method="GET")  # the lookup and its one retry
+
+    with pytest.raises(TemporaryError, match="accepted order SQ-1042 without giving its id") as exc:
+        connector(stocked).submit_order(order())
+
+    assert exc.value.maybe_delivered is True  # a GET failed, but the order is at the warehouse
+    assert len(stocked.orders) == 1
+
+
 def test_list_skus_reads_every_page_of_stock(bergen_sandbox):
     for i in range(1203):
         bergen_sandbox.add_item(f"SKU-{i:04d}", facility=("NJ", "WEST")[i % 2])

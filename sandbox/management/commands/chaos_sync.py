@@ -24,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1, help="Worker processes syncing at the same time.")
         parser.add_argument("--seed", type=int, default=None, help="Seed of the orders, faults and kills.")
         parser.add_argument("--time-limit", type=float, default=170.0, help="Give up after this many seconds.")
+        parser.add_argument(
+            "--accept-duplicate-references",
+            action="store_true",
+            help="The warehouse sandbox stores a second order under a reference it already has (as some "
+            "warehouses do) instead of refusing it, so that a second send shows as a duplicate.",
+        )
         parser.add_argument("--json", action="store_true", help="End with one JSON object of the outcome.")
 
     def handle(self, *args, **options):
@@ -44,6 +50,7 @@ class Command(BaseCommand):
             workers=options["workers"],
             seed=options["seed"],
             time_limit=options["time_limit"],
+            accept_duplicate_references=options["accept_duplicate_references"],
         )
         result = run_chaos(chaos, say=lambda text: self.stderr.write(text))
         if options["json"]:
@@ -60,9 +67,12 @@ class Command(BaseCommand):
             f"{result['database']}, {result['workers']} worker(s), {result['kills']} kill(s), "
             f"{result['faults_total']} faults injected (seed {result['seed']}):"
         )
+        refusing = "accepting" if result["accept_duplicate_references"] else "refusing"
         w(
-            f"  delivered {result['delivered']}, held {result['held']}, lost {result['lost']}, "
-            f"duplicates at the warehouse {result['warehouse_duplicates']}"
+            f"  delivered {result['delivered']}, held {result['held']}, lost {result['lost']}; at the warehouse "
+            f"({refusing} repeated references): duplicates by reference {result['warehouse_duplicates']}, "
+            f"by cart order {result['warehouse_duplicate_orders']}, canary "
+            f"{'seen' if result['duplicate_canary_seen'] else 'NOT seen'}"
         )
         w(
             f"  tracking: {result['shipments_pushed']} of {result['parcels_shipped']} parcels pushed, "
