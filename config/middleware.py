@@ -5,9 +5,6 @@ the merchant pages' search): a NUL character there reached PostgreSQL, which ref
 page answered with a server error. Checked here once, before any view, for every page; a value a
 form reads is checked again by the form. Cookies that carry such text are dropped (a session
 cookie is looked up in the database), so the visitor is simply not signed in.
-
-The admin's date drill-down (`<field>__year`, `__month`, `__day`) computes the next year, month
-or day in Python: a year past 9998 or a huge number overflowed there, so those are refused too.
 """
 
 from __future__ import annotations
@@ -18,8 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from integrations.storable import unstorable_reason
 
-# The admin's date drill-down parameters and the values its arithmetic can take.
-DATE_PART_RANGES = {"__year": (1, 9998), "__month": (1, 12), "__day": (1, 31)}
+
+def bad_request(problem: str) -> HttpResponseBadRequest:
+    """A 400 that says what was wrong, as plain text (nothing of it is read as HTML)."""
+    return HttpResponseBadRequest(
+        f"Bad request: {problem} Correct the address or the form and try again.\n",
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def address_problem(request: HttpRequest) -> str | None:
@@ -32,21 +34,6 @@ def address_problem(request: HttpRequest) -> str | None:
         for value in values:
             if reason := unstorable_reason(value):
                 return f"the parameter {name!r} in the address {reason}."
-            if problem := _date_part_problem(name, value):
-                return problem
-    return None
-
-
-def _date_part_problem(name: str, value: str) -> str | None:
-    for suffix, (low, high) in DATE_PART_RANGES.items():
-        if not name.endswith(suffix):
-            continue
-        try:
-            number = int(value)
-        except ValueError:
-            return None  # not a number: the admin refuses it itself
-        if not low <= number <= high:
-            return f"the parameter {name!r} in the address must be between {low} and {high}."
     return None
 
 
@@ -63,7 +50,5 @@ class UnstorableInputMiddleware:
             if unstorable_reason(name) is None and unstorable_reason(value) is None
         }
         if problem := address_problem(request):
-            return HttpResponseBadRequest(
-                f"Bad request: {problem} Correct the address and try again.\n", content_type="text/plain; charset=utf-8"
-            )
+            return bad_request(problem)
         return self.get_response(request)
