@@ -3,7 +3,8 @@ of a server error, for every ModelAdmin.
 
 Django's admin assumes well-formed requests in a few places: an empty `_to_field` is looked up as
 a field named "" (the change page fails), its date drill-down computes the next year, month or day
-in Python (a year past 9998 or a huge number overflows), the rows selected for an action are
+in Python (a year past 9998 or a huge number overflows), a `__range` filter (which no admin link
+makes) is sent as one text whose characters become the query's parameters, the rows selected for an action are
 filtered by their submitted keys as they are (a key that is not a number raises), and an
 autocomplete field that is shown again with a submitted value that is no key filters the related
 model by that value (which raises instead of showing the form's own "Select a valid choice").
@@ -34,6 +35,8 @@ def admin_parameters_problem(request: HttpRequest, model: type[Model] | None) ->
         return "a selected row is not one of this list's."
     for name, values in request.GET.lists():
         for value in values:
+            if name.endswith("__range"):
+                return f"the list cannot filter by {name!r}: use __gte and __lt instead."
             if problem := _date_part_problem(name, value):
                 return problem
     return None

@@ -6,8 +6,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Merchants and connections"
 
     def ready(self) -> None:
-        from django.db.models import IntegerField
+        from integrations.lookups import range_checked_lookups_register
 
-        from integrations.lookups import IntegerFieldIn
-
-        IntegerField.register_lookup(IntegerFieldIn)
+        range_checked_lookups_register()

@@ -26,6 +26,17 @@ def test_a_date_drill_down_beyond_what_the_admin_computes_is_refused(admin_clien
     assert not_a_day.status_code == 302 and not_a_day["Location"].endswith("?e=1")  # the admin's own refusal
 
 
+def test_a_range_filter_is_refused_and_the_lookups_it_stands_for_work(admin_client, db):
+    changelist = reverse("admin:orders_order_changelist")
+
+    by_range = admin_client.get(changelist, {"status__range": "a,z"})
+    by_bounds = admin_client.get(changelist, {"status__gte": "a", "status__lt": "z"})
+
+    assert by_range.status_code == 400
+    assert "the list cannot filter by 'status__range': use __gte and __lt instead." in by_range.content.decode()
+    assert by_bounds.status_code == 200
+
+
 def test_an_empty_to_field_is_refused_on_a_change_page(admin_client, db):
     alias = SKUAliasFactory()
     change = reverse("admin:inventory_skualias_change", args=[alias.pk])

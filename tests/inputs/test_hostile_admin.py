@@ -40,6 +40,7 @@ from tests.inputs.hostile import (
 LIST_PARAMETERS = ["q", "o", "p", "e", "all", "_popup", "_to_field", "_facets", "_changelist_filters"]
 # Parameters the add and change pages read besides the fields (which prefill the add form).
 FORM_PARAMETERS = ["_changelist_filters", "_popup", "_to_field", "_saveasnew"]
+LOOKUP_SUFFIXES = ["", "__in", "__gt", "__lte", "__range", "__isnull"]
 VIEWS = ["changelist", "add", "change"]
 
 
@@ -67,10 +68,13 @@ def admin_page(client: Client, model, view: str, obj) -> AdminPage | None:
     assert forms or view == "changelist", f"no form on {path}"
     if view == "changelist":
         cl = response.context["cl"]
+        model_admin = admin.site._registry[model]
         filters = [name for spec in cl.filter_specs for name in spec.expected_parameters()]
-        hierarchy = admin.site._registry[model].date_hierarchy
+        # Lookups the admin allows on a filtered field besides the ones its filter links use.
+        lookups = [f"{f}{x}" for f in model_admin.list_filter if isinstance(f, str) for x in LOOKUP_SUFFIXES]
+        hierarchy = model_admin.date_hierarchy
         dates = [f"{hierarchy}__{part}" for part in ("year", "month", "day")] if hierarchy else []
-        return AdminPage(path, LIST_PARAMETERS + filters + dates, forms)
+        return AdminPage(path, LIST_PARAMETERS + filters + lookups + dates, forms)
     fields = [name for form in forms for name in form.targets]
     return AdminPage(path, FORM_PARAMETERS + fields, forms)
 

@@ -193,7 +193,7 @@ def assail(client: Client, case: Case, catalogue: Catalogue, assault: Assault) -
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 @settings(
-    max_examples=4,
+    max_examples=3,
     derandomize=True,
     database=None,
     deadline=None,
