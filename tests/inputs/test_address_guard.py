@@ -60,3 +60,11 @@ def test_a_session_cookie_with_a_nul_is_ignored_so_the_visitor_is_not_signed_in(
     assert signed_in.status_code == 200
     assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
     assert SESSION_KEY not in response.wsgi_request.session
+
+
+def test_bytes_that_are_not_utf8_in_the_path_or_a_parameter_name_find_nothing(client):
+    in_path = client.get("/merchant/aliases/%FF%ED%A0%80/")
+    in_name = client.get(reverse("portal:alias_list") + "?%FF%ED%A0%80=1")
+
+    assert in_path.status_code == 404
+    assert in_name.status_code == 200

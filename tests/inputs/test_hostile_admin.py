@@ -111,6 +111,7 @@ def page(admin_client, every_object, model, view) -> AdminPage | None:
 @given(assault=assaults)
 @pinned
 @example(assault=Assault(b"1\x00", everywhere=False, pick=2, choice=2))  # a real action on a row that is no key
+@example(assault=Assault(b"", everywhere=True))  # an empty _to_field
 def test_hostile_input_never_fails_an_admin_page_nor_stores_what_postgresql_refuses(
     admin_client, page, model, view, assault
 ):
