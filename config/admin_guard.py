@@ -1,13 +1,13 @@
 """What the admin does with parameters and values it was not written for, made a refusal instead
 of a server error, for every ModelAdmin.
 
-Django's admin assumes well-formed requests in a few places: an empty `_to_field` is looked up as
-a field named "" (the change page fails), its date drill-down computes the next year, month or day
-in Python (a year past 9998 or a huge number overflows), a `__range` filter (which no admin link
-makes) is sent as one text whose characters become the query's parameters, the rows selected for an action are
-filtered by their submitted keys as they are (a key that is not a number raises), and an
-autocomplete field that is shown again with a submitted value that is no key filters the related
-model by that value (which raises instead of showing the form's own "Select a valid choice").
+Django's admin assumes well-formed requests in a few places: an empty `_to_field` is looked up
+as a field named "" (the change page fails); the date drill-down computes the next year, month or
+day in Python (a year past 9998 or a huge number overflows); a `__range` filter, which no admin
+link makes, is sent as one text whose characters become the query's parameters; the rows selected
+for an action are filtered by their submitted keys as they are (a key that is not a number
+raises); an autocomplete field shown again with a submitted value that is no key filters the
+related model by that value (which raises instead of showing the form's "Select a valid choice").
 """
 
 from __future__ import annotations
