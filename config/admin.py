@@ -1,7 +1,12 @@
 """The admin site whose first page is the operations dashboard (the app list stays below it)."""
 
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+
+from config.admin_guard import admin_parameters_problem
+from config.middleware import bad_request
 
 
 class OrderbridgeAdminSite(admin.AdminSite):
@@ -11,6 +16,20 @@ class OrderbridgeAdminSite(admin.AdminSite):
         from orders.dashboard import dashboard_get  # this module is imported before the models are ready
 
         return super().index(request, {"dashboard": dashboard_get(), **(extra_context or {})})
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin view (each ModelAdmin's included) refuses the parameters it would fail on."""
+        inner = super().admin_view(view, cacheable)
+        model_admin = getattr(view, "__self__", None)  # a ModelAdmin's views are its bound methods
+        model = model_admin.model if isinstance(model_admin, admin.ModelAdmin) else None
+
+        @wraps(inner)
+        def checked(request, *args, **kwargs):
+            if problem := admin_parameters_problem(request, model):
+                return bad_request(problem)
+            return inner(request, *args, **kwargs)
+
+        return checked
 
 
 class OrderbridgeAdminConfig(AdminConfig):

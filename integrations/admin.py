@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 
+from config.admin_guard import KeyCheckedAutocompleteMixin
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
@@ -92,7 +93,7 @@ def unblock_connections(modeladmin, request, queryset):
     )
 
 
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
     change_form_template = "admin/integrations/connection_change_form.html"
     # Health first (what support looks at), then the rest.
     list_display = [

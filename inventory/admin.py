@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from config.admin_guard import KeyCheckedAutocompleteMixin
 from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
 from orders.services.holds import sku_alias_saved
 
 
 @admin.register(SKUAlias)
-class SKUAliasAdmin(admin.ModelAdmin):
+class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
     list_display = ["cart_sku", "warehouse_sku", "merchant", "note", "updated_at"]
     list_filter = ["merchant"]
     search_fields = ["cart_sku", "warehouse_sku"]

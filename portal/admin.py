@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from config.admin_guard import KeyCheckedAutocompleteMixin
 from portal.models import MerchantMembership
 
 User = get_user_model()
 
 
-class MerchantMembershipInline(admin.StackedInline):
+class MerchantMembershipInline(KeyCheckedAutocompleteMixin, admin.StackedInline):
     model = MerchantMembership
     can_delete = True
     extra = 0

@@ -3,6 +3,7 @@
 A file is checked in full before anything is written; every bad row is reported by its line
 number with the reason. A good file is applied in one transaction (new cart SKUs added, known
 ones updated), then the orders held for the imported cart SKUs are checked again and released.
+Cells are written safe to open in a spreadsheet and read back as they were stored (`csv_cells`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.csv_cells import csv_cell_in, csv_row_out
 from integrations.models import Merchant
+from integrations.storable import unstorable_reason
 from inventory.models import SKUAlias
 from orders.models import HoldCode, Order, OrderStatus
 from orders.services.holds import held_orders_recheck
@@ -69,7 +72,7 @@ def aliases_csv_parse(data: bytes) -> ParsedAliases:
     try:
         for cells in reader:
             start, line = line, reader.line_num + 1
-            cells = [cell.strip() for cell in cells]
+            cells = [csv_cell_in(cell.strip()) for cell in cells]
             if not any(cells):
                 continue
             if columns is None:
@@ -130,6 +133,8 @@ def _row(line: int, cells: list[str], columns: tuple[str, ...]) -> tuple[AliasRo
             return None, f"{name} is empty."
     for name in COLUMNS:
         value = values.get(name) or ""
+        if reason := unstorable_reason(value):
+            return None, f"{name} {reason}."
         if len(value) > _max_length(name):
             return None, f"{name} is {len(value)} characters long, at most {_max_length(name)} are allowed."
     has_note = "note" in columns and len(cells) > columns.index("note")  # else a stored note is kept
@@ -199,7 +204,8 @@ def _release_held(merchant: Merchant, cart_skus: list[str]) -> dict[str, int]:
 
 
 def aliases_csv_write(aliases: Iterable[SKUAlias], stream) -> None:
+    """The aliases as the import reads them, every cell safe to open in a spreadsheet."""
     writer = csv.writer(stream)
     writer.writerow(COLUMNS)
     for alias in aliases:
-        writer.writerow([alias.cart_sku, alias.warehouse_sku, alias.note])
+        writer.writerow(csv_row_out([alias.cart_sku, alias.warehouse_sku, alias.note]))

@@ -8,7 +8,10 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from integrations.csv_cells import FORMULA_STARTS
 from inventory.models import SKUAlias
 from orders.models import HoldCode, OrderStatus
 from tests.admin.helpers import import_order, messages_of
@@ -251,3 +254,51 @@ class TestCsv:
         ) in (messages_of(follow))
         held.refresh_from_db()
         assert held.status == OrderStatus.NEW
+
+
+# SKUs and notes as the pages store them (stripped, no NUL), with formula starts and quotes made likely.
+stored_text = st.builds(
+    lambda start, rest: (start + rest).strip(),
+    st.sampled_from(["", "'", "''", "=", "+", "-", "@", "'-", "'=", "=\t", "-\r"]),
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=15),
+)
+skus = stored_text.filter(bool)
+alias_sets = st.dictionaries(skus, st.tuples(skus, stored_text), min_size=1, max_size=6)
+
+
+@settings(
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(aliases=alias_sets)
+@example(aliases={"-ABC": ('=HYPERLINK("http://evil.example")', "@SUM(A1)"), "+1": ("'-x", "''")})
+@example(aliases={"'quoted": ("''twice", "'=not a formula"), "plain": ("x\ry", 'a,"b"')})
+def test_export_then_import_gives_back_any_alias_set_and_no_cell_starts_a_formula(client, mine, aliases):
+    SKUAlias.objects.filter(merchant=mine.merchant).delete()
+    SKUAlias.objects.bulk_create(
+        SKUAlias(merchant=mine.merchant, cart_sku=cart_sku, warehouse_sku=warehouse_sku, note=note)
+        for cart_sku, (warehouse_sku, note) in aliases.items()
+    )
+
+    exported = client.get(reverse("portal:alias_export")).content
+    SKUAlias.objects.filter(merchant=mine.merchant).delete()
+    response = upload(client, exported)
+
+    cells = [cell for row in csv.reader(io.StringIO(exported.decode(), newline="")) for cell in row]
+    assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert aliases_of(mine.merchant) == aliases
+
+
+def test_an_import_with_a_nul_character_is_refused_by_line(client, mine):
+    response = upload(client, "cart_sku,warehouse_sku,note\nGOOD,W-1,\nBAD\x00SKU,W-2,\nOK,W-3,no\x00te\n")
+
+    assert response.status_code == 200
+    assert response.context["errors"] == [
+        "Line 3: cart_sku contains a NUL character (code 0), which text cannot hold.",
+        "Line 4: note contains a NUL character (code 0), which text cannot hold.",
+    ]
+    assert aliases_of(mine.merchant) == {"MINE-CART-SKU": ("MINE-WMS-SKU", "")}
