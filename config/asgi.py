@@ -4,3 +4,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
+
+from integrations.checks import startup_errors_refuse  # noqa: E402 - needs the apps loaded above
+
+startup_errors_refuse()

@@ -1,7 +1,8 @@
 """System checks: settings that would make the product fail silently stop it from starting instead.
 
 Registered in `IntegrationsConfig.ready`, so `manage.py check` runs them, and so do runserver,
-migrate, qcluster and every sync command before they start (an error stops them).
+migrate, qcluster and every sync command before they start (an error stops them); the WSGI and ASGI
+entry points run them too (`startup_errors_refuse`), since a server runs no checks of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 
 def send_seconds_at_most(*, timeout: float, retries: int, throttle_wait: float) -> float:
@@ -141,3 +143,15 @@ def production_security_check(app_configs: Any = None, **kwargs: Any) -> list[ch
             id="orderbridge.E003",
         )
     ]
+
+
+STARTUP_CHECKS = (claim_lease_check, fernet_keys_check, production_security_check)
+
+
+def startup_errors_refuse() -> None:
+    """Refuse to serve with a misconfiguration these checks call an error. A WSGI or ASGI server runs
+    no system checks of its own (only management commands do), so the entry points call this."""
+    errors = [m for check in STARTUP_CHECKS for m in check() if m.level >= checks.ERROR]
+    if errors:
+        lines = "\n".join(f"{m.id}: {m.msg} {m.hint or ''}".strip() for m in errors)
+        raise ImproperlyConfigured(f"Orderbridge will not start with these settings:\n{lines}")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from sandbox.chaos.harness import OVERRIDES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -129,3 +136,23 @@ def test_debug_does_not_ask_for_https_settings(settings):
     settings.SECURE_HSTS_SECONDS = 0
 
     assert check_errors() == ""
+
+
+@pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
+def test_a_server_refuses_to_start_with_a_claim_lease_shorter_than_one_send(entry):
+    """gunicorn or uvicorn run no system checks of their own: the entry point does."""
+
+    def start(**env: str) -> subprocess.CompletedProcess:
+        environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"} | env
+        return subprocess.run(
+            [sys.executable, "-c", f"import {entry}"],
+            cwd=ROOT,
+            env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+            capture_output=True,
+            timeout=60,
+        )
+
+    refused = start(DELIVERY_CLAIM_LEASE_SECONDS="84")
+    assert refused.returncode != 0
+    assert b"orderbridge.E001" in refused.stderr and b"will not start" in refused.stderr
+    assert start().returncode == 0, start().stderr.decode()
