@@ -141,6 +141,27 @@ def test_a_json_body_that_is_not_json_is_refused_before_anything_is_sent(squares
     assert squarespace_sandbox.requests_to(FULFIL) == []
 
 
+def _whole_request(conn: socket.socket) -> bytes:
+    """One request, read to the end of its body (it may arrive in several segments)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 @pytest.fixture
 def cut_off_server():
     """A server that answers every request with a body shorter than its Content-Length, then hangs up."""
@@ -156,8 +177,10 @@ def cut_off_server():
             except OSError:
                 return
             with conn:
-                received.append(conn.recv(65536))
+                received.append(_whole_request(conn))
                 conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":')
+                # Hang up with nothing left unread (unread bytes would make the close a reset, not a cut-off).
+                conn.shutdown(socket.SHUT_WR)
 
     threading.Thread(target=serve, daemon=True).start()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
