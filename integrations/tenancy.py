@@ -151,19 +151,29 @@ def tenancy_field_objects(model: type[models.Model]) -> list[models.ForeignKey]:
     return [model._meta.get_field(name) for name in model.tenancy_fields]
 
 
+_NOT_IN_MEMORY = object()
+
+
+def _merchant_in_memory(instance: models.Model, field: models.ForeignKey) -> Any:
+    """The merchant of the row `field` links `instance` to, when memory tells (the link itself for a
+    merchant, None for no link, the related row's when it is loaded); else `_NOT_IN_MEMORY`."""
+    value = getattr(instance, field.attname)
+    if value is None or _is_merchant(field.related_model):
+        return value
+    related = field.get_cached_value(instance, default=None) if field.is_cached(instance) else None
+    return related.merchant_id if related is not None and related.pk == value else _NOT_IN_MEMORY
+
+
 def _merchant_ids(instance: models.Model, fields: list[models.ForeignKey], using: str) -> dict[str, int | None]:
     """The merchant of each field's row: from the related rows in memory, the rest in one query."""
     found: dict[str, int | None] = {}
     pending: list[tuple[models.ForeignKey, Any]] = []
     for field in fields:
-        value = getattr(instance, field.attname)
-        related = field.get_cached_value(instance, default=None) if field.is_cached(instance) else None
-        if value is None or _is_merchant(field.related_model):
-            found[field.name] = value
-        elif related is not None and related.pk == value:
-            found[field.name] = related.merchant_id
+        merchant_id = _merchant_in_memory(instance, field)
+        if merchant_id is _NOT_IN_MEMORY:
+            pending.append((field, getattr(instance, field.attname)))
         else:
-            pending.append((field, value))
+            found[field.name] = merchant_id
     if pending:
         found.update(_merchant_ids_read(pending, using))
     return found
@@ -256,14 +266,11 @@ def tenancy_check_many(model: type[models.Model], objs: Sequence[models.Model], 
         known: dict[Any, int | None] = {}
         wanted = set()
         for obj in objs:
-            value = getattr(obj, field.attname)
-            related = field.get_cached_value(obj, default=None) if field.is_cached(obj) else None
-            if value is None or _is_merchant(field.related_model):
-                known[value] = value
-            elif related is not None and related.pk == value:
-                known[value] = related.merchant_id
-            else:
+            value, merchant_id = getattr(obj, field.attname), _merchant_in_memory(obj, field)
+            if merchant_id is _NOT_IN_MEMORY:
                 wanted.add(value)
+            else:
+                known[value] = merchant_id
         ids = sorted(wanted - set(known))
         for start in range(0, len(ids), LOOKUP_CHUNK):
             rows = field.related_model._base_manager.using(using).filter(pk__in=ids[start : start + LOOKUP_CHUNK])

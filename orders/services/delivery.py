@@ -33,7 +33,8 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
-from orders.services.delivery_batch import DELIVERY_BATCH_SIZE, BatchDeliverer
+from orders.services.delivery_batch import DELIVERY_BATCH_SIZE, TAKEN, BatchDeliverer
+from orders.services.health import doubling_delay
 from orders.services.history import order_event
 from orders.services.reference_check import (
     HELD,
@@ -51,14 +52,12 @@ DELIVERED = "delivered"
 RETRY = "retry"
 SKIPPED = "skipped"
 CANCELED = "canceled"
-TAKEN = "taken_by_another_run"  # (a run's count of SKIPPED: claimed by another run meanwhile)
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after a failed attempt: `DELIVERY_RETRY_BASE_SECONDS` (a minute), doubled after each
     further failure, at most `DELIVERY_RETRY_CAP_SECONDS` (an hour)."""
-    base, cap = settings.DELIVERY_RETRY_BASE_SECONDS, settings.DELIVERY_RETRY_CAP_SECONDS
-    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
+    return doubling_delay(attempts, base=settings.DELIVERY_RETRY_BASE_SECONDS, cap=settings.DELIVERY_RETRY_CAP_SECONDS)
 
 
 def deliverable_orders(*, cart_connection_id: int, now=None):

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 
 DELIVERY_BATCH_SIZE = 50  # orders claimed, sent and recorded together
+TAKEN = "taken_by_another_run"  # the count of orders another run claimed first (one at a time: SKIPPED)
 BATCHES_AHEAD = 2  # claimed batches the sender may have in hand (sending one, the next waiting)
 
 # What a send and its bookkeeping do not read: the cart's payload and the preview are large JSON to
@@ -225,7 +226,7 @@ def _claim(
         )
     )
     if claimed < len(order_ids):  # claimed by another run meanwhile, or no longer new
-        counts["taken_by_another_run"] = counts.get("taken_by_another_run", 0) + len(order_ids) - claimed
+        counts[TAKEN] = counts.get(TAKEN, 0) + len(order_ids) - claimed
     if not claimed:
         return None
     # By key as well as by token: `claimed_by` has no index, and a scan of every order per batch

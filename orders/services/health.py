@@ -40,9 +40,15 @@ def failure_kind(exc: BaseException) -> str:
     return TEMPORARY
 
 
+def doubling_delay(attempts: int, *, base: float, cap: float) -> timedelta:
+    """The wait after `attempts` failures in a row: `base` seconds after the first, doubled after each
+    further one, at most `cap` (every backoff of the sync: connections, deliveries, tracking pushes)."""
+    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
+
+
 def backoff(failures: int) -> timedelta:
     """1, 2, 4... minutes after each failure in a row, at most an hour."""
-    return timedelta(minutes=min(2 ** max(failures - 1, 0), 60))
+    return doubling_delay(failures, base=60, cap=3600)
 
 
 def connection_record_run(connection, run: SyncRun, *, retry_after: float | None = None) -> None:

@@ -19,6 +19,7 @@ from integrations.connectors.canonical import CartShipment, CartShipmentLine
 from integrations.connectors.errors import AuthenticationError, ConnectorError, ThrottledError
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
+from orders.services.health import doubling_delay
 from orders.services.history import order_event, order_set_status
 from orders.services.locks import sync_lock
 from orders.services.sync_runs import counting_into
@@ -30,8 +31,9 @@ PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.P
 def push_retry_delay(attempts: int) -> timedelta:
     """Backoff after a push the cart did not accept: `TRACKING_PUSH_RETRY_BASE_SECONDS` (a minute),
     doubled after each further failure, at most `TRACKING_PUSH_RETRY_CAP_SECONDS` (an hour)."""
-    base, cap = settings.TRACKING_PUSH_RETRY_BASE_SECONDS, settings.TRACKING_PUSH_RETRY_CAP_SECONDS
-    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
+    return doubling_delay(
+        attempts, base=settings.TRACKING_PUSH_RETRY_BASE_SECONDS, cap=settings.TRACKING_PUSH_RETRY_CAP_SECONDS
+    )
 
 
 def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[str, str]:
