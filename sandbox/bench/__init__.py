@@ -6,7 +6,7 @@
 - ``process``: the sandboxes in their own process, so their CPU never counts as ours;
 - ``replay``: the API floor, the sync's own requests replayed by a plain client;
 - ``measure``: the measured steps (sync, inventory, admin changelist) and the figures;
-- ``report``: the targets of the issue and the human summary.
+- ``report``: the targets each figure is judged against, and the human summary.
 
 Nothing here is imported by the pipeline; only this package and the command import it.
 """

@@ -1,4 +1,4 @@
-"""The targets of issue 8 and the human summary of a benchmark run (the JSON object follows it)."""
+"""The benchmark's targets and the human summary of a run (the JSON object follows it)."""
 
 from __future__ import annotations
 

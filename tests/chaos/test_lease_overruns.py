@@ -2,7 +2,7 @@
 acts at the same time. Each test pins one such interleaving exactly (a reply held back by the sandbox,
 the lease expired through the ORM as time would expire it).
 
-Both were failures of the pipeline found by chaos_sync (see the README's "Proving it: chaos_sync"):
+Both were failures of the pipeline found by chaos_sync (see docs/chaos.md):
 tracking pushes now take a claim per order, and a delivery attempt whose claim was taken over sends
 nothing.
 """

@@ -1,6 +1,6 @@
 """`manage.py rotate_credentials_key`: re-encrypt every stored credential with the first `FERNET_KEYS` key.
 
-Key rotation (see the README): put the new key first in `FERNET_KEYS` and keep the old ones after it,
+Key rotation (see docs/security.md): put the new key first in `FERNET_KEYS` and keep the old ones after it,
 restart every process, run this command, and retire the old keys only once it reports that every value
 was re-encrypted and verified. Each row is re-encrypted under a row lock in its own transaction, so a
 token refresh stored meanwhile is neither lost nor overwritten with stale credentials; running it again

@@ -1,4 +1,4 @@
-"""`manage.py bench_sync`: what one order sync costs us, measured against the API floor (see README, Benchmarks)."""
+"""`manage.py bench_sync`: what one order sync costs us, measured against the API floor (see docs/benchmark.md)."""
 
 from __future__ import annotations
 
