@@ -10,8 +10,7 @@ from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderStatus
+from orders.models import HoldCode, Order, OrderStatus, SKUAlias
 from orders.services.delivery import DELIVERED, order_deliver
 from orders.services.history import order_event
 from orders.services.importing import order_prepare

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
 from integrations.models import WMSConnection
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderLine
+from orders.models import HoldCode, Order, OrderLine, SKUAlias
 
 
 @dataclass(frozen=True)

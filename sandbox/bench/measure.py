@@ -37,8 +37,8 @@ from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from orders.models import Order, Shipment
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, Shipment, ShippingMethodMap
 from orders.services.sync import cart_connection_sync_orders, inventory_sync
 from sandbox.bench.process import SandboxProcess
 from sandbox.bench.replay import replay
