@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import Order, ShippingMethodMap, SKUAlias, SyncRun
-from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
 from sandbox.demo.scenario import ALIASES, SHIP_CODES, SHIPPING_PLAN
 from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import inventory_sync, shipments_sync
 
 DEFAULT_CART, DEFAULT_WAREHOUSE = "squarespace", "bergen"
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, MerchantMembership, WMSConnection
 from orders.models import HoldCode, Order, OrderStatus, ShippingMethodMap, SKUAlias
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 from tests.factories import (
     CartConnectionFactory,
     MerchantFactory,
