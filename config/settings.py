@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "integrations",
     "orders",
     "inventory",
+    "sync",
     "portal",
 ]
 # The sandboxes (local platform emulators, the demo) are never installed in production. While on,

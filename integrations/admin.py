@@ -15,8 +15,9 @@ from config.admin_guard import KeyCheckedAutocompleteMixin
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
-from integrations.models import CarrierNameMap, CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.services import connection_test, connection_unblock, connector_class_for
+from orders.admin_mapping import CarrierNameMapInline, ShippingMethodMapInline
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
 
 
@@ -248,12 +249,6 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
 
 
-class CarrierNameMapInline(admin.TabularInline):
-    model = CarrierNameMap
-    extra = 1
-    verbose_name_plural = "carrier names (warehouse code → name the cart shows; common carriers have defaults)"
-
-
 @admin.register(CartConnection)
 class CartConnectionAdmin(ConnectionAdmin):
     form = CartConnectionForm
@@ -275,11 +270,6 @@ class CartConnectionAdmin(ConnectionAdmin):
     ]
 
 
-class ShippingMethodMapInline(admin.TabularInline):
-    model = ShippingMethodMap
-    extra = 1
-
-
 @admin.register(WMSConnection)
 class WMSConnectionAdmin(ConnectionAdmin):
     form = WMSConnectionForm
@@ -295,19 +285,5 @@ class WMSConnectionAdmin(ConnectionAdmin):
                 released += shipping_mapping_saved(warehouse_id=form.instance.pk, cart_method=mapping.cart_method)[
                     "released"
                 ]
-        if released:
-            self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
-
-
-@admin.register(ShippingMethodMap)
-class ShippingMethodMapAdmin(admin.ModelAdmin):
-    list_display = ["cart_method", "ship_code", "warehouse"]
-    list_filter = ["warehouse"]
-    search_fields = ["cart_method", "ship_code"]
-    list_select_related = ["warehouse__merchant"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        released = shipping_mapping_saved(warehouse_id=obj.warehouse_id, cart_method=obj.cart_method)["released"]
         if released:
             self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)

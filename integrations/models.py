@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from integrations.fields import KeptEncryptedTextField, Undecryptable
@@ -33,6 +32,32 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MerchantMembership(models.Model):
+    """Links a (normally non-staff) user to the one merchant whose pages they see.
+
+    One row per user: the merchant pages show exactly one merchant's data, and staff who are
+    not linked here use the admin instead. It lives beside `Merchant` because the OAuth callback
+    (`integrations.views`) checks it too; its table keeps the name it was created with.
+    """
+
+    user = models.OneToOneField(
+        django_settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="merchant_membership",
+        help_text="Signs in at /merchant/login/ and sees only this merchant's connections, orders and aliases.",
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "portal_merchantmembership"
+        verbose_name = "merchant membership"
+        ordering = ["merchant__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.merchant}"
 
 
 class SyncOutcome(models.TextChoices):
@@ -262,52 +287,6 @@ class CartConnection(Connection):
             return self.warehouse
         candidates = list(WMSConnection.objects.filter(merchant_id=self.merchant_id, active=True)[:2])
         return candidates[0] if len(candidates) == 1 else None
-
-
-class ShippingMethodMap(models.Model):
-    """A cart's shipping method (as the cart names it) → the warehouse's carrier/service code."""
-
-    warehouse = models.ForeignKey(WMSConnection, on_delete=models.CASCADE, related_name="shipping_methods")
-    cart_method = models.CharField(
-        max_length=200, help_text="As the cart sends it, e.g. 'Standard Shipping' (matched ignoring case)."
-    )
-    ship_code = models.CharField(max_length=80, help_text="The warehouse's code, e.g. 'UPS:Ground' or 'FEDEX'.")
-
-    class Meta:
-        verbose_name = "shipping method mapping"
-        constraints = [
-            models.UniqueConstraint(
-                Lower("cart_method"),
-                "warehouse",
-                name="unique_ship_method_per_warehouse",
-                violation_error_message="This shipping method already has a mapping on this warehouse connection.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.cart_method} → {self.ship_code}"
-
-
-class CarrierNameMap(models.Model):
-    """A warehouse's carrier code → the carrier name a cart expects (defaults come from the connector)."""
-
-    cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="carrier_names")
-    warehouse_carrier = models.CharField(max_length=80, help_text="As the warehouse reports it, e.g. 'FDX'.")
-    cart_carrier = models.CharField(max_length=80, help_text="As the cart should show it, e.g. 'FedEx'.")
-
-    class Meta:
-        verbose_name = "carrier name mapping"
-        constraints = [
-            models.UniqueConstraint(
-                Lower("warehouse_carrier"),
-                "cart_connection",
-                name="unique_carrier_map_per_cart",
-                violation_error_message="This carrier already has a name on this cart connection.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.warehouse_carrier} → {self.cart_carrier}"
 
 
 class OAuthGrantState(models.Model):

@@ -21,8 +21,8 @@ from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError, NewConnectionError
-from urllib3.util.connection import _set_socket_options, allowed_gai_family
-from urllib3.util.timeout import _DEFAULT_TIMEOUT
+from urllib3.util.connection import allowed_gai_family
+from urllib3.util.timeout import Timeout
 
 from integrations.connectors.errors import AddressRefusedError
 from integrations.outbound import OutboundPolicy
@@ -73,8 +73,9 @@ class _GuardedConnection:
         for family, kind, proto, _name, address in answers:
             sock = socket.socket(family, kind, proto)
             try:
-                _set_socket_options(sock, self.socket_options)
-                if self.timeout is not _DEFAULT_TIMEOUT:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                if self.timeout is not Timeout.DEFAULT_TIMEOUT:
                     sock.settimeout(self.timeout)
                 if self.source_address:
                     sock.bind(self.source_address)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.connectors.answers import summary
 from integrations.connectors.errors import ConnectorError
 from integrations.grants import GrantRefused, grant_state_issue, grant_state_read, grant_state_take
+from integrations.members import merchant_for
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import ConnectionNotConfigured, oauth_authorization_url, oauth_complete
 
@@ -46,8 +47,6 @@ def _login_url(origin: str) -> str:
 def _may_grant(user, connection: Connection, origin: str) -> bool:
     """Staff may grant for any connection from the admin; a merchant's member for their own."""
     if origin == PORTAL:
-        from portal.scope import merchant_for  # the merchant pages sit on top of this app
-
         merchant = merchant_for(user)
         return merchant is not None and connection.merchant_id == merchant.pk
     opts = connection._meta

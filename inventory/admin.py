@@ -1,23 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from config.admin_guard import KeyCheckedAutocompleteMixin
-from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
-from orders.services.holds import sku_alias_saved
-
-
-@admin.register(SKUAlias)
-class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
-    list_display = ["cart_sku", "warehouse_sku", "merchant", "note", "updated_at"]
-    list_filter = ["merchant"]
-    search_fields = ["cart_sku", "warehouse_sku"]
-    list_select_related = ["merchant"]
-    autocomplete_fields = ["merchant"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        released = sku_alias_saved(alias=obj)["released"]
-        if released:
-            self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+from inventory.models import CartInventoryLevel, StockLevel
 
 
 @admin.register(StockLevel)

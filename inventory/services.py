@@ -25,8 +25,8 @@ from integrations.connectors.base import CartConnector
 from integrations.connectors.canonical import CartInventoryItem, InventoryUpdate
 from integrations.models import CartConnection, WMSConnection
 from integrations.services import warehouse_connector_for
-from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
-from orders.models import OrderLine, OrderStatus, SyncRun
+from inventory.models import CartInventoryLevel, StockLevel
+from orders.models import OrderLine, OrderStatus, SKUAlias, SyncRun
 from orders.services.bulk import rows_insert, rows_update
 from orders.services.sync_runs import counting_into
 

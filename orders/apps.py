@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from orders import signals  # noqa: F401 - connects the schedule reconciliation
+        from orders import signals  # noqa: F401 - connects the move of references between accounts

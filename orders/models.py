@@ -1,4 +1,5 @@
-"""Orders, their lines and history, skipped orders, shipments and sync runs.
+"""Orders, their lines and history, skipped orders, shipments and sync runs; the mapping models
+(SKU aliases, shipping and carrier maps) live in `orders.models_mapping`.
 
 Idempotency lives in the schema: one order per (cart connection, cart order id), one `cust_ref`
 per warehouse account (whichever connections reach it), one shipment per (order, warehouse
@@ -13,6 +14,7 @@ from django.db.models.functions import Lower
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
 from integrations.tenancy import CrossMerchantLink, MerchantScoped
+from orders.models_mapping import CarrierNameMap, ShippingMethodMap, SKUAlias  # noqa: F401 - models of this app
 
 
 class OrderStatus(models.TextChoices):

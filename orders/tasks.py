@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
-from orders.services.alerts import alerts_send_digests
-from orders.services.sweep import sweep, sync_runs_prune
-from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
+from sync.alerts import alerts_send_digests
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import inventory_sync, shipments_sync
+from sync.sweep import sweep, sync_runs_prune
 
 
 def _due_connection(connection_id: int, *, scheduled: bool) -> tuple[CartConnection | None, str]:

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from config.admin_guard import KeyCheckedAutocompleteMixin
-from portal.models import MerchantMembership
+from integrations.models import MerchantMembership
 
 User = get_user_model()
 

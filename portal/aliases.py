@@ -20,8 +20,7 @@ from django.utils import timezone
 from integrations.csv_cells import csv_cell_in, csv_row_out
 from integrations.models import Merchant
 from integrations.storable import unstorable_reason
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderStatus
+from orders.models import HoldCode, Order, OrderStatus, SKUAlias
 from orders.services.holds import held_orders_recheck
 from portal.scope import scoped
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import OrderStatus
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import OrderStatus, ShippingMethodMap, SKUAlias
 from portal.scope import scoped
 
 

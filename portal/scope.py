@@ -20,10 +20,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import Order, OrderEvent, OrderLine, Shipment
-from portal.models import MerchantMembership
+from integrations.members import merchant_for
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias
 
 M = TypeVar("M", bound=Model)
 
@@ -38,16 +37,6 @@ MERCHANT_PATHS: dict[type[Model], str] = {
     OrderEvent: "order__merchant",
     Shipment: "order__merchant",
 }
-
-
-def merchant_for(user) -> Merchant | None:
-    """The active merchant this user may see, or None (anonymous, not linked, merchant inactive)."""
-    if not user.is_authenticated:
-        return None
-    membership = MerchantMembership.objects.select_related("merchant").filter(user=user).first()
-    if membership is None or not membership.merchant.active:
-        return None
-    return membership.merchant
 
 
 def scoped(model: type[M], merchant: Merchant) -> QuerySet[M]:

@@ -6,9 +6,8 @@ import factory
 from django.utils import timezone
 
 from integrations.accounts import connection_account_key
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import Order, OrderLine
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, OrderLine, ShippingMethodMap, SKUAlias
 
 
 class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):

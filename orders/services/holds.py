@@ -10,13 +10,11 @@ from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderStatus
+from orders.models import HoldCode, Order, OrderStatus, SKUAlias
 from orders.services.delivery import DELIVERED, order_deliver
 from orders.services.history import order_event
 from orders.services.importing import order_prepare
-from orders.services.sync import warehouse_skus
-from orders.services.translation import load_context
+from orders.services.translation import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.
 CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}

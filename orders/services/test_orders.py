@@ -32,9 +32,8 @@ from orders.services.delivery import DELIVERED, RETRY, order_deliver
 from orders.services.history import order_event, order_set_status
 from orders.services.importing import order_prepare
 from orders.services.references import TEST_PREFIX
-from orders.services.sync import warehouse_skus
 from orders.services.tracking import TEST_ORDER_MARK
-from orders.services.translation import load_context
+from orders.services.translation import load_context, warehouse_skus
 
 # Marks the rows this module creates (the cart never had these orders).
 CART_PAYLOAD_MARK = TEST_ORDER_MARK

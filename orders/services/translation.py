@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.errors import ConnectorError
 from integrations.models import WMSConnection
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderLine
+from orders.models import HoldCode, Order, OrderLine, SKUAlias
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,16 @@ def load_context(
         warehouse_skus=warehouse_skus,
         warehouse_connector=warehouse_connector,
     )
+
+
+def warehouse_skus(connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
+    """The warehouse's SKU list, or None with the reason when it cannot be read now."""
+    if connector is None:
+        return None, ""
+    try:
+        return connector.list_skus(), ""
+    except ConnectorError as exc:
+        return None, f"SKUs not checked before sending (the warehouse's list could not be read: {exc})"
 
 
 def order_translate(order: Order, lines: Iterable[OrderLine], ctx: TranslationContext) -> list[Hold]:

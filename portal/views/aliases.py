@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from inventory.models import SKUAlias
+from orders.models import SKUAlias
 from orders.services.holds import sku_alias_saved
 from portal.aliases import MAX_ERRORS_SHOWN, ImportConflict, aliases_csv_import, aliases_csv_parse, aliases_csv_write
 from portal.forms import AliasImportForm, SKUAliasForm

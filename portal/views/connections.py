@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import Connector, OAuthConnector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
-from integrations.models import CartConnection, Connection, ShippingMethodMap, WMSConnection
+from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import connection_test
 from integrations.views import PORTAL, oauth_redirect
+from orders.models import ShippingMethodMap
 from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
 from portal.forms import ShippingMethodForm, connection_form_class
 from portal.guides import GUIDELINES, guide_for

@@ -10,8 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from integrations.models import CartConnection, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, SKUAlias
 from portal.scope import scoped
 
 

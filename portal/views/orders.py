@@ -14,11 +14,10 @@ from django.views.decorators.http import require_POST
 
 from integrations.connectors.canonical import Address
 from integrations.connectors.errors import ConnectorError
-from integrations.models import ShippingMethodMap, WMSConnection
+from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderLine, OrderStatus
+from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
 from orders.services.delivery import DELIVERED, RETRY
 from orders.services.holds import CART_SIDE_HOLDS, orders_retry
 from orders.services.test_orders import TestOrderLine, order_send_test

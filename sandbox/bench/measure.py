@@ -37,12 +37,13 @@ from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from orders.models import Order, Shipment
-from orders.services.sync import cart_connection_sync_orders, inventory_sync
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, Shipment, ShippingMethodMap
 from sandbox.bench.process import SandboxProcess
 from sandbox.bench.replay import replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import inventory_sync
 
 BENCH_SLUG = "bench"
 BENCH_ADMIN = "bench-admin"

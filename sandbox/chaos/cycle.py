@@ -19,12 +19,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, OrderEvent, OrderStatus, Shipment, ShippingMethodMap, SyncLock, SyncRun
 from orders.services.delivery import deliverable_orders
-from orders.services.sync import cart_connection_sync_orders, shipments_sync
 from orders.services.tracking import orders_with_tracking_due
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import shipments_sync
 
 DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 

@@ -15,12 +15,12 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import Order, SyncRun
-from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
+from integrations.models import CartConnection, Merchant, WMSConnection
+from orders.models import Order, ShippingMethodMap, SKUAlias, SyncRun
 from sandbox.demo.scenario import ALIASES, SHIP_CODES, SHIPPING_PLAN
 from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import inventory_sync, shipments_sync
 
 DEFAULT_CART, DEFAULT_WAREHOUSE = "squarespace", "bergen"
 

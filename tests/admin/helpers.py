@@ -16,7 +16,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from orders.models import Order
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 
 
 class _FormReader(HTMLParser):

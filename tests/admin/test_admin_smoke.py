@@ -10,9 +10,20 @@ from django.utils import timezone
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 from django_q.signing import SignedPackage
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, SyncOutcome, WMSConnection
-from inventory.models import CartInventoryLevel, SKUAlias, StockLevel
-from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Problem, Shipment, SkippedOrder, SyncRun
+from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+from inventory.models import CartInventoryLevel, StockLevel
+from orders.models import (
+    HoldCode,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Problem,
+    Shipment,
+    ShippingMethodMap,
+    SkippedOrder,
+    SKUAlias,
+    SyncRun,
+)
 from tests.factories import OrderLineFactory, ShippingMethodMapFactory, SKUAliasFactory
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)

@@ -13,7 +13,7 @@ def _released_events(order) -> list[OrderEvent]:
 
 
 def test_saving_a_sku_alias_releases_the_orders_held_for_that_sku(admin_client, wired, held_for_sku):
-    url = reverse("admin:inventory_skualias_add")
+    url = reverse("admin:orders_skualias_add")
     data = form_values(admin_client.get(url).content.decode(), "skualias_form")
     data.update(merchant=[str(wired.merchant.pk)], cart_sku=["TEE-BLK"], warehouse_sku=["SKU-2"])
 
@@ -30,7 +30,7 @@ def test_saving_a_sku_alias_releases_the_orders_held_for_that_sku(admin_client, 
 
 
 def test_an_alias_for_another_sku_releases_nothing(admin_client, wired, held_for_sku):
-    url = reverse("admin:inventory_skualias_add")
+    url = reverse("admin:orders_skualias_add")
     data = form_values(admin_client.get(url).content.decode(), "skualias_form")
     data.update(merchant=[str(wired.merchant.pk)], cart_sku=["OTHER-SKU"], warehouse_sku=["SKU-2"])
 
@@ -100,7 +100,7 @@ def test_a_mapping_added_in_the_warehouse_connections_inline_releases_held_order
 
 
 def test_a_mapping_added_in_the_shipping_method_admin_releases_held_orders(admin_client, wired, held_for_shipping):
-    url = reverse("admin:integrations_shippingmethodmap_add")
+    url = reverse("admin:orders_shippingmethodmap_add")
     data = form_values(admin_client.get(url).content.decode(), "shippingmethodmap_form")
     data.update(warehouse=[str(wired.wms.pk)], cart_method=["express"], ship_code=["FEDEX:2Day"])  # any case
 
@@ -114,7 +114,7 @@ def test_a_mapping_added_in_the_shipping_method_admin_releases_held_orders(admin
 
 
 def test_a_second_mapping_for_the_same_method_in_any_case_is_refused_on_the_form(admin_client, wired):
-    url = reverse("admin:integrations_shippingmethodmap_add")
+    url = reverse("admin:orders_shippingmethodmap_add")
     data = form_values(admin_client.get(url).content.decode(), "shippingmethodmap_form")
     data.update(warehouse=[str(wired.wms.pk)], cart_method=["STANDARD"], ship_code=["FEDEX:Ground"])
 
@@ -126,7 +126,7 @@ def test_a_second_mapping_for_the_same_method_in_any_case_is_refused_on_the_form
 
 
 def test_a_second_alias_for_the_same_cart_sku_is_refused_on_the_form(admin_client, wired):
-    url = reverse("admin:inventory_skualias_add")
+    url = reverse("admin:orders_skualias_add")
     for warehouse_sku in ("SKU-1", "SKU-2"):
         data = form_values(admin_client.get(url).content.decode(), "skualias_form")
         data.update(merchant=[str(wired.merchant.pk)], cart_sku=["TEE-BLK"], warehouse_sku=[warehouse_sku])

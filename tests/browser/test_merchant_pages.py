@@ -7,8 +7,7 @@ import re
 import pytest
 
 from integrations.models import CartConnection, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import OrderStatus
+from orders.models import OrderStatus, SKUAlias
 from tests.admin.helpers import import_order
 from tests.browser.conftest import sign_in
 from tests.factories import MerchantFactory

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from integrations.models import SyncOutcome
 from orders.models import Order, OrderStatus, SyncLock, SyncRun
-from orders.services.sweep import sweep
 from orders.services.sync_runs import INTERRUPTED_MESSAGE
+from sync.sweep import sweep
 from tests.orders.helpers import ago, order_posts, seed, sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ WORKER = """
 import sys, django
 django.setup()
 from integrations.models import CartConnection
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 cart_connection_sync_orders(connection=CartConnection.objects.get(pk=int(sys.argv[1])))
 """
 

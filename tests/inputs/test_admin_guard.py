@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from inventory.models import SKUAlias
+from orders.models import SKUAlias
 from tests.factories import SKUAliasFactory
 
 
@@ -39,7 +39,7 @@ def test_a_range_filter_is_refused_and_the_lookups_it_stands_for_work(admin_clie
 
 def test_an_empty_to_field_is_refused_on_a_change_page(admin_client, db):
     alias = SKUAliasFactory()
-    change = reverse("admin:inventory_skualias_change", args=[alias.pk])
+    change = reverse("admin:orders_skualias_change", args=[alias.pk])
 
     response = admin_client.get(change, {"_to_field": ""})
 
@@ -50,7 +50,7 @@ def test_an_empty_to_field_is_refused_on_a_change_page(admin_client, db):
 
 def test_an_autocomplete_value_that_is_no_key_is_a_form_error(admin_client, db):
     alias = SKUAliasFactory(cart_sku="KEEP", warehouse_sku="W")
-    change = reverse("admin:inventory_skualias_change", args=[alias.pk])
+    change = reverse("admin:orders_skualias_change", args=[alias.pk])
 
     for value in ["not-a-number", "9" * 30, "-1", "1.5"]:
         response = admin_client.post(change, {"merchant": value, "cart_sku": "CHANGED", "warehouse_sku": "W"})
@@ -64,7 +64,7 @@ def test_an_autocomplete_value_that_is_no_key_is_a_form_error(admin_client, db):
 
 def test_an_action_on_rows_that_are_no_keys_is_refused(admin_client, db):
     alias = SKUAliasFactory()
-    changelist = reverse("admin:inventory_skualias_changelist")
+    changelist = reverse("admin:orders_skualias_changelist")
 
     for value in ["not-a-number", "1\x00"]:
         response = admin_client.post(
@@ -78,7 +78,7 @@ def test_an_action_on_rows_that_are_no_keys_is_refused(admin_client, db):
 
 def test_an_action_on_a_key_beyond_any_integer_column_selects_nothing(admin_client, db):
     alias = SKUAliasFactory()
-    changelist = reverse("admin:inventory_skualias_changelist")
+    changelist = reverse("admin:orders_skualias_changelist")
 
     response = admin_client.post(
         changelist, {"action": "delete_selected", "_selected_action": ["9" * 30, str(alias.pk)], "index": "0"}

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from inventory.models import SKUAlias
-from orders.models import SyncRun
+from orders.models import SKUAlias, SyncRun
 from tests.factories import SKUAliasFactory
 from tests.inputs.hostile import Assault, html_forms, unstorable_rows, with_choices, with_hostile
 
@@ -66,7 +65,7 @@ def test_what_postgresql_would_refuse_is_found_when_sqlite_stored_it(db):
     found = unstorable_rows()
 
     assert sorted(row.split(":")[0] for row in found) == [
-        "inventory.SKUAlias.cart_sku",
-        "inventory.SKUAlias.cart_sku",
+        "orders.SKUAlias.cart_sku",
+        "orders.SKUAlias.cart_sku",
         "orders.SyncRun.counts",
     ]

@@ -21,8 +21,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
+from integrations.models import MerchantMembership
 from orders.models import HoldCode, OrderStatus
-from portal.models import MerchantMembership
 from portal.views.connections import KINDS
 from tests.factories import (
     CartConnectionFactory,

@@ -3,7 +3,7 @@ the column would (SQLite could not bind it: the page failed), on both databases.
 
 from __future__ import annotations
 
-from inventory.models import SKUAlias
+from orders.models import SKUAlias
 from tests.factories import SKUAliasFactory
 
 HUGE = 10**30

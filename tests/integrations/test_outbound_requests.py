@@ -14,7 +14,7 @@ from integrations.models import CartConnection, SyncOutcome
 from integrations.outbound import SANDBOX_TOOLING, OutboundPolicy
 from integrations.services import connection_test
 from orders.services.health import NEEDS_PERSON
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 
 ORDERS = "/1.0/commerce/orders"

@@ -19,7 +19,7 @@ from integrations.accounts import connection_account_refresh
 from integrations.cooldowns import AccountCooldown, cooldown_key, cooldown_record, cooldown_until
 from integrations.models import PlatformCooldown, SyncOutcome
 from orders.models import Order, OrderStatus
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 from tests.admin.helpers import messages_of
 from tests.factories import CartConnectionFactory
 from tests.orders.helpers import ORDERS_PATH, ago, cooldowns_end, order_posts, seed, sync

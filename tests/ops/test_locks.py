@@ -18,7 +18,7 @@ from django.utils import timezone
 from integrations.models import SyncOutcome
 from orders.models import Order, SyncLock, SyncRun
 from orders.services.locks import lock_key, sync_lock_acquire, sync_lock_release
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 from tests.orders.helpers import ORDERS_PATH, seed
 
 SKIPPED_MESSAGE = "Skipped: another run of this sync for this connection is in progress."

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.models import ShippingMethodMap
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderStatus, Problem, SyncRun
+from orders.models import HoldCode, Order, OrderStatus, Problem, ShippingMethodMap, SKUAlias, SyncRun
 from orders.services.holds import orders_retry, shipping_mapping_saved, sku_alias_saved
 from orders.services.problems import connection_problem, problem_raise
 from tests.admin.helpers import import_order, messages_of

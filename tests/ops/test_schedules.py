@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_q.models import Schedule
 
 from integrations.models import CartConnection
-from orders.services.schedules import GLOBAL, PREFIX, schedule_name, schedules_reconcile
+from sync.schedules import GLOBAL, PREFIX, schedule_name, schedules_reconcile
 from tests.admin.helpers import form_values
 from tests.factories import CartConnectionFactory
 

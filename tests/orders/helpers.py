@@ -12,7 +12,7 @@ from integrations.models import CartConnection, PlatformCooldown, WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, SyncRun
 from orders.services.importing import cart_orders_import
-from orders.services.sync import cart_connection_sync_orders, translation_context_factory
+from sync.cycle import cart_connection_sync_orders, translation_context_factory
 
 ORDERS_PATH = "/1.0/commerce/orders"
 

@@ -20,8 +20,8 @@ from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines
 from orders.services.delivery_batch import BatchDeliverer, ClaimLease
 from orders.services.importing import cart_orders_import
-from orders.services.sync import translation_context_factory
 from orders.services.translation import warehouse_order_for
+from sync.cycle import translation_context_factory
 from tests.factories import OrderFactory, OrderLineFactory
 from tests.orders.helpers import cooldowns_end, order_for, order_posts, seed, sync
 

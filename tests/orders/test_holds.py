@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from inventory.models import SKUAlias
-from orders.models import HoldCode, OrderEvent, OrderStatus
+from orders.models import HoldCode, OrderEvent, OrderStatus, SKUAlias
 from orders.services.holds import sku_alias_saved
 from tests.orders.helpers import order_for, order_posts, seed, sync
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from integrations.models import SyncOutcome
 from orders.models import Order, OrderStatus
 from orders.services.locks import sync_lock_acquire
-from orders.services.sync import cart_connection_push_tracking, cart_connection_sync_orders, warehouse_sync_shipments
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import cart_connection_push_tracking, warehouse_sync_shipments
 from tests.orders.helpers import ago, order_for, order_posts, seed, sync
 from tests.returns.helpers import deliver, fulfillment_posts, package, ship
 

@@ -11,8 +11,8 @@ from django.db import connection as db
 
 from integrations.models import CartConnection
 from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Shipment
-from orders.services.sync import warehouse_sync_shipments
 from sandbox.squarespace import SquarespaceSandbox
+from sync.return_path import warehouse_sync_shipments
 from tests.factories import CartConnectionFactory, MerchantFactory, ShippingMethodMapFactory, WMSConnectionFactory
 from tests.orders.helpers import ago, order_posts, seed, sync
 

@@ -10,11 +10,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
-from inventory.models import SKUAlias
-from orders.models import HoldCode, Order, OrderStatus
-from orders.services.sync import cart_connection_sync_orders
-from portal.models import MerchantMembership
+from integrations.models import CartConnection, Merchant, MerchantMembership, WMSConnection
+from orders.models import HoldCode, Order, OrderStatus, ShippingMethodMap, SKUAlias
+from sync.cycle import cart_connection_sync_orders
 from tests.factories import (
     CartConnectionFactory,
     MerchantFactory,

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
-from portal.models import MerchantMembership
+from integrations.models import MerchantMembership
 from tests.portal.conftest import PASSWORD, client_of, merchant_user
 
 PUBLIC = {"login", "logout"}

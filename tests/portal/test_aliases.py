@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integrations.csv_cells import FORMULA_STARTS
-from inventory.models import SKUAlias
-from orders.models import HoldCode, OrderStatus
+from orders.models import HoldCode, OrderStatus, SKUAlias
 from tests.admin.helpers import import_order, messages_of
 from tests.factories import SKUAliasFactory
 from tests.portal.conftest import import_orders

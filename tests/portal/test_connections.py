@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
-from integrations.models import CartConnection, ShippingMethodMap, WMSConnection
-from orders.models import OrderStatus
+from integrations.models import CartConnection, WMSConnection
+from orders.models import OrderStatus, ShippingMethodMap
 from tests.admin.helpers import form_values, import_order, messages_of
 from tests.credentials import raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from integrations.models import CartConnection
 from orders.models import OrderStatus
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
 from tests.admin.helpers import import_order, messages_of
 
 INTERNAL = ("Internal build server", "Payroll export for all staff", "Jenkins", "10.1.2.3")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.models import ShippingMethodMap
-from inventory.models import SKUAlias
-from orders.models import OrderStatus
+from orders.models import OrderStatus, ShippingMethodMap, SKUAlias
 from tests.portal.conftest import Objects
 
 # (url name, how to build its args from the other merchant's objects)

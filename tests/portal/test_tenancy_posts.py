@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from integrations.models import CartConnection, ShippingMethodMap
-from inventory.models import SKUAlias
-from orders.models import Order, OrderStatus
+from integrations.models import CartConnection
+from orders.models import Order, OrderStatus, ShippingMethodMap, SKUAlias
 from tests.admin.helpers import messages_of
 
 REFUSAL = "belongs to another merchant"

@@ -15,7 +15,7 @@ from fernet_fields import hkdf
 from integrations.admin import CartConnectionAdmin
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import ConnectionNotConfigured, cart_connector_for
-from orders.services.sync import cart_connection_sync_orders, cart_connections_for_sync
+from sync.cycle import cart_connection_sync_orders, cart_connections_for_sync
 from tests.credentials import NEW_KEY, OLD_KEY, raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 

@@ -32,11 +32,12 @@ from integrations.connectors.tradegecko import TradeGeckoCart
 from integrations.models import CartConnection, WMSConnection
 from integrations.outbound import SANDBOX_TOOLING
 from integrations.services import cart_connector_for, warehouse_connector_for
-from orders.services.alerts import alerts_send_digests
-from orders.services.sync import cart_connection_sync_orders, warehouse_sync_shipments, warehouse_sync_stock
 from sandbox.bergen import BergenSandbox
 from sandbox.squarespace import SquarespaceSandbox
 from sandbox.tradegecko import TradeGeckoSandbox
+from sync.alerts import alerts_send_digests
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import warehouse_sync_shipments, warehouse_sync_stock
 from tests.admin.helpers import form_values
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
 from tests.fixtures_tradegecko import oauth_app_settings, oauth_connector_settings

@@ -10,7 +10,8 @@ import requests
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncRun
-from orders.services.sync import cart_connection_sync_orders, shipments_sync
+from sync.cycle import cart_connection_sync_orders
+from sync.return_path import shipments_sync
 
 # Lines of an order as the Squarespace sandbox takes them.
 ONE_SKU_1 = [{"sku": "SKU-1", "quantity": 1, "price": "10.00", "name": "Widget"}]

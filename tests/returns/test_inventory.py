@@ -13,8 +13,8 @@ from integrations.models import CartConnection
 from inventory.models import CartInventoryLevel, StockLevel
 from inventory.services import level_to_push, units_not_at_warehouse
 from orders.models import OrderStatus
-from orders.services.sync import inventory_sync
 from orders.tasks import sync_inventory_task
+from sync.return_path import inventory_sync
 from tests.factories import (
     CartConnectionFactory,
     OrderFactory,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from orders.models import Order, OrderEvent, OrderStatus, Shipment
-from orders.services.sync import cart_connection_push_tracking, warehouse_sync_shipments
+from sync.return_path import cart_connection_push_tracking, warehouse_sync_shipments
 from tests.returns.helpers import (
     SKU_1_AND_SKU_2,
     TWO_SKU_1,

@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import CarrierNameMap
-from orders.models import OrderEvent, OrderStatus, Shipment
+from orders.models import CarrierNameMap, OrderEvent, OrderStatus, Shipment
 from orders.services.tracking import shipments_resend
 from tests.returns.helpers import (
     TWO_SKU_1,

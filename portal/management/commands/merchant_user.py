@@ -9,8 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import Merchant
-from portal.models import MerchantMembership
+from integrations.models import Merchant, MerchantMembership
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 """`manage.py sync_all`: the whole cycle, in order: orders in and out, tracking back, inventory back."""
 
-from orders.management.sync_command import SyncCommand
-from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
+from sync.cycle import cart_connection_sync_orders
+from sync.management.sync_command import SyncCommand
+from sync.return_path import inventory_sync, shipments_sync
 
 
 class Command(SyncCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from orders.services.schedules import schedules_reconcile
+from sync.schedules import schedules_reconcile
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import SyncOutcome
 from orders.models import SyncRun
-from orders.services.sync import cart_connections_for_sync
+from sync.cycle import cart_connections_for_sync
 
 
 class SyncCommand(BaseCommand):

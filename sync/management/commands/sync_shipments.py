@@ -1,7 +1,7 @@
 """`manage.py sync_shipments`: read shipments from the warehouses and tell the carts."""
 
-from orders.management.sync_command import SyncCommand
-from orders.services.sync import shipments_sync
+from sync.management.sync_command import SyncCommand
+from sync.return_path import shipments_sync
 
 
 class Command(SyncCommand):

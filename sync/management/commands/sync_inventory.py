@@ -1,7 +1,7 @@
 """`manage.py sync_inventory`: read stock from the warehouses and push levels to the carts."""
 
-from orders.management.sync_command import SyncCommand
-from orders.services.sync import inventory_sync
+from sync.management.sync_command import SyncCommand
+from sync.return_path import inventory_sync
 
 
 class Command(SyncCommand):

@@ -1,7 +1,7 @@
 """`manage.py sync_orders`: pull new orders from every active cart connection and deliver them."""
 
-from orders.management.sync_command import SyncCommand
-from orders.services.sync import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders
+from sync.management.sync_command import SyncCommand
 
 
 class Command(SyncCommand):

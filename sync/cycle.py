@@ -2,7 +2,8 @@
 
 Connection-level failures (credentials refused, platform unreachable, a page that cannot be read,
 a long rate limit) end the run with a readable error on the run and on the connection; what was
-stored before stays stored, and the next run carries on from the watermark.
+stored before stays stored, and the next run carries on from the watermark. How a run is finished
+and classified here serves the return path too (`sync.return_path`).
 """
 
 from __future__ import annotations
@@ -22,22 +23,18 @@ from integrations.cooldowns import cooldown_key, cooldown_record, cooldowns_wait
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import (
     ConnectionNotConfigured,
-    cart_connector_for,
     connection_mark_auth_problem,
     warehouse_connector_for,
 )
 from integrations.tenancy import CrossMerchantLink
-from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.delivery import ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
 from orders.services.delivery_batch import TAKEN, BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.importing import IMPORT_COUNTS, cart_orders_import
 from orders.services.locks import lock_key, sync_lock
-from orders.services.shipments import warehouse_shipments_import
 from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
-from orders.services.tracking import cart_tracking_push
-from orders.services.translation import TranslationContext, load_context
+from orders.services.translation import TranslationContext, load_context, warehouse_skus
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +46,6 @@ def cart_connections_for_sync(*, merchant_slug: str | None = None, connection_id
     if connection_id:
         qs = qs.filter(pk=connection_id)
     return qs.order_by("merchant__name", "pk")
-
-
-def warehouse_skus(connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
-    """The warehouse's SKU list, or None with the reason when it cannot be read now."""
-    if connector is None:
-        return None, ""
-    try:
-        return connector.list_skus(), ""
-    except ConnectorError as exc:
-        return None, f"SKUs not checked before sending (the warehouse's list could not be read: {exc})"
 
 
 def translation_context_factory(
@@ -76,14 +63,14 @@ def translation_context_factory(
 
 
 @dataclass
-class _Failure:
+class RunFailure:
     """What a step raised, classified for the run and the connection's retry state."""
 
     kind: str = ""
     retry_after: float | None = None
 
 
-def _classify(exc: BaseException, label: str, errors: list[str], connection, failure: _Failure) -> str:
+def failure_classify(exc: BaseException, label: str, errors: list[str], connection, failure: RunFailure) -> str:
     """Record a step's exception as a readable error; return the run outcome it means."""
     kind = failure_kind(exc)
     if not failure.kind or kind in (NEEDS_PERSON, PERMANENT):
@@ -104,7 +91,7 @@ def _classify(exc: BaseException, label: str, errors: list[str], connection, fai
     return SyncOutcome.FAILED
 
 
-def _skipped_run(kind: str, connection) -> SyncRun:
+def skipped_run(kind: str, connection) -> SyncRun:
     side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
     return SyncRun.objects.create(
         kind=kind,
@@ -125,7 +112,7 @@ def cart_connection_sync_orders(
     key = lock_key(SyncRun.Kind.ORDERS, connection)
     with sync_lock(key) as token:
         if token is None:
-            return _skipped_run(SyncRun.Kind.ORDERS, connection)
+            return skipped_run(SyncRun.Kind.ORDERS, connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
         return _sync_orders(connection, RunLease(key, token), progress)
 
@@ -144,7 +131,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     cooldowns_wait_short([connection, warehouse], progress)
     errors: list[str] = []
     notes: list[str] = []
-    failure = _Failure()
+    failure = RunFailure()
     status = SyncOutcome.SUCCEEDED
     connector: WarehouseConnector | None = None
     if warehouse is not None:
@@ -171,7 +158,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 counts=counts,
             )
         except Exception as exc:
-            status = _classify(exc, "Cart", errors, connection, failure)
+            status = failure_classify(exc, "Cart", errors, connection, failure)
         if connector is not None:
             try:
                 deliverer.finish()
@@ -182,7 +169,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 )
                 notes += delivery_notes(counts, orders_claimed_elsewhere(cart_connection_id=connection.pk))
             except Exception as exc:
-                outcome = _classify(exc, "Warehouse", errors, warehouse, failure)
+                outcome = failure_classify(exc, "Warehouse", errors, warehouse, failure)
                 status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
         errors or counts.get("held") or counts.get("retry") or counts.get("rejected") or counts.get("not_sent")
@@ -196,11 +183,11 @@ def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) 
     needing a person, so scheduled runs stop (and a problem is raised) until someone corrects it."""
     run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, cart_connection=connection)
     return sync_run_finish(
-        run, connection, status=SyncOutcome.FAILED, counts={}, errors=[f"Cart: {exc}"], failure=_Failure(NEEDS_PERSON)
+        run, connection, status=SyncOutcome.FAILED, counts={}, errors=[f"Cart: {exc}"], failure=RunFailure(NEEDS_PERSON)
     )
 
 
-def _usable_carts(kind: str, connections: list[CartConnection]) -> tuple[list[CartConnection], list[SyncRun]]:
+def usable_carts(kind: str, connections: list[CartConnection]) -> tuple[list[CartConnection], list[SyncRun]]:
     """The carts whose warehouse may be used, and a refused run for each of the others."""
     usable, refused = [], []
     for connection in connections:
@@ -257,9 +244,9 @@ def sync_run_finish(
     status: str,
     counts: dict,
     errors: list[str],
-    failure: _Failure | None = None,
+    failure: RunFailure | None = None,
 ) -> SyncRun:
-    failure = failure or _Failure()
+    failure = failure or RunFailure()
     run.status = status
     run.counts = counts
     run.finished_at = timezone.now()
@@ -276,137 +263,3 @@ def sync_run_finish(
 def summary(counts: dict) -> str:
     parts = [f"{counts.get(k, 0)} {k}" for k in ("imported", "delivered", "held", "skipped") if counts.get(k)]
     return ", ".join(parts) or "nothing new"
-
-
-def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
-    seen: dict[int, WMSConnection] = {}
-    for connection in connections:
-        warehouse = connection.resolved_warehouse()
-        if warehouse is not None and warehouse.active:
-            seen.setdefault(warehouse.pk, warehouse)
-    return list(seen.values())
-
-
-def _one_step_run(
-    kind: str,
-    connection,
-    step: Callable[[SyncRun, dict[str, int], RunCheckpoint], object],
-    problem_keys=(),
-    progress: Callable[[str], None] | None = None,
-) -> SyncRun:
-    """A run of one step against one connection (cart or warehouse side): locked, recorded and
-    classified. Skipped while another run of the same kind holds the connection's lock. The step
-    counts into the dict it is given and reports progress to the checkpoint it is given."""
-    key = lock_key(kind, connection)
-    with sync_lock(key) as token:
-        if token is None:
-            return _skipped_run(kind, connection)
-        sync_runs_close_interrupted(key=key)
-        lease = RunLease(key, token)
-        side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-        run = sync_run_start(kind, connection.merchant_id, lease, **side)
-        counts: dict[str, int] = {}
-        errors: list[str] = []
-        failure = _Failure()
-        outcome = SyncOutcome.SUCCEEDED
-        cooldowns_wait_short([connection], progress)
-        try:
-            step(run, counts, RunCheckpoint(run, lease, counts, progress))
-        except Exception as exc:
-            label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
-            outcome = _classify(exc, label, errors, connection, failure)
-        if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
-            outcome = SyncOutcome.PARTIAL
-        return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors, failure=failure)
-
-
-def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
-    return _one_step_run(
-        SyncRun.Kind.SHIPMENTS,
-        warehouse,
-        lambda run, counts, checkpoint: warehouse_shipments_import(
-            warehouse=warehouse, run=run, now=timezone.now(), progress=checkpoint, counts=counts
-        ),
-        ("unmatched", "unreadable"),
-        progress,
-    )
-
-
-def cart_connection_push_tracking(*, connection: CartConnection, progress=None) -> SyncRun:
-    return _one_step_run(
-        SyncRun.Kind.SHIPMENTS,
-        connection,
-        lambda run, counts, checkpoint: cart_tracking_push(
-            connection=connection,
-            connector=cart_connector_for(connection),
-            run=run,
-            progress=checkpoint,
-            counts=counts,
-        ),
-        ("tracking_failed",),
-        progress,
-    )
-
-
-def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
-    """Read shipments from each warehouse once, then tell each cart."""
-    connections, runs = _usable_carts(SyncRun.Kind.SHIPMENTS, connections)
-    runs += [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
-    runs += [cart_connection_push_tracking(connection=c, progress=progress) for c in connections]
-    return runs
-
-
-def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
-    return _one_step_run(
-        SyncRun.Kind.INVENTORY,
-        warehouse,
-        lambda run, counts, checkpoint: warehouse_stock_read(warehouse=warehouse, progress=checkpoint, counts=counts),
-        progress=progress,
-    )
-
-
-def cart_connection_push_inventory(
-    *, connection: CartConnection, full: bool = False, read_catalog: bool = False, progress=None
-) -> SyncRun:
-    return _one_step_run(
-        SyncRun.Kind.INVENTORY,
-        connection,
-        lambda run, counts, checkpoint: cart_inventory_push(
-            connection=connection,
-            connector=cart_connector_for(connection),
-            run=run,
-            full=full,
-            read_catalog=read_catalog,
-            progress=checkpoint,
-            counts=counts,
-        ),
-        ("inventory_refused",),
-        progress,
-    )
-
-
-def inventory_sync(
-    *, connections: list[CartConnection], full: bool = False, read_catalog: bool = False, progress=None
-) -> list[SyncRun]:
-    """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
-
-    A cart whose warehouse could not be read this run (failed, or throttled) is not pushed (stale
-    levels would be wrong).
-    `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
-    """
-    connections, runs = _usable_carts(SyncRun.Kind.INVENTORY, [c for c in connections if c.inventory_sync_enabled])
-    stock_runs = {}
-    for warehouse in _warehouses_of(connections):
-        stock_runs[warehouse.pk] = warehouse_sync_stock(warehouse=warehouse, progress=progress)
-    runs += stock_runs.values()
-    for connection in connections:
-        warehouse = connection.resolved_warehouse()
-        read = stock_runs.get(warehouse.pk) if warehouse else None
-        if read is None or read.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED):
-            continue
-        runs.append(
-            cart_connection_push_inventory(
-                connection=connection, full=full, read_catalog=read_catalog, progress=progress
-            )
-        )
-    return runs

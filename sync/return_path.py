@@ -1,0 +1,154 @@
+"""The return path of a cycle, one step per run: shipments read from each warehouse and tracking
+pushed to each cart; stock read from each warehouse and levels pushed to each cart. Each run is
+locked, recorded and classified like an orders run (`sync.cycle`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from integrations.cooldowns import cooldowns_wait_short
+from integrations.models import CartConnection, SyncOutcome, WMSConnection
+from integrations.services import cart_connector_for
+from inventory.services import cart_inventory_push, warehouse_stock_read
+from orders.models import SyncRun
+from orders.services.locks import lock_key, sync_lock
+from orders.services.shipments import warehouse_shipments_import
+from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.tracking import cart_tracking_push
+from sync.cycle import RunFailure, failure_classify, skipped_run, sync_run_finish, usable_carts
+
+
+def _warehouses_of(connections: list[CartConnection]) -> list[WMSConnection]:
+    seen: dict[int, WMSConnection] = {}
+    for connection in connections:
+        warehouse = connection.resolved_warehouse()
+        if warehouse is not None and warehouse.active:
+            seen.setdefault(warehouse.pk, warehouse)
+    return list(seen.values())
+
+
+def _one_step_run(
+    kind: str,
+    connection,
+    step: Callable[[SyncRun, dict[str, int], RunCheckpoint], object],
+    problem_keys=(),
+    progress: Callable[[str], None] | None = None,
+) -> SyncRun:
+    """A run of one step against one connection (cart or warehouse side): locked, recorded and
+    classified. Skipped while another run of the same kind holds the connection's lock. The step
+    counts into the dict it is given and reports progress to the checkpoint it is given."""
+    key = lock_key(kind, connection)
+    with sync_lock(key) as token:
+        if token is None:
+            return skipped_run(kind, connection)
+        sync_runs_close_interrupted(key=key)
+        lease = RunLease(key, token)
+        side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
+        run = sync_run_start(kind, connection.merchant_id, lease, **side)
+        counts: dict[str, int] = {}
+        errors: list[str] = []
+        failure = RunFailure()
+        outcome = SyncOutcome.SUCCEEDED
+        cooldowns_wait_short([connection], progress)
+        try:
+            step(run, counts, RunCheckpoint(run, lease, counts, progress))
+        except Exception as exc:
+            label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
+            outcome = failure_classify(exc, label, errors, connection, failure)
+        if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
+            outcome = SyncOutcome.PARTIAL
+        return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors, failure=failure)
+
+
+def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+    return _one_step_run(
+        SyncRun.Kind.SHIPMENTS,
+        warehouse,
+        lambda run, counts, checkpoint: warehouse_shipments_import(
+            warehouse=warehouse, run=run, now=timezone.now(), progress=checkpoint, counts=counts
+        ),
+        ("unmatched", "unreadable"),
+        progress,
+    )
+
+
+def cart_connection_push_tracking(*, connection: CartConnection, progress=None) -> SyncRun:
+    return _one_step_run(
+        SyncRun.Kind.SHIPMENTS,
+        connection,
+        lambda run, counts, checkpoint: cart_tracking_push(
+            connection=connection,
+            connector=cart_connector_for(connection),
+            run=run,
+            progress=checkpoint,
+            counts=counts,
+        ),
+        ("tracking_failed",),
+        progress,
+    )
+
+
+def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
+    """Read shipments from each warehouse once, then tell each cart."""
+    connections, runs = usable_carts(SyncRun.Kind.SHIPMENTS, connections)
+    runs += [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
+    runs += [cart_connection_push_tracking(connection=c, progress=progress) for c in connections]
+    return runs
+
+
+def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+    return _one_step_run(
+        SyncRun.Kind.INVENTORY,
+        warehouse,
+        lambda run, counts, checkpoint: warehouse_stock_read(warehouse=warehouse, progress=checkpoint, counts=counts),
+        progress=progress,
+    )
+
+
+def cart_connection_push_inventory(
+    *, connection: CartConnection, full: bool = False, read_catalog: bool = False, progress=None
+) -> SyncRun:
+    return _one_step_run(
+        SyncRun.Kind.INVENTORY,
+        connection,
+        lambda run, counts, checkpoint: cart_inventory_push(
+            connection=connection,
+            connector=cart_connector_for(connection),
+            run=run,
+            full=full,
+            read_catalog=read_catalog,
+            progress=checkpoint,
+            counts=counts,
+        ),
+        ("inventory_refused",),
+        progress,
+    )
+
+
+def inventory_sync(
+    *, connections: list[CartConnection], full: bool = False, read_catalog: bool = False, progress=None
+) -> list[SyncRun]:
+    """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
+
+    A cart whose warehouse could not be read this run (failed, or throttled) is not pushed (stale
+    levels would be wrong).
+    `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
+    """
+    connections, runs = usable_carts(SyncRun.Kind.INVENTORY, [c for c in connections if c.inventory_sync_enabled])
+    stock_runs = {}
+    for warehouse in _warehouses_of(connections):
+        stock_runs[warehouse.pk] = warehouse_sync_stock(warehouse=warehouse, progress=progress)
+    runs += stock_runs.values()
+    for connection in connections:
+        warehouse = connection.resolved_warehouse()
+        read = stock_runs.get(warehouse.pk) if warehouse else None
+        if read is None or read.status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED):
+            continue
+        runs.append(
+            cart_connection_push_inventory(
+                connection=connection, full=full, read_catalog=read_catalog, progress=progress
+            )
+        )
+    return runs
