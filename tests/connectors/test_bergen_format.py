@@ -6,17 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.connectors.bergen import (
-    BergenWarehouse,
-    classify_rejection,
-    embedded_list,
-    format_order,
-    order_ref,
-    rql_value,
-    split_ship_code,
-    total_results,
-)
-from integrations.connectors.bergen_found import found_order
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.bergen.wire import embedded_list, order_ref, rql_value, total_results
+from integrations.connectors.bergen.writes import classify_rejection, format_order, found_order, split_ship_code
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import (
     BadPayloadError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.connectors.bergen import BergenWarehouse
+from integrations.connectors.bergen.connector import BergenWarehouse
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import (
     AuthenticationError,

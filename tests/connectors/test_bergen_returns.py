@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.connectors.bergen import BergenWarehouse
-from integrations.connectors.bergen_wire import (
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.bergen.wire import (
     facility_id_named,
-    format_order,
     parse_tracking_row,
     parse_wms_datetime,
     read_stock_row,
     shipped_window_rql,
     sum_stock,
 )
+from integrations.connectors.bergen.writes import format_order
 from integrations.connectors.canonical import Address, ShipmentLine, StockLevel, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import BadPayloadError
 from integrations.outbound import SANDBOX_TOOLING

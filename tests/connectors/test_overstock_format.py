@@ -8,7 +8,7 @@ import pytest
 
 from integrations.connectors.canonical import CartShipment, CartShipmentLine, InventoryUpdate
 from integrations.connectors.errors import PermanentError
-from integrations.connectors.overstock_format import (
+from integrations.connectors.overstock.writes import (
     ShipmentContext,
     carrier_code,
     format_inventory_message,
@@ -16,7 +16,7 @@ from integrations.connectors.overstock_format import (
     item_refusals,
     service_level_code,
 )
-from integrations.connectors.overstock_xml import NAMESPACE, read_xml, text
+from integrations.connectors.overstock.xml import NAMESPACE, read_xml, text
 
 NOW = datetime(2024, 5, 3, 18, 0, tzinfo=UTC)
 CONTEXT = ShipmentContext(order_number="OSTK-012", sales_channel_name="OSTK", warehouse_code="IML TEST")

@@ -9,8 +9,8 @@ import pytest
 
 from integrations.connectors.canonical import CartShipment, CartShipmentLine, InventoryUpdate
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.overstock import OverstockCart
-from integrations.connectors.overstock_orders import OTHER_WAREHOUSE
+from integrations.connectors.overstock.connector import OverstockCart
+from integrations.connectors.overstock.wire import OTHER_WAREHOUSE
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.overstock import OverstockSandbox
 

@@ -10,8 +10,8 @@ import pytest
 
 from integrations.connectors.canonical import CartShipment, InventoryUpdate
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.squarespace import SquarespaceCart
-from integrations.connectors.squarespace_wire import (
+from integrations.connectors.squarespace.connector import SquarespaceCart
+from integrations.connectors.squarespace.wire import (
     format_adjustments,
     format_fulfillment,
     idempotency_header,

@@ -15,7 +15,7 @@ from integrations.connectors.canonical import (
     InventoryUpdate,
 )
 from integrations.connectors.errors import PermanentError
-from integrations.connectors.tradegecko import TradeGeckoCart
+from integrations.connectors.tradegecko.connector import TradeGeckoCart
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 

@@ -9,7 +9,7 @@ import pytest
 
 from integrations.connectors.canonical import Address, ShipmentLine, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError
-from integrations.connectors.tradegecko import QuickBooksCommerceWarehouse, TradeGeckoWarehouse
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceWarehouse, TradeGeckoWarehouse
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 

@@ -18,8 +18,8 @@ from integrations.connectors.canonical import (
     WarehouseOrderLine,
 )
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
-from integrations.connectors.tradegecko import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
-from integrations.connectors.tradegecko_writes import (
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
+from integrations.connectors.tradegecko.writes import (
     FULFIL_ALL,
     FULFIL_LINES,
     classify_order_refusal,

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.connectors.canonical import CartInventoryItem
-from integrations.connectors.tradegecko_wire import api_id, text, whole_units
+from integrations.connectors.parsing import text
+from integrations.connectors.tradegecko.wire import api_id, whole_units
 
 GONE_STATUSES = frozenset({"deleted"})  # soft-deleted records some lists still return
 
