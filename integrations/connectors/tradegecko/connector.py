@@ -50,8 +50,8 @@ from integrations.connectors.tradegecko.stock import (
     live,
     location_available,
     stock_adjustment_body,
+    stock_deltas,
     tracks_stock,
-    variant_available,
     variant_on_hand,
 )
 from integrations.connectors.tradegecko.wire import describe_errors, error_fields, parse_order_page, record, wanted_ids
@@ -244,25 +244,12 @@ class TradeGeckoCart(TradeGeckoApi, CartConnector):
         """Set levels by adjusting each variant by the difference from what it has available now."""
         if not updates:
             return InventoryPushResult()
-        result = InventoryPushResult()
         location = self.adjustment_location()
         if not location:
             reason = "no stock location to adjust: set the Required Location ID on the connection"
             return InventoryPushResult(refused={u.key: reason for u in updates})
         current = self.lookup("/variants", "variants", [u.key for u in updates])
-        deltas: dict[str, int] = {}
-        for update in updates:
-            variant = current.get(update.key)
-            if variant is None or not live(variant):
-                result.refused[update.key] = f"TradeGecko has no variant {update.key} (deleted?)"
-            elif not tracks_stock(variant):
-                result.refused[update.key] = "TradeGecko keeps no stock count for this variant (manage stock is off)"
-            else:
-                delta = update.quantity - variant_available(variant, self.required_location)
-                if delta:
-                    deltas[update.key] = delta
-                else:
-                    result.accepted.append(update.key)
+        deltas, result = stock_deltas(updates, current, self.required_location)
         if not deltas:
             return result
         body = stock_adjustment_body(location, deltas)
