@@ -1,21 +1,19 @@
-"""Platform keys and names, shared by the models (choices) and the connector registry.
+"""Platform keys, labels and the models' choices, all derived from the connector registry (where a
+platform is declared once, by its connector class): adding a platform there adds it here."""
 
-Kept free of imports so that the models' choices do not depend on loading every connector.
-"""
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.overstock.connector import OverstockCart
+from integrations.connectors.registry import CART_CONNECTORS, CONNECTORS, WAREHOUSE_CONNECTORS
+from integrations.connectors.squarespace.connector import SquarespaceCart
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart
 
-SQUARESPACE = "squarespace"
-TRADEGECKO = "tradegecko"
-QUICKBOOKS_COMMERCE = "quickbooks_commerce"
-OVERSTOCK = "overstock"
-BERGEN = "bergen"
+SQUARESPACE = SquarespaceCart.key
+TRADEGECKO = TradeGeckoCart.key
+QUICKBOOKS_COMMERCE = QuickBooksCommerceCart.key
+OVERSTOCK = OverstockCart.key
+BERGEN = BergenWarehouse.key
 
-PLATFORM_LABELS: dict[str, str] = {
-    SQUARESPACE: "Squarespace Commerce",
-    TRADEGECKO: "TradeGecko",
-    QUICKBOOKS_COMMERCE: "QuickBooks Commerce",
-    OVERSTOCK: "Overstock Supplier Oasis",
-    BERGEN: "Bergen Logistics",
-}
+PLATFORM_LABELS: dict[str, str] = {key: connector.label for key, connector in CONNECTORS.items()}
 
-CART_PLATFORMS = [(k, PLATFORM_LABELS[k]) for k in (SQUARESPACE, TRADEGECKO, QUICKBOOKS_COMMERCE, OVERSTOCK)]
-WAREHOUSE_PLATFORMS = [(k, PLATFORM_LABELS[k]) for k in (BERGEN, TRADEGECKO, QUICKBOOKS_COMMERCE)]
+CART_PLATFORMS = [(key, connector.label) for key, connector in CART_CONNECTORS.items()]
+WAREHOUSE_PLATFORMS = [(key, connector.label) for key, connector in WAREHOUSE_CONNECTORS.items()]

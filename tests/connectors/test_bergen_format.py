@@ -6,51 +6,26 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.connectors.bergen import (
-    BergenWarehouse,
-    classify_rejection,
-    embedded_list,
-    format_order,
-    order_ref,
-    rql_value,
-    split_ship_code,
-    total_results,
-)
-from integrations.connectors.bergen_found import found_order
-from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.bergen.wire import embedded_list, order_ref, rql_value, total_results
+from integrations.connectors.bergen.writes import classify_rejection, format_order, found_order, split_ship_code
+from integrations.connectors.canonical import WarehouseOrder
 from integrations.connectors.errors import (
     BadPayloadError,
     DuplicateReferenceError,
     OrderRejectedError,
 )
+from tests.connectors import builders
+from tests.connectors.builders import address, warehouse_lines
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 
 
 def warehouse_order(**changes) -> WarehouseOrder:
-    values = dict(
-        cust_ref="SQ-1042",
-        cust_po_no="1042",
-        ship_to=Address(
-            first_name="Ada",
-            last_name="Lovelace",
-            address_1="12 Analytical Way",
-            address_2="Apt 3",
-            city="Newark",
-            state="NJ",
-            zip="07102",
-            country="US",
-            phone="+1 973 555 0100",
-            email="ada@example.com",
-        ),
-        ship_code="UPS:Ground",
-        items=[
-            WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=2, price=Decimal("29.99")),
-            WarehouseOrderLine(line_no=2, sku="MUG", quantity=1),
-        ],
+    return builders.warehouse_order(
+        **{"ship_to": address(address_2="Apt 3"), "items": warehouse_lines(("TEE-M", 2, Decimal("29.99")), ("MUG", 1))}
+        | changes
     )
-    values.update(changes)
-    return WarehouseOrder(**values)
 
 
 def test_the_order_body_follows_the_extensiv_create_order_contract():

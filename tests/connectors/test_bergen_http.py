@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.connectors.bergen import BergenWarehouse
-from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.canonical import Address, WarehouseOrder
 from integrations.connectors.errors import (
     AuthenticationError,
     DuplicateReferenceError,
@@ -14,6 +14,7 @@ from integrations.connectors.errors import (
 )
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.bergen import BergenSandbox
+from tests.connectors.builders import warehouse_order
 
 
 def connector(sandbox: BergenSandbox, *, password: str = "sandbox-pass", **settings) -> BergenWarehouse:
@@ -26,25 +27,7 @@ def connector(sandbox: BergenSandbox, *, password: str = "sandbox-pass", **setti
 
 
 def order(cust_ref: str = "SQ-1042", skus: tuple[str, ...] = ("TEE-M", "MUG"), **changes) -> WarehouseOrder:
-    values = dict(
-        cust_ref=cust_ref,
-        cust_po_no=cust_ref.removeprefix("SQ-"),
-        ship_to=Address(
-            first_name="Ada",
-            last_name="Lovelace",
-            address_1="12 Analytical Way",
-            city="Newark",
-            state="NJ",
-            zip="07102",
-            country="US",
-            phone="+1 973 555 0100",
-            email="ada@example.com",
-        ),
-        ship_code="UPS:Ground",
-        items=[WarehouseOrderLine(line_no=i, sku=sku, quantity=i) for i, sku in enumerate(skus, start=1)],
-    )
-    values.update(changes)
-    return WarehouseOrder(**values)
+    return warehouse_order(cust_ref, lines=[(sku, i) for i, sku in enumerate(skus, start=1)], **changes)
 
 
 @pytest.fixture

@@ -8,20 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.connectors.bergen import BergenWarehouse
-from integrations.connectors.bergen_wire import (
+from integrations.connectors.bergen.connector import BergenWarehouse
+from integrations.connectors.bergen.wire import (
     facility_id_named,
-    format_order,
     parse_tracking_row,
     parse_wms_datetime,
     read_stock_row,
     shipped_window_rql,
     sum_stock,
 )
-from integrations.connectors.canonical import Address, ShipmentLine, StockLevel, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.bergen.writes import format_order
+from integrations.connectors.canonical import Address, ShipmentLine, StockLevel, WarehouseOrder
 from integrations.connectors.errors import BadPayloadError
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.bergen import BergenSandbox
+from tests.connectors.builders import address, warehouse_order
 
 T0 = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 
@@ -183,12 +184,11 @@ def test_a_facility_id_is_found_by_name_in_facility_records_and_in_orders():
 
 
 def test_a_numeric_warehouse_setting_is_sent_as_the_facility_id():
-    order = WarehouseOrder(
-        cust_ref="SQ-1",
-        cust_po_no="1",
+    order = warehouse_order(
+        "SQ-1",
         ship_to=Address(first_name="Ada", address_1="1 Way", city="Newark", zip="07102", country="US"),
         ship_code="",
-        items=[WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=1)],
+        lines=[("TEE-M", 1)],
     )
 
     assert format_order(order, customer_name="DEMO", facility="2")["facilityIdentifier"] == {"id": 2}
@@ -208,21 +208,7 @@ def connector(sandbox: BergenSandbox, **settings) -> BergenWarehouse:
 
 
 def order(cust_ref: str, lines: dict[str, int]) -> WarehouseOrder:
-    return WarehouseOrder(
-        cust_ref=cust_ref,
-        cust_po_no=cust_ref.removeprefix("SQ-"),
-        ship_to=Address(
-            first_name="Ada",
-            last_name="Lovelace",
-            address_1="12 Analytical Way",
-            city="Newark",
-            state="NJ",
-            zip="07102",
-            country="US",
-        ),
-        ship_code="UPS:Ground",
-        items=[WarehouseOrderLine(line_no=i, sku=sku, quantity=q) for i, (sku, q) in enumerate(lines.items(), 1)],
-    )
+    return warehouse_order(cust_ref, ship_to=address(phone="", email=""), lines=lines.items())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from integrations.connectors.canonical import CartShipment, CartShipmentLine, InventoryUpdate
 from integrations.connectors.errors import PermanentError
-from integrations.connectors.overstock_format import (
+from integrations.connectors.overstock.writes import (
     ShipmentContext,
     carrier_code,
     format_inventory_message,
@@ -16,7 +16,9 @@ from integrations.connectors.overstock_format import (
     item_refusals,
     service_level_code,
 )
-from integrations.connectors.overstock_xml import NAMESPACE, read_xml, text
+from integrations.connectors.overstock.xml import NAMESPACE, read_xml, text
+from tests.connectors import builders
+from tests.connectors.builders import shipment_lines
 
 NOW = datetime(2024, 5, 3, 18, 0, tzinfo=UTC)
 CONTEXT = ShipmentContext(order_number="OSTK-012", sales_channel_name="OSTK", warehouse_code="IML TEST")
@@ -24,18 +26,10 @@ CONTEXT = ShipmentContext(order_number="OSTK-012", sales_channel_name="OSTK", wa
 
 def shipment(lines=None, **changes) -> CartShipment:
     values = {
-        "carrier": "UPS",
-        "service": "Ground",
-        "tracking_numbers": ["1Z999AA10123456784"],
         "shipped_at": datetime(2024, 5, 2, 15, 30, 0, 250000, tzinfo=UTC),
-        "lines": lines
-        if lines is not None
-        else [
-            CartShipmentLine(cart_line_id="1", line_no=1, sku="232218BRN", quantity=1),
-            CartShipmentLine(cart_line_id="2", line_no=2, sku="281729", quantity=3),
-        ],
+        "lines": lines if lines is not None else shipment_lines(("1", 1), ("2", 3), skus=("232218BRN", "281729")),
     }
-    return CartShipment(**(values | changes))
+    return builders.shipment(**(values | changes))
 
 
 def entries(body: bytes):

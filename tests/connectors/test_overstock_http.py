@@ -9,10 +9,11 @@ import pytest
 
 from integrations.connectors.canonical import CartShipment, CartShipmentLine, InventoryUpdate
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.overstock import OverstockCart
-from integrations.connectors.overstock_orders import OTHER_WAREHOUSE
+from integrations.connectors.overstock.connector import OverstockCart
+from integrations.connectors.overstock.wire import OTHER_WAREHOUSE
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.overstock import OverstockSandbox
+from tests.connectors.builders import shipment
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SETTINGS = {"warehouse_name": "Main Warehouse"}
@@ -136,13 +137,7 @@ def test_a_window_longer_than_overstock_takes_is_refused_with_what_to_change(ove
 
 
 def shipped(lines, tracking="1Z999AA10123456784") -> CartShipment:
-    return CartShipment(
-        carrier="UPS",
-        service="Ground",
-        tracking_numbers=[tracking],
-        shipped_at=T0 + timedelta(days=1),
-        lines=lines,
-    )
+    return shipment(tracking, shipped_at=T0 + timedelta(days=1), lines=lines)
 
 
 def test_tracking_goes_back_one_confirmation_per_line(overstock_sandbox):

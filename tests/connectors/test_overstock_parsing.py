@@ -14,14 +14,15 @@ import pytest
 
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_PARTIAL
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.overstock_orders import (
+from integrations.connectors.overstock.wire import (
     OTHER_WAREHOUSE,
     WarehouseFilter,
     order_elements,
     parse_orders,
     tracking_numbers,
 )
-from integrations.connectors.overstock_xml import format_datetime, parse_datetime, read_xml, whole_seconds, windows
+from integrations.connectors.overstock.xml import read_xml, windows
+from integrations.connectors.parsing import format_datetime, parse_datetime, whole_seconds
 
 OURS = WarehouseFilter(name="IML Test")
 

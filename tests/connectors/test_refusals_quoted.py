@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from integrations.connectors.answers import SUMMARY_LIMIT
-from integrations.connectors.bergen import classify_rejection
+from integrations.connectors.bergen.writes import classify_rejection
 from integrations.connectors.errors import BadPayloadError, DuplicateReferenceError, OrderRejectedError
-from integrations.connectors.overstock_format import item_refusals
-from integrations.connectors.overstock_orders import parse_orders
-from integrations.connectors.overstock_xml import error_summary, read_xml
-from integrations.connectors.tradegecko_writes import classify_order_refusal
+from integrations.connectors.overstock.wire import parse_orders
+from integrations.connectors.overstock.writes import item_refusals
+from integrations.connectors.overstock.xml import error_summary, read_xml
+from integrations.connectors.tradegecko.writes import classify_order_refusal
 
 INTERNAL = "Payroll export for all staff"
 PAGE = f"<html><head><title>Admin</title></head><body><h1>Intranet</h1><p>{INTERNAL}</p></body></html>"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, TemporaryError, ThrottledError
-from integrations.connectors.squarespace import SquarespaceCart
+from integrations.connectors.squarespace.connector import SquarespaceCart
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.squarespace import SquarespaceSandbox
 

@@ -10,13 +10,8 @@ import pytest
 
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_OTHER
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.squarespace import (
-    UnreadableOrder,
-    format_datetime,
-    parse_datetime,
-    parse_order,
-    parse_page,
-)
+from integrations.connectors.parsing import UnreadableOrder, format_datetime, parse_datetime
+from integrations.connectors.squarespace.wire import parse_order, parse_page
 
 ADDRESS = {
     "firstName": "Ada",

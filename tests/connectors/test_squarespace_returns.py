@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from integrations.connectors.canonical import CartShipment, InventoryUpdate
+from integrations.connectors.canonical import InventoryUpdate
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.squarespace import SquarespaceCart
-from integrations.connectors.squarespace_wire import (
+from integrations.connectors.squarespace.connector import SquarespaceCart
+from integrations.connectors.squarespace.wire import (
     format_adjustments,
     format_fulfillment,
     idempotency_header,
@@ -22,6 +22,7 @@ from integrations.connectors.squarespace_wire import (
 )
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.squarespace import SquarespaceSandbox
+from tests.connectors.builders import shipment
 
 NOW = datetime(2024, 5, 3, 9, 30, 15, 250000, tzinfo=UTC)
 SHIPPED = datetime(2024, 5, 2, 16, 4, 5, tzinfo=timezone(timedelta(hours=-4)))
@@ -30,12 +31,6 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def connector(sandbox: SquarespaceSandbox, api_key: str = "sandbox-squarespace-key") -> SquarespaceCart:
     return SquarespaceCart(base_url=sandbox.base_url, outbound=SANDBOX_TOOLING, credentials={"api_key": api_key})
-
-
-def shipment(*numbers: str, **changes) -> CartShipment:
-    values = dict(carrier="UPS", service="Ground", tracking_numbers=list(numbers or ["1Z999AA10123456784"]))
-    values.update(changes)
-    return CartShipment(**values)
 
 
 # --- tracking: the payload ---------------------------------------------------------------------

@@ -10,14 +10,13 @@ import pytest
 from integrations.connectors.canonical import (
     CART_CANCELED,
     CART_OPEN,
-    CartShipment,
-    CartShipmentLine,
     InventoryUpdate,
 )
 from integrations.connectors.errors import PermanentError
-from integrations.connectors.tradegecko import TradeGeckoCart
+from integrations.connectors.tradegecko.connector import TradeGeckoCart
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
+from tests.connectors.builders import shipment, shipment_lines
 
 
 def window() -> dict:
@@ -132,16 +131,11 @@ def test_a_fractional_quantity_rejects_the_order_and_the_rest_is_imported(tradeg
 
 def parcel(order: dict, sandbox: TradeGeckoSandbox, lines: dict[str, int], number: str, *, complete: bool):
     by_sku = {line["sku"]: line for line in sandbox.order_lines(order["id"]) if line["sku"]}
-    return CartShipment(
-        carrier="UPS",
-        service="Ground",
-        tracking_numbers=[number],
+    return shipment(
+        number,
         tracking_url=f"https://www.ups.com/track?tracknum={number}",
         shipped_at=datetime(2024, 5, 2, 8, 0, tzinfo=UTC),
-        lines=[
-            CartShipmentLine(cart_line_id=str(by_sku[sku]["id"]), line_no=n, sku=sku, quantity=q)
-            for n, (sku, q) in enumerate(lines.items(), 1)
-        ],
+        lines=shipment_lines(*[(str(by_sku[sku]["id"]), q) for sku, q in lines.items()], skus=lines),
         complete=complete,
     )
 

@@ -15,7 +15,7 @@ from integrations.connectors.errors import (
     ReauthorizationRequired,
     ThrottledError,
 )
-from integrations.connectors.tradegecko import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
 from tests.fixtures_tradegecko import oauth_connector_settings

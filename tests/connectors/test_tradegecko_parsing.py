@@ -10,11 +10,11 @@ import pytest
 
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_OTHER, CART_PARTIAL
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.tradegecko_api import token_credentials
-from integrations.connectors.tradegecko_stock import inventory_item, stock_adjustment_body, variant_available
-from integrations.connectors.tradegecko_wire import (
+from integrations.connectors.parsing import format_datetime
+from integrations.connectors.tradegecko.api import token_credentials
+from integrations.connectors.tradegecko.stock import inventory_item, stock_adjustment_body, variant_available
+from integrations.connectors.tradegecko.wire import (
     cart_status,
-    format_datetime,
     is_last_page,
     pagination,
     parse_address,

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.connectors.canonical import Address, ShipmentLine, WarehouseOrder, WarehouseOrderLine
+from integrations.connectors.canonical import ShipmentLine, WarehouseOrder
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError
-from integrations.connectors.tradegecko import QuickBooksCommerceWarehouse, TradeGeckoWarehouse
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceWarehouse, TradeGeckoWarehouse
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.tradegecko import TradeGeckoSandbox
+from tests.connectors.builders import warehouse_order
 
 
 def warehouse(sandbox: TradeGeckoSandbox, location: int, cls=TradeGeckoWarehouse):
@@ -24,25 +25,10 @@ def warehouse(sandbox: TradeGeckoSandbox, location: int, cls=TradeGeckoWarehouse
 
 
 def order(cust_ref: str = "SQ-1042", *skus: tuple[str, int]) -> WarehouseOrder:
-    return WarehouseOrder(
-        cust_ref=cust_ref,
-        cust_po_no=cust_ref.removeprefix("SQ-"),
-        ship_to=Address(
-            first_name="Ada",
-            last_name="Lovelace",
-            address_1="12 Analytical Way",
-            city="Newark",
-            state="NJ",
-            zip="07102",
-            country="US",
-            phone="+1 973 555 0100",
-            email="ada@example.com",
-        ),
+    return warehouse_order(
+        cust_ref,
         ship_code="UPS Ground",
-        items=[
-            WarehouseOrderLine(line_no=n, sku=sku, quantity=q, price=Decimal("12.50"))
-            for n, (sku, q) in enumerate(skus or (("TEE-M", 2), ("MUG", 1)), 1)
-        ],
+        lines=[(sku, q, Decimal("12.50")) for sku, q in skus or (("TEE-M", 2), ("MUG", 1))],
         ordered_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
     )
 

@@ -10,16 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from integrations.connectors.canonical import (
-    Address,
     CartShipment,
-    CartShipmentLine,
     ShipmentLine,
     WarehouseOrder,
-    WarehouseOrderLine,
 )
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
-from integrations.connectors.tradegecko import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
-from integrations.connectors.tradegecko_writes import (
+from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
+from integrations.connectors.tradegecko.writes import (
     FULFIL_ALL,
     FULFIL_LINES,
     classify_order_refusal,
@@ -36,36 +33,21 @@ from integrations.connectors.tradegecko_writes import (
     tracking_numbers_of,
     unshipped_quantities,
 )
+from tests.connectors import builders
+from tests.connectors.builders import address, shipment_lines, warehouse_lines
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
 
 def warehouse_order(**changes) -> WarehouseOrder:
-    values = dict(
-        cust_ref="SQ-1042",
-        cust_po_no="1042",
-        ship_to=Address(
-            first_name="Ada",
-            last_name="Lovelace",
-            address_1="12 Analytical Way",
-            address_2="Apt 3",
-            city="Newark",
-            state="NJ",
-            zip="07102",
-            country="US",
-            phone="+1 973 555 0100",
-            email="ada@example.com",
-        ),
-        ship_code="UPS Ground",
-        orig_ship_code="Standard",
-        items=[
-            WarehouseOrderLine(line_no=1, sku="TEE-M", quantity=2, price=Decimal("29.99")),
-            WarehouseOrderLine(line_no=2, sku="MUG", quantity=1),
-        ],
-        ordered_at=datetime(2024, 5, 1, 23, 30, tzinfo=UTC),
-    )
-    values.update(changes)
-    return WarehouseOrder(**values)
+    values = {
+        "ship_to": address(address_2="Apt 3"),
+        "ship_code": "UPS Ground",
+        "orig_ship_code": "Standard",
+        "items": warehouse_lines(("TEE-M", 2, Decimal("29.99")), ("MUG", 1)),
+        "ordered_at": datetime(2024, 5, 1, 23, 30, tzinfo=UTC),
+    }
+    return builders.warehouse_order(**(values | changes))
 
 
 def test_the_order_body_embeds_the_customer_and_address_and_names_variants():
@@ -168,16 +150,11 @@ ORDER_LINES = [
 
 
 def shipment(*lines, complete=False, numbers=("1Z999",)) -> CartShipment:
-    return CartShipment(
-        carrier="UPS",
-        service="Ground",
-        tracking_numbers=list(numbers),
+    return builders.shipment(
+        *numbers,
         tracking_url="https://www.ups.com/track?tracknum=1Z999",
         shipped_at=datetime(2024, 5, 2, 8, 0, tzinfo=UTC),
-        lines=[
-            CartShipmentLine(cart_line_id=line_id, line_no=n, sku="", quantity=q)
-            for n, (line_id, q) in enumerate(lines, 1)
-        ],
+        lines=shipment_lines(*lines),
         complete=complete,
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.connectors.squarespace import format_datetime
+from integrations.connectors.parsing import format_datetime
 from orders.models import HoldCode, Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
 from sandbox.squarespace import SquarespaceSandbox
 from tests.orders.helpers import ORDERS_PATH, ago, cooldowns_end, order_for, seed, status_changes, sync

@@ -16,7 +16,7 @@ import requests
 from django.core import signing
 from django.urls import reverse
 
-from integrations.connectors.tradegecko_api import OAUTH_AUTHORIZE_URL
+from integrations.connectors.tradegecko.api import OAUTH_AUTHORIZE_URL
 from integrations.grants import STATE_SALT
 from integrations.models import CartConnection, OAuthGrantState
 from integrations.services import connection_test, oauth_authorization_url

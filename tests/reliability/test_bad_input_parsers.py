@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from integrations.connectors import bergen_wire, overstock_orders, overstock_xml, squarespace_wire, tradegecko_wire
+from integrations.connectors.bergen import wire as bergen_wire
 from integrations.connectors.canonical import (
     CART_CANCELED,
     CART_FULFILLED,
@@ -31,6 +31,10 @@ from integrations.connectors.canonical import (
     WarehouseOrderRef,
 )
 from integrations.connectors.errors import BadPayloadError
+from integrations.connectors.overstock import wire as overstock_orders
+from integrations.connectors.overstock import xml as overstock_xml
+from integrations.connectors.squarespace import wire as squarespace_wire
+from integrations.connectors.tradegecko import wire as tradegecko_wire
 from tests.reliability import strategies as s
 
 MAX_QUANTITY = 2**31 - 1  # OrderLine.quantity is an integer column (PostgreSQL: 4 bytes)

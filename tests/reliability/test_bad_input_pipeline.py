@@ -15,9 +15,11 @@ from django.db import models, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from integrations.connectors import overstock_orders, overstock_xml, squarespace_wire
 from integrations.connectors.canonical import OrderPage
 from integrations.connectors.errors import BadPayloadError
+from integrations.connectors.overstock import wire as overstock_orders
+from integrations.connectors.overstock import xml as overstock_xml
+from integrations.connectors.squarespace import wire as squarespace_wire
 from integrations.models import CartConnection
 from integrations.services import warehouse_connector_for
 from orders.models import HoldCode, Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder, SyncRun

@@ -28,7 +28,7 @@ from django.db import connection as database
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from integrations.connectors.tradegecko import TradeGeckoCart
+from integrations.connectors.tradegecko.connector import TradeGeckoCart
 from integrations.models import CartConnection, WMSConnection
 from integrations.outbound import SANDBOX_TOOLING
 from integrations.services import cart_connector_for, warehouse_connector_for

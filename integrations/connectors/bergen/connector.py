@@ -6,11 +6,11 @@ warehouse (NJ, NJ2, WEST, EU). **The wire format is modelled on the Extensiv 3PL
 Manager REST API** reached at that address: a client-credentials token from
 `/AuthServer/api/Token`, HAL+JSON resources, `POST /orders`, `GET /orders?rql=…`,
 `GET /orders/shipmentstrackinginfo`, `GET /inventory/stocksummaries`. The wire details live in this
-module (paths, auth, paging) and in `bergen_wire` (payloads, as pure functions), so that Bergen's
-real specification, when it comes, changes these two files only.
+module (paths, auth, paging) and in `wire` and `writes` (payloads, as pure functions), so that
+Bergen's real specification, when it comes, changes these three files only.
 
 Tracking back: one canonical parcel per row of the tracking feed (one row per package), filtered on
-the ship date; see `bergen_wire.parse_tracking_row` for what an incomplete row becomes.
+the ship date; see `wire.parse_tracking_row` for what an incomplete row becomes.
 
 Stock back: stock summary rows carry a numeric `facilityId`, while the connection names its
 warehouse ("NJ"). The id is looked up in Extensiv's facility list (`GET /properties/facilities`)
@@ -32,16 +32,13 @@ import requests
 
 from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, WarehouseConnector, account_identity_of, url_host
-from integrations.connectors.bergen_found import found_order
-from integrations.connectors.bergen_wire import (
+from integrations.connectors.bergen.wire import (
     FACILITY_REL,
     ORDER_REL,
     TRACKING_REL,
-    classify_rejection,
     embedded_list,
     error_text,
     facility_id_named,
-    format_order,
     order_ref,
     parse_tracking_row,
     pick,
@@ -50,10 +47,10 @@ from integrations.connectors.bergen_wire import (
     rql_value,
     same_text,
     shipped_window_rql,
-    split_ship_code,
     sum_stock,
     total_results,
 )
+from integrations.connectors.bergen.writes import classify_rejection, format_order, found_order
 from integrations.connectors.canonical import Shipment, StockLevel, WarehouseOrder, WarehouseOrderRef
 from integrations.connectors.errors import (
     AuthenticationError,
@@ -63,18 +60,6 @@ from integrations.connectors.errors import (
     TemporaryError,
 )
 from integrations.http import ApiClient, parse_json
-
-# Pure helpers that callers (and tests) have always imported from here.
-__all__ = [
-    "BergenWarehouse",
-    "classify_rejection",
-    "embedded_list",
-    "format_order",
-    "order_ref",
-    "rql_value",
-    "split_ship_code",
-    "total_results",
-]
 
 TOKEN_PATH = "/AuthServer/api/Token"
 ORDERS_PATH = "/orders"
@@ -218,12 +203,13 @@ class BergenWarehouse(WarehouseConnector):
             lifetime = 3600.0
         self._token = token
         self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, lifetime / 2)
-        api = self.api_client()
+        api = self.api()
         api.session.headers["Authorization"] = f"Bearer {token}"
         api.secrets.append(token)
         return token
 
-    def api_client(self) -> ApiClient:
+    def api(self) -> ApiClient:
+        """The HTTP session, kept for the connector's life: it carries the current token."""
         if self._api is None:
             self._api = self.make_client(self.api_base(), headers={"Accept": HAL_JSON}, credential_name="the API login")
         return self._api
@@ -235,15 +221,15 @@ class BergenWarehouse(WarehouseConnector):
         if kwargs.get("json_body") is not None:
             kwargs["headers"] = {"Content-Type": f"{HAL_JSON}; charset=utf-8", **(kwargs.get("headers") or {})}
         try:
-            return self.api_client().request(method, path, **kwargs)
+            return self.api().request(method, path, **kwargs)
         except AuthenticationError as exc:
             if exc.status != 401:
                 raise
         self.fetch_token()
-        return self.api_client().request(method, path, **kwargs)
+        return self.api().request(method, path, **kwargs)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        return parse_json(self.call("GET", path, **kwargs), self.label, self.api_client().secrets)
+        return parse_json(self.call("GET", path, **kwargs), self.label, self.api().secrets)
 
     def _pages(
         self, path: str, params: dict[str, Any], page_size: int, rel: str = ORDER_REL

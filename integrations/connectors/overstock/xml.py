@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing goes through defusedxml
 
@@ -164,39 +164,7 @@ def to_dict(element: Element, depth: int = 0) -> Any:
     return result
 
 
-# --- dates ---------------------------------------------------------------------------------------
-
-
-def parse_datetime(value: str) -> datetime | None:
-    """An aware UTC datetime from Overstock's ISO 8601 (`2013-06-19T16:54:34.000-06:00`, a Z, or
-    none: taken as UTC), else None. A date is not needed to ship, so an unreadable one is dropped
-    rather than losing the order; the stored payload keeps the original."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC) if 1 < parsed.year < 9999 else None  # year 1 or 9999 may overflow in UTC
-
-
-def whole_seconds(value: datetime, *, round_up: bool = False) -> datetime:
-    """In UTC, to the second: rounding a range's start down and its end up loses nothing of it."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    whole = value.replace(microsecond=0)
-    if round_up and whole != value:
-        whole += timedelta(seconds=1)
-    return whole
-
-
-def format_datetime(value: datetime) -> str:
-    """ISO 8601 UTC with a Z, whole seconds (`2024-05-01T12:00:00Z`); fractions are dropped."""
-    return whole_seconds(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+# --- windows -------------------------------------------------------------------------------------
 
 
 def windows(start: datetime, end: datetime, hours: float) -> Iterator[tuple[datetime, datetime]]:

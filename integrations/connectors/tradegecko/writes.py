@@ -40,18 +40,17 @@ from integrations.connectors.canonical import (
     WarehouseOrderRef,
 )
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
-from integrations.connectors.tradegecko_stock import live
-from integrations.connectors.tradegecko_wire import (
+from integrations.connectors.parsing import format_datetime, text
+from integrations.connectors.tradegecko.stock import live
+from integrations.connectors.tradegecko.wire import (
     api_id,
     describe_errors,
     error_fields,
     format_date,
-    format_datetime,
     order_lines,
     parse_address,
     parse_datetime,
     ships,
-    text,
     whole_units,
 )
 

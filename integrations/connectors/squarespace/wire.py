@@ -1,6 +1,6 @@
 """Squarespace Commerce payloads, as pure functions: orders read, tracking and stock levels written.
 
-Kept apart from the HTTP session (`squarespace.py`) so each is tested with payloads shaped like the
+Kept apart from the HTTP session (`connector.py`) so each is tested with payloads shaped like the
 documentation (developers.squarespace.com/commerce-apis), without a server. Squarespace documents
 that every field is present but may be null, and that an empty list may be `null` or `[]`.
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,8 +31,6 @@ from integrations.connectors.canonical import (
     CART_FULFILLED,
     CART_OPEN,
     CART_OTHER,
-    MAX_NUMBER_TEXT,
-    MAX_QUANTITY,
     Address,
     CartInventoryItem,
     CartOrder,
@@ -43,12 +41,16 @@ from integrations.connectors.canonical import (
     RejectedCartOrder,
 )
 from integrations.connectors.errors import BadPayloadError, PermanentError
+from integrations.connectors.parsing import (
+    UnreadableOrder,
+    address_from,
+    format_datetime,
+    money,
+    parse_datetime,
+    parse_quantity,
+)
 
 _STATUSES = {"PENDING": CART_OPEN, "FULFILLED": CART_FULFILLED, "CANCELED": CART_CANCELED}
-
-
-class UnreadableOrder(ValueError):
-    """One order in an otherwise good page that cannot be turned into a canonical order."""
 
 
 # --- orders in ----------------------------------------------------------------------------------
@@ -76,85 +78,30 @@ def _list(value: Any, name: str) -> list[Any]:
     return value
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 (Z or an offset, with or without fractions), else None.
-
-    A date is not needed to ship an order, so an unreadable one is dropped rather than losing the
-    whole order; the raw payload keeps the original.
-    """
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC) if 1 < parsed.year < 9999 else None  # year 1 or 9999 may overflow in UTC
-
-
-def format_datetime(value: datetime, *, round_up: bool = False) -> str:
-    """ISO 8601 UTC with a Z, whole seconds (the form the docs show).
-
-    Rounding the window's start down and its end up leaves no gap between consecutive windows;
-    the small overlap is harmless because orders are stored once by id.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    whole = value.replace(microsecond=0)
-    if round_up and whole != value:
-        whole += timedelta(seconds=1)
-    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
+ADDRESS_NAMES = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "address_1": "address1",
+    "address_2": "address2",
+    "city": "city",
+    "state": "state",
+    "zip": "postalCode",
+    "country": "countryCode",
+    "phone": "phone",
+}
 
 
 def parse_address(payload: Any, *, email: str = "") -> Address:
     if not isinstance(payload, dict):
         return Address(email=email)
-    return Address(
-        first_name=_text(payload.get("firstName")),
-        last_name=_text(payload.get("lastName")),
-        address_1=_text(payload.get("address1")),
-        address_2=_text(payload.get("address2")),
-        city=_text(payload.get("city")),
-        state=_text(payload.get("state")),
-        zip=_text(payload.get("postalCode")),
-        country=_text(payload.get("countryCode")).upper(),
-        phone=_text(payload.get("phone")),
-        email=email,
-    )
-
-
-def parse_quantity(value: Any) -> int:
-    """A whole, non-negative quantity; zero is kept so that validation holds the order with a reason."""
-    if isinstance(value, bool) or value is None:
-        raise UnreadableOrder(f"quantity {value!r} is not a number")
-    if len(str(value).strip()) > MAX_NUMBER_TEXT:
-        raise UnreadableOrder(f"quantity {str(value)[:40]!r}… is not a quantity any order holds")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise UnreadableOrder(f"quantity {value!r} is not a number") from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise UnreadableOrder(f"quantity {value!r} is not a whole number")
-    if number < 0:
-        raise UnreadableOrder(f"quantity {value!r} is negative")
-    if number > MAX_QUANTITY:
-        raise UnreadableOrder(f"quantity {value!r} is more than any order holds (at most {MAX_QUANTITY})")
-    return int(number)
+    address = address_from(lambda name: _text(payload.get(name)), ADDRESS_NAMES, email=email)
+    address.country = address.country.upper()
+    return address
 
 
 def parse_money(value: Any) -> Decimal:
     """`{currency, value}` (value a string in the docs, a number in some payloads) as a Decimal."""
-    amount = value.get("value") if isinstance(value, dict) else None
-    if amount is None or isinstance(amount, bool):
-        return Decimal("0")
-    try:
-        number = Decimal(str(amount).strip())
-    except InvalidOperation:
-        return Decimal("0")
-    return number if number.is_finite() else Decimal("0")
+    return money(value.get("value") if isinstance(value, dict) else None)
 
 
 def parse_line(payload: Any, line_no: int) -> CartOrderLine:

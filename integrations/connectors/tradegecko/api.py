@@ -42,15 +42,8 @@ from integrations.connectors.errors import (
     PermanentError,
     ReauthorizationRequired,
 )
-from integrations.connectors.tradegecko_wire import (
-    decimal_or_none,
-    is_last_page,
-    pagination,
-    record,
-    records,
-    text,
-    whole_units,
-)
+from integrations.connectors.parsing import decimal_or_none, text
+from integrations.connectors.tradegecko.wire import is_last_page, pagination, record, records, whole_units
 from integrations.http import ApiClient, parse_json, redact
 from integrations.outbound import OPERATOR_CONFIGURED
 

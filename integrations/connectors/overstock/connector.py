@@ -4,9 +4,8 @@ Overstock publishes no API documentation; this follows what independent integrat
 (ShipWorks and others, see ../shared/platforms.md). XML over HTTP Basic with the API username and
 password, `Accept`/`Content-Type: application/xml`, at https://api.supplieroasis.com (Overstock's
 test host is https://api.test.supplieroasis.com). Bodies are read and written by the pure
-functions in `overstock_xml` (safe, namespace-tolerant parsing), `overstock_orders` (orders) and
-`overstock_format` (ship confirmations, stock); this module holds the paths, the session and what
-each answer means.
+functions in `xml` (safe, namespace-tolerant parsing), `wire` (orders) and `writes` (ship
+confirmations, stock); this module holds the paths, the session and what each answer means.
 
 Orders: `GET /salesorders?startTime=…&endTime=…` (ISO 8601, UTC). No paging has been seen, so the
 range is walked in consecutive windows of the connection's "window hours" (one hour by default, as
@@ -29,7 +28,7 @@ and warehouse code are what the confirmations repeat; otherwise the connection's
 Inventory is keyed on Overstock's OptionSku (`salesChannelSKU` on order lines). Overstock has no
 documented listing (`inventory_listing = False`: the pipeline builds the items from the order lines
 it has seen) and no documented update endpoint: levels go to the connection's Inventory Path
-[UNCONFIRMED, default /inventory], in the message `overstock_format` describes.
+[UNCONFIRMED, default /inventory], in the message `writes` describes.
 """
 
 from __future__ import annotations
@@ -51,14 +50,7 @@ from integrations.connectors.canonical import (
     OrderPage,
 )
 from integrations.connectors.errors import BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.overstock_format import (
-    CARRIER_CODES,
-    ShipmentContext,
-    format_inventory_message,
-    format_shipment_message,
-    item_refusals,
-)
-from integrations.connectors.overstock_orders import (
+from integrations.connectors.overstock.wire import (
     WarehouseFilter,
     order_elements,
     parse_orders,
@@ -66,14 +58,15 @@ from integrations.connectors.overstock_orders import (
     tracking_numbers,
     warehouse_values,
 )
-from integrations.connectors.overstock_xml import (
-    error_summary,
-    format_datetime,
-    read_xml,
-    text,
-    whole_seconds,
-    windows,
+from integrations.connectors.overstock.writes import (
+    CARRIER_CODES,
+    ShipmentContext,
+    format_inventory_message,
+    format_shipment_message,
+    item_refusals,
 )
+from integrations.connectors.overstock.xml import error_summary, read_xml, text, windows
+from integrations.connectors.parsing import format_datetime, whole_seconds
 from integrations.http import ApiClient
 
 ORDERS_PATH = "/salesorders"
@@ -168,7 +161,8 @@ class OverstockCart(CartConnector):
         # Order number -> what its confirmations repeat, learnt when the order was last read.
         self._shipment_contexts: dict[str, ShipmentContext] = {}
 
-    def client(self) -> ApiClient:
+    def api(self) -> ApiClient:
+        """The HTTP session, a new one for each listing or write (HTTP Basic: no token to keep)."""
         return self.make_client(
             auth=(str(self.credentials.get("username") or ""), str(self.credentials.get("password") or "")),
             headers={"Accept": XML},
@@ -222,7 +216,7 @@ class OverstockCart(CartConnector):
         self, *, modified_after: datetime, modified_before: datetime, open_only: bool
     ) -> Iterator[OrderPage]:
         hours = self.window_hours()
-        client = self.client()
+        client = self.api()
         # Whole seconds first, so that no window sent is longer than `hours`; the ends are taken as
         # inclusive, so an order on a boundary is read twice and stored once.
         start, end = whole_seconds(modified_after), whole_seconds(modified_before, round_up=True)
@@ -231,7 +225,7 @@ class OverstockCart(CartConnector):
 
     def test_connection(self) -> str:
         now = datetime.now(UTC)
-        page = self._window(self.client(), now - timedelta(minutes=5), now)
+        page = self._window(self.api(), now - timedelta(minutes=5), now)
         seen = len(page.orders) + len(page.rejected)
         return (
             "credentials accepted: the API username and password can read orders "
@@ -252,7 +246,7 @@ class OverstockCart(CartConnector):
         orders by creation time.
         """
         number = self._order_number(cart_order_id)
-        client = self.client()
+        client = self.api()
         try:
             response = client.request(
                 "GET", ORDERS_PATH, params={"salesChannelOrderNumber": number}, ok_statuses=(400, 404, 405, 501)
@@ -316,7 +310,7 @@ class OverstockCart(CartConnector):
         """Confirm the shipped lines. Overstock tells the customer itself: `notify_customer` has no
         switch to turn at Overstock."""
         body = format_shipment_message(shipment, self.shipment_context(cart_order_id), now=datetime.now(UTC))
-        response = self.client().request(
+        response = self.api().request(
             "POST",
             SHIPMENTS_PATH,
             data=body,
@@ -355,7 +349,7 @@ class OverstockCart(CartConnector):
             return InventoryPushResult()
         body = format_inventory_message(updates, warehouse_code=self._warehouse_code(), limit=self.inventory_batch_size)
         path = self.inventory_path()
-        response = self.client().request(
+        response = self.api().request(
             "POST",
             path,
             data=body,

@@ -32,15 +32,15 @@ from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - 
 from integrations.connectors.answers import summary
 from integrations.connectors.canonical import CartShipment, InventoryUpdate
 from integrations.connectors.errors import PermanentError
-from integrations.connectors.overstock_xml import (
+from integrations.connectors.overstock.xml import (
     NAMESPACE,
     child,
     first_text,
-    format_datetime,
     qualified,
     text,
     xml_safe,
 )
+from integrations.connectors.parsing import format_datetime
 
 # Warehouse carrier (upper case) -> Overstock carrier code. Also the connector's default carrier names.
 CARRIER_CODES: dict[str, str] = {

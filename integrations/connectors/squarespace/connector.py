@@ -5,7 +5,7 @@ mandatory `User-Agent`, 300 requests a minute with a one-minute cooldown after a
 Retry-After). `GET /1.0/commerce/orders` takes a date range (both ends together) and optionally
 `fulfillmentStatus`; later pages are asked for with `cursor` alone, because the API refuses a
 cursor combined with any other filter. The payloads are read and written by the pure functions in
-`squarespace_wire`; this module holds the paths, the session and what each answer means.
+`wire`; this module holds the paths, the session and what each answer means.
 
 Tracking is not resent by the HTTP client (a fulfillment POST has no idempotency key): the pipeline
 asks `existing_tracking_numbers` before any push. Stock levels are sent with the caller's
@@ -35,31 +35,18 @@ from integrations.connectors.canonical import (
     OrderPage,
 )
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
-from integrations.connectors.squarespace_wire import (
-    UnreadableOrder,
+from integrations.connectors.parsing import format_datetime
+from integrations.connectors.squarespace.wire import (
     format_adjustments,
-    format_datetime,
     format_fulfillment,
     idempotency_header,
     named_variants,
-    parse_datetime,
     parse_inventory_page,
-    parse_order,
     parse_page,
     retry_idempotency_key,
     tracking_numbers_of,
 )
 from integrations.http import ApiClient, answer_detail
-
-# Pure helpers that callers (and tests) have always imported from here.
-__all__ = [
-    "SquarespaceCart",
-    "UnreadableOrder",
-    "format_datetime",
-    "parse_datetime",
-    "parse_order",
-    "parse_page",
-]
 
 ORDERS_PATH = "/1.0/commerce/orders"
 INVENTORY_PATH = "/1.0/commerce/inventory"
@@ -121,7 +108,8 @@ class SquarespaceCart(CartConnector):
             return ""
         return account_identity_of("squarespace", url_host(self.base_url), "key-" + secret_digest(api_key))
 
-    def client(self) -> ApiClient:
+    def api(self) -> ApiClient:
+        """The HTTP session, a new one for each listing or write (no token to keep between them)."""
         return self.make_client(
             headers={
                 "Authorization": f"Bearer {self.credentials.get('api_key', '')}",
@@ -135,7 +123,7 @@ class SquarespaceCart(CartConnector):
     def iter_order_pages(
         self, *, modified_after: datetime, modified_before: datetime, open_only: bool
     ) -> Iterator[OrderPage]:
-        client = self.client()
+        client = self.api()
         params: dict[str, str] = {
             "modifiedAfter": format_datetime(modified_after),
             "modifiedBefore": format_datetime(modified_before, round_up=True),
@@ -187,7 +175,7 @@ class SquarespaceCart(CartConnector):
 
     def existing_tracking_numbers(self, cart_order_id: str, *, ordered_at: datetime | None = None) -> set[str]:
         try:
-            order = self.client().get_json(self._order_path(cart_order_id))
+            order = self.api().get_json(self._order_path(cart_order_id))
         except PermanentError as exc:
             if exc.status == 404:
                 raise PermanentError(f"Squarespace has no order {cart_order_id} (404)", status=404) from exc
@@ -199,7 +187,7 @@ class SquarespaceCart(CartConnector):
         if body is None:
             return
         with _permission("Orders “Read and Write” to send tracking"):
-            response = self.client().request(
+            response = self.api().request(
                 "POST",
                 f"{self._order_path(cart_order_id)}/fulfillments",
                 json_body=body,
@@ -224,7 +212,7 @@ class SquarespaceCart(CartConnector):
     # --- inventory back ---
 
     def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
-        client = self.client()
+        client = self.api()
         params: dict[str, str] = {}
         seen: set[str] = set()
         while True:
@@ -245,7 +233,7 @@ class SquarespaceCart(CartConnector):
         body = format_adjustments(updates, limit=self.inventory_batch_size)
         if not updates:
             return InventoryPushResult()
-        client = self.client()
+        client = self.api()
         key = idempotency_header(idempotency_key)
         keys = [u.key for u in updates]
         refused = self._adjust(client, body, key, keys)
@@ -291,7 +279,7 @@ class SquarespaceCart(CartConnector):
 
     def test_connection(self) -> str:
         now = datetime.now(UTC)
-        self.client().get_json(
+        self.api().get_json(
             ORDERS_PATH,
             params={
                 "modifiedAfter": format_datetime(now - timedelta(minutes=5)),

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing goes through defusedxml
 
 from integrations.connectors.answers import summary
@@ -39,8 +38,6 @@ from integrations.connectors.canonical import (
     CART_FULFILLED,
     CART_OPEN,
     CART_PARTIAL,
-    MAX_NUMBER_TEXT,
-    MAX_QUANTITY,
     Address,
     CartOrder,
     CartOrderLine,
@@ -48,7 +45,7 @@ from integrations.connectors.canonical import (
     RejectedCartOrder,
 )
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.overstock_xml import (
+from integrations.connectors.overstock.xml import (
     child,
     children,
     descendants,
@@ -56,21 +53,26 @@ from integrations.connectors.overstock_xml import (
     first_text,
     local_name,
     own_text,
-    parse_datetime,
     text,
     to_dict,
 )
+from integrations.connectors.parsing import UnreadableOrder, address_from, money, parse_datetime, parse_quantity
 
 OTHER_WAREHOUSE = "other_warehouse"
+ADDRESS_NAMES = {
+    "address_1": "address1",
+    "address_2": "address2",
+    "address_3": "address3",
+    "city": "city",
+    "zip": "postalCode",
+    "country": "countryCode",
+    "phone": "phone",
+}
 _ORDER = "processedSalesOrder"
 _LINE = "processedSalesOrderLine"
 _FALSE_TEXTS = frozenset({"false", "0", "no", "n"})
 # Dates that say something happened to the order (never promised dates such as a deliver-by).
 _EVENT_DATES = ("dateShipped", "dateConfirmed", "shipDate", "cancelDate", "cancellationDate", "lastModifiedDate")
-
-
-class UnreadableOrder(ValueError):
-    """One order in an otherwise good listing that cannot become a canonical order."""
 
 
 @dataclass(frozen=True)
@@ -137,51 +139,23 @@ def sales_channel_name(order: Element) -> str:
     return text(order, "salesChannelName")
 
 
-def parse_quantity(value: str) -> int:
-    """A whole, non-negative quantity; zero is kept so that validation holds the order with a reason."""
-    if len(value.strip()) > MAX_NUMBER_TEXT:
-        raise UnreadableOrder(f"quantity {value[:40]!r}… is not a quantity any order holds")
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        raise UnreadableOrder(f"quantity {value!r} is not a number") from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise UnreadableOrder(f"quantity {value!r} is not a whole number")
-    if number < 0:
-        raise UnreadableOrder(f"quantity {value!r} is negative")
-    if number > MAX_QUANTITY:
-        raise UnreadableOrder(f"quantity {value!r} is more than any order holds (at most {MAX_QUANTITY})")
-    return int(number)
-
-
-def parse_money(value: str) -> Decimal:
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        return Decimal("0")
-    return number if number.is_finite() else Decimal("0")
-
-
 def parse_address(element: Element | None) -> Address:
     """`shipToAddress`: one `contactName`, split at its last space into first and last name."""
     name = " ".join(text(element, "contactName").split())
     first, _, last = name.rpartition(" ")
     if not first:
         first, last = last, ""
-    return Address(
+    address = address_from(
+        lambda field: text(element, field),
+        ADDRESS_NAMES,
         first_name=first,
         last_name=last,
         company=first_text(element, ("companyName",), ("company",)),
-        address_1=text(element, "address1"),
-        address_2=text(element, "address2"),
-        address_3=text(element, "address3"),
-        city=text(element, "city"),
         state=first_text(element, ("stateOrProvince",), ("state",)),
-        zip=text(element, "postalCode"),
-        country=text(element, "countryCode").upper(),
-        phone=text(element, "phone"),
         email=first_text(element, ("email",), ("emailAddress",)),
     )
+    address.country = address.country.upper()
+    return address
 
 
 def ship_method(order: Element) -> str:
@@ -240,7 +214,7 @@ def parse_line(line: Element, position: int, *, order_canceled: bool) -> tuple[C
         sku=sku,
         quantity=quantity,
         description=text(line, "itemName"),
-        price=parse_money(first_text(line, ("unitCost",), ("itemPrice",), ("unitPrice",))),
+        price=money(first_text(line, ("unitCost",), ("itemPrice",), ("unitPrice",))),
         cart_line_id=line_id,
         cart_item_key=text(line, "salesChannelSKU"),
         canceled=canceled,

@@ -1,6 +1,6 @@
 """TradeGecko / QuickBooks Commerce payloads read, as pure functions: envelopes, paging, orders in.
 
-Kept apart from the HTTP session (`tradegecko_api.py`) so each is tested with payloads shaped like the
+Kept apart from the HTTP session (`api.py`) so each is tested with payloads shaped like the
 documentation (developer.tradegecko.com), without a server. What the docs say and this module relies on:
 
 - JSON is root-keyed: one record under its singular name, a list under the plural (`{"orders": [...]}`);
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from integrations.connectors.canonical import (
@@ -43,34 +43,14 @@ from integrations.connectors.canonical import (
     RejectedCartOrder,
 )
 from integrations.connectors.errors import BadPayloadError
+from integrations.connectors.parsing import UnreadableOrder, address_from, as_utc, decimal_or_none, text
+from integrations.connectors.parsing import parse_datetime as parse_iso_datetime
 
 PRODUCT_LINE_TYPES = frozenset({"", "product"})
 SHIPPING_LINE_TYPE = "shipping"
 
 
-class UnreadableOrder(ValueError):
-    """One order of an otherwise good page that cannot become a canonical order."""
-
-
 # --- scalars -------------------------------------------------------------------------------------
-
-
-def text(value: Any) -> str:
-    """A field as text: ids (numbers) become strings; null, objects and lists become ""."""
-    if value is None or isinstance(value, (bool, dict, list)):
-        return ""
-    return str(value).strip()
-
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    """A decimal from a number or a decimal string ("189.0"); None when absent or unreadable."""
-    if value is None or isinstance(value, (bool, dict, list)):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def whole_units(value: Any) -> int | None:
@@ -96,34 +76,14 @@ def parse_quantity(value: Any) -> int:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 (Z, offset or none = UTC) or a bare date; else None."""
-    raw = text(value)
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC) if 1 < parsed.year < 9999 else None  # year 1 or 9999 may overflow in UTC
-
-
-def format_datetime(value: datetime, *, round_up: bool = False) -> str:
-    """ISO 8601 UTC with a Z, whole seconds. A window's start is rounded down and its end up, so
-    consecutive windows leave no gap; the overlap is harmless (records are stored once by id)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    whole = value.replace(microsecond=0)
-    if round_up and whole != value:
-        whole += timedelta(seconds=1)
-    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An ISO 8601 timestamp or a bare date (`parsing.parse_datetime`), with a `Z` read as +00:00
+    wherever it stands: TradeGecko writes dates with a Z ("2024-05-01Z" is midnight UTC)."""
+    return parse_iso_datetime(text(value).replace("Z", "+00:00"))
 
 
 def format_date(value: datetime | date) -> str:
     if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+        value = as_utc(value).date()
     return value.isoformat()
 
 
@@ -221,25 +181,33 @@ def cart_status(status: Any, fulfillment_status: Any) -> str:
     return CART_OTHER
 
 
+ADDRESS_NAMES = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company_name",
+    "address_1": "address1",
+    "address_2": "address2",
+    "city": "city",
+    "state": "state",
+    "zip": "zip_code",
+    "country": "country",
+    "phone": "phone_number",
+    "email": "email",
+}
+
+
 def parse_address(payload: Any, *, fallback_email: str = "", fallback_phone: str = "") -> Address:
     if not isinstance(payload, dict):
         return Address(email=fallback_email, phone=fallback_phone)
-    city, suburb = text(payload.get("city")), text(payload.get("suburb"))
-    country = text(payload.get("country"))
-    return Address(
-        first_name=text(payload.get("first_name")),
-        last_name=text(payload.get("last_name")),
-        company=text(payload.get("company_name")),
-        address_1=text(payload.get("address1")),
-        address_2=text(payload.get("address2")),
-        address_3=suburb if city and suburb and suburb.casefold() != city.casefold() else "",
-        city=city or suburb,
-        state=text(payload.get("state")),
-        zip=text(payload.get("zip_code")),
-        country=country.upper() if len(country) == 2 else country,
-        phone=text(payload.get("phone_number")) or fallback_phone,
-        email=text(payload.get("email")) or fallback_email,
-    )
+    address = address_from(lambda name: text(payload.get(name)), ADDRESS_NAMES)
+    city, suburb = address.city, text(payload.get("suburb"))
+    address.address_3 = suburb if city and suburb and suburb.casefold() != city.casefold() else ""
+    address.city = city or suburb
+    if len(address.country) == 2:
+        address.country = address.country.upper()
+    address.phone = address.phone or fallback_phone
+    address.email = address.email or fallback_email
+    return address
 
 
 def line_type(line: dict[str, Any]) -> str:
@@ -291,7 +259,8 @@ def parse_order(
     """One order with its lines, variants and addresses (looked up in batches) as a canonical order.
 
     Raises `UnreadableOrder` with a reason for an order that cannot be shipped as it stands (a
-    fractional or unreadable quantity): it is kept as rejected, never silently dropped.
+    fractional or unreadable quantity): it is kept as rejected, never silently dropped. Past 60
+    lines: the order's fields, its lines and the location check read one record, in one place.
     """
     order_id, order_number = text(order.get("id")), text(order.get("order_number"))
     if not order_id:

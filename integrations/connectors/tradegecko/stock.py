@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.connectors.canonical import CartInventoryItem
-from integrations.connectors.tradegecko_wire import api_id, text, whole_units
+from integrations.connectors.canonical import CartInventoryItem, InventoryPushResult, InventoryUpdate
+from integrations.connectors.parsing import text
+from integrations.connectors.tradegecko.wire import api_id, whole_units
 
 GONE_STATUSES = frozenset({"deleted"})  # soft-deleted records some lists still return
 
@@ -64,6 +65,28 @@ def inventory_item(variant: dict[str, Any], location_id: str = "") -> CartInvent
         quantity=variant_available(variant, location_id) if tracks_stock(variant) else None,
         description=" ".join(p for p in (text(variant.get("product_name")), text(variant.get("name"))) if p),
     )
+
+
+def stock_deltas(
+    updates: list[InventoryUpdate], variants: Mapping[str, dict[str, Any]], location_id: str = ""
+) -> tuple[dict[str, int], InventoryPushResult]:
+    """Per variant, the difference to send to reach its level (never zero), and what needs no
+    adjustment: a level already reached is accepted, a variant gone or keeping no count is refused."""
+    result = InventoryPushResult()
+    deltas: dict[str, int] = {}
+    for update in updates:
+        variant = variants.get(update.key)
+        if variant is None or not live(variant):
+            result.refused[update.key] = f"TradeGecko has no variant {update.key} (deleted?)"
+        elif not tracks_stock(variant):
+            result.refused[update.key] = "TradeGecko keeps no stock count for this variant (manage stock is off)"
+        else:
+            delta = update.quantity - variant_available(variant, location_id)
+            if delta:
+                deltas[update.key] = delta
+            else:
+                result.accepted.append(update.key)
+    return deltas, result
 
 
 def stock_adjustment_body(stock_location_id: str, deltas: Mapping[str, int]) -> dict[str, Any]:
