@@ -12,7 +12,8 @@ from integrations.services import ConnectionNotConfigured, warehouse_connector_f
 from integrations.tenancy import CrossMerchantLink
 from inventory.models import SKUAlias
 from orders.models import HoldCode, Order, OrderStatus
-from orders.services.delivery import DELIVERED, order_deliver
+from orders.services.claims import DeliveryOutcome
+from orders.services.delivery import order_deliver
 from orders.services.history import order_event
 from orders.services.importing import order_prepare
 from orders.services.sync import warehouse_skus
@@ -113,7 +114,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
             outcome = "failed"
-        counts["delivered" if outcome == DELIVERED else "not_delivered"] += 1
+        counts["delivered" if outcome == DeliveryOutcome.DELIVERED else "not_delivered"] += 1
     return counts
 
 
