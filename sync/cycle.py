@@ -28,8 +28,9 @@ from integrations.services import (
 )
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
+from orders.services.claims import TAKEN
 from orders.services.delivery import ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
-from orders.services.delivery_batch import TAKEN, BatchDeliverer
+from orders.services.delivery_batch import BatchDeliverer
 from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.importing import IMPORT_COUNTS, cart_orders_import
 from orders.services.locks import lock_key, sync_lock

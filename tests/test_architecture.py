@@ -22,8 +22,6 @@ PRODUCT = tuple(package for package in OURS if package != "sandbox")
 # (importing module, private name) pairs that other work in progress removes; each must still exist,
 # so that an entry is deleted here as soon as its import is gone.
 PRIVATE_IMPORTS_ALLOWED = {
-    ("orders.services.delivery_batch", "_held"),
-    ("orders.services.delivery_batch", "_retry_later"),
     ("orders.services.import_batch", "_PageImporter"),
 }
 # The admin's autocomplete finds the model of the field it completes from the request, as

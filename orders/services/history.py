@@ -1,8 +1,20 @@
-"""Every state change of an order writes one history row with a reason a person can act on."""
+"""Every state change of an order writes one history row with a reason a person can act on.
+
+This module is the only writer of `OrderEvent`: one row at a time (`order_event`, `order_set_status`)
+or many with one insert (`order_events_write`, for the paths that store or deliver a batch). Either
+way a row that changes the status keeps the issues list in step: a hold raises (or renames) the
+order's open problem, any other status resolves its open problems.
+"""
 
 from __future__ import annotations
 
-from orders.models import Order, OrderEvent, OrderStatus, SyncRun
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent, OrderStatus, Problem, SyncRun
+from orders.services.bulk import rows_insert
 from orders.services.problems import order_held_problem, order_problem_key, problems_resolve
 
 
@@ -34,3 +46,47 @@ def order_set_status(
     if save:
         order.save()
     order_event(order, message, code=code, from_status=previous, to_status=status, run=run)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One history row for `order_events_write`: what `order_event` takes, for one order."""
+
+    order: Order
+    message: str
+    code: str = ""
+    from_status: str = ""
+    to_status: str = ""
+
+
+def order_events_write(*, events: Sequence[EventRow], run: SyncRun | None, new_orders: bool = False) -> None:
+    """Write many history rows (all of one run) with one insert, with `order_event`'s effect on the
+    issues list for each order's last change of status among them: to `error`, its held problem is
+    raised (order by order, as `order_event` does); to another status, its open problems are
+    resolved, for every such order with one UPDATE. `new_orders`: the orders were stored with these
+    rows, so none of them has a problem to resolve and that UPDATE is not sent."""
+    if not events:
+        return
+    rows_insert(
+        OrderEvent,
+        [
+            OrderEvent(
+                order=e.order,
+                message=e.message,
+                code=e.code,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                sync_run=run,
+            )
+            for e in events
+        ],
+    )
+    last_change = {e.order.pk: e for e in events if e.to_status}
+    resolved = [pk for pk, e in last_change.items() if e.to_status != OrderStatus.ERROR]
+    if resolved and not new_orders:
+        Problem.objects.filter(order_id__in=resolved, status=Problem.Status.OPEN).update(
+            status=Problem.Status.RESOLVED, resolved_at=timezone.now()
+        )
+    for e in last_change.values():
+        if e.to_status == OrderStatus.ERROR:
+            order_held_problem(e.order)

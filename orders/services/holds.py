@@ -11,7 +11,8 @@ from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
-from orders.services.delivery import DELIVERED, order_deliver
+from orders.services.claims import DeliveryOutcome
+from orders.services.delivery import order_deliver
 from orders.services.history import order_event
 from orders.services.importing import order_prepare
 from orders.services.translation import load_context, warehouse_skus
@@ -111,7 +112,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
             outcome = "failed"
-        counts["delivered" if outcome == DELIVERED else "not_delivered"] += 1
+        counts["delivered" if outcome == DeliveryOutcome.DELIVERED else "not_delivered"] += 1
     return counts
 
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from integrations.accounts import connection_account_key
 from integrations.connectors.canonical import CartOrder
 from integrations.models import WMSConnection
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder
+from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
 from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines, fit
+from orders.services.history import EventRow, order_events_write
 from orders.services.lookups import cust_refs_taken
-from orders.services.problems import order_held_problem
 from orders.services.references import reference_candidates
 from orders.services.translation import order_translate, order_validate, warehouse_order_for
 
@@ -107,27 +107,25 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
             line.order = order
             all_lines.append(line)
         events.append(
-            OrderEvent(
+            EventRow(
                 order=order,
                 message=f"Imported from {label} (order #{order.order_number}).",
                 code="imported",
                 to_status=OrderStatus.NEW,
-                sync_run=importer.run,
             )
         )
         if order.status == OrderStatus.ERROR:
             events.append(
-                OrderEvent(
+                EventRow(
                     order=order,
                     message=f"Held: {order.hold_reason}",
                     code=order.hold_code,
                     from_status=OrderStatus.NEW,
                     to_status=OrderStatus.ERROR,
-                    sync_run=importer.run,
                 )
             )
     rows_insert(OrderLine, all_lines)
-    rows_insert(OrderEvent, events)
+    order_events_write(events=events, run=importer.run, new_orders=True)  # and the held orders' problems
     SkippedOrder.objects.filter(
         cart_connection=connection, cart_order_id__in=[o.cart_order_id for o in orders]
     ).delete()
@@ -137,8 +135,6 @@ def new_orders_store(importer: _PageImporter, cart_orders: list[CartOrder]) -> N
         importer.claimed.append((lease, ready, lines_by_order))
     else:
         importer.ready.extend(o.pk for o in ready)
-    for order in held:
-        order_held_problem(order)
     importer.counts["imported"] += len(orders)
     importer.counts["held"] += len(held)
 

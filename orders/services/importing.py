@@ -50,7 +50,7 @@ from orders.services.translation import (
 )
 
 if TYPE_CHECKING:
-    from orders.services.delivery_batch import ClaimLease
+    from orders.services.claims import ClaimLease
 
 PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)

@@ -6,8 +6,9 @@ interrupted, count as delivered only when the warehouse's order is verifiably th
 city, postal code, country; compared without case, spaces or punctuation, a ZIP+4 matching its ZIP).
 Anything else is another order: two stores that both have an order #1001 on one warehouse account, a
 reference taken outside Orderbridge, an order the warehouse cannot describe. Ours is then held with
-a new reference (which Retry sends it under), never counted as delivered. Both delivery paths
-(`delivery`, one order at a time, and `delivery_batch`) decide with this module.
+a new reference (which Retry sends it under, see `claims.order_hold_reference_taken`), never
+counted as delivered. Both delivery paths (`delivery`, one order at a time, and `delivery_batch`)
+decide with this module.
 
 A hold reason names what differs, never the other order's values: it may be another merchant's.
 """
@@ -18,16 +19,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine, WarehouseOrderRef
 from integrations.connectors.errors import ConnectorError, TemporaryError
-from orders.models import HoldCode, Order, OrderStatus, SyncRun
-from orders.services.history import order_event
-from orders.services.references import order_reference_propose
 
-HELD = "held"
 SHORTEST_ZIP = 3  # a postal code this long or longer matches a longer one it begins (ZIP and ZIP+4)
 
 
@@ -125,42 +120,3 @@ def reference_taken_reason(check: ReferenceCheck, proposed: str | None) -> str:
             f"warehouse's order {check.cust_ref} is in fact this one, do not retry: ask the warehouse."
         )
     return f"{reason} No free reference is left: set a reference prefix on the warehouse connection, then Retry."
-
-
-def order_hold_reference_taken(
-    order: Order,
-    token: str,
-    check: ReferenceCheck,
-    sent: WarehouseOrder,
-    connector: WarehouseConnector,
-    run: SyncRun | None,
-) -> str:
-    """Hold an order whose reference another order has at the warehouse, under our claim (`token`),
-    and give it the next free reference (its payload preview follows). Returns HELD, or "" when the
-    claim was taken over meanwhile (then nothing changes)."""
-    with transaction.atomic():
-        held = Order.objects.filter(pk=order.pk, claimed_by=token).update(
-            status=OrderStatus.ERROR,
-            hold_code=HoldCode.REFERENCE_TAKEN,
-            delivery_uncertain=False,
-            claimed_by="",
-            claimed_until=None,
-            last_error=f"Reference {check.cust_ref} already used at the warehouse by another order",
-        )
-        if not held:
-            return ""
-        proposed = order_reference_propose(order)
-        reason = reference_taken_reason(check, proposed)
-        sent.cust_ref = order.cust_ref or sent.cust_ref
-        Order.objects.filter(pk=order.pk).update(hold_reason=reason, warehouse_payload=connector.format_order(sent))
-        previous = order.status
-        order.status, order.hold_code, order.hold_reason = OrderStatus.ERROR, HoldCode.REFERENCE_TAKEN, reason
-        order_event(
-            order,
-            f"Held: {reason}",
-            code=HoldCode.REFERENCE_TAKEN,
-            from_status=previous,
-            to_status=OrderStatus.ERROR,
-            run=run,
-        )
-    return HELD

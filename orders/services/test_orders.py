@@ -28,7 +28,8 @@ from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services.delivery import DELIVERED, RETRY, order_deliver
+from orders.services.claims import DeliveryOutcome
+from orders.services.delivery import order_deliver
 from orders.services.history import order_event, order_set_status
 from orders.services.importing import order_prepare
 from orders.services.references import TEST_PREFIX
@@ -60,7 +61,7 @@ class SentTestOrder:
 
     @property
     def delivered(self) -> bool:
-        return self.outcome == DELIVERED
+        return self.outcome == DeliveryOutcome.DELIVERED
 
 
 def default_test_address(*, company: str = "") -> Address:
@@ -124,14 +125,14 @@ def order_send_test(
     except ConnectorError as exc:  # refused credentials or a long rate limit: the warehouse did not take it
         return _close(order, NOT_SENT, f"The warehouse did not take it: {exc}")
     order.refresh_from_db()
-    if outcome == DELIVERED:
-        return SentTestOrder(order, DELIVERED, f"Delivered to {warehouse.platform_label} as {order.cust_ref}.")
-    if outcome == RETRY and not order.delivery_uncertain:
+    if outcome == DeliveryOutcome.DELIVERED:
+        return SentTestOrder(order, outcome, f"Delivered to {warehouse.platform_label} as {order.cust_ref}.")
+    if outcome == DeliveryOutcome.RETRY and not order.delivery_uncertain:
         return _close(order, NOT_SENT, f"The warehouse could not take it now: {order.last_error}")
-    if outcome == RETRY:
+    if outcome == DeliveryOutcome.RETRY:
         return SentTestOrder(
             order,
-            RETRY,
+            DeliveryOutcome.RETRY,
             f"No clear answer from the warehouse ({order.last_error}). The next sync asks the warehouse for "
             f"{order.cust_ref} before sending it again.",
         )

@@ -18,7 +18,7 @@ from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
-from orders.services.delivery import DELIVERED, RETRY
+from orders.services.claims import DeliveryOutcome
 from orders.services.holds import CART_SIDE_HOLDS, orders_retry
 from orders.services.test_orders import TestOrderLine, order_send_test
 from orders.services.translation import load_context, order_translate, warehouse_order_for
@@ -185,9 +185,9 @@ def test_order(request: HttpRequest) -> HttpResponse:
             requested_by=request.user.get_username(),
         )
         number = sent.order.order_number
-        if sent.outcome == DELIVERED:
+        if sent.outcome == DeliveryOutcome.DELIVERED:
             messages.success(request, f"Test order {number}: {sent.message}")
-        elif sent.outcome == RETRY:
+        elif sent.outcome == DeliveryOutcome.RETRY:
             messages.warning(request, f"Test order {number}: {sent.message}")
         else:
             messages.error(request, f"Test order {number} was not delivered. {sent.message}")

@@ -10,9 +10,12 @@ from django.utils import timezone
 
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.services.delivery import SKIPPED, order_deliver
+from orders.services.claims import DeliveryOutcome
+from orders.services.delivery import order_deliver
 from sandbox.squarespace import SquarespaceSandbox
 from tests.orders.helpers import ago, cooldowns_end, order_for, order_posts, seed, status_changes, sync
+
+SKIPPED = DeliveryOutcome.SKIPPED
 
 
 def lose_the_next_reply(bergen, mode: str) -> None:

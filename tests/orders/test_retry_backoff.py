@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from orders.models import OrderStatus
-from orders.services.delivery import retry_delay
+from orders.services.claims import retry_delay
 from orders.services.tracking import push_retry_delay
 from tests.orders.helpers import order_for, order_posts, seed, sync
 

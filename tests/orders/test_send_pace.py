@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus
-from orders.services import delivery_batch
-from orders.services.delivery import DELIVERY_BATCH_SIZE, pending_orders_deliver
-from orders.services.delivery_batch import SendPace
+from orders.services import delivery_batch, history
+from orders.services.claims import DELIVERY_BATCH_SIZE
+from orders.services.delivery import pending_orders_deliver
+from orders.services.sending import SendPace
 from tests.factories import OrderFactory, OrderLineFactory
 
 
@@ -136,7 +137,7 @@ def test_a_delivered_status_is_never_committed_without_its_history(wired, settin
     def history_fails(model, objs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(delivery_batch, "rows_insert", history_fails)
+    monkeypatch.setattr(history, "rows_insert", history_fails)
     with pytest.raises(RuntimeError, match="went away"):
         pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(wired.wms), run=None)
 

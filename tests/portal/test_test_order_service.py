@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from integrations.connectors.canonical import Address
 from orders.models import HoldCode, Order, OrderStatus
-from orders.services.delivery import DELIVERED, RETRY
+from orders.services.claims import DeliveryOutcome
 from orders.services.test_orders import (
     CART_PAYLOAD_MARK,
     HELD,
@@ -16,6 +16,8 @@ from orders.services.test_orders import (
     order_send_test,
 )
 from tests.factories import CartConnectionFactory
+
+DELIVERED, RETRY = DeliveryOutcome.DELIVERED, DeliveryOutcome.RETRY
 
 
 def send(cart, *lines: tuple[str, int], ship_method: str = "Standard", ship_to: Address | None = None):
