@@ -34,7 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.backends.signals import connection_created
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
@@ -43,6 +43,7 @@ from orders.services.sync import cart_connection_sync_orders, inventory_sync
 from sandbox.bench.process import SandboxProcess
 from sandbox.bench.replay import replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
+from sandbox.run_settings import settings_applied
 
 BENCH_SLUG = "bench"
 BENCH_ADMIN = "bench-admin"
@@ -224,7 +225,7 @@ def admin_changelist() -> tuple[Measured, int]:
     client = Client()
     client.force_login(user)
     url = reverse("admin:orders_order_changelist")
-    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+    with settings_applied(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         client.get(url, secure=True)
         response, cost = measured(lambda: client.get(url, secure=True))
     return cost, response.status_code
@@ -250,7 +251,7 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
     bench_database_prepare()
     profiles = {step: cProfile.Profile() for step in PROFILED_STEPS} if profile_dir else {}
     # As in production: no pacing below the platforms' limits measured, no debug cursor logging every query.
-    with override_settings(HTTP_PACING_ENABLED=False, DEBUG=False):
+    with settings_applied(HTTP_PACING_ENABLED=False, DEBUG=False):
         say(f"Seeding {orders} orders and {skus} SKUs in the sandbox process…")
         with SandboxProcess(spec) as sandboxes:
             cart = bench_merchant_wire(spec, sandboxes.urls)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
@@ -21,6 +20,7 @@ from orders.models import Order, SyncRun
 from orders.services.sync import cart_connection_sync_orders, inventory_sync, shipments_sync
 from sandbox.demo.scenario import ALIASES, SHIP_CODES, SHIPPING_PLAN
 from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
+from sandbox.run_settings import settings_applied
 
 DEFAULT_CART, DEFAULT_WAREHOUSE = "squarespace", "bergen"
 
@@ -95,7 +95,7 @@ def run_demo(cart_platform: str = DEFAULT_CART, wms_platform: str = DEFAULT_WARE
         parcels = ship_delivered_orders(cart, wms_side)
         say(f"The warehouse sandbox shipped {parcels} parcel(s).")
         # The warehouse shipped a moment ago: read up to now rather than waiting out the import lag.
-        with override_settings(ORDER_IMPORT_LAG_SECONDS=0):
+        with settings_applied(ORDER_IMPORT_LAG_SECONDS=0):
             return_runs = shipments_sync(connections=[cart]) + inventory_sync(connections=[cart])
         totals: dict[str, int] = {}
         for run in return_runs:
