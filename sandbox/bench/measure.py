@@ -37,13 +37,14 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 from django.urls import reverse
 
-from integrations.models import CartConnection, Merchant, ShippingMethodMap, WMSConnection
+from integrations.models import CartConnection, Merchant
 from orders.models import Order, Shipment
 from orders.services.sync import cart_connection_sync_orders, inventory_sync
 from sandbox.bench.process import SandboxProcess
 from sandbox.bench.replay import replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
 from sandbox.run_settings import settings_applied
+from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
 
 BENCH_SLUG = "bench"
 BENCH_ADMIN = "bench-admin"
@@ -179,33 +180,21 @@ def bench_database_prepare() -> None:
 
 
 def bench_merchant_wire(spec: BenchSpec, urls: dict[str, str]) -> CartConnection:
-    """The ``bench`` merchant: a Squarespace cart and a Bergen warehouse pointed at the sandboxes."""
-    with transaction.atomic():
-        merchant = Merchant.objects.create(slug=BENCH_SLUG, name="Benchmark merchant", contact_email="")
-        wms = WMSConnection(
-            merchant=merchant,
-            platform="bergen",
-            name="Bench warehouse",
-            api_base_url=urls["bergen"],
-            sandbox_tooling=True,
-        )
-        wms.set_credentials({"username": "sandbox-user", "password": "sandbox-pass"})
-        wms.settings = {"account_web_address": urls["bergen"], "customer_name": "DEMO", "facility": "NJ"}
-        wms.save()
-        ShippingMethodMap.objects.create(warehouse=wms, cart_method=SHIPPING_METHOD, ship_code=SHIP_CODE)
-        cart = CartConnection(
-            merchant=merchant,
-            platform="squarespace",
-            name="Bench store",
-            api_base_url=urls["squarespace"],
-            sandbox_tooling=True,
-            warehouse=wms,
-            earliest_order_date=earliest_order_date(spec),
-        )
-        cart.set_credentials({"api_key": "sandbox-squarespace-key"})
-        cart.settings = {}
-        cart.save()
-    return cart
+    """The ``bench`` merchant: a Squarespace cart and a Bergen warehouse pointed at the sandboxes, whose
+    accounts are the sandboxes' defaults (they run in another process: only their URLs come back)."""
+    return merchant_wire_sandboxes(
+        merchant=SandboxMerchant(
+            slug=BENCH_SLUG,
+            name="Benchmark merchant",
+            contact_email="",
+            cart_name="Bench store",
+            warehouse_name="Bench warehouse",
+        ),
+        cart=squarespace_account(urls["squarespace"], api_key="sandbox-squarespace-key"),
+        warehouse=bergen_account(urls["bergen"], username="sandbox-user", password="sandbox-pass", customer="DEMO"),
+        earliest_order_date=earliest_order_date(spec),
+        ship_codes={SHIPPING_METHOD: SHIP_CODE},
+    )
 
 
 def _reloaded(cart: CartConnection) -> CartConnection:
