@@ -45,6 +45,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sandbox import bergen_data as data
@@ -481,7 +482,7 @@ class BergenSandbox(SandboxServer):
                 if not raw.isdigit():
                     return self.error_response(400, f"{param} must be an integer.", code="InvalidValue", field=param)
                 narrowed[attribute] = int(raw)
-        rows = lambda rql, predicate: self._stock_selected(narrowed, rql, predicate)  # noqa: E731
+        rows = partial(self._stock_selected, narrowed)
         return self._filtered_page(request, rows, data.STOCK_FILTER_FIELDS, 500, "/inventory/stocksummaries", None)
 
     def _stock_selected(

@@ -41,7 +41,7 @@ from integrations.models import CartConnection, Merchant
 from orders.models import Order, Shipment
 from orders.services.sync import cart_connection_sync_orders, inventory_sync
 from sandbox.bench.process import SandboxProcess
-from sandbox.bench.replay import replay
+from sandbox.bench.replay import Replay, replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
 from sandbox.run_settings import settings_applied
 from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
@@ -265,13 +265,7 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
                 lambda: inventory_sync(connections=[_reloaded(cart)]), profile=profiles.get("inventory_rerun")
             )
         say(f"API floor: replaying the sync's {len(recorded)} requests against fresh sandboxes…")
-        with SandboxProcess(spec) as fresh:
-            cpu_before = fresh.cpu_seconds()
-            floor = replay(recorded, fresh.urls)
-            sandbox_cpu = fresh.cpu_seconds() - cpu_before
-            served = len(fresh.requests())
-    counts = run.counts or {}
-    delivered = int(counts.get("delivered", 0))
+        floor, sandbox_cpu, served = api_floor(spec, recorded)
     pushed = sum(int(r.counts.get("inventory_pushed", 0)) for r in first_runs)
     pushed_again = sum(int(r.counts.get("inventory_pushed", 0)) for r in rerun_runs)
     problems = _problems(
@@ -284,35 +278,69 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
         inventory_runs=[*first_runs, *rerun_runs],
         pushed_again=pushed_again,
     )
-    figures = {
+    figures = _figures(
+        orders=orders,
+        skus=skus,
+        floor=(floor, sandbox_cpu, served),
+        steps=(sync, inventory, rerun, admin),
+        peak=(peak, peak_is_the_syncs),
+        counts=run.counts or {},
+        pushed=(pushed, pushed_again),
+    )
+    figures["profiled"] = bool(profiles)
+    profile_text = _profiles_dump(profiles, profile_dir) if profile_dir else ""
+    return BenchResult(figures=figures, sync_statements=sync.statements, problems=problems, profile_text=profile_text)
+
+
+def api_floor(spec: BenchSpec, recorded: list[dict[str, Any]]) -> tuple[Replay, float, int]:
+    """The sync's requests replayed against a fresh copy of the sandboxes: the replay, the CPU seconds the
+    sandboxes spent meanwhile and how many requests they served."""
+    with SandboxProcess(spec) as fresh:
+        cpu_before = fresh.cpu_seconds()
+        floor = replay(recorded, fresh.urls)
+        return floor, fresh.cpu_seconds() - cpu_before, len(fresh.requests())
+
+
+def _figures(
+    *,
+    orders: int,
+    skus: int,
+    floor: tuple[Replay, float, int],
+    steps: tuple[Measured, Measured, Measured, Measured],
+    peak: tuple[float, bool],
+    counts: dict[str, Any],
+    pushed: tuple[int, int],
+) -> dict[str, Any]:
+    """The figures ``--json`` prints, in their order: ``floor`` is the replay, the sandboxes' CPU seconds and
+    the requests served; ``steps`` the sync, the inventory run, its rerun and the admin changelist."""
+    replayed, sandbox_cpu, served = floor
+    sync, inventory, rerun, admin = steps
+    return {
         "orders": orders,
         "skus": skus,
         "database": connection.vendor,
-        "requests": floor.requests,
-        "floor_s": round(floor.seconds, 3),
-        "sandbox_rps": round(served / floor.seconds, 1) if floor.seconds else 0.0,
-        "sandbox_cpu_share": round(sandbox_cpu / floor.seconds, 3) if floor.seconds else 0.0,
-        "floor_client_cpu_ms_per_order": round(floor.cpu_seconds * 1000 / orders, 3),
+        "requests": replayed.requests,
+        "floor_s": round(replayed.seconds, 3),
+        "sandbox_rps": round(served / replayed.seconds, 1) if replayed.seconds else 0.0,
+        "sandbox_cpu_share": round(sandbox_cpu / replayed.seconds, 3) if replayed.seconds else 0.0,
+        "floor_client_cpu_ms_per_order": round(replayed.cpu_seconds * 1000 / orders, 3),
         "sync_s": round(sync.seconds, 3),
-        "ratio": round(sync.seconds / floor.seconds, 3) if floor.seconds else 0.0,
+        "ratio": round(sync.seconds / replayed.seconds, 3) if replayed.seconds else 0.0,
         "cpu_ms_per_order": round(sync.cpu_seconds * 1000 / orders, 3),
         "queries_per_order": round(sync.queries / orders, 3),
         "inventory_s": round(inventory.seconds, 3),
         "inventory_rerun_s": round(rerun.seconds, 3),
-        "peak_rss_mb": round(peak, 1),
+        "peak_rss_mb": round(peak[0], 1),
         # "sync": the peak from the start of the sync; "process": since the process started.
-        "peak_rss_scope": "sync" if peak_is_the_syncs else "process",
+        "peak_rss_scope": "sync" if peak[1] else "process",
         "admin_changelist_queries": admin.queries,
         "admin_changelist_ms": round(admin.seconds * 1000, 1),
-        "delivered": delivered,
+        "delivered": int(counts.get("delivered", 0)),
         "held": int(counts.get("held", 0)),
-        "inventory_pushed": pushed,
-        "inventory_rerun_pushed": pushed_again,
+        "inventory_pushed": pushed[0],
+        "inventory_rerun_pushed": pushed[1],
         "cpus": os.cpu_count() or 0,
-        "profiled": bool(profiles),
     }
-    profile_text = _profiles_dump(profiles, profile_dir) if profile_dir else ""
-    return BenchResult(figures=figures, sync_statements=sync.statements, problems=problems, profile_text=profile_text)
 
 
 def _problems(*, orders, run, at_warehouse, floor, served, admin_status, inventory_runs, pushed_again) -> list[str]:
