@@ -28,6 +28,9 @@ Assumptions where the public material is silent (the connector must not rely on 
   ``facilityid`` query parameters and ``rql`` narrow them (integrators pass those parameters).
 - Creating an order allocates what is available in its facility; shipping it (``ship_order``) takes the
   shipped quantities off hand and closes the order.
+
+Past 400 lines on purpose: the emulated contract (auth, orders, tracking, stock) reads in one class; what
+needs no state (record shapes, views, payload checks) lives in ``bergen_data``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sandbox import bergen_data as data
@@ -113,11 +117,15 @@ class BergenSandbox(SandboxServer):
                 on_hold=0 if available is None else max(0, on_hand - available),
                 total_received=on_hand,
             )
-            self.stock = [
-                s for s in self.stock if (s.customer_id, s.facility_id, s.sku) != (customer_id, level.facility_id, sku)
-            ]
-            self.stock.append(level)
+            self._stock_put(level)
+            self._stock_changed()
             return level.summary()
+
+    def _stock_put(self, level: data.StockLevel) -> None:
+        """Store ``level`` last, in place of the line of the same customer, facility and SKU if there is one."""
+        key = (level.customer_id, level.facility_id, level.sku)
+        self.stock = [s for s in self.stock if (s.customer_id, s.facility_id, s.sku) != key]
+        self.stock.append(level)
 
     def orders_by_reference(self) -> dict[str, list[dict[str, Any]]]:
         with self.lock:
@@ -176,6 +184,7 @@ class BergenSandbox(SandboxServer):
                     if level is not None:
                         level.on_hand = max(0, level.on_hand - line["qty"])
                         level.allocated = max(0, level.allocated - line["qty"])
+            self._stock_changed()
             read_only = order["readOnly"]
             read_only.update(status=data.STATUS_COMPLETE, isClosed=True, processDate=when, lastModifiedDate=when)
             if packages:
@@ -289,14 +298,13 @@ class BergenSandbox(SandboxServer):
             return self._missing("referenceNum")
         if len(reference) > 255:
             return self.error_response(400, "referenceNum is longer than 255 characters.", code="InvalidValue")
-        for order in self.orders if refuse_duplicates else ():
-            if order["referenceNum"] == reference and order["readOnly"]["customerIdentifier"]["id"] == customer["id"]:
-                return self.error_response(
-                    400,
-                    f"Duplicate referenceNum '{reference}' for customer {customer['name']}.",
-                    code="Duplicate",
-                    referenceNum=reference,
-                )
+        if refuse_duplicates and self._reference_taken(customer["id"], reference):
+            return self.error_response(
+                400,
+                f"Duplicate referenceNum '{reference}' for customer {customer['name']}.",
+                code="Duplicate",
+                referenceNum=reference,
+            )
         error = self._check_ship_to(body.get("shipTo"))
         if error is not None:
             return error
@@ -321,6 +329,13 @@ class BergenSandbox(SandboxServer):
         headers = {"Location": f"/orders/{order_id}", "ETag": self._etag(order_id)}
         return json_response(201, record, content_type=_HAL, headers=headers)
 
+    def _reference_taken(self, customer_id: int, reference: str) -> bool:
+        """Whether the customer already has an order stored under ``reference``."""
+        return any(
+            order["referenceNum"] == reference and order["readOnly"]["customerIdentifier"]["id"] == customer_id
+            for order in self.orders
+        )
+
     def _identify(self, body: dict, field: str, known: dict[str, int], code: str) -> tuple[dict, Response | None]:
         ident = body.get(field)
         if not isinstance(ident, dict) or (ident.get("id") is None and not ident.get("name")):
@@ -339,21 +354,11 @@ class BergenSandbox(SandboxServer):
         return self.error_response(400, f"{field} is required.", code="MissingRequiredField", field=field)
 
     def _check_ship_to(self, ship_to: Any) -> Response | None:
-        if not isinstance(ship_to, dict):
-            return self._missing("shipTo")
-        for name in ("name", "address1", "city", "zip", "country"):
-            value = ship_to.get(name)
-            if not isinstance(value, str) or not value.strip():
-                return self._missing(f"shipTo.{name}")
-        country = ship_to["country"]
-        if len(country) != 2 or not country.isalpha() or not country.isupper():
-            return self.error_response(
-                400,
-                f"shipTo.country {country!r} is not a 2-letter country code.",
-                code="InvalidValue",
-                field="shipTo.country",
-            )
-        return None
+        problem = data.ship_to_problem(ship_to)
+        if problem is None:
+            return None
+        message, code, field = problem
+        return self.error_response(400, message, code=code, field=field)
 
     def _check_items(self, lines: Any, customer_id: int) -> tuple[list[tuple[str, float]], Response | None]:
         if not isinstance(lines, list) or not lines:
@@ -390,7 +395,12 @@ class BergenSandbox(SandboxServer):
             if level is not None:
                 level.allocated += take
             fully = fully and take >= qty
+        self._stock_changed()
         return fully
+
+    def _stock_changed(self) -> None:
+        """Called (under the lock) whenever a stock line is added or its quantities change; a subclass
+        that keeps stock summaries between requests drops them here."""
 
     def _etag(self, order_id: int) -> str:
         return f'"{order_id}-{self._versions[order_id]}"'
@@ -409,7 +419,7 @@ class BergenSandbox(SandboxServer):
     def _filtered_page(
         self,
         request: RecordedRequest,
-        rows: list[dict],
+        rows: list[dict] | Callable[[str | None, Callable[[dict], bool]], list[dict]],
         fields: tuple[str, ...],
         max_size: int,
         path: str,
@@ -417,7 +427,8 @@ class BergenSandbox(SandboxServer):
         view: Callable[[dict], dict] = copy.deepcopy,
     ) -> Response:
         """Filter with ``rql``, page with ``pgsiz``/``pgnum`` (each row shown through ``view``, a copy);
-        HAL-embedded under ``rel``, else ``summaries``."""
+        HAL-embedded under ``rel``, else ``summaries``. ``rows`` may instead select them itself, given the
+        ``rql`` and its predicate."""
         pgsiz, pgnum, error = self._paging(request, max_size)
         if error is not None:
             return error
@@ -426,7 +437,7 @@ class BergenSandbox(SandboxServer):
             predicate = compile_rql(rql, fields)
         except RqlError as exc:
             return self.error_response(400, f"Invalid rql: {exc}", code="InvalidRql")
-        selected = [row for row in rows if predicate(row)]
+        selected = rows(rql, predicate) if callable(rows) else [row for row in rows if predicate(row)]
         page = [view(row) for row in selected[(pgnum - 1) * pgsiz : pgnum * pgsiz]]
         query = {"rql": rql} if rql else {}
         body = data.hal_page(path, query, len(selected), pgsiz, pgnum, rel or "", page if rel else [])
@@ -464,12 +475,21 @@ class BergenSandbox(SandboxServer):
         )
 
     def _stock_summaries(self, request: RecordedRequest, match: Any) -> Response:
-        levels = self.stock
+        narrowed: dict[str, int] = {}
         for param, attribute in (("customerid", "customer_id"), ("facilityid", "facility_id")):
             raw = request.param(param)
             if raw is not None:
                 if not raw.isdigit():
                     return self.error_response(400, f"{param} must be an integer.", code="InvalidValue", field=param)
-                levels = [level for level in levels if getattr(level, attribute) == int(raw)]
-        rows = [level.summary() for level in levels]
+                narrowed[attribute] = int(raw)
+        rows = partial(self._stock_selected, narrowed)
         return self._filtered_page(request, rows, data.STOCK_FILTER_FIELDS, 500, "/inventory/stocksummaries", None)
+
+    def _stock_selected(
+        self, narrowed: dict[str, int], rql: str | None, predicate: Callable[[dict], bool]
+    ) -> list[dict[str, Any]]:
+        """The summaries of the stock lines whose attributes equal ``narrowed`` and that ``rql`` selects
+        (``predicate``), built afresh on each request; a subclass serving many lines keeps them until
+        ``_stock_changed``."""
+        levels = [level for level in self.stock if all(getattr(level, a) == v for a, v in narrowed.items())]
+        return [row for row in (level.summary() for level in levels) if predicate(row)]

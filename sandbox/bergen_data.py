@@ -103,6 +103,20 @@ class StockLevel:
         }
 
 
+def ship_to_problem(ship_to: Any) -> tuple[str, str, str] | None:
+    """What is wrong with an order's ``shipTo``, as (Hint, ErrorCode, the field's name); None when nothing."""
+    if not isinstance(ship_to, dict):
+        return "shipTo is required.", "MissingRequiredField", "shipTo"
+    for name in ("name", "address1", "city", "zip", "country"):
+        value = ship_to.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return f"shipTo.{name} is required.", "MissingRequiredField", f"shipTo.{name}"
+    country = ship_to["country"]
+    if len(country) != 2 or not country.isalpha() or not country.isupper():
+        return f"shipTo.country {country!r} is not a 2-letter country code.", "InvalidValue", "shipTo.country"
+    return None
+
+
 def build_order_record(
     body: dict[str, Any],
     *,

@@ -34,6 +34,9 @@ Assumptions where integrators' code is silent (the connector must not rely on mo
   warehouse or a bad quantity being an ``ERROR`` for that item only. Known OptionSkus: those of seeded
   orders and of ``add_product``.
 - Errors are XML (``errorResponse``); a 5xx is an HTML page, as a Java servlet container writes one.
+
+Past 400 lines on purpose: the emulated contract (orders, acknowledgements, shipments, inventory) reads in
+one class; XML parsing and writing live in ``overstock_xml``, record shapes in ``overstock_data``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import binascii
 import html
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -367,54 +371,67 @@ class OverstockSandbox(SandboxServer):
         confirmation = xml.child(item, "supplierShipConfirmation")
         if confirmation is None:
             return None, [*problems, problem("MISSING_FIELD", "supplierShipConfirmation is required.")]
+        key = (order.number, line.number)
+        confirmed = self._confirmation(
+            confirmation,
+            order.number,
+            line,
+            line.remaining - pending[key],
+            received_at,
+            lambda code, message: problems.append(problem(code, message)),
+        )
+        if problems:
+            return None, problems
+        pending[key] += confirmed.quantity
+        return (line, confirmed), []
+
+    def _confirmation(
+        self,
+        confirmation: Element,
+        order_number: str,
+        line: data.Line,
+        left: int,
+        received_at: datetime,
+        report: Callable[[str, str], None],
+    ) -> data.Confirmation:
+        """A ``supplierShipConfirmation`` of ``line`` (``left``: what it has still to ship, this message's
+        earlier shipments counted), each problem with it reported with its code and message."""
         quantity_raw = xml.text(confirmation, "quantity")
         quantity = _count(quantity_raw) or 0
-        key = (order.number, line.number)
         if quantity < 1:
-            problems.append(problem("INVALID_QUANTITY", f"quantity {quantity_raw!r} is not a positive integer."))
+            report("INVALID_QUANTITY", f"quantity {quantity_raw!r} is not a positive integer.")
         elif line.cancelled:
-            problems.append(problem("LINE_CANCELLED", f"Line {line.number} of order {number} is cancelled."))
-        elif quantity > line.remaining - pending[key]:
-            problems.append(
-                problem(
-                    "QUANTITY_EXCEEDS_REMAINING",
-                    f"quantity {quantity} exceeds the {line.remaining - pending[key]} left to "
-                    f"ship on line {line.number}.",
-                )
-            )
+            report("LINE_CANCELLED", f"Line {line.number} of order {order_number} is cancelled.")
+        elif quantity > left:
+            message = f"quantity {quantity} exceeds the {left} left to ship on line {line.number}."
+            report("QUANTITY_EXCEEDS_REMAINING", message)
         carrier = xml.text(confirmation, "carrier", "code")
         if carrier not in data.CARRIER_CODES:
-            problems.append(problem("INVALID_CARRIER", f"Unknown carrier code {carrier!r}."))
+            report("INVALID_CARRIER", f"Unknown carrier code {carrier!r}.")
         tracking = xml.text(confirmation, "trackingNumber")
         if tracking is None:
-            problems.append(problem("MISSING_TRACKING_NUMBER", "trackingNumber is required."))
+            report("MISSING_TRACKING_NUMBER", "trackingNumber is required.")
         ship_date = received_at
         ship_date_raw = xml.text(confirmation, "shipDate")
         if ship_date_raw is not None:
             try:
                 ship_date = data.parse_oasis_time(ship_date_raw)
             except ValueError:
-                problems.append(problem("INVALID_SHIP_DATE", f"shipDate {ship_date_raw!r} is not ISO 8601."))
+                report("INVALID_SHIP_DATE", f"shipDate {ship_date_raw!r} is not ISO 8601.")
         service_level = xml.text(confirmation, "serviceLevel", "code")
         if service_level is not None and service_level not in data.SERVICE_LEVELS:
-            problems.append(problem("INVALID_SERVICE_LEVEL", f"Unknown service level code {service_level!r}."))
-        if problems:
-            return None, problems
-        pending[key] += quantity
-        return (
-            line,
-            data.Confirmation(
-                order_number=order.number,
-                line_number=line.number,
-                quantity=quantity,
-                carrier=str(carrier),
-                tracking_number=str(tracking),
-                ship_date=ship_date,
-                service_level=service_level,
-                shipment_id="",
-                confirmed_at=received_at,
-            ),
-        ), []
+            report("INVALID_SERVICE_LEVEL", f"Unknown service level code {service_level!r}.")
+        return data.Confirmation(
+            order_number=order_number,
+            line_number=line.number,
+            quantity=quantity,
+            carrier=str(carrier),
+            tracking_number=str(tracking),
+            ship_date=ship_date,
+            service_level=service_level,
+            shipment_id="",
+            confirmed_at=received_at,
+        )
 
     # -- inventory (endpoint and shapes guessed) ---------------------------------------------------
 

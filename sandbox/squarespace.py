@@ -31,10 +31,14 @@ Assumptions where the docs are silent (each could be wrong; the connector must n
   shipment information optional); a ``trackingUrl`` must be an absolute http(s) URL.
 - A repeated ``Idempotency-Key`` with the same body answers 204 without applying; with another body 400
   (as documented for order creation). Quantities must be integers ≥ 0.
+
+Past 400 lines on purpose: the emulated contract (orders, fulfillments, inventory) reads in one class;
+what needs no state (record shapes, cursors, adjustment plans) lives in ``squarespace_data``.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import secrets
@@ -78,6 +82,7 @@ class SquarespaceSandbox(SandboxServer):
         port: int = 0,
         orders_read_only: bool = False,
         inventory_permission: bool = True,
+        cursor_secret: bytes | None = None,
     ) -> None:
         self.api_key = api_key
         self.page_size = page_size
@@ -95,7 +100,7 @@ class SquarespaceSandbox(SandboxServer):
         self._idempotency: dict[str, str] = {}
         self._hits: deque[float] = deque()
         self._cooldown_until = 0.0
-        self._cursors = data.CursorCodec()
+        self._cursors = data.CursorCodec(cursor_secret)
         super().__init__(port=port)
 
     # -- seeding and assertions --------------------------------------------------------------------
@@ -145,6 +150,7 @@ class SquarespaceSandbox(SandboxServer):
             )
             order.update(raw_overrides)
             self.orders[order["id"]] = order
+            self._orders_changed()
             return data.public_copy(order)
 
     def update_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
@@ -154,6 +160,7 @@ class SquarespaceSandbox(SandboxServer):
             modified = fields.pop("modifiedOn", None) or data.now_utc()
             order.update(fields)
             order["modifiedOn"] = data.iso(modified) if isinstance(modified, datetime) else modified
+            self._orders_changed()
             return data.public_copy(order)
 
     def add_inventory(
@@ -162,6 +169,7 @@ class SquarespaceSandbox(SandboxServer):
         with self.lock:
             item = data.build_inventory_item(variant_id, sku, quantity, descriptor, is_unlimited)
             self.inventory[variant_id] = item
+            self._inventory_changed()
             return data.public_copy(item)
 
     def fulfillments_for(self, order_id: str) -> list[dict[str, Any]]:
@@ -256,17 +264,29 @@ class SquarespaceSandbox(SandboxServer):
             if error is not None:
                 return error
         after, before, status, last = state.get("a"), state.get("b"), state.get("s"), state.get("k")
-        selected = []
-        for order in sorted(self.orders.values(), key=data.order_sort_key):
-            modified = data.parse_iso_utc(order["modifiedOn"])
-            if after is not None and not (data.parse_iso_utc(after) < modified < data.parse_iso_utc(before)):
+        after_at = data.parse_iso_utc(after) if after is not None else None
+        before_at = data.parse_iso_utc(before) if before is not None else None
+        keys, modified, rows = self._orders_listing()
+        selected: list[dict[str, Any]] = []
+        # The keyset position: the first order listed after the cursor's last key.
+        for index in range(bisect.bisect_right(keys, tuple(last)) if last is not None else 0, len(rows)):
+            if after_at is not None and not (after_at < modified[index] < before_at):
                 continue
-            if status is not None and order["fulfillmentStatus"] != status:
+            if status is not None and rows[index]["fulfillmentStatus"] != status:
                 continue
-            if last is not None and data.order_sort_key(order) <= tuple(last):
-                continue
-            selected.append(order)
+            selected.append(rows[index])
+            if len(selected) > self.page_size:  # one more than a page tells that a next page exists
+                break
         return self._page("result", selected, state, f"{_P}/orders", lambda o: list(data.order_sort_key(o)))
+
+    def _orders_listing(self) -> tuple[list[tuple[str, str]], list[datetime | None], list[dict[str, Any]]]:
+        """Every order in listing order, with its sort key and its ``modifiedOn`` parsed, built afresh on
+        each request; a subclass serving many orders keeps it until ``_orders_changed``."""
+        rows = sorted(self.orders.values(), key=data.order_sort_key)
+        return [data.order_sort_key(o) for o in rows], [data.parse_iso_utc(o["modifiedOn"]) for o in rows], rows
+
+    def _orders_changed(self) -> None:
+        """Called (under the lock) whenever an order is added or changes where it is listed."""
 
     def _orders_filter(self, request: RecordedRequest) -> tuple[dict[str, Any], Response | None]:
         after_raw, before_raw = request.param("modifiedAfter"), request.param("modifiedBefore")
@@ -337,6 +357,7 @@ class SquarespaceSandbox(SandboxServer):
         order["fulfillmentStatus"] = "FULFILLED"
         order["fulfilledOn"] = order["fulfilledOn"] or now
         order["modifiedOn"] = now
+        self._orders_changed()
         self.fulfillment_calls.append({"orderId": order["id"], **data.public_copy(body)})
         return Response(204)
 
@@ -358,12 +379,20 @@ class SquarespaceSandbox(SandboxServer):
             if decoded is None:
                 return self._bad("The cursor parameter contains an invalid value.")
             state = decoded
-        items = list(self.inventory.values())
-        if state["k"] is not None:
-            ids = list(self.inventory)
-            start = ids.index(state["k"]) + 1 if state["k"] in self.inventory else len(ids)
-            items = items[start:]
+        ids, position = self._inventory_listing()
+        # After the cursor's last variant; past the end when that variant is gone.
+        start = 0 if state["k"] is None else position.get(state["k"], len(ids) - 1) + 1
+        items = [self.inventory[i] for i in ids[start : start + self.page_size + 1]]
         return self._page("inventory", items, state, f"{_P}/inventory", lambda item: item["variantId"])
+
+    def _inventory_listing(self) -> tuple[list[str], dict[str, int]]:
+        """The variant ids in listing order and each one's position, built afresh on each request; a
+        subclass serving many items keeps them until ``_inventory_changed``."""
+        ids = list(self.inventory)
+        return ids, {variant_id: index for index, variant_id in enumerate(ids)}
+
+    def _inventory_changed(self) -> None:
+        """Called (under the lock) whenever an item is added to the inventory."""
 
     def _get_inventory_items(self, request: RecordedRequest, match: re.Match[str]) -> Response:
         refused = self._inventory_refused()

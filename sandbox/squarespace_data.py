@@ -187,8 +187,10 @@ class CursorCodec:
     order modified while a client pages moves to the end of the list instead of shifting every page.
     """
 
-    def __init__(self) -> None:
-        self._secret = secrets.token_bytes(16)
+    def __init__(self, secret: bytes | None = None) -> None:
+        """``secret``: a fixed one keeps cursors valid across copies of the sandbox (the benchmark replays
+        recorded cursors against a fresh copy); by default each sandbox signs with its own."""
+        self._secret = secret or secrets.token_bytes(16)
 
     def encode(self, state: dict[str, Any]) -> str:
         raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()

@@ -20,6 +20,9 @@ Assumptions here (more in the modules named above):
   documented): clients must wait for ``X-Rate-Limit-Reset``. ``/oauth/*`` is neither limited nor counted
   and carries no rate headers; with ``rate_limit=None`` no rate headers are sent at all.
 - Request bodies are read as JSON whatever the ``Content-Type`` (the token endpoint also takes a form).
+
+Past 400 lines on purpose: the sandbox's face (seeding, assertions, rate limit, dispatch) in one class;
+the resources live in ``tradegecko_api``, OAuth in ``tradegecko_auth``, state in ``tradegecko_store``.
 """
 
 from __future__ import annotations
@@ -152,7 +155,8 @@ class TradeGeckoSandbox(SandboxServer):
         ``lines``: ``{"sku" | "variant_id", "quantity", "price"?, "label"?}`` (an unknown SKU gets a new variant
         with no stock); ``shipping_method`` becomes a ``line_type: "shipping"`` line. ``fulfillment_status``
         ``shipped`` ships everything, ``partial`` one unit of the first line (no tracking). ``raw_overrides``
-        replace top-level fields verbatim, after everything else.
+        replace top-level fields verbatim, after everything else. Past 60 lines for its keyword arguments,
+        one per field a test may set.
         """
         if fulfillment_status not in data.SHIPPING_STATUSES:
             raise ValueError(f"fulfillment_status must be one of {data.SHIPPING_STATUSES}")

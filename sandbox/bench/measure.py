@@ -34,14 +34,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.backends.signals import connection_created
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
-from integrations.models import CartConnection, Merchant, WMSConnection
-from orders.models import Order, Shipment, ShippingMethodMap
+from integrations.models import CartConnection, Merchant
+from orders.models import Order, Shipment
 from sandbox.bench.process import SandboxProcess
-from sandbox.bench.replay import replay
+from sandbox.bench.replay import Replay, replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
+from sandbox.run_settings import settings_applied
+from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import inventory_sync
 
@@ -179,33 +181,21 @@ def bench_database_prepare() -> None:
 
 
 def bench_merchant_wire(spec: BenchSpec, urls: dict[str, str]) -> CartConnection:
-    """The ``bench`` merchant: a Squarespace cart and a Bergen warehouse pointed at the sandboxes."""
-    with transaction.atomic():
-        merchant = Merchant.objects.create(slug=BENCH_SLUG, name="Benchmark merchant", contact_email="")
-        wms = WMSConnection(
-            merchant=merchant,
-            platform="bergen",
-            name="Bench warehouse",
-            api_base_url=urls["bergen"],
-            sandbox_tooling=True,
-        )
-        wms.set_credentials({"username": "sandbox-user", "password": "sandbox-pass"})
-        wms.settings = {"account_web_address": urls["bergen"], "customer_name": "DEMO", "facility": "NJ"}
-        wms.save()
-        ShippingMethodMap.objects.create(warehouse=wms, cart_method=SHIPPING_METHOD, ship_code=SHIP_CODE)
-        cart = CartConnection(
-            merchant=merchant,
-            platform="squarespace",
-            name="Bench store",
-            api_base_url=urls["squarespace"],
-            sandbox_tooling=True,
-            warehouse=wms,
-            earliest_order_date=earliest_order_date(spec),
-        )
-        cart.set_credentials({"api_key": "sandbox-squarespace-key"})
-        cart.settings = {}
-        cart.save()
-    return cart
+    """The ``bench`` merchant: a Squarespace cart and a Bergen warehouse pointed at the sandboxes, whose
+    accounts are the sandboxes' defaults (they run in another process: only their URLs come back)."""
+    return merchant_wire_sandboxes(
+        merchant=SandboxMerchant(
+            slug=BENCH_SLUG,
+            name="Benchmark merchant",
+            contact_email="",
+            cart_name="Bench store",
+            warehouse_name="Bench warehouse",
+        ),
+        cart=squarespace_account(urls["squarespace"], api_key="sandbox-squarespace-key"),
+        warehouse=bergen_account(urls["bergen"], username="sandbox-user", password="sandbox-pass", customer="DEMO"),
+        earliest_order_date=earliest_order_date(spec),
+        ship_codes={SHIPPING_METHOD: SHIP_CODE},
+    )
 
 
 def _reloaded(cart: CartConnection) -> CartConnection:
@@ -225,7 +215,7 @@ def admin_changelist() -> tuple[Measured, int]:
     client = Client()
     client.force_login(user)
     url = reverse("admin:orders_order_changelist")
-    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+    with settings_applied(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         client.get(url, secure=True)
         response, cost = measured(lambda: client.get(url, secure=True))
     return cost, response.status_code
@@ -251,7 +241,7 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
     bench_database_prepare()
     profiles = {step: cProfile.Profile() for step in PROFILED_STEPS} if profile_dir else {}
     # As in production: no pacing below the platforms' limits measured, no debug cursor logging every query.
-    with override_settings(HTTP_PACING_ENABLED=False, DEBUG=False):
+    with settings_applied(HTTP_PACING_ENABLED=False, DEBUG=False):
         say(f"Seeding {orders} orders and {skus} SKUs in the sandbox process…")
         with SandboxProcess(spec) as sandboxes:
             cart = bench_merchant_wire(spec, sandboxes.urls)
@@ -276,13 +266,7 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
                 lambda: inventory_sync(connections=[_reloaded(cart)]), profile=profiles.get("inventory_rerun")
             )
         say(f"API floor: replaying the sync's {len(recorded)} requests against fresh sandboxes…")
-        with SandboxProcess(spec) as fresh:
-            cpu_before = fresh.cpu_seconds()
-            floor = replay(recorded, fresh.urls)
-            sandbox_cpu = fresh.cpu_seconds() - cpu_before
-            served = len(fresh.requests())
-    counts = run.counts or {}
-    delivered = int(counts.get("delivered", 0))
+        floor, sandbox_cpu, served = api_floor(spec, recorded)
     pushed = sum(int(r.counts.get("inventory_pushed", 0)) for r in first_runs)
     pushed_again = sum(int(r.counts.get("inventory_pushed", 0)) for r in rerun_runs)
     problems = _problems(
@@ -295,35 +279,69 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
         inventory_runs=[*first_runs, *rerun_runs],
         pushed_again=pushed_again,
     )
-    figures = {
+    figures = _figures(
+        orders=orders,
+        skus=skus,
+        floor=(floor, sandbox_cpu, served),
+        steps=(sync, inventory, rerun, admin),
+        peak=(peak, peak_is_the_syncs),
+        counts=run.counts or {},
+        pushed=(pushed, pushed_again),
+    )
+    figures["profiled"] = bool(profiles)
+    profile_text = _profiles_dump(profiles, profile_dir) if profile_dir else ""
+    return BenchResult(figures=figures, sync_statements=sync.statements, problems=problems, profile_text=profile_text)
+
+
+def api_floor(spec: BenchSpec, recorded: list[dict[str, Any]]) -> tuple[Replay, float, int]:
+    """The sync's requests replayed against a fresh copy of the sandboxes: the replay, the CPU seconds the
+    sandboxes spent meanwhile and how many requests they served."""
+    with SandboxProcess(spec) as fresh:
+        cpu_before = fresh.cpu_seconds()
+        floor = replay(recorded, fresh.urls)
+        return floor, fresh.cpu_seconds() - cpu_before, len(fresh.requests())
+
+
+def _figures(
+    *,
+    orders: int,
+    skus: int,
+    floor: tuple[Replay, float, int],
+    steps: tuple[Measured, Measured, Measured, Measured],
+    peak: tuple[float, bool],
+    counts: dict[str, Any],
+    pushed: tuple[int, int],
+) -> dict[str, Any]:
+    """The figures ``--json`` prints, in their order: ``floor`` is the replay, the sandboxes' CPU seconds and
+    the requests served; ``steps`` the sync, the inventory run, its rerun and the admin changelist."""
+    replayed, sandbox_cpu, served = floor
+    sync, inventory, rerun, admin = steps
+    return {
         "orders": orders,
         "skus": skus,
         "database": connection.vendor,
-        "requests": floor.requests,
-        "floor_s": round(floor.seconds, 3),
-        "sandbox_rps": round(served / floor.seconds, 1) if floor.seconds else 0.0,
-        "sandbox_cpu_share": round(sandbox_cpu / floor.seconds, 3) if floor.seconds else 0.0,
-        "floor_client_cpu_ms_per_order": round(floor.cpu_seconds * 1000 / orders, 3),
+        "requests": replayed.requests,
+        "floor_s": round(replayed.seconds, 3),
+        "sandbox_rps": round(served / replayed.seconds, 1) if replayed.seconds else 0.0,
+        "sandbox_cpu_share": round(sandbox_cpu / replayed.seconds, 3) if replayed.seconds else 0.0,
+        "floor_client_cpu_ms_per_order": round(replayed.cpu_seconds * 1000 / orders, 3),
         "sync_s": round(sync.seconds, 3),
-        "ratio": round(sync.seconds / floor.seconds, 3) if floor.seconds else 0.0,
+        "ratio": round(sync.seconds / replayed.seconds, 3) if replayed.seconds else 0.0,
         "cpu_ms_per_order": round(sync.cpu_seconds * 1000 / orders, 3),
         "queries_per_order": round(sync.queries / orders, 3),
         "inventory_s": round(inventory.seconds, 3),
         "inventory_rerun_s": round(rerun.seconds, 3),
-        "peak_rss_mb": round(peak, 1),
+        "peak_rss_mb": round(peak[0], 1),
         # "sync": the peak from the start of the sync; "process": since the process started.
-        "peak_rss_scope": "sync" if peak_is_the_syncs else "process",
+        "peak_rss_scope": "sync" if peak[1] else "process",
         "admin_changelist_queries": admin.queries,
         "admin_changelist_ms": round(admin.seconds * 1000, 1),
-        "delivered": delivered,
+        "delivered": int(counts.get("delivered", 0)),
         "held": int(counts.get("held", 0)),
-        "inventory_pushed": pushed,
-        "inventory_rerun_pushed": pushed_again,
+        "inventory_pushed": pushed[0],
+        "inventory_rerun_pushed": pushed[1],
         "cpus": os.cpu_count() or 0,
-        "profiled": bool(profiles),
     }
-    profile_text = _profiles_dump(profiles, profile_dir) if profile_dir else ""
-    return BenchResult(figures=figures, sync_statements=sync.statements, problems=problems, profile_text=profile_text)
 
 
 def _problems(*, orders, run, at_warehouse, floor, served, admin_status, inventory_runs, pushed_again) -> list[str]:

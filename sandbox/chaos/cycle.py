@@ -15,54 +15,41 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from integrations.models import CartConnection, Merchant, WMSConnection
-from orders.models import Order, OrderEvent, OrderStatus, Shipment, ShippingMethodMap, SyncLock, SyncRun
+from integrations.models import CartConnection
+from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
 from orders.services.delivery import deliverable_orders
 from orders.services.tracking import orders_with_tracking_due
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
+from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import shipments_sync
 
 DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
 
-@transaction.atomic
 def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnection:
     """A fresh merchant whose Squarespace cart and Bergen warehouse point at the chaos sandboxes."""
-    merchant = Merchant.objects.create(slug=slug, name=f"Chaos merchant ({slug})", contact_email="ops@chaos.example")
-    wms = WMSConnection(
-        merchant=merchant,
-        platform="bergen",
-        name="Chaos warehouse (sandbox)",
-        api_base_url=addresses["bergen_url"],
-        sandbox_tooling=True,
-    )
-    wms.set_credentials({"username": addresses["bergen_username"], "password": addresses["bergen_password"]})
-    wms.settings = {
-        "account_web_address": addresses["bergen_url"],
-        "customer_name": addresses["bergen_customer"],
-        "facility": "NJ",
-    }
-    wms.save()
-    for method, code in SHIP_CODES.items():
-        ShippingMethodMap.objects.create(warehouse=wms, cart_method=method, ship_code=code)
-    cart = CartConnection(
-        merchant=merchant,
-        platform="squarespace",
-        name="Chaos store (sandbox)",
+    return merchant_wire_sandboxes(
+        merchant=SandboxMerchant(
+            slug=slug,
+            name=f"Chaos merchant ({slug})",
+            contact_email="ops@chaos.example",
+            cart_name="Chaos store (sandbox)",
+            warehouse_name="Chaos warehouse (sandbox)",
+        ),
+        cart=squarespace_account(addresses["squarespace_url"], api_key=addresses["squarespace_api_key"]),
+        warehouse=bergen_account(
+            addresses["bergen_url"],
+            username=addresses["bergen_username"],
+            password=addresses["bergen_password"],
+            customer=addresses["bergen_customer"],
+        ),
         earliest_order_date=(timezone.now() - timedelta(days=1)).date(),
-        api_base_url=addresses["squarespace_url"],
-        sandbox_tooling=True,
-        warehouse=wms,
+        ship_codes=SHIP_CODES,
     )
-    cart.set_credentials({"api_key": addresses["squarespace_api_key"]})
-    cart.settings = {}
-    cart.save()
-    return cart
 
 
 def chaos_merchant_retire(cart_id: int) -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
-from integrations.models import CartConnection, Merchant, WMSConnection
-from orders.models import Order, ShippingMethodMap, SKUAlias, SyncRun
+from integrations.models import CartConnection, Merchant
+from orders.models import Order, SyncRun
 from sandbox.demo.scenario import ALIASES, SHIP_CODES, SHIPPING_PLAN
 from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
+from sandbox.run_settings import settings_applied
+from sandbox.wiring import SandboxMerchant, merchant_wire_sandboxes
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import inventory_sync, shipments_sync
 
@@ -38,36 +38,23 @@ def merchant_slug(cart: str, warehouse: str) -> str:
     return f"demo-{cart}-{warehouse}".replace("_", "-")
 
 
-@transaction.atomic
-def wire_demo_merchant(cart_side: DemoCart, wms_side: DemoWarehouse) -> tuple[Merchant, CartConnection]:
+def wire_demo_merchant(cart_side: DemoCart, wms_side: DemoWarehouse) -> CartConnection:
     """Create the pair's demo merchant once; point its connections at this run's sandbox ports."""
     slug = merchant_slug(cart_side.platform, wms_side.platform)
-    merchant, _ = Merchant.objects.get_or_create(
-        slug=slug, defaults={"name": f"Demo Merchant ({slug})", "contact_email": "ops@demo.example"}
-    )
-    wms = WMSConnection.objects.filter(merchant=merchant, platform=wms_side.platform).first() or WMSConnection(
-        merchant=merchant, platform=wms_side.platform, name="Demo warehouse (sandbox)"
-    )
-    wms.api_base_url, wms.sandbox_tooling = wms_side.sandbox.base_url, True
-    wms_side.configure(wms)
-    wms.save()
-    for kind, code in SHIP_CODES.items():
-        ShippingMethodMap.objects.get_or_create(
-            warehouse=wms, cart_method=cart_side.method_names[kind], defaults={"ship_code": code}
-        )
-    for cart_sku, warehouse_sku in ALIASES.items():
-        SKUAlias.objects.get_or_create(merchant=merchant, cart_sku=cart_sku, defaults={"warehouse_sku": warehouse_sku})
-    cart = CartConnection.objects.filter(merchant=merchant, platform=cart_side.platform).first() or CartConnection(
-        merchant=merchant,
-        platform=cart_side.platform,
-        name="Demo store (sandbox)",
+    return merchant_wire_sandboxes(
+        merchant=SandboxMerchant(
+            slug=slug,
+            name=f"Demo Merchant ({slug})",
+            contact_email="ops@demo.example",
+            cart_name="Demo store (sandbox)",
+            warehouse_name="Demo warehouse (sandbox)",
+        ),
+        cart=cart_side.account(),
+        warehouse=wms_side.account(),
         earliest_order_date=(timezone.now() - timedelta(days=cart_side.earliest_days)).date(),
+        ship_codes={cart_side.method_names[kind]: code for kind, code in SHIP_CODES.items()},
+        sku_aliases=ALIASES,
     )
-    cart.api_base_url, cart.sandbox_tooling = cart_side.sandbox.base_url, True
-    cart.warehouse = wms
-    cart_side.configure(cart)
-    cart.save()
-    return merchant, cart
 
 
 def ship_delivered_orders(cart: CartConnection, wms_side: DemoWarehouse) -> int:
@@ -87,7 +74,8 @@ def run_demo(cart_platform: str = DEFAULT_CART, wms_platform: str = DEFAULT_WARE
     with cart_side.sandbox, wms_side.sandbox:
         cart_side.seed()
         wms_side.seed()
-        merchant, cart = wire_demo_merchant(cart_side, wms_side)
+        cart = wire_demo_merchant(cart_side, wms_side)
+        merchant = cart.merchant
         say(
             f"Sandboxes: {cart_platform} at {cart_side.sandbox.base_url}, {wms_platform} at {wms_side.sandbox.base_url}"
         )
@@ -95,7 +83,7 @@ def run_demo(cart_platform: str = DEFAULT_CART, wms_platform: str = DEFAULT_WARE
         parcels = ship_delivered_orders(cart, wms_side)
         say(f"The warehouse sandbox shipped {parcels} parcel(s).")
         # The warehouse shipped a moment ago: read up to now rather than waiting out the import lag.
-        with override_settings(ORDER_IMPORT_LAG_SECONDS=0):
+        with settings_applied(ORDER_IMPORT_LAG_SECONDS=0):
             return_runs = shipments_sync(connections=[cart]) + inventory_sync(connections=[cart])
         totals: dict[str, int] = {}
         for run in return_runs:

@@ -1,5 +1,5 @@
-"""Each platform's part in the demo: its sandbox, how the scenario is seeded there, how a
-connection is pointed at it, and (for warehouses) how it ships. Only sandbox APIs are used here."""
+"""Each platform's part in the demo: its sandbox, how the scenario is seeded there, the account a
+connection reaches there, and (for warehouses) how it ships. Only sandbox APIs are used here."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from integrations.models import CartConnection, WMSConnection
 from sandbox.bergen import BergenSandbox
 from sandbox.demo.scenario import CART_ITEMS, ORDERS, WAREHOUSE_ITEMS, DemoOrder
 from sandbox.overstock import OverstockSandbox
 from sandbox.squarespace import SquarespaceSandbox
 from sandbox.tradegecko import TradeGeckoSandbox
+from sandbox.wiring import (
+    SandboxAccount,
+    bergen_account,
+    overstock_account,
+    squarespace_account,
+    tradegecko_account,
+)
 
 
 def _placed(order: DemoOrder, now: datetime) -> tuple[datetime, datetime]:
@@ -36,7 +42,8 @@ class DemoCart:
     def orders(self) -> list[DemoOrder]:
         return ORDERS
 
-    def configure(self, cart: CartConnection) -> None:
+    def account(self) -> SandboxAccount:
+        """What the cart connection needs to reach this sandbox (once it is started)."""
         raise NotImplementedError
 
     def tracking_duplicates(self) -> int:
@@ -76,9 +83,8 @@ class SquarespaceDemo(DemoCart):
                 id=f"6560f0a1c0ffee000000{int(order.number):04d}",
             )
 
-    def configure(self, cart: CartConnection) -> None:
-        cart.set_credentials({"api_key": self.sandbox.api_key})
-        cart.settings = {}
+    def account(self) -> SandboxAccount:
+        return squarespace_account(self.sandbox.base_url, api_key=self.sandbox.api_key)
 
     def tracking_duplicates(self) -> int:
         numbers = [[f["trackingNumber"] for f in self.sandbox.fulfillments_for(i)] for i in self.sandbox.orders]
@@ -116,9 +122,8 @@ class TradeGeckoCartDemo(DemoCart):
                 updated_at=modified,
             )
 
-    def configure(self, cart: CartConnection) -> None:
-        cart.set_credentials({"access_token": self.sandbox.access_token})
-        cart.settings = {}
+    def account(self) -> SandboxAccount:
+        return tradegecko_account(self.sandbox.base_url, platform=self.platform, access_token=self.sandbox.access_token)
 
     def tracking_duplicates(self) -> int:
         seen = Counter(
@@ -175,9 +180,13 @@ class OverstockDemo(DemoCart):
                 service_level=service,
             )
 
-    def configure(self, cart: CartConnection) -> None:
-        cart.set_credentials({"username": self.sandbox.username, "password": self.sandbox.password})
-        cart.settings = {"warehouse_name": self.sandbox.warehouses[0]}
+    def account(self) -> SandboxAccount:
+        return overstock_account(
+            self.sandbox.base_url,
+            username=self.sandbox.username,
+            password=self.sandbox.password,
+            warehouse_name=self.sandbox.warehouses[0],
+        )
 
     def tracking_duplicates(self) -> int:
         return self.sandbox.tracking_duplicate_count()
@@ -197,13 +206,13 @@ class BergenDemo(DemoWarehouse):
         for sku, on_hand in WAREHOUSE_ITEMS.items():
             self.sandbox.add_item(sku, on_hand=on_hand)
 
-    def configure(self, wms: WMSConnection) -> None:
-        wms.set_credentials({"username": self.sandbox.username, "password": self.sandbox.password})
-        wms.settings = {
-            "account_web_address": self.sandbox.base_url,
-            "customer_name": self.sandbox.customer,
-            "facility": "NJ",
-        }
+    def account(self) -> SandboxAccount:
+        return bergen_account(
+            self.sandbox.base_url,
+            username=self.sandbox.username,
+            password=self.sandbox.password,
+            customer=self.sandbox.customer,
+        )
 
     def holds(self, cust_ref: str) -> bool:
         return cust_ref in self.sandbox.orders_by_reference()
@@ -227,9 +236,13 @@ class TradeGeckoWarehouseDemo(DemoWarehouse):
         for sku, on_hand in WAREHOUSE_ITEMS.items():
             self.sandbox.add_variant(sku, stock=on_hand)
 
-    def configure(self, wms: WMSConnection) -> None:
-        wms.set_credentials({"access_token": self.sandbox.access_token})
-        wms.settings = {"stock_location_id": str(self.sandbox.primary_location_id)}
+    def account(self) -> SandboxAccount:
+        return tradegecko_account(
+            self.sandbox.base_url,
+            platform=self.platform,
+            access_token=self.sandbox.access_token,
+            stock_location_id=str(self.sandbox.primary_location_id),
+        )
 
     def holds(self, cust_ref: str) -> bool:
         return cust_ref in self.sandbox.orders_by_reference()

@@ -14,7 +14,7 @@ from integrations.services import connection_unblock
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.holds import orders_retry
 from orders.services.shipments import shipment_store
-from orders.services.test_orders import NOT_SENT, TestOrderLine, default_test_address, order_send_test
+from orders.services.trial_order import NOT_SENT, TestOrderLine, default_test_address, order_send_test
 from orders.tasks import sync_inventory_task, sync_orders_task, sync_shipments_task
 from sandbox.bergen import BergenSandbox
 from sync.cycle import cart_connections_for_sync
