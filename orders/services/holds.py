@@ -14,7 +14,7 @@ from inventory.models import SKUAlias
 from orders.models import HoldCode, Order, OrderStatus
 from orders.services.delivery import DELIVERED, order_deliver
 from orders.services.history import order_event
-from orders.services.importing import order_prepare
+from orders.services.intake.prepare import order_prepare
 from orders.services.sync import warehouse_skus
 from orders.services.translation import load_context
 

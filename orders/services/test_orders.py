@@ -30,7 +30,7 @@ from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.delivery import DELIVERED, RETRY, order_deliver
 from orders.services.history import order_event, order_set_status
-from orders.services.importing import order_prepare
+from orders.services.intake.prepare import order_prepare
 from orders.services.references import TEST_PREFIX
 from orders.services.sync import warehouse_skus
 from orders.services.tracking import TEST_ORDER_MARK

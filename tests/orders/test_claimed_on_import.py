@@ -19,7 +19,7 @@ from orders.models import Order, OrderLine, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines
 from orders.services.delivery_batch import BatchDeliverer, ClaimLease
-from orders.services.importing import cart_orders_import
+from orders.services.intake.pages import cart_orders_import
 from orders.services.sync import translation_context_factory
 from orders.services.translation import warehouse_order_for
 from tests.factories import OrderFactory, OrderLineFactory
