@@ -19,11 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ("config", "integrations", "orders", "inventory", "sync", "portal", "sandbox")
 PRODUCT = tuple(package for package in OURS if package != "sandbox")
 
-# (importing module, private name) pairs that other work in progress removes; each must still exist,
-# so that an entry is deleted here as soon as its import is gone.
-PRIVATE_IMPORTS_ALLOWED = {
-    ("orders.services.import_batch", "_PageImporter"),
-}
 # The admin's autocomplete finds the model of the field it completes from the request, as
 # Django's own autocomplete view does.
 DYNAMIC_LOOKUPS_ALLOWED = {("integrations.admin", "get_model")}
@@ -65,8 +60,7 @@ def test_no_private_name_is_imported_from_another_module():
             if isinstance(node, ast.ImportFrom) and is_ours(source := imported_from(name, path, node)):
                 private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 found |= {(name, p) for p in private if source != name}
-    assert found - PRIVATE_IMPORTS_ALLOWED == set()
-    assert PRIVATE_IMPORTS_ALLOWED - found == set(), "these imports are gone: delete their allowance"
+    assert found == set()
 
 
 def test_no_product_module_imports_the_sandbox():

@@ -14,7 +14,7 @@ from orders.models import HoldCode, Order, OrderStatus, SKUAlias
 from orders.services.claims import DeliveryOutcome
 from orders.services.delivery import order_deliver
 from orders.services.history import order_event
-from orders.services.importing import order_prepare
+from orders.services.intake.prepare import order_prepare
 from orders.services.translation import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.

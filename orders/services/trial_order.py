@@ -31,7 +31,7 @@ from orders.models import Order, OrderLine, OrderStatus
 from orders.services.claims import DeliveryOutcome
 from orders.services.delivery import order_deliver
 from orders.services.history import order_event, order_set_status
-from orders.services.importing import order_prepare
+from orders.services.intake.prepare import order_prepare
 from orders.services.references import TEST_PREFIX
 from orders.services.tracking import TEST_ORDER_MARK
 from orders.services.translation import load_context, warehouse_skus

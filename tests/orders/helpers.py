@@ -11,7 +11,7 @@ from django.utils import timezone
 from integrations.models import CartConnection, PlatformCooldown, WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, SyncRun
-from orders.services.importing import cart_orders_import
+from orders.services.intake.pages import cart_orders_import
 from sync.cycle import cart_connection_sync_orders, translation_context_factory
 
 ORDERS_PATH = "/1.0/commerce/orders"

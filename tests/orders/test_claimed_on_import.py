@@ -20,7 +20,7 @@ from orders.services.bulk import rows_insert
 from orders.services.cart_fields import apply_cart_fields, build_lines
 from orders.services.claims import ClaimLease
 from orders.services.delivery_batch import BatchDeliverer
-from orders.services.importing import cart_orders_import
+from orders.services.intake.pages import cart_orders_import
 from orders.services.translation import warehouse_order_for
 from sync.cycle import translation_context_factory
 from tests.factories import OrderFactory, OrderLineFactory

@@ -23,7 +23,8 @@ from integrations.connectors.squarespace import wire as squarespace_wire
 from integrations.models import CartConnection
 from integrations.services import warehouse_connector_for
 from orders.models import HoldCode, Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder, SyncRun
-from orders.services.importing import _PageImporter
+from orders.services.intake.importer import Importer
+from orders.services.intake.pages import cart_page_store
 from orders.services.translation import load_context
 from sandbox import squarespace_data
 from sandbox.squarespace_data import iso
@@ -64,7 +65,7 @@ def store(cart, page: OrderPage) -> tuple[SyncRun, dict[str, int]]:
             warehouse_connector=connector,
         )
 
-    _PageImporter(connection=cart, run=run, context=context, counts=counts).store_page(page)
+    cart_page_store(importer=Importer(connection=cart, run=run, context_factory=context, counts=counts), page=page)
     return run, counts
 
 

@@ -1,0 +1,56 @@
+"""Making a stored, pending order ready to send, or holding it with the reason.
+
+Used when an order is changed at the cart before it reached the warehouse, and when a hold is
+lifted (`holds`); new orders go through the same steps in memory, a page at a time (`new_orders`).
+"""
+
+from __future__ import annotations
+
+from orders.models import Order, OrderLine, OrderStatus, SyncRun
+from orders.services.history import order_set_status
+from orders.services.intake.cust_refs import order_assign_cust_ref
+from orders.services.problems import order_held_problem
+from orders.services.translation import (
+    Hold,
+    TranslationContext,
+    order_translate,
+    order_validate,
+    warehouse_order_for,
+)
+
+
+def order_prepare(
+    order: Order, lines: list[OrderLine], ctx: TranslationContext, *, run: SyncRun | None = None, why: str = ""
+) -> str:
+    """Translate and validate a pending order, fix its `cust_ref`, and set it `new` or held.
+
+    Returns the resulting status. Saves the order and its lines.
+    """
+    holds: list[Hold] = order_translate(order, lines, ctx)
+    holds += order_validate(order, lines, ctx)
+    if order.warehouse_id is None and ctx.warehouse is not None:
+        order.warehouse = ctx.warehouse
+    if order.warehouse_id and not order.cust_ref:
+        order_assign_cust_ref(order)
+    OrderLine.objects.bulk_update(lines, ["warehouse_sku"])
+    if ctx.warehouse_connector is not None and order.cust_ref:
+        order.warehouse_payload = ctx.warehouse_connector.format_order(warehouse_order_for(order, lines))
+    if holds:
+        order.hold_code = holds[0].code
+        order.hold_reason = " ".join(h.message for h in holds)
+        if order.status != OrderStatus.ERROR:
+            order_set_status(order, OrderStatus.ERROR, f"Held: {order.hold_reason}", code=order.hold_code, run=run)
+        else:
+            order.save()
+            order_held_problem(order)  # still held: the open problem counts up, or names the new reason
+        return OrderStatus.ERROR
+    was_held = order.status == OrderStatus.ERROR
+    order.hold_code, order.hold_reason = "", ""
+    if was_held:
+        because = f" ({why})" if why else ""
+        order_set_status(
+            order, OrderStatus.NEW, f"Released{because}: ready to send to the warehouse.", code="released", run=run
+        )
+    else:
+        order.save()
+    return OrderStatus.NEW
