@@ -88,7 +88,7 @@ def _price_as_stored(price: object) -> object:
     try:
         return Decimal(str(price)).quantize(_CENTS, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
-        return price  # refused at the insert, as before
+        return price  # not a number: left for the insert to refuse
 
 
 def jsonable(value: object) -> object:

@@ -1,11 +1,17 @@
-"""Rows found by a list of unique keys, at a cost that does not depend on table statistics.
+"""Rows found by a list of unique keys, at a cost that does not depend on table statistics: the
+intake's fast path on PostgreSQL.
 
 PostgreSQL plans `a = %s AND b IN (...)` from the table's statistics. On a table never analyzed (a
-first import of tens of thousands of orders runs before autovacuum's first pass, and autovacuum may
-be off) it takes `a = %s` alone for selective, reads every row under it and filters: each page's
-lookup grew with the table (20 ms a page at 30,000 orders, from under 1 ms). Here each key is one
-probe of the unique index (a LATERAL subquery with LIMIT 1 cannot be planned as anything else),
-whatever the statistics say. Other databases take the plain query.
+first import runs before autovacuum's first pass, and autovacuum may be off) it takes `a = %s` alone
+for selective and reads every row under it, so each page's lookup grows with the table: with 30,000
+orders never analyzed, a page of 50 cart ids takes 23 ms that way against 6 ms here, 50 references
+5 ms against 1.4 ms. Here each key is one probe of the unique index (a LATERAL subquery with LIMIT 1
+cannot be planned as anything else), whatever the statistics say. Other databases take the plain
+query.
+
+No private API: it relies on PostgreSQL planning each LATERAL probe on the unique indexes
+`unique_order_per_cart` and `unique_cust_ref_per_account` (pinned by `tests/orders/test_lookups.py`)
+and on finding the rows the plain query finds (`tests/fastpaths/test_lookup_probes_pins.py`).
 """
 
 from __future__ import annotations
