@@ -32,7 +32,8 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import Order, OrderStatus, SyncRun
-from orders.services.claims import (
+from orders.services.delivery.batch import BatchDeliverer
+from orders.services.delivery.claims import (
     DELIVERY_BATCH_SIZE,
     DELIVERY_COUNTS,
     TAKEN,
@@ -47,10 +48,9 @@ from orders.services.claims import (
     order_release,
     order_retry_later,
 )
-from orders.services.delivery_batch import BatchDeliverer
-from orders.services.reference_check import already_there_message, reference_check, reference_unreadable
-from orders.services.sync_runs import counting_into
-from orders.services.translation import warehouse_order_for
+from orders.services.delivery.reference_check import already_there_message, reference_check, reference_unreadable
+from orders.services.records.sync_runs import counting_into
+from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
 

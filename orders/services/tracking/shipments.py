@@ -21,9 +21,9 @@ from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus, Shipment, SyncRun
-from orders.services.history import order_event, order_set_status
 from orders.services.lookups import cust_refs_taken
-from orders.services.sync_runs import counting_into
+from orders.services.records.history import order_event, order_set_status
+from orders.services.records.sync_runs import counting_into
 
 FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
 

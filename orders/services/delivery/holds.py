@@ -11,11 +11,11 @@ from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
-from orders.services.claims import DeliveryOutcome
-from orders.services.delivery import order_deliver
-from orders.services.history import order_event
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
-from orders.services.translation import load_context, warehouse_skus
+from orders.services.records.history import order_event
+from orders.services.translation.translate import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.
 CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}

@@ -30,7 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import Order, OrderLine
-from orders.services.translation import warehouse_order_for
+from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from integrations.models import SyncOutcome
 from integrations.services import ConnectionNotConfigured
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.services.problems import connection_problem, connection_problem_key, problems_resolve
+from orders.services.records.problems import connection_problem, connection_problem_key, problems_resolve
 
 TEMPORARY, THROTTLED, NEEDS_PERSON, PERMANENT = "temporary", "throttled", "needs_person", "permanent"
 

@@ -19,10 +19,10 @@ from integrations.connectors.canonical import CartShipment, CartShipmentLine
 from integrations.connectors.errors import AuthenticationError, ConnectorError, ThrottledError
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
-from orders.services.health import doubling_delay
-from orders.services.history import order_event, order_set_status
-from orders.services.locks import sync_lock
-from orders.services.sync_runs import counting_into
+from orders.services.records.health import doubling_delay
+from orders.services.records.history import order_event, order_set_status
+from orders.services.records.locks import sync_lock
+from orders.services.records.sync_runs import counting_into
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
 PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)

@@ -28,13 +28,13 @@ from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services.claims import DeliveryOutcome
-from orders.services.delivery import order_deliver
-from orders.services.history import order_event, order_set_status
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
-from orders.services.references import TEST_PREFIX
-from orders.services.tracking import TEST_ORDER_MARK
-from orders.services.translation import load_context, warehouse_skus
+from orders.services.records.history import order_event, order_set_status
+from orders.services.tracking.push import TEST_ORDER_MARK
+from orders.services.translation.references import TEST_PREFIX
+from orders.services.translation.translate import load_context, warehouse_skus
 
 # Marks the rows this module creates (the cart never had these orders).
 CART_PAYLOAD_MARK = TEST_ORDER_MARK
