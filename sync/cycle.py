@@ -28,9 +28,10 @@ from integrations.services import (
 )
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
+from orders.selectors import ClaimedElsewhere, orders_claimed_elsewhere
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
-from orders.services.delivery.deliver import ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
+from orders.services.delivery.deliver import pending_orders_deliver
 from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import
 from orders.services.records.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
 from orders.services.records.locks import lock_key, sync_lock

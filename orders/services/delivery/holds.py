@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
-
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
+from orders.selectors import orders_held_for_alias, orders_held_for_shipping
 from orders.services.delivery.claims import DeliveryOutcome
 from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
@@ -57,30 +56,19 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
 
 def sku_alias_saved(*, alias: SKUAlias) -> dict[str, int]:
     """Release the orders held for the alias's cart SKU."""
-    orders = (
-        Order.objects.filter(merchant_id=alias.merchant_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
-        .filter(Q(lines__cart_sku=alias.cart_sku) | Q(lines__warehouse_sku=alias.cart_sku))
-        .distinct()
-        .select_related("warehouse", "cart_connection")
+    return held_orders_recheck(
+        orders=orders_held_for_alias(alias=alias), why=f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} saved"
     )
-    return held_orders_recheck(orders=orders, why=f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} saved")
 
 
 def shipping_mapping_saved(*, warehouse_id: int, cart_method: str) -> dict[str, int]:
-    orders = Order.objects.filter(
-        warehouse_id=warehouse_id,
-        status=OrderStatus.ERROR,
-        hold_code=HoldCode.UNMAPPED_SHIPPING,
-        orig_ship_code__iexact=cart_method.strip(),
-    ).select_related("warehouse", "cart_connection")
+    orders = orders_held_for_shipping(warehouse_id=warehouse_id, cart_method=cart_method)
     return held_orders_recheck(orders=orders, why=f"shipping method '{cart_method}' mapped")
 
 
 def warehouse_settings_saved(*, warehouse_id: int) -> dict[str, int]:
     """A new default ship code or reference rule may release orders held on this warehouse."""
-    orders = Order.objects.filter(
-        warehouse_id=warehouse_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNMAPPED_SHIPPING
-    ).select_related("warehouse", "cart_connection")
+    orders = orders_held_for_shipping(warehouse_id=warehouse_id)
     return held_orders_recheck(orders=orders, why="warehouse settings changed")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.connectors.base import CartConnector
@@ -19,13 +19,13 @@ from integrations.connectors.canonical import CartShipment, CartShipmentLine
 from integrations.connectors.errors import AuthenticationError, ConnectorError, ThrottledError
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
+from orders.selectors import PUSHABLE, orders_with_tracking_due
 from orders.services.records.health import doubling_delay
 from orders.services.records.history import order_event, order_set_status
 from orders.services.records.locks import sync_lock
 from orders.services.records.sync_runs import counting_into
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
-PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
 
 
 def push_retry_delay(attempts: int) -> timedelta:
@@ -40,14 +40,6 @@ def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[
     names = {k.upper(): v for k, v in connector.default_carrier_names.items()}
     names.update({m.warehouse_carrier.strip().upper(): m.cart_carrier for m in connection.carrier_names.all()})
     return names
-
-
-def orders_with_tracking_due(*, cart_connection_id: int, now=None):
-    now = now or timezone.now()
-    due = Q(shipments__push_status__in=PUSHABLE) & (
-        Q(shipments__next_push_at__isnull=True) | Q(shipments__next_push_at__lte=now)
-    )
-    return Order.objects.filter(due, cart_connection_id=cart_connection_id).distinct().order_by("pk")
 
 
 def cart_tracking_push(
