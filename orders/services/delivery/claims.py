@@ -7,7 +7,7 @@ time. Every later change of the attempt is a conditional UPDATE too, guarded by 
 ours"): marked uncertain before the send, then delivered, held, canceled, retried later or released.
 An attempt that outlived its lease leaves the order's row to the worker that took it over.
 
-Both delivery paths go through here: `delivery` one order at a time, `delivery_batch` a batch at a
+Both delivery paths go through here: `deliver` one order at a time, `batch` a batch at a
 time (with one UPDATE per batch wherever the orders share the change). Each change a person needs to
 know of writes its history row through `history`.
 """
