@@ -18,7 +18,7 @@ from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.services import connection_test, connection_unblock, connector_class_for
 from orders.admin_mapping import CarrierNameMapInline, ShippingMethodMapInline
-from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
+from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
 
 
 def merchant_scoped_autocomplete(site: admin.AdminSite, request: HttpRequest) -> bool:

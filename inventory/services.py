@@ -28,7 +28,7 @@ from integrations.services import warehouse_connector_for
 from inventory.models import CartInventoryLevel, StockLevel
 from orders.models import OrderLine, OrderStatus, SKUAlias, SyncRun
 from orders.services.bulk import rows_insert, rows_update
-from orders.services.sync_runs import counting_into
+from orders.services.records.sync_runs import counting_into
 
 FULL_PUSH_EVERY = timedelta(hours=24)
 READ_STAMP_CHUNK = 900

@@ -14,8 +14,8 @@ from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
 from orders import admin_mapping  # noqa: F401 - registers the mapping models' admin
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Problem, Shipment, SkippedOrder, SyncRun
-from orders.services.holds import orders_accept_line_cancellation, orders_retry
-from orders.services.tracking import shipments_resend
+from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
+from orders.services.tracking.push import shipments_resend
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 
 from config.admin_guard import KeyCheckedAutocompleteMixin
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
-from orders.services.holds import shipping_mapping_saved, sku_alias_saved
+from orders.services.delivery.holds import shipping_mapping_saved, sku_alias_saved
 
 
 @admin.register(SKUAlias)

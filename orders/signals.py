@@ -5,7 +5,7 @@ from django.dispatch import receiver
 
 from integrations.accounts import platform_account_changed
 from integrations.models import WMSConnection
-from orders.services.references import warehouse_orders_move_account
+from orders.services.translation.references import warehouse_orders_move_account
 
 
 @receiver(platform_account_changed, sender=WMSConnection)

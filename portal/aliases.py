@@ -21,7 +21,7 @@ from integrations.csv_cells import csv_cell_in, csv_row_out
 from integrations.models import Merchant
 from integrations.storable import unstorable_reason
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
-from orders.services.holds import held_orders_recheck
+from orders.services.delivery.holds import held_orders_recheck
 from portal.scope import scoped
 
 COLUMNS = ("cart_sku", "warehouse_sku", "note")

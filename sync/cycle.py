@@ -28,14 +28,15 @@ from integrations.services import (
 )
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.services.claims import TAKEN
-from orders.services.delivery import ClaimedElsewhere, orders_claimed_elsewhere, pending_orders_deliver
-from orders.services.delivery_batch import BatchDeliverer
-from orders.services.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
+from orders.selectors import ClaimedElsewhere, orders_claimed_elsewhere
+from orders.services.delivery.batch import BatchDeliverer
+from orders.services.delivery.claims import TAKEN
+from orders.services.delivery.deliver import pending_orders_deliver
 from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import
-from orders.services.locks import lock_key, sync_lock
-from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
-from orders.services.translation import TranslationContext, load_context, warehouse_skus
+from orders.services.records.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
+from orders.services.records.locks import lock_key, sync_lock
+from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
 
 log = logging.getLogger(__name__)
 

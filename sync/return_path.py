@@ -13,10 +13,10 @@ from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import cart_connector_for
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
-from orders.services.locks import lock_key, sync_lock
-from orders.services.shipments import warehouse_shipments_import
-from orders.services.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
-from orders.services.tracking import cart_tracking_push
+from orders.services.records.locks import lock_key, sync_lock
+from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.tracking.push import cart_tracking_push
+from orders.services.tracking.shipments import warehouse_shipments_import
 from sync.cycle import RunFailure, failure_classify, skipped_run, sync_run_finish, usable_carts
 
 

@@ -12,8 +12,8 @@ from django_q.tasks import async_task
 
 from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
-from orders.services.problems import connection_problem, problem_raise
-from orders.services.sync_runs import sync_runs_close_interrupted
+from orders.services.records.problems import connection_problem, problem_raise
+from orders.services.records.sync_runs import sync_runs_close_interrupted
 
 
 def _due_carts(now) -> dict[str, set[int]]:

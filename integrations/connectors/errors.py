@@ -82,7 +82,7 @@ class BadPayloadError(ConnectorError):
 
 class DuplicateReferenceError(PermanentError):
     """The warehouse already has an order with this reference: ours from an earlier send, or another
-    order's (the pipeline reads it back to tell, see `orders.services.reference_check`)."""
+    order's (the pipeline reads it back to tell, see `orders.services.delivery.reference_check`)."""
 
     code = "duplicate_reference"
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from orders.models import SKUAlias
-from orders.services.holds import sku_alias_saved
+from orders.services.delivery.holds import sku_alias_saved
 from portal.aliases import MAX_ERRORS_SHOWN, ImportConflict, aliases_csv_import, aliases_csv_parse, aliases_csv_write
 from portal.forms import AliasImportForm, SKUAliasForm
 from portal.scope import get_scoped_or_404, scoped

@@ -22,7 +22,7 @@ from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import connection_test
 from integrations.views import PORTAL, oauth_redirect
 from orders.models import ShippingMethodMap
-from orders.services.holds import shipping_mapping_saved, warehouse_settings_saved
+from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
 from portal.forms import ShippingMethodForm, connection_form_class
 from portal.guides import GUIDELINES, guide_for
 from portal.scope import get_scoped_or_404, scoped

@@ -18,10 +18,10 @@ from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
-from orders.services.claims import DeliveryOutcome
-from orders.services.holds import CART_SIDE_HOLDS, orders_retry
-from orders.services.translation import load_context, order_translate, warehouse_order_for
-from orders.services.trial_order import TestOrderLine, order_send_test
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.holds import CART_SIDE_HOLDS, orders_retry
+from orders.services.delivery.trial_order import TestOrderLine, order_send_test
+from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
 

@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection
 from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
-from orders.services.delivery import deliverable_orders
-from orders.services.tracking import orders_with_tracking_due
+from orders.selectors import deliverable_orders, orders_with_tracking_due
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
 from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
 from sync.cycle import cart_connection_sync_orders

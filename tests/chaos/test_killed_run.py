@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.models import SyncOutcome
 from orders.models import Order, OrderStatus, SyncLock, SyncRun
-from orders.services.sync_runs import INTERRUPTED_MESSAGE
+from orders.services.records.sync_runs import INTERRUPTED_MESSAGE
 from sync.sweep import sweep
 from tests.orders.helpers import ago, order_posts, seed, sync
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus, SyncLock
-from orders.services.delivery import order_deliver
+from orders.services.delivery.deliver import order_deliver
 from sandbox.chaos.cycle import cycle_pass, wire_chaos_merchant
 from sandbox.chaos.scenario import chaos_orders
 from sync.return_path import cart_connection_push_tracking, warehouse_sync_shipments

@@ -9,9 +9,9 @@ from integrations.accounts import connection_account_key, connection_account_ref
 from integrations.connectors.base import account_identity_of, url_host
 from integrations.services import connection_test, warehouse_connector_for
 from orders.models import HoldCode, OrderEvent, OrderStatus
-from orders.services.delivery import pending_orders_deliver
-from orders.services.holds import orders_retry
-from orders.services.translation import warehouse_order_for
+from orders.services.delivery.deliver import pending_orders_deliver
+from orders.services.delivery.holds import orders_retry
+from orders.services.translation.translate import warehouse_order_for
 from tests.factories import CartConnectionFactory, OrderFactory, ShippingMethodMapFactory, WMSConnectionFactory
 from tests.orders.helpers import import_only, order_for, seed, sync
 

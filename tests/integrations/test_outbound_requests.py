@@ -13,7 +13,7 @@ from integrations.http import ApiClient
 from integrations.models import CartConnection, SyncOutcome
 from integrations.outbound import SANDBOX_TOOLING, OutboundPolicy
 from integrations.services import connection_test
-from orders.services.health import NEEDS_PERSON
+from orders.services.records.health import NEEDS_PERSON
 from sync.cycle import cart_connection_sync_orders
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 

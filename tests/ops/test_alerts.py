@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from orders.models import Problem
-from orders.services.problems import connection_problem
+from orders.services.records.problems import connection_problem
 from orders.tasks import alerts_task
 from sync.alerts import alerts_send_digests
 from tests.factories import CartConnectionFactory, MerchantFactory

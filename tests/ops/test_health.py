@@ -12,8 +12,8 @@ from django.utils import timezone
 from integrations.models import CartConnection, SyncOutcome
 from integrations.services import connection_test
 from orders.models import Order, Problem, SyncRun
-from orders.services.health import backoff
-from orders.services.problems import connection_problem
+from orders.services.records.health import backoff
+from orders.services.records.problems import connection_problem
 from orders.tasks import sync_orders_task, sync_shipments_task
 from tests.admin.helpers import form_values
 from tests.orders.helpers import ORDERS_PATH, cooldowns_end, seed, sync

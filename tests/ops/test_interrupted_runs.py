@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, SyncOutcome
 from orders.models import SyncLock, SyncRun
-from orders.services.locks import lock_key, sync_lock_acquire
-from orders.services.sync_runs import INTERRUPTED_MESSAGE, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.records.locks import lock_key, sync_lock_acquire
+from orders.services.records.sync_runs import INTERRUPTED_MESSAGE, RunLease, sync_run_start, sync_runs_close_interrupted
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import warehouse_sync_shipments
 from sync.sweep import sweep

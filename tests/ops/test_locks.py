@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from integrations.models import SyncOutcome
 from orders.models import Order, SyncLock, SyncRun
-from orders.services.locks import lock_key, sync_lock_acquire, sync_lock_release
+from orders.services.records.locks import lock_key, sync_lock_acquire, sync_lock_release
 from sync.cycle import cart_connection_sync_orders
 from tests.orders.helpers import ORDERS_PATH, seed
 
@@ -160,7 +160,7 @@ def test_many_threads_racing_for_a_new_lock_one_wins():
 WORKER = """
 import sys, time, django
 django.setup()
-from orders.services.locks import sync_lock_acquire
+from orders.services.records.locks import sync_lock_acquire
 time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
 print(sync_lock_acquire("orders:cart:4242") or "-")
 """

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from orders.models import HoldCode, Order, OrderStatus, Problem, ShippingMethodMap, SKUAlias, SyncRun
-from orders.services.holds import orders_retry, shipping_mapping_saved, sku_alias_saved
-from orders.services.problems import connection_problem, problem_raise
+from orders.services.delivery.holds import orders_retry, shipping_mapping_saved, sku_alias_saved
+from orders.services.records.problems import connection_problem, problem_raise
 from tests.admin.helpers import import_order, messages_of
 from tests.orders.helpers import ORDERS_PATH, seed, sync
 

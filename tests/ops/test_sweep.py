@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, SyncOutcome
 from orders.models import Order, OrderStatus, Problem, SyncRun
-from orders.services.history import order_set_status
+from orders.services.records.history import order_set_status
 from orders.tasks import prune_task, sweep_task
 from sync.sweep import sweep, sync_runs_prune
 from tests.factories import CartConnectionFactory, OrderFactory

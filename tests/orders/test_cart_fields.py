@@ -9,7 +9,7 @@ import math
 import pytest
 
 from orders.models import Order
-from orders.services.cart_fields import jsonable
+from orders.services.translation.cart_fields import jsonable
 from tests.factories import OrderFactory
 
 

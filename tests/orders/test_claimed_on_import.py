@@ -17,11 +17,11 @@ from integrations.connectors.errors import ThrottledError
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderLine, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert
-from orders.services.cart_fields import apply_cart_fields, build_lines
-from orders.services.claims import ClaimLease
-from orders.services.delivery_batch import BatchDeliverer
+from orders.services.delivery.batch import BatchDeliverer
+from orders.services.delivery.claims import ClaimLease
 from orders.services.intake.pages import cart_orders_import
-from orders.services.translation import warehouse_order_for
+from orders.services.translation.cart_fields import apply_cart_fields, build_lines
+from orders.services.translation.translate import warehouse_order_for
 from sync.cycle import translation_context_factory
 from tests.factories import OrderFactory, OrderLineFactory
 from tests.orders.helpers import cooldowns_end, order_for, order_posts, seed, sync

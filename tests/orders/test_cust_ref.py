@@ -7,7 +7,7 @@ import re
 import pytest
 
 from orders.models import Order, OrderStatus
-from orders.services.cust_ref import cust_ref_candidates
+from orders.services.translation.cust_ref import cust_ref_candidates
 from sandbox.squarespace import SquarespaceSandbox
 from tests.factories import CartConnectionFactory
 from tests.orders.helpers import order_for, order_posts, seed, sync

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.services.claims import DeliveryOutcome
-from orders.services.delivery import order_deliver
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.deliver import order_deliver
 from sandbox.squarespace import SquarespaceSandbox
 from tests.orders.helpers import ago, cooldowns_end, order_for, order_posts, seed, status_changes, sync
 

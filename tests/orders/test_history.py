@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import HoldCode, OrderStatus, Problem
-from orders.services.history import EventRow, order_events_write
-from orders.services.problems import order_held_problem
+from orders.services.records.history import EventRow, order_events_write
+from orders.services.records.problems import order_held_problem
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db

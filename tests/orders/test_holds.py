@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orders.models import HoldCode, OrderEvent, OrderStatus, SKUAlias
-from orders.services.holds import sku_alias_saved
+from orders.services.delivery.holds import sku_alias_saved
 from tests.orders.helpers import order_for, order_posts, seed, sync
 
 STOCK_PATH = "/inventory/stocksummaries"

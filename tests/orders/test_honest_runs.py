@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import SyncOutcome
 from orders.models import Order, OrderStatus
-from orders.services.locks import sync_lock_acquire
+from orders.services.records.locks import sync_lock_acquire
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import cart_connection_push_tracking, warehouse_sync_shipments
 from tests.orders.helpers import ago, order_for, order_posts, seed, sync

@@ -14,7 +14,7 @@ from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, SyncRun
 from orders.services.intake import cust_refs, pages
 from orders.services.intake.importer import Importer
-from orders.services.translation import load_context
+from orders.services.translation.translate import load_context
 from sandbox import squarespace_data
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory
 from tests.orders.helpers import ago

@@ -12,10 +12,10 @@ import pytest
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine, WarehouseOrderRef
 from integrations.services import warehouse_connector_for
 from orders.models import HoldCode, Order, OrderEvent, OrderStatus, Problem
-from orders.services.delivery import pending_orders_deliver
-from orders.services.holds import orders_retry
-from orders.services.reference_check import order_differences
-from orders.services.translation import warehouse_order_for
+from orders.services.delivery.deliver import pending_orders_deliver
+from orders.services.delivery.holds import orders_retry
+from orders.services.delivery.reference_check import order_differences
+from orders.services.translation.translate import warehouse_order_for
 from tests.orders.helpers import bergen_post_order, import_only, order_for, order_posts, seed, sync
 
 REFUSED = "already used at the warehouse by another order"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from orders.models import OrderStatus
-from orders.services.claims import retry_delay
-from orders.services.tracking import push_retry_delay
+from orders.services.delivery.claims import retry_delay
+from orders.services.tracking.push import push_retry_delay
 from tests.orders.helpers import order_for, order_posts, seed, sync
 
 

@@ -12,10 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus
-from orders.services import delivery_batch, history
-from orders.services.claims import DELIVERY_BATCH_SIZE
-from orders.services.delivery import pending_orders_deliver
-from orders.services.sending import SendPace
+from orders.services.delivery import batch as delivery_batch
+from orders.services.delivery.claims import DELIVERY_BATCH_SIZE
+from orders.services.delivery.deliver import pending_orders_deliver
+from orders.services.delivery.sending import SendPace
+from orders.services.records import history
 from tests.factories import OrderFactory, OrderLineFactory
 
 

@@ -12,9 +12,9 @@ from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import connection_unblock
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
-from orders.services.holds import orders_retry
-from orders.services.shipments import shipment_store
-from orders.services.trial_order import NOT_SENT, TestOrderLine, default_test_address, order_send_test
+from orders.services.delivery.holds import orders_retry
+from orders.services.delivery.trial_order import NOT_SENT, TestOrderLine, default_test_address, order_send_test
+from orders.services.tracking.shipments import shipment_store
 from orders.tasks import sync_inventory_task, sync_orders_task, sync_shipments_task
 from sandbox.bergen import BergenSandbox
 from sync.cycle import cart_connections_for_sync

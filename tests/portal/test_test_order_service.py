@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from integrations.connectors.canonical import Address
 from orders.models import HoldCode, Order, OrderStatus
-from orders.services.claims import DeliveryOutcome
-from orders.services.trial_order import (
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.trial_order import (
     CART_PAYLOAD_MARK,
     HELD,
     NOT_SENT,

@@ -25,7 +25,7 @@ from integrations.services import warehouse_connector_for
 from orders.models import HoldCode, Order, OrderEvent, OrderLine, OrderStatus, SkippedOrder, SyncRun
 from orders.services.intake.importer import Importer
 from orders.services.intake.pages import cart_page_store
-from orders.services.translation import load_context
+from orders.services.translation.translate import load_context
 from sandbox import squarespace_data
 from sandbox.squarespace_data import iso
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import CarrierNameMap, OrderEvent, OrderStatus, Shipment
-from orders.services.tracking import shipments_resend
+from orders.services.tracking.push import shipments_resend
 from tests.returns.helpers import (
     TWO_SKU_1,
     codes,

@@ -1,6 +1,6 @@
 """Choosing the warehouse reference (`cust_ref`) of a new order, one order or a batch in memory.
 
-The candidates and the reservation of one reference live in `orders.services.references`; here the
+The candidates and the reservation of one reference live in `orders.services.translation.references`; here the
 import picks among them. The unique constraint on (reference, account) guards whatever is chosen.
 """
 
@@ -12,7 +12,7 @@ from integrations.accounts import connection_account_key
 from integrations.models import WMSConnection
 from orders.models import Order
 from orders.services.lookups import cust_refs_taken
-from orders.services.references import order_reference_reserve, reference_candidates
+from orders.services.translation.references import order_reference_reserve, reference_candidates
 
 PREFETCHED_CANDIDATES = 3
 

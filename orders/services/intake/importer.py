@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from integrations.models import CartConnection
 from orders.models import Order, OrderLine, SyncRun
-from orders.services.translation import TranslationContext
+from orders.services.translation.translate import TranslationContext
 
 if TYPE_CHECKING:
-    from orders.services.claims import ClaimLease
+    from orders.services.delivery.claims import ClaimLease
 
 ClaimedOrders = tuple["ClaimLease", list[Order], dict[int, list[OrderLine]]]
 

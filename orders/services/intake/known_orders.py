@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CartOrder
 from orders.models import HoldCode, Order, OrderLine, OrderStatus
-from orders.services.cart_fields import apply_cart_fields, build_lines
-from orders.services.history import order_event, order_set_status
 from orders.services.intake.importer import Importer
 from orders.services.intake.prepare import order_prepare
+from orders.services.records.history import order_event, order_set_status
+from orders.services.translation.cart_fields import apply_cart_fields, build_lines
 
 PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)

@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from integrations.connectors.canonical import CartOrder
 from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
 from orders.services.bulk import rows_insert
-from orders.services.cart_fields import apply_cart_fields, build_lines
-from orders.services.history import EventRow, order_events_write
 from orders.services.intake.cust_refs import cust_refs_choose
 from orders.services.intake.importer import Importer
 from orders.services.intake.known_orders import known_order_update
 from orders.services.intake.skipping import skipped_orders_store
-from orders.services.translation import Hold, order_translate, order_validate, warehouse_order_for
+from orders.services.records.history import EventRow, order_events_write
+from orders.services.translation.cart_fields import apply_cart_fields, build_lines
+from orders.services.translation.translate import Hold, order_translate, order_validate, warehouse_order_for
 
 COLLISION_ATTEMPTS = 3  # one order stored alone, its reference taken by another run each time
 
@@ -136,7 +136,7 @@ def _imported_rows_write(importer: Importer, orders: list[Order], lines_of: dict
                     code=order.hold_code,
                     from_status=OrderStatus.NEW,
                     to_status=OrderStatus.ERROR,
-                    )
+                )
             )
     rows_insert(OrderLine, all_lines)
     order_events_write(events=events, run=importer.run, new_orders=True)  # and the held orders' problems

@@ -27,8 +27,8 @@ from orders.services.intake.known_orders import known_order_update
 from orders.services.intake.new_orders import new_orders_store
 from orders.services.intake.rejected import page_storable, rejected_order_store
 from orders.services.lookups import orders_by_cart_id
-from orders.services.sync_runs import counting_into
-from orders.services.translation import TranslationContext
+from orders.services.records.sync_runs import counting_into
+from orders.services.translation.translate import TranslationContext
 
 IMPORT_COUNTS = ("imported", "updated", "skipped", "held", "canceled", "rejected", "pages")
 

@@ -7,10 +7,10 @@ lifted (`holds`); new orders go through the same steps in memory, a page at a ti
 from __future__ import annotations
 
 from orders.models import Order, OrderLine, OrderStatus, SyncRun
-from orders.services.history import order_set_status
 from orders.services.intake.cust_refs import order_assign_cust_ref
-from orders.services.problems import order_held_problem
-from orders.services.translation import (
+from orders.services.records.history import order_set_status
+from orders.services.records.problems import order_held_problem
+from orders.services.translation.translate import (
     Hold,
     TranslationContext,
     order_translate,

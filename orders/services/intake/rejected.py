@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from integrations.connectors.canonical import MAX_PRICE, MAX_QUANTITY, CartOrder, OrderPage, RejectedCartOrder
 from orders.models import HoldCode, Order, OrderStatus
-from orders.services.cart_fields import fit, jsonable
-from orders.services.history import order_event, order_set_status
 from orders.services.intake.importer import Importer
 from orders.services.intake.known_orders import PENDING_STATUSES, send_in_flight
+from orders.services.records.history import order_event, order_set_status
+from orders.services.translation.cart_fields import fit, jsonable
 
 
 def page_storable(page: OrderPage) -> OrderPage:

@@ -15,8 +15,8 @@ from django.utils import timezone
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_PARTIAL, CartOrder
 from integrations.models import CartConnection
 from orders.models import SkippedOrder
-from orders.services.cart_fields import fit
 from orders.services.intake.importer import Importer
+from orders.services.translation.cart_fields import fit
 
 
 class Skip(NamedTuple):

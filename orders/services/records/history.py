@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderStatus, Problem, SyncRun
 from orders.services.bulk import rows_insert
-from orders.services.problems import order_held_problem, order_problem_key, problems_resolve
+from orders.services.records.problems import order_held_problem, order_problem_key, problems_resolve
 
 
 def order_event(

@@ -19,9 +19,9 @@ from django.utils import timezone
 from integrations.accounts import connection_account_key
 from integrations.models import WMSConnection
 from orders.models import Order, OrderStatus
-from orders.services.cust_ref import cust_ref_candidates
-from orders.services.history import order_event
 from orders.services.lookups import cust_refs_taken
+from orders.services.records.history import order_event
+from orders.services.translation.cust_ref import cust_ref_candidates
 
 TEST_PREFIX = "TEST"
 MOVE_ATTEMPTS = 3

@@ -3,7 +3,7 @@
 The sends of a batch run concurrently (up to `DELIVERY_CONCURRENCY`) while the warehouse is slow to
 answer, one after another while it is fast (`SendPace`). Each send only talks to the warehouse and
 says what happened (`SendOutcome`); the calling thread reads the orders before and records the
-outcomes after (`delivery_batch`, through `claims`).
+outcomes after (`batch`, through `claims`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import Order, OrderLine
-from orders.services.translation import warehouse_order_for
+from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.connectors.base import CartConnector
@@ -19,13 +20,26 @@ from integrations.connectors.canonical import CartShipment, CartShipmentLine
 from integrations.connectors.errors import AuthenticationError, ConnectorError, ThrottledError
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
-from orders.services.health import doubling_delay
-from orders.services.history import order_event, order_set_status
-from orders.services.locks import sync_lock
-from orders.services.sync_runs import counting_into
+from orders.selectors import PUSHABLE, orders_with_tracking_due
+from orders.services.records.health import doubling_delay
+from orders.services.records.history import order_event, order_set_status
+from orders.services.records.locks import sync_lock
+from orders.services.records.sync_runs import counting_into
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
-PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
+
+
+class TrackingCount(StrEnum):
+    """What a tracking push counts, per parcel (TAKEN: per order another run was pushing)."""
+
+    PUSHED = "shipments_pushed"
+    ALREADY_AT_CART = "tracking_already_at_cart"
+    WAITING = "tracking_waiting"
+    FAILED = "tracking_failed"
+    TAKEN = "tracking_taken_by_another_run"
+
+
+ORDER_COUNTS = (TrackingCount.PUSHED, TrackingCount.ALREADY_AT_CART, TrackingCount.WAITING, TrackingCount.FAILED)
 
 
 def push_retry_delay(attempts: int) -> timedelta:
@@ -42,14 +56,6 @@ def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[
     return names
 
 
-def orders_with_tracking_due(*, cart_connection_id: int, now=None):
-    now = now or timezone.now()
-    due = Q(shipments__push_status__in=PUSHABLE) & (
-        Q(shipments__next_push_at__isnull=True) | Q(shipments__next_push_at__lte=now)
-    )
-    return Order.objects.filter(due, cart_connection_id=cart_connection_id).distinct().order_by("pk")
-
-
 def cart_tracking_push(
     *,
     connection: CartConnection,
@@ -60,9 +66,7 @@ def cart_tracking_push(
 ) -> dict[str, int]:
     """Push the due tracking of one cart connection's orders (counting into `counts` as it goes).
     Raises on auth/throttling (stop)."""
-    counts = counting_into(
-        counts, "shipments_pushed", "tracking_already_at_cart", "tracking_waiting", "tracking_failed"
-    )
+    counts = counting_into(counts, *ORDER_COUNTS)
     names = carrier_names(connection, connector)
     ids = list(orders_with_tracking_due(cart_connection_id=connection.pk).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
@@ -72,7 +76,7 @@ def cart_tracking_push(
             f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
         ) as held:
             if not held:  # another run is pushing it now
-                counts["tracking_taken_by_another_run"] = counts.get("tracking_taken_by_another_run", 0) + 1
+                counts[TrackingCount.TAKEN] = counts.get(TrackingCount.TAKEN, 0) + 1
                 continue
             order = Order.objects.select_related("warehouse").get(pk=order_id)
             for key, value in order_tracking_push(
@@ -92,7 +96,7 @@ def order_tracking_push(
     carrier_names: dict[str, str],
     run: SyncRun | None = None,
 ) -> dict[str, int]:
-    counts = {"shipments_pushed": 0, "tracking_already_at_cart": 0, "tracking_waiting": 0, "tracking_failed": 0}
+    counts = dict.fromkeys(ORDER_COUNTS, 0)
     parcels = list(order.shipments.filter(push_status__in=PUSHABLE).order_by("shipped_at", "pk"))
     if not parcels:
         return counts
@@ -109,9 +113,40 @@ def order_tracking_push(
         if waiting:
             Shipment.objects.filter(pk__in=waiting).update(push_status=Shipment.PushStatus.WAITING)
             order_event(order, "Tracking waits until the whole order has shipped.", code="tracking_waiting", run=run)
-        counts["tracking_waiting"] += len(parcels)
+        counts[TrackingCount.WAITING] += len(parcels)
         return counts
     groups = [parcels] if not connector.accepts_multiple_shipments else [[p] for p in parcels]
+    pushed = _groups_push(
+        order=order,
+        groups=groups,
+        connection=connection,
+        connector=connector,
+        carrier_names=carrier_names,
+        shipped_in_full=shipped_in_full,
+        run=run,
+        counts=counts,
+    )
+    if not pushed:
+        return counts
+    all_accepted = not order.shipments.exclude(push_status=Shipment.PushStatus.ACCEPTED).exists()
+    if order.status == OrderStatus.SHIPPED and all_accepted:
+        order_set_status(order, OrderStatus.CONFIRMED, "The cart accepted all the tracking.", code="confirmed", run=run)
+    return counts
+
+
+def _groups_push(
+    *,
+    order: Order,
+    groups: list[list[Shipment]],
+    connection: CartConnection,
+    connector: CartConnector,
+    carrier_names: dict[str, str],
+    shipped_in_full: bool,
+    run: SyncRun | None,
+    counts: dict[str, int],
+) -> bool:
+    """Tell the cart each group of parcels it does not have yet, in order; False when the cart
+    refused one (that group and the rest are recorded to retry later)."""
     remaining = list(groups)
     try:
         existing = connector.existing_tracking_numbers(order.cart_order_id, ordered_at=order.ordered_at)
@@ -121,7 +156,7 @@ def order_tracking_push(
             new_numbers = [n for n in numbers if n not in existing]
             if numbers and not new_numbers:
                 _accepted(group, order, "The cart already had this tracking: not sent again.", run)
-                counts["tracking_already_at_cart"] += len(group)
+                counts[TrackingCount.ALREADY_AT_CART] += len(group)
                 continue
             complete = shipped_in_full and not remaining
             try:
@@ -135,7 +170,7 @@ def order_tracking_push(
                 raise
             existing.update(new_numbers)
             _accepted(group, order, f"Tracking accepted by the cart: {', '.join(new_numbers) or 'no number'}.", run)
-            counts["shipments_pushed"] += len(group)
+            counts[TrackingCount.PUSHED] += len(group)
     except ThrottledError:
         raise  # not a refusal: costs no attempt, the next run carries on
     except AuthenticationError as exc:
@@ -145,12 +180,9 @@ def order_tracking_push(
     except ConnectorError as exc:
         left = [p for group in remaining for p in group]
         _refused(left, order, exc, run)
-        counts["tracking_failed"] += len(left)
-        return counts
-    all_accepted = not order.shipments.exclude(push_status=Shipment.PushStatus.ACCEPTED).exists()
-    if order.status == OrderStatus.SHIPPED and all_accepted:
-        order_set_status(order, OrderStatus.CONFIRMED, "The cart accepted all the tracking.", code="confirmed", run=run)
-    return counts
+        counts[TrackingCount.FAILED] += len(left)
+        return False
+    return True
 
 
 def _cart_shipment(

@@ -7,7 +7,7 @@ time. Every later change of the attempt is a conditional UPDATE too, guarded by 
 ours"): marked uncertain before the send, then delivered, held, canceled, retried later or released.
 An attempt that outlived its lease leaves the order's row to the worker that took it over.
 
-Both delivery paths go through here: `delivery` one order at a time, `delivery_batch` a batch at a
+Both delivery paths go through here: `deliver` one order at a time, `batch` a batch at a
 time (with one UPDATE per batch wherever the orders share the change). Each change a person needs to
 know of writes its history row through `history`.
 """
@@ -29,11 +29,11 @@ from integrations.connectors.canonical import WarehouseOrder, WarehouseOrderRef
 from integrations.connectors.errors import ConnectorError, OrderRejectedError
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
 from orders.services.bulk import rows_update
-from orders.services.health import doubling_delay
-from orders.services.history import EventRow, order_event, order_events_write
-from orders.services.reference_check import ReferenceCheck, reference_taken_reason
-from orders.services.references import order_reference_propose
-from orders.services.translation import unknown_sku_hold
+from orders.services.delivery.reference_check import ReferenceCheck, reference_taken_reason
+from orders.services.records.health import doubling_delay
+from orders.services.records.history import EventRow, order_event, order_events_write
+from orders.services.translation.references import order_reference_propose
+from orders.services.translation.translate import unknown_sku_hold
 
 DELIVERY_BATCH_SIZE = 50  # orders claimed, sent and recorded together
 TAKEN = "taken_by_another_run"  # the count of orders another run claimed first (one at a time: SKIPPED)

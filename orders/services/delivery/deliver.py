@@ -14,11 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.db.models import Count, Max, Q
-from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, WarehouseOrder
@@ -31,8 +26,10 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
-from orders.models import Order, OrderStatus, SyncRun
-from orders.services.claims import (
+from orders.models import Order, SyncRun
+from orders.selectors import deliverable_orders
+from orders.services.delivery.batch import BatchDeliverer
+from orders.services.delivery.claims import (
     DELIVERY_BATCH_SIZE,
     DELIVERY_COUNTS,
     TAKEN,
@@ -47,22 +44,11 @@ from orders.services.claims import (
     order_release,
     order_retry_later,
 )
-from orders.services.delivery_batch import BatchDeliverer
-from orders.services.reference_check import already_there_message, reference_check, reference_unreadable
-from orders.services.sync_runs import counting_into
-from orders.services.translation import warehouse_order_for
+from orders.services.delivery.reference_check import already_there_message, reference_check, reference_unreadable
+from orders.services.records.sync_runs import counting_into
+from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
-
-
-def deliverable_orders(*, cart_connection_id: int, now=None):
-    now = now or timezone.now()
-    return (
-        Order.objects.filter(cart_connection_id=cart_connection_id, status=OrderStatus.NEW, warehouse__isnull=False)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("pk")
-    )
 
 
 def pending_orders_deliver(
@@ -91,23 +77,6 @@ def pending_orders_deliver(
                 progress(f"delivered {counts[DeliveryOutcome.DELIVERED] - before} of {len(due)}")
         deliverer.finish()
     return counts
-
-
-@dataclass(frozen=True)
-class ClaimedElsewhere:
-    """New orders of a connection that another run holds a delivery claim on: being sent, or left
-    behind by a worker that stopped (taken over when the last claim ends)."""
-
-    count: int
-    last_claim_ends: datetime | None
-
-
-def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = None) -> ClaimedElsewhere:
-    now = now or timezone.now()
-    found = Order.objects.filter(
-        cart_connection_id=cart_connection_id, status=OrderStatus.NEW, claimed_until__gte=now
-    ).aggregate(count=Count("pk"), ends=Max("claimed_until"))
-    return ClaimedElsewhere(found["count"], found["ends"])
 
 
 def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun | None = None) -> DeliveryOutcome:

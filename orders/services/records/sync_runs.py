@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from orders.models import SyncLock, SyncRun
-from orders.services.locks import sync_lock_renew
+from orders.services.records.locks import sync_lock_renew
 
 INTERRUPTED_MESSAGE = (
     "Interrupted: its worker stopped before the run finished (killed, timed out or restarted) and its "

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,20 +29,28 @@ from integrations.models import CartConnection, WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services.claims import DeliveryOutcome
-from orders.services.delivery import order_deliver
-from orders.services.history import order_event, order_set_status
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
-from orders.services.references import TEST_PREFIX
-from orders.services.tracking import TEST_ORDER_MARK
-from orders.services.translation import load_context, warehouse_skus
+from orders.services.records.history import order_event, order_set_status
+from orders.services.tracking.push import TEST_ORDER_MARK
+from orders.services.translation.references import TEST_PREFIX
+from orders.services.translation.translate import load_context, warehouse_skus
 
 # Marks the rows this module creates (the cart never had these orders).
 CART_PAYLOAD_MARK = TEST_ORDER_MARK
 
-# What `order_send_test` answers, besides the delivery outcomes it passes on.
-HELD = "held"
-NOT_SENT = "not_sent"
+
+class TestOrderOutcome(StrEnum):
+    """What `order_send_test` answers, besides the delivery outcomes it passes on."""
+
+    __test__ = False  # not a test class, whatever its name says to pytest
+
+    HELD = "held"
+    NOT_SENT = "not_sent"
+
+
+HELD, NOT_SENT = TestOrderOutcome.HELD, TestOrderOutcome.NOT_SENT
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class TestOrderLine:
 @dataclass
 class SentTestOrder:
     order: Order
-    outcome: str  # DELIVERED, HELD, RETRY or NOT_SENT
+    outcome: DeliveryOutcome | TestOrderOutcome  # DELIVERED, HELD, RETRY or NOT_SENT
     message: str
 
     @property
@@ -206,7 +215,7 @@ def _next_number(cart_connection: CartConnection, day: date) -> int:
     return max(numbers, default=0) + 1
 
 
-def _close(order: Order, outcome: str, message: str) -> SentTestOrder:
+def _close(order: Order, outcome: TestOrderOutcome, message: str) -> SentTestOrder:
     """Cancel a test order that did not reach the warehouse, so that no sync sends it later."""
     order.refresh_from_db()
     if order.status in (OrderStatus.NEW, OrderStatus.ERROR) and not order.delivery_uncertain:

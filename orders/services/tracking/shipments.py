@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,11 +22,21 @@ from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderStatus, Shipment, SyncRun
-from orders.services.history import order_event, order_set_status
 from orders.services.lookups import cust_refs_taken
-from orders.services.sync_runs import counting_into
+from orders.services.records.history import order_event, order_set_status
+from orders.services.records.sync_runs import counting_into
 
 FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
+
+
+class ShipmentOutcome(StrEnum):
+    """What became of one parcel the warehouse reported: the run's count it adds to."""
+
+    STORED = "shipments"
+    KNOWN = "known"
+    UNMATCHED = "unmatched"
+    UNREADABLE = "unreadable"
+    OTHER_CONNECTION = "other_connection"
 
 
 def shipment_window(warehouse: WMSConnection, now: datetime) -> tuple[datetime, datetime]:
@@ -48,9 +59,7 @@ def warehouse_shipments_import(
     since, until = shipment_window(warehouse, now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
-    counts = counting_into(
-        counts, "shipments", "known", "unmatched", "unreadable", "other_connection", "orders_shipped"
-    )
+    counts = counting_into(counts, *ShipmentOutcome, "orders_shipped")
     problems: list[str] = []
     connector = warehouse_connector_for(warehouse)
     for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
@@ -60,7 +69,7 @@ def warehouse_shipments_import(
                 counts[outcome] += 1
                 counts["orders_shipped"] += became_shipped
         if progress:
-            progress(f"{counts['shipments']} new shipments")
+            progress(f"{counts[ShipmentOutcome.STORED]} new shipments")
     WMSConnection.objects.filter(pk=warehouse.pk).update(shipment_watermark=until)
     warehouse.shipment_watermark = until
     if problems:
@@ -70,7 +79,7 @@ def warehouse_shipments_import(
 
 def shipment_store(
     *, warehouse: WMSConnection, parcel: CanonicalShipment, run: SyncRun, problems: list[str]
-) -> tuple[str, bool]:
+) -> tuple[ShipmentOutcome, bool]:
     """Store one parcel unless known: (the count it adds to, whether its order became shipped)."""
     tracking = [t.strip() for t in parcel.tracking_numbers if t and t.strip()]
     if not parcel.warehouse_shipment_id or not (tracking or parcel.carrier):
@@ -78,9 +87,9 @@ def shipment_store(
             f"A shipment the warehouse reported could not be read (reference {parcel.cust_ref or '?'}, "
             f"id {parcel.warehouse_shipment_id or '?'}): no tracking number or carrier. Check it at the warehouse."
         )
-        return "unreadable", False
+        return ShipmentOutcome.UNREADABLE, False
     if Shipment.objects.filter(warehouse=warehouse, warehouse_shipment_id=parcel.warehouse_shipment_id).exists():
-        return "known", False
+        return ShipmentOutcome.KNOWN, False
     # Only an order of the warehouse's own merchant: one assigned to it by a bypass stays unmatched.
     order = (
         Order.objects.select_for_update()
@@ -90,7 +99,7 @@ def shipment_store(
         else None
     )
     if order is None and _another_connections(warehouse, parcel.cust_ref):
-        return "other_connection", False  # its own warehouse connection reads it from the same account
+        return ShipmentOutcome.OTHER_CONNECTION, False  # its own warehouse connection reads it from the same account
     shipment = Shipment(
         warehouse=warehouse,
         order=order,
@@ -109,13 +118,13 @@ def shipment_store(
         with transaction.atomic():
             shipment.save()
     except IntegrityError:
-        return "known", False  # stored by a concurrent run a moment ago
+        return ShipmentOutcome.KNOWN, False  # stored by a concurrent run a moment ago
     if order is None:
         problems.append(
             f"Tracking {', '.join(tracking) or parcel.carrier} is for reference {parcel.cust_ref or '?'}, "
             "which we never sent to this warehouse: kept as unmatched, nothing told to any cart."
         )
-        return "unmatched", False
+        return ShipmentOutcome.UNMATCHED, False
     numbers = ", ".join(tracking) or "no tracking number"
     order_event(
         order,
@@ -123,7 +132,7 @@ def shipment_store(
         code="shipment",
         run=run,
     )
-    return "shipments", order_shipped_state_update(order, run=run)
+    return ShipmentOutcome.STORED, order_shipped_state_update(order, run=run)
 
 
 def _another_connections(warehouse: WMSConnection, cust_ref: str) -> bool:

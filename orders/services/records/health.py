@@ -9,6 +9,7 @@ fixes it and tests the connection), *permanent* (the platform refused the reques
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,12 +24,24 @@ from integrations.models import SyncOutcome
 from integrations.services import ConnectionNotConfigured
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.services.problems import connection_problem, connection_problem_key, problems_resolve
-
-TEMPORARY, THROTTLED, NEEDS_PERSON, PERMANENT = "temporary", "throttled", "needs_person", "permanent"
+from orders.services.records.problems import connection_problem, connection_problem_key, problems_resolve
 
 
-def failure_kind(exc: BaseException) -> str:
+class FailureKind(StrEnum):
+    """How a failed run is retried; stored on the run as `SyncRun.failure_kind`."""
+
+    TEMPORARY = "temporary"
+    THROTTLED = "throttled"
+    NEEDS_PERSON = "needs_person"
+    PERMANENT = "permanent"
+
+
+# The names the sync cycle and the tests compare a run's failure kind with.
+TEMPORARY, THROTTLED = FailureKind.TEMPORARY, FailureKind.THROTTLED
+NEEDS_PERSON, PERMANENT = FailureKind.NEEDS_PERSON, FailureKind.PERMANENT
+
+
+def failure_kind(exc: BaseException) -> FailureKind:
     if isinstance(exc, ThrottledError):
         return THROTTLED
     if isinstance(exc, (AuthenticationError, ConnectionNotConfigured, CrossMerchantLink)):

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from django.db.models import Q
+from enum import StrEnum
 
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
-from orders.services.claims import DeliveryOutcome
-from orders.services.delivery import order_deliver
-from orders.services.history import order_event
+from orders.selectors import orders_held_for_alias, orders_held_for_shipping
+from orders.services.delivery.claims import DeliveryOutcome
+from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
-from orders.services.translation import load_context, warehouse_skus
+from orders.services.records.history import order_event
+from orders.services.translation.translate import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.
 CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}
 
 
+class RecheckCount(StrEnum):
+    """What a check of held orders counts (the keys of its answer)."""
+
+    RELEASED = "released"
+    STILL_HELD = "still_held"
+
+
+class RetryCount(StrEnum):
+    """What a retry counts besides the check: the orders sent, and those not sent (by a cooldown too)."""
+
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"
+    RATE_LIMITED = "rate_limited"
+
+
 def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
     """Translate and validate held orders again; those that pass become `new` (history says why)."""
-    counts = {"released": 0, "still_held": 0}
+    counts = {RecheckCount.RELEASED: 0, RecheckCount.STILL_HELD: 0}
     groups: dict[tuple[int, int | None], tuple[WMSConnection | None, list[Order]]] = {}
     for order in orders:
         if order.status != OrderStatus.ERROR or order.hold_code in CART_SIDE_HOLDS:
@@ -32,7 +47,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
             warehouse = order.destination_warehouse()
         except CrossMerchantLink as exc:
             order_event(order, f"Not checked again: {exc}", code="cross_merchant")
-            counts["still_held"] += 1
+            counts[RecheckCount.STILL_HELD] += 1
             continue
         key = (order.merchant_id, warehouse.pk if warehouse else None)
         groups.setdefault(key, (warehouse, []))[1].append(order)
@@ -49,38 +64,27 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
         )
         for order in group:
             if order_prepare(order, list(order.lines.all()), ctx, why=why) == OrderStatus.NEW:
-                counts["released"] += 1
+                counts[RecheckCount.RELEASED] += 1
             else:
-                counts["still_held"] += 1
+                counts[RecheckCount.STILL_HELD] += 1
     return counts
 
 
 def sku_alias_saved(*, alias: SKUAlias) -> dict[str, int]:
     """Release the orders held for the alias's cart SKU."""
-    orders = (
-        Order.objects.filter(merchant_id=alias.merchant_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
-        .filter(Q(lines__cart_sku=alias.cart_sku) | Q(lines__warehouse_sku=alias.cart_sku))
-        .distinct()
-        .select_related("warehouse", "cart_connection")
+    return held_orders_recheck(
+        orders=orders_held_for_alias(alias=alias), why=f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} saved"
     )
-    return held_orders_recheck(orders=orders, why=f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} saved")
 
 
 def shipping_mapping_saved(*, warehouse_id: int, cart_method: str) -> dict[str, int]:
-    orders = Order.objects.filter(
-        warehouse_id=warehouse_id,
-        status=OrderStatus.ERROR,
-        hold_code=HoldCode.UNMAPPED_SHIPPING,
-        orig_ship_code__iexact=cart_method.strip(),
-    ).select_related("warehouse", "cart_connection")
+    orders = orders_held_for_shipping(warehouse_id=warehouse_id, cart_method=cart_method)
     return held_orders_recheck(orders=orders, why=f"shipping method '{cart_method}' mapped")
 
 
 def warehouse_settings_saved(*, warehouse_id: int) -> dict[str, int]:
     """A new default ship code or reference rule may release orders held on this warehouse."""
-    orders = Order.objects.filter(
-        warehouse_id=warehouse_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNMAPPED_SHIPPING
-    ).select_related("warehouse", "cart_connection")
+    orders = orders_held_for_shipping(warehouse_id=warehouse_id)
     return held_orders_recheck(orders=orders, why="warehouse settings changed")
 
 
@@ -88,7 +92,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
     """Retry now: re-check held orders, then deliver every order that is ready."""
     orders = list(Order.objects.filter(pk__in=list(order_ids)).select_related("warehouse", "cart_connection"))
     counts = held_orders_recheck(orders=orders, why="retry asked")
-    counts.update({"delivered": 0, "not_delivered": 0, "rate_limited": 0})
+    counts.update(dict.fromkeys(RetryCount, 0))
     Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).update(next_attempt_at=None)
     connectors = {}
     for order in Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).select_related(
@@ -100,19 +104,19 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             order.destination_warehouse()
         except CrossMerchantLink as exc:
             order_event(order, f"Not sent: {exc}", code="cross_merchant")
-            counts["not_delivered"] += 1
+            counts[RetryCount.NOT_DELIVERED] += 1
             continue
         try:
             if order.warehouse_id not in connectors:
                 connectors[order.warehouse_id] = warehouse_connector_for(order.warehouse)
             outcome = order_deliver(order_id=order.pk, connector=connectors[order.warehouse_id])
         except ThrottledError as exc:  # a recorded cooldown: nothing was sent
-            outcome = "rate_limited"
-            counts["rate_limited"] += 1
+            outcome = None
+            counts[RetryCount.RATE_LIMITED] += 1
             order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
-            outcome = "failed"
-        counts["delivered" if outcome == DeliveryOutcome.DELIVERED else "not_delivered"] += 1
+            outcome = None
+        counts[RetryCount.DELIVERED if outcome == DeliveryOutcome.DELIVERED else RetryCount.NOT_DELIVERED] += 1
     return counts
 
 

@@ -27,7 +27,7 @@ from integrations.connectors.errors import ConnectorError, OrderRejectedError
 from integrations.http import cooldown_error
 from integrations.models import WMSConnection
 from orders.models import Order, SyncRun
-from orders.services.claims import (
+from orders.services.delivery.claims import (
     DELIVERY_BATCH_SIZE,
     DELIVERY_COUNTS,
     TAKEN,
@@ -42,10 +42,17 @@ from orders.services.claims import (
     orders_mark_delivered,
     orders_unclaim_unsent,
 )
-from orders.services.reference_check import already_there_message, reference_check, reference_unreadable
-from orders.services.sending import NOT_READ_FOR_SENDING, SendOutcome, SendPace, Sent, lines_for_sending, orders_send
-from orders.services.sync_runs import counting_into
-from orders.services.translation import warehouse_order_for
+from orders.services.delivery.reference_check import already_there_message, reference_check, reference_unreadable
+from orders.services.delivery.sending import (
+    NOT_READ_FOR_SENDING,
+    SendOutcome,
+    SendPace,
+    Sent,
+    lines_for_sending,
+    orders_send,
+)
+from orders.services.records.sync_runs import counting_into
+from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
 

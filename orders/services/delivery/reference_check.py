@@ -7,7 +7,7 @@ city, postal code, country; compared without case, spaces or punctuation, a ZIP+
 Anything else is another order: two stores that both have an order #1001 on one warehouse account, a
 reference taken outside Orderbridge, an order the warehouse cannot describe. Ours is then held with
 a new reference (which Retry sends it under, see `claims.order_hold_reference_taken`), never
-counted as delivered. Both delivery paths (`delivery`, one order at a time, and `delivery_batch`)
+counted as delivered. Both delivery paths (`deliver`, one order at a time, and `batch`)
 decide with this module.
 
 A hold reason names what differs, never the other order's values: it may be another merchant's.

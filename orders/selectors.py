@@ -1,0 +1,74 @@
+"""Reads of orders that the services, the sync cycle and the sandbox share: querysets and counts,
+no writes. They live apart from `orders.services` so that what a step reads is visible in one place
+and can be reused (the chaos run asks the same questions as the cycle) without calling a service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from orders.models import HoldCode, Order, OrderStatus, Shipment, SKUAlias
+
+# Shipments whose tracking the cart has yet to accept.
+PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
+
+
+def deliverable_orders(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:
+    """The connection's `new` orders with a warehouse, due (no retry pending) and not claimed by a
+    live run, oldest first."""
+    now = now or timezone.now()
+    return (
+        Order.objects.filter(cart_connection_id=cart_connection_id, status=OrderStatus.NEW, warehouse__isnull=False)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class ClaimedElsewhere:
+    """New orders of a connection that another run holds a delivery claim on: being sent, or left
+    behind by a worker that stopped (taken over when the last claim ends)."""
+
+    count: int
+    last_claim_ends: datetime | None
+
+
+def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = None) -> ClaimedElsewhere:
+    now = now or timezone.now()
+    found = Order.objects.filter(
+        cart_connection_id=cart_connection_id, status=OrderStatus.NEW, claimed_until__gte=now
+    ).aggregate(count=Count("pk"), ends=Max("claimed_until"))
+    return ClaimedElsewhere(found["count"], found["ends"])
+
+
+def orders_with_tracking_due(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:
+    """The connection's orders with a shipment whose tracking is due to be pushed, oldest first."""
+    now = now or timezone.now()
+    due = Q(shipments__push_status__in=PUSHABLE) & (
+        Q(shipments__next_push_at__isnull=True) | Q(shipments__next_push_at__lte=now)
+    )
+    return Order.objects.filter(due, cart_connection_id=cart_connection_id).distinct().order_by("pk")
+
+
+def orders_held_for_alias(*, alias: SKUAlias) -> QuerySet[Order]:
+    """The merchant's orders held for an unknown SKU that the alias's cart SKU names."""
+    return (
+        Order.objects.filter(merchant_id=alias.merchant_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
+        .filter(Q(lines__cart_sku=alias.cart_sku) | Q(lines__warehouse_sku=alias.cart_sku))
+        .distinct()
+        .select_related("warehouse", "cart_connection")
+    )
+
+
+def orders_held_for_shipping(*, warehouse_id: int, cart_method: str | None = None) -> QuerySet[Order]:
+    """The warehouse's orders held for an unmapped shipping method (only that cart method, if given)."""
+    orders = Order.objects.filter(
+        warehouse_id=warehouse_id, status=OrderStatus.ERROR, hold_code=HoldCode.UNMAPPED_SHIPPING
+    )
+    if cart_method is not None:
+        orders = orders.filter(orig_ship_code__iexact=cart_method.strip())
+    return orders.select_related("warehouse", "cart_connection")
