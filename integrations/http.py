@@ -214,71 +214,85 @@ class ApiClient:
                     f"{self.platform}: nothing was sent ({method} {url}): {exc}. "
                     "Correct the address on the connection, then test it",
                 ) from exc
-            except requests.exceptions.ConnectTimeout:
-                error = self._fail(
-                    TemporaryError, f"could not reach {url}: connection timed out after {self.timeout:g} s"
-                )
-                sent = False
-            except requests.exceptions.Timeout:
-                error = self._fail(
-                    TemporaryError,
-                    f"could not reach {url}: timed out after {self.timeout:g} s",
-                    maybe_delivered=method not in ("GET", "HEAD"),
-                )
-                sent = True
-            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # (ChunkedEncodingError: the answer's body was cut off, which is not a bad request)
-                reason = _connection_reason(exc)
-                sent = reason not in _NOT_SENT_REASONS
-                error = self._fail(
-                    TemporaryError,
-                    f"could not reach {url}: {reason}",
-                    maybe_delivered=sent and method not in ("GET", "HEAD"),
-                )
             except requests.exceptions.RequestException as exc:
-                raise self._fail(PermanentError, f"bad request to {url}: {exc}") from exc
+                error, sent = self._unanswered(exc, method, url)
             else:
                 status = response.status_code
                 if 200 <= status < 300 or status in allowed:
                     return response
-                if status == 429 or (status == 503 and "Retry-After" in response.headers):
-                    wait = retry_after_seconds(response, self.default_cooldown)
-                    if wait <= self.max_throttle_wait and throttle_waits < 3:
-                        throttle_waits += 1
-                        time.sleep(wait)
-                        continue
-                    throttled = self._fail(
-                        ThrottledError,
-                        f"{self.platform} is rate limiting us ({status}): asked to wait {wait:.0f} s",
-                        retry_after=wait,
-                        status=status,
-                    )
-                    if self.cooldown is not None:
-                        self.cooldown.started(wait, str(throttled))
-                    raise throttled
-                if status in (401, 403):
-                    raise self._auth_error(response, url)
-                if status >= 500:
-                    error = self._fail(
-                        TemporaryError,
-                        f"{self.platform} answered {status} at {url}: {answer_detail(response, self.secrets)}",
-                        status=status,
-                        maybe_delivered=method not in ("GET", "HEAD"),
-                    )
-                    sent = True
-                else:
-                    raise self._fail(
-                        PermanentError,
-                        f"{self.platform} refused the request ({status}) at {url}: "
-                        f"{answer_detail(response, self.secrets)}",
-                        status=status,
-                    )
+                if self._throttle_waited(response, throttle_waits):
+                    throttle_waits += 1
+                    continue
+                error, sent = self._refused(response, method, url), True
             if not idempotent and sent:
                 raise error
             attempt += 1
             if attempt > self.max_retries:
                 raise error
             time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+    def _unanswered(self, exc: requests.exceptions.RequestException, method: str, url: str) -> tuple[Exception, bool]:
+        """The temporary error for a request that got no answer, and whether it may have been sent;
+        raises for a request that could never succeed."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return self._fail(
+                TemporaryError, f"could not reach {url}: connection timed out after {self.timeout:g} s"
+            ), False
+        if isinstance(exc, requests.exceptions.Timeout):
+            return self._fail(
+                TemporaryError,
+                f"could not reach {url}: timed out after {self.timeout:g} s",
+                maybe_delivered=method not in ("GET", "HEAD"),
+            ), True
+        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
+            # (ChunkedEncodingError: the answer's body was cut off, which is not a bad request)
+            reason = _connection_reason(exc)
+            sent = reason not in _NOT_SENT_REASONS
+            return self._fail(
+                TemporaryError,
+                f"could not reach {url}: {reason}",
+                maybe_delivered=sent and method not in ("GET", "HEAD"),
+            ), sent
+        raise self._fail(PermanentError, f"bad request to {url}: {exc}") from exc
+
+    def _throttle_waited(self, response: requests.Response, waits_so_far: int) -> bool:
+        """Whether a rate-limit answer was waited out (so the request goes again); False when the answer
+        is no rate limit; raises `ThrottledError` (and records the cooldown) when the wait is too long."""
+        status = response.status_code
+        if not (status == 429 or (status == 503 and "Retry-After" in response.headers)):
+            return False
+        wait = retry_after_seconds(response, self.default_cooldown)
+        if wait <= self.max_throttle_wait and waits_so_far < 3:
+            time.sleep(wait)
+            return True
+        throttled = self._fail(
+            ThrottledError,
+            f"{self.platform} is rate limiting us ({status}): asked to wait {wait:.0f} s",
+            retry_after=wait,
+            status=status,
+        )
+        if self.cooldown is not None:
+            self.cooldown.started(wait, str(throttled))
+        raise throttled
+
+    def _refused(self, response: requests.Response, method: str, url: str) -> Exception:
+        """The temporary error for a 5xx answer (the request reached the platform); raises for an
+        answer that retrying cannot change (authentication, any other 4xx)."""
+        status = response.status_code
+        if status in (401, 403):
+            raise self._auth_error(response, url)
+        if status >= 500:
+            return self._fail(
+                TemporaryError,
+                f"{self.platform} answered {status} at {url}: {answer_detail(response, self.secrets)}",
+                status=status,
+                maybe_delivered=method not in ("GET", "HEAD"),
+            )
+        raise self._fail(
+            PermanentError,
+            f"{self.platform} refused the request ({status}) at {url}: {answer_detail(response, self.secrets)}",
+            status=status,
+        )
 
     def _keep_cooldown(self) -> None:
         """Wait out the short remainder of the account's recorded cooldown; when it is longer, raise

@@ -158,13 +158,50 @@ def cart_inventory_push(
     available = dict(StockLevel.objects.filter(warehouse=warehouse).values_list("warehouse_sku", "available"))
     reserved = units_not_at_warehouse(warehouse=warehouse)
     aliases = dict(SKUAlias.objects.filter(merchant_id=connection.merchant_id).values_list("cart_sku", "warehouse_sku"))
+    read_catalog = read_catalog or full or _catalog_due(connection, now)
+    rows, due, cart_skus = _levels_compute(
+        connection=connection,
+        connector=connector,
+        available=available,
+        reserved=reserved,
+        aliases=aliases,
+        full=full,
+        read_catalog=read_catalog,
+        now=now,
+        progress=progress,
+        counts=counts,
+    )
+    _save_levels(rows.values(), stamp_read=now if read_catalog else None)
+    _levels_send(
+        connection=connection, connector=connector, run=run, rows=rows, due=due, progress=progress, counts=counts
+    )
+    behind = {cart for cart, wms in aliases.items() if wms in available}
+    counts["unknown_at_cart"] = len(behind - cart_skus)
+    _connection_stamp(connection, now=now, catalog_read=read_catalog and connector.inventory_listing, full=full)
+    return counts
+
+
+def _levels_compute(
+    *,
+    connection: CartConnection,
+    connector: CartConnector,
+    available: dict[str, int],
+    reserved: dict[str, int],
+    aliases: dict[str, str],
+    full: bool,
+    read_catalog: bool,
+    now,
+    progress: Callable[[str], None] | None,
+    counts: dict[str, int],
+) -> tuple[dict[str, CartInventoryLevel], list[InventoryUpdate], set[str]]:
+    """The level row of every cart item with the level it should have, the updates due (changed,
+    refused last time, or all of them in a full push) and the cart SKUs seen."""
     known = {lv.cart_item_key: lv for lv in CartInventoryLevel.objects.filter(cart_connection=connection)}
     for level in known.values():
         level._as_read = _level_values(level)
     cart_skus: set[str] = set()
     due: list[InventoryUpdate] = []
     rows: dict[str, CartInventoryLevel] = {}
-    read_catalog = read_catalog or full or _catalog_due(connection, now)
     for page in _cart_items(connection, connector, known if not read_catalog else None):
         for item in page:
             cart_skus.add(item.sku)
@@ -195,7 +232,20 @@ def cart_inventory_push(
                 counts["inventory_unchanged"] += 1
         if progress:
             progress(f"{len(rows)} cart items read, {len(due)} to push")
-    _save_levels(rows.values(), stamp_read=now if read_catalog else None)
+    return rows, due, cart_skus
+
+
+def _levels_send(
+    *,
+    connection: CartConnection,
+    connector: CartConnector,
+    run: SyncRun | None,
+    rows: dict[str, CartInventoryLevel],
+    due: list[InventoryUpdate],
+    progress: Callable[[str], None] | None,
+    counts: dict[str, int],
+) -> None:
+    """Push the due updates in the connector's batches, each batch's outcome saved on its rows."""
     for start in range(0, len(due), connector.inventory_batch_size):
         batch = due[start : start + connector.inventory_batch_size]
         result = connector.set_inventory(batch, idempotency_key=_batch_key(connection, run, batch))
@@ -220,16 +270,17 @@ def cart_inventory_push(
         _save_levels(rows[u.key] for u in batch)
         if progress:
             progress(f"{counts['inventory_pushed']} levels pushed, {counts['inventory_refused']} refused")
-    behind = {cart for cart, wms in aliases.items() if wms in available}
-    counts["unknown_at_cart"] = len(behind - cart_skus)
-    stamps = {"inventory_catalog_read_at": now} if read_catalog and connector.inventory_listing else {}
+
+
+def _connection_stamp(connection: CartConnection, *, now, catalog_read: bool, full: bool) -> None:
+    """Record on the connection when its catalog was read and when it had a full push."""
+    stamps = {"inventory_catalog_read_at": now} if catalog_read else {}
     if full:
         stamps["inventory_full_push_at"] = now
     if stamps:
         CartConnection.objects.filter(pk=connection.pk).update(**stamps)
         for name, value in stamps.items():
             setattr(connection, name, value)
-    return counts
 
 
 def _catalog_due(connection: CartConnection, now) -> bool:

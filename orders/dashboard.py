@@ -175,17 +175,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
 
     views: dict[int, list[ConnectionView]] = defaultdict(list)
     for cart in carts:
-        view = _connection_view(cart, "cart", CART_KINDS, runs, now)
-        view.held = held.get(cart.pk, [])
-        view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
-        view.stuck_count = stuck_counts.get(cart.pk, 0)
-        view.stuck_orders = stuck_orders.get(cart.pk, [])
-        view.stuck_url = _order_list_url(
-            cart_connection__id__exact=cart.pk,
-            status__exact=OrderStatus.AT_WMS,
-            delivered_at__lt=cutoffs[cart.pk].isoformat(),
-        )
-        views[cart.merchant_id].append(view)
+        views[cart.merchant_id].append(_cart_view(cart, runs, now, held, stuck_counts, stuck_orders, cutoffs))
     for warehouse in warehouses:
         views[warehouse.merchant_id].append(_connection_view(warehouse, "warehouse", WAREHOUSE_KINDS, runs, now))
 
@@ -205,6 +195,29 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     return Dashboard(
         merchants=merchant_views, problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}", now=now
     )
+
+
+def _cart_view(
+    cart: CartConnection,
+    runs: dict[int, SyncRun],
+    now: datetime,
+    held: dict[int, list[HeldReason]],
+    stuck_counts: dict[int, int],
+    stuck_orders: dict[int, list[Order]],
+    cutoffs: dict[int, datetime],
+) -> ConnectionView:
+    """A cart connection's card: its runs, with its held and stuck orders and the links to them."""
+    view = _connection_view(cart, "cart", CART_KINDS, runs, now)
+    view.held = held.get(cart.pk, [])
+    view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
+    view.stuck_count = stuck_counts.get(cart.pk, 0)
+    view.stuck_orders = stuck_orders.get(cart.pk, [])
+    view.stuck_url = _order_list_url(
+        cart_connection__id__exact=cart.pk,
+        status__exact=OrderStatus.AT_WMS,
+        delivered_at__lt=cutoffs[cart.pk].isoformat(),
+    )
+    return view
 
 
 def _with_last_runs(queryset, kinds, fk: str):

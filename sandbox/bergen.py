@@ -29,7 +29,7 @@ Assumptions where the public material is silent (the connector must not rely on 
 - Creating an order allocates what is available in its facility; shipping it (``ship_order``) takes the
   shipped quantities off hand and closes the order.
 
-Past 400 lines on purpose: the emulated contract (auth, orders, tracking, stock) reads in one class; what
+Long because the emulated contract (auth, orders, tracking, stock) reads in one class; what
 needs no state (record shapes, views, payload checks) lives in ``bergen_data``.
 """
 

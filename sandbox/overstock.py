@@ -35,7 +35,7 @@ Assumptions where integrators' code is silent (the connector must not rely on mo
   orders and of ``add_product``.
 - Errors are XML (``errorResponse``); a 5xx is an HTML page, as a Java servlet container writes one.
 
-Past 400 lines on purpose: the emulated contract (orders, acknowledgements, shipments, inventory) reads in
+Long because the emulated contract (orders, acknowledgements, shipments, inventory) reads in
 one class; XML parsing and writing live in ``overstock_xml``, record shapes in ``overstock_data``.
 """
 

@@ -10,7 +10,7 @@ Only the standard library is used (``http.server``), so the sandboxes start in a
 no extra dependency. Every response carries a ``Content-Length`` (except 204, where HTTP forbids it), so
 clients can keep connections alive exactly as they would against the real services.
 
-Past 400 lines on purpose: the server, its request handler and the fault controls every sandbox shares
+Long because the server, its request handler and the fault controls every sandbox shares
 belong together; the faults themselves live in ``sandbox.faults``.
 """
 

@@ -32,7 +32,7 @@ Assumptions where the docs are silent (each could be wrong; the connector must n
 - A repeated ``Idempotency-Key`` with the same body answers 204 without applying; with another body 400
   (as documented for order creation). Quantities must be integers ≥ 0.
 
-Past 400 lines on purpose: the emulated contract (orders, fulfillments, inventory) reads in one class;
+Long because the emulated contract (orders, fulfillments, inventory) reads in one class;
 what needs no state (record shapes, cursors, adjustment plans) lives in ``squarespace_data``.
 """
 

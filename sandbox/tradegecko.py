@@ -21,7 +21,7 @@ Assumptions here (more in the modules named above):
   and carries no rate headers; with ``rate_limit=None`` no rate headers are sent at all.
 - Request bodies are read as JSON whatever the ``Content-Type`` (the token endpoint also takes a form).
 
-Past 400 lines on purpose: the sandbox's face (seeding, assertions, rate limit, dispatch) in one class;
+Long because the sandbox's face (seeding, assertions, rate limit, dispatch) stays in one class;
 the resources live in ``tradegecko_api``, OAuth in ``tradegecko_auth``, state in ``tradegecko_store``.
 """
 
@@ -155,8 +155,9 @@ class TradeGeckoSandbox(SandboxServer):
         ``lines``: ``{"sku" | "variant_id", "quantity", "price"?, "label"?}`` (an unknown SKU gets a new variant
         with no stock); ``shipping_method`` becomes a ``line_type: "shipping"`` line. ``fulfillment_status``
         ``shipped`` ships everything, ``partial`` one unit of the first line (no tracking). ``raw_overrides``
-        replace top-level fields verbatim, after everything else. Past 60 lines for its keyword arguments,
-        one per field a test may set.
+        replace top-level fields verbatim, after everything else.
+
+        Long because of its keyword arguments, one per field a test may set.
         """
         if fulfillment_status not in data.SHIPPING_STATUSES:
             raise ValueError(f"fulfillment_status must be one of {data.SHIPPING_STATUSES}")

@@ -16,7 +16,7 @@ Assumptions where the docs are silent:
 - An empty result has ``total_pages`` 0; a page past the last one is an empty 200 with ``out_of_bounds``.
 - A product line without a ``label`` is labelled with the variant's name; other lines need one.
 
-Past 400 lines on purpose: every record shape and list filter of the API, with no state, in one place
+Long because every record shape and list filter of the API, with no state, stays in one place
 beside the store (``tradegecko_store``) and the HTTP resources (``tradegecko_api``).
 """
 

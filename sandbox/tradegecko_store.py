@@ -21,7 +21,7 @@ Assumptions where the docs are silent (the connector must not rely on more):
   orders can be fulfilled; a fulfilled fulfillment cannot go back to packed.
 - Stock adjustments may take stock below zero (TradeGecko allows negative stock); quantities may not be 0.
 
-Past 400 lines on purpose: every rule that changes the account's state (orders, fulfillments, stock) in
+Long because every rule that changes the account's state (orders, fulfillments, stock) stays in
 one class, apart from the HTTP resources (``tradegecko_api``) and the record shapes (``tradegecko_data``).
 """
 

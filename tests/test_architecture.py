@@ -10,6 +10,7 @@ even inside a function, and the graph is not dodged with `apps.get_model` or imp
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_no_product_module_imports_the_sandbox():
                 found += [(name, a.name) for a in node.names if a.name.split(".")[0] == "sandbox"]
             elif isinstance(node, ast.ImportFrom) and imported_from(name, path, node).split(".")[0] == "sandbox":
                 found.append((name, node.module))
-    assert found == []
+    assert not found, "\n".join(found)
 
 
 def test_the_graph_is_not_dodged_with_dynamic_lookups():
@@ -83,3 +84,50 @@ def test_the_graph_is_not_dodged_with_dynamic_lookups():
                 if called in DYNAMIC_LOOKUPS:
                     found.add((name, called))
     assert found - DYNAMIC_LOOKUPS_ALLOWED == set()
+
+
+# Functions and modules that fit in a head.
+FUNCTION_SOFT, FUNCTION_HARD = 60, 80
+MODULE_SOFT, MODULE_HARD = 400, 500
+LONG_BECAUSE = re.compile(r"^\s*Long because \S", re.MULTILINE)
+
+
+def functions(tree: ast.AST, prefix: str) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """(qualified name, node) of every function and method in `tree`, nested ones included."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield f"{prefix}.{node.name}", node
+            yield from functions(node, f"{prefix}.{node.name}")
+        elif isinstance(node, ast.ClassDef):
+            yield from functions(node, f"{prefix}.{node.name}")
+        else:
+            yield from functions(node, prefix)
+
+
+def sizes() -> Iterator[tuple[str, int, int, int, str]]:
+    """(qualified name, lines, soft limit, hard limit, docstring) of every module and function of ours.
+
+    A function is measured from its `def` line (decorators aside) to its last line, docstring
+    included; a module by its number of lines.
+    """
+    for name, path, tree in modules(OURS):
+        lines = len(path.read_text().splitlines())
+        yield name, lines, MODULE_SOFT, MODULE_HARD, ast.get_docstring(tree) or ""
+        for qualified, node in functions(tree, name):
+            length = node.end_lineno - node.lineno + 1
+            yield qualified, length, FUNCTION_SOFT, FUNCTION_HARD, ast.get_docstring(node) or ""
+
+
+def test_functions_and_modules_fit_in_a_head():
+    """Functions over 60 lines and modules over 400 lines need a reason, and none goes over 80 or 500.
+
+    The reason is a line of the function's (or module's) docstring that begins "Long because ",
+    saying why a split would hurt reading (a table, a linear protocol).
+    """
+    found = []
+    for name, lines, soft, hard, docstring in sizes():
+        if lines > hard:
+            found.append(f"{name}: {lines} lines, at most {hard}")
+        elif lines > soft and not LONG_BECAUSE.search(docstring):
+            found.append(f"{name}: {lines} lines, over {soft} with no 'Long because' in its docstring")
+    assert not found, "\n".join(found)

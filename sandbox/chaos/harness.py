@@ -138,7 +138,7 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
     """One chaos run against the default database; returns the outcome (see ``cycle_report``) with
     ``kills``, ``faults_injected``, ``seconds``, ``settled`` and ``problems`` (empty when it held).
 
-    Past 60 lines: the run's steps in order, each needed in the ``finally`` that stops what was started."""
+    Long because the run's steps read in order, each needed in the ``finally`` that stops what was started."""
     if options.orders < 1:
         raise ValueError("a chaos run needs at least one order")
     seed = options.seed if options.seed is not None else secrets.randbelow(10**6)

@@ -16,8 +16,8 @@ address embedded and lines by variant (each warehouse SKU resolved once per conn
 `GET /variants?sku[]=…`); shipments are the fulfillments updated in the window whose order is one of
 ours (it has a reference number and is at our location); stock is read from the variants' locations.
 
-Both roles live in this one module (past 400 lines) because they are one platform's two faces over
-one session (`api.TradeGeckoApi`) and its rules: what the cart role writes as a fulfillment is what
+Long because both roles live in this one module: they are one platform's two faces over one
+session (`api.TradeGeckoApi`) and its rules. What the cart role writes as a fulfillment is what
 the warehouse role reads back as a shipment, and each class has its QuickBooks Commerce twin here.
 """
 

@@ -248,31 +248,11 @@ def order_lines(order: dict[str, Any], lines: Iterable[dict[str, Any]]) -> list[
     )
 
 
-def parse_order(
-    order: dict[str, Any],
-    lines: list[dict[str, Any]],
-    variants: dict[str, dict[str, Any]],
-    addresses: dict[str, dict[str, Any]],
-    *,
-    required_location_id: str = "",
-) -> CartOrder:
-    """One order with its lines, variants and addresses (looked up in batches) as a canonical order.
+def parse_lines(lines: list[dict[str, Any]], variants: dict[str, dict[str, Any]]) -> tuple[str, list[CartOrderLine]]:
+    """The shipping method (the first shipping line's label) and the lines that ship, numbered from 1.
 
-    Raises `UnreadableOrder` with a reason for an order that cannot be shipped as it stands (a
-    fractional or unreadable quantity): it is kept as rejected, never silently dropped. Past 60
-    lines: the order's fields, its lines and the location check read one record, in one place.
+    Raises `UnreadableOrder` naming the line whose quantity cannot be shipped.
     """
-    order_id, order_number = text(order.get("id")), text(order.get("order_number"))
-    if not order_id:
-        raise UnreadableOrder("order has no id")
-    if not order_number:
-        raise UnreadableOrder("order has no order_number")
-    email, phone = text(order.get("email")), text(order.get("phone_number"))
-    ship_to = parse_address(
-        addresses.get(text(order.get("shipping_address_id"))), fallback_email=email, fallback_phone=phone
-    )
-    billing = addresses.get(text(order.get("billing_address_id")))
-    bill_to = parse_address(billing, fallback_email=email, fallback_phone=phone) if billing else None
     ship_method, parsed = "", []
     for line in lines:
         if line_type(line) == SHIPPING_LINE_TYPE:
@@ -298,6 +278,34 @@ def parse_order(
                 cart_item_key=text(line.get("variant_id")),
             )
         )
+    return ship_method, parsed
+
+
+def parse_order(
+    order: dict[str, Any],
+    lines: list[dict[str, Any]],
+    variants: dict[str, dict[str, Any]],
+    addresses: dict[str, dict[str, Any]],
+    *,
+    required_location_id: str = "",
+) -> CartOrder:
+    """One order with its lines, variants and addresses (looked up in batches) as a canonical order.
+
+    Raises `UnreadableOrder` with a reason for an order that cannot be shipped as it stands (a
+    fractional or unreadable quantity): it is kept as rejected, never silently dropped.
+    """
+    order_id, order_number = text(order.get("id")), text(order.get("order_number"))
+    if not order_id:
+        raise UnreadableOrder("order has no id")
+    if not order_number:
+        raise UnreadableOrder("order has no order_number")
+    email, phone = text(order.get("email")), text(order.get("phone_number"))
+    ship_to = parse_address(
+        addresses.get(text(order.get("shipping_address_id"))), fallback_email=email, fallback_phone=phone
+    )
+    billing = addresses.get(text(order.get("billing_address_id")))
+    bill_to = parse_address(billing, fallback_email=email, fallback_phone=phone) if billing else None
+    ship_method, parsed = parse_lines(lines, variants)
     cart_order = CartOrder(
         cart_order_id=order_id,
         order_number=order_number,
