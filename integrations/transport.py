@@ -9,7 +9,7 @@ pool, headers, TLS checks and retry policy as the session's `HTTPAdapter`, raise
 cookies held by the session, custom auth or adapters, bodies other than bytes) is sent by the
 session itself, and a redirect is followed by the session's own redirect logic.
 
-What it relies on beyond the documented APIs (pinned by `tests/fastpaths/test_direct_send_pins.py`
+What it relies on beyond the documented APIs (pinned by `tests/integrations/test_direct_send_pins.py`
 and `tests/integrations/test_direct_sender.py`):
 - `requests.Response._content` and `_content_consumed`: set, `.content`, `.text`, `.json()` and
   `iter_content()` serve the body without reading `raw`; `Response.__attrs__` lists what

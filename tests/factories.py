@@ -3,11 +3,34 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from integrations.accounts import connection_account_key
-from integrations.models import CartConnection, Merchant, WMSConnection
-from orders.models import Order, OrderLine, ShippingMethodMap, SKUAlias
+from integrations.models import (
+    CartConnection,
+    Merchant,
+    MerchantMembership,
+    OAuthGrantState,
+    PlatformCooldown,
+    SyncOutcome,
+    WMSConnection,
+)
+from inventory.models import CartInventoryLevel, StockLevel
+from orders.models import (
+    CarrierNameMap,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Problem,
+    Shipment,
+    ShippingMethodMap,
+    SkippedOrder,
+    SKUAlias,
+    SyncLock,
+    SyncRun,
+)
 
 
 class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
@@ -114,6 +137,148 @@ class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
     warehouse_sku = "SKU-1"
     quantity = 1
     price = "10.00"
+
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user-{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.django.Password("correct-horse-battery-staple-42")
+
+
+class MerchantMembershipFactory(factory.django.DjangoModelFactory[MerchantMembership]):
+    class Meta:
+        model = MerchantMembership
+
+    user = factory.SubFactory(UserFactory)
+    merchant = factory.SubFactory(MerchantFactory)
+
+
+class OAuthGrantStateFactory(factory.django.DjangoModelFactory[OAuthGrantState]):
+    """A grant under way for a cart connection (the row names exactly one connection)."""
+
+    class Meta:
+        model = OAuthGrantState
+
+    nonce = factory.Sequence(lambda n: f"nonce-{n:08d}")
+    user = factory.SubFactory(UserFactory)
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    warehouse_connection = None
+    origin = "admin"
+
+
+class PlatformCooldownFactory(factory.django.DjangoModelFactory[PlatformCooldown]):
+    class Meta:
+        model = PlatformCooldown
+
+    key = factory.Sequence(lambda n: f"squarespace:account-{n}")
+    until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=15))
+    reason = "429 Too Many Requests, Retry-After: 900"
+
+
+class CarrierNameMapFactory(factory.django.DjangoModelFactory[CarrierNameMap]):
+    class Meta:
+        model = CarrierNameMap
+
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    warehouse_carrier = factory.Sequence(lambda n: f"CARRIER-{n}")
+    cart_carrier = "FedEx"
+
+
+class OrderEventFactory(factory.django.DjangoModelFactory[OrderEvent]):
+    class Meta:
+        model = OrderEvent
+
+    order = factory.SubFactory(OrderFactory)
+    from_status = ""
+    to_status = OrderStatus.NEW
+    code = "imported"
+    message = "Imported from the cart."
+
+
+class SkippedOrderFactory(factory.django.DjangoModelFactory[SkippedOrder]):
+    class Meta:
+        model = SkippedOrder
+
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    cart_order_id = factory.Sequence(lambda n: f"skipped-{n}")
+    order_number = factory.Sequence(lambda n: f"{9000 + n}")
+    reason_code = "already_fulfilled"
+    reason = "Already shipped or closed at the cart when first seen: not imported."
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory[SyncRun]):
+    """A finished orders run (a running one would look like a worker that died to the sweep)."""
+
+    class Meta:
+        model = SyncRun
+
+    kind = SyncRun.Kind.ORDERS
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    merchant = factory.SelfAttribute("cart_connection.merchant")
+    warehouse = factory.SelfAttribute("cart_connection.warehouse")
+    status = SyncOutcome.SUCCEEDED
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory[Shipment]):
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory)
+    warehouse = factory.SelfAttribute("order.warehouse")
+    warehouse_shipment_id = factory.Sequence(lambda n: f"shipment-{n}")
+    carrier = "UPS"
+    service = "Ground"
+    tracking_numbers = factory.Sequence(lambda n: [f"1Z{n:016d}"])
+    shipped_at = factory.LazyFunction(timezone.now)
+
+
+class SyncLockFactory(factory.django.DjangoModelFactory[SyncLock]):
+    class Meta:
+        model = SyncLock
+
+    key = factory.Sequence(lambda n: f"orders:cart:{n}")
+
+
+class ProblemFactory(factory.django.DjangoModelFactory[Problem]):
+    class Meta:
+        model = Problem
+
+    key = factory.Sequence(lambda n: f"connection:{n}:unreachable")
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    merchant = factory.SelfAttribute("cart_connection.merchant")
+    reason_code = "unreachable"
+    message = "The cart did not answer: check its address."
+    last_seen_at = factory.LazyFunction(timezone.now)
+
+
+class StockLevelFactory(factory.django.DjangoModelFactory[StockLevel]):
+    class Meta:
+        model = StockLevel
+
+    warehouse = factory.SubFactory(WMSConnectionFactory)
+    warehouse_sku = factory.Sequence(lambda n: f"WMS-{n}")
+    available = 10
+    on_hand = 12
+    read_at = factory.LazyFunction(timezone.now)
+
+
+class CartInventoryLevelFactory(factory.django.DjangoModelFactory[CartInventoryLevel]):
+    class Meta:
+        model = CartInventoryLevel
+
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    cart_item_key = factory.Sequence(lambda n: f"variant-{n}")
+    cart_sku = factory.Sequence(lambda n: f"CART-{n}")
+    warehouse_sku = factory.Sequence(lambda n: f"WMS-{n}")
+    cart_quantity = 10
+    computed_quantity = 10
+    pushed_quantity = 10
 
 
 def unsaved_orders(connection: CartConnection, count: int, prefix: str = "bulk") -> list[Order]:

@@ -11,7 +11,7 @@ takes 16 microseconds a row on SQLite against 210 with an `update()` per row and
 in the counters, each row guarded by its own WHERE); `rows_insert` stores new objects as
 `bulk_create` does, in multi-row INSERTs on SQLite and one COPY on PostgreSQL.
 
-What it relies on beyond Django's documented API (pinned by `tests/fastpaths/test_bulk_rows_pins.py`):
+What it relies on beyond Django's documented API (pinned by `tests/orders/test_bulk_rows_pins.py`):
 - `CursorWrapper._execute_with_wrappers(sql, params, many, executor)`, the `context` it hands the
   executor (`"connection"`, whose `wrap_database_errors` turns driver errors into Django's, and
   `"cursor"`, whose `.cursor` is the driver's cursor), `CursorWrapper.db` and

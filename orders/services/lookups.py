@@ -11,7 +11,7 @@ query.
 
 No private API: it relies on PostgreSQL planning each LATERAL probe on the unique indexes
 `unique_order_per_cart` and `unique_cust_ref_per_account` (pinned by `tests/orders/test_lookups.py`)
-and on finding the rows the plain query finds (`tests/fastpaths/test_lookup_probes_pins.py`).
+and on finding the rows the plain query finds (`tests/orders/test_lookup_probes_pins.py`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 
 from integrations.models import CartConnection, WMSConnection
 from orders.models import OrderStatus, SKUAlias
-from tests.admin.helpers import import_order
+from tests.admin_helpers import import_order
 from tests.browser.conftest import sign_in
 from tests.factories import MerchantFactory
 from tests.portal.conftest import PASSWORD, merchant_user

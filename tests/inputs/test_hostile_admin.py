@@ -19,9 +19,9 @@ from django.urls import reverse
 from django_q.models import OrmQ
 from hypothesis import HealthCheck, example, given, settings
 
-from tests.admin.test_admin_smoke import REGISTERED
-from tests.admin.test_admin_smoke import every_object as every_object  # a fixture
-from tests.inputs.hostile import (
+from tests.config.test_admin_smoke import REGISTERED
+from tests.config.test_admin_smoke import every_object as every_object  # a fixture
+from tests.hostile import (
     NUL,
     Assault,
     HtmlForm,

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from integrations.accounts import connection_account_refresh
 from integrations.models import WMSConnection
-from tests.admin.helpers import form_values, messages_of
+from tests.admin_helpers import form_values, messages_of
 from tests.factories import MerchantFactory, WMSConnectionFactory
 from tests.portal.conftest import client_of, merchant_user
 

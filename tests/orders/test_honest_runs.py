@@ -16,7 +16,7 @@ from orders.services.records.locks import sync_lock_acquire
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import cart_connection_push_tracking, warehouse_sync_shipments
 from tests.orders.helpers import ago, order_for, order_posts, seed, sync
-from tests.returns.helpers import deliver, fulfillment_posts, package, ship
+from tests.orders.tracking_helpers import deliver, fulfillment_posts, package, ship
 
 
 def test_a_run_whose_claims_run_out_before_a_send_is_partial_and_says_why(wired, settings):

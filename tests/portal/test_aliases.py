@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from integrations.csv_cells import FORMULA_STARTS
 from orders.models import HoldCode, OrderStatus, SKUAlias
-from tests.admin.helpers import import_order, messages_of
+from tests.admin_helpers import import_order, messages_of
 from tests.factories import SKUAliasFactory
 from tests.portal.conftest import import_orders
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import CartConnection, WMSConnection
-from tests.admin.helpers import form_values, messages_of
+from tests.admin_helpers import form_values, messages_of
 
 FORM = "connection-form"
 ADDRESS = "setting__bergen__account_web_address"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, WMSConnection
 from orders.models import OrderStatus, ShippingMethodMap
-from tests.admin.helpers import form_values, import_order, messages_of
+from tests.admin_helpers import form_values, import_order, messages_of
 from tests.credentials import raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 from tests.fixtures_tradegecko import oauth_app_settings

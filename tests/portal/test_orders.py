@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import HoldCode, Order, OrderStatus, Shipment
-from tests.admin.helpers import form_values, import_order, messages_of
+from tests.admin_helpers import form_values, import_order, messages_of
 from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory
 from tests.portal.conftest import import_orders
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from integrations.models import CartConnection
 from orders.models import OrderStatus
 from sync.cycle import cart_connection_sync_orders
-from tests.admin.helpers import import_order, messages_of
+from tests.admin_helpers import import_order, messages_of
 
 INTERNAL = ("Internal build server", "Payroll export for all staff", "Jenkins", "10.1.2.3")
 PAGE = (

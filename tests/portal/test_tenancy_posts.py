@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, ShippingMethodMap, SKUAlias
-from tests.admin.helpers import messages_of
+from tests.admin_helpers import messages_of
 
 REFUSAL = "belongs to another merchant"
 INVALID_CHOICE = "Select a valid choice"
