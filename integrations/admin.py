@@ -215,7 +215,11 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
         warn_shared_account(self, request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = self.form.for_platform(obj.platform if obj is not None else None)
+        # A platform chosen in the posted form brings its own fields, so a change of platform is
+        # answered with the fields (and errors) of the new one.
+        posted = request.POST.get("platform") if request.method == "POST" else None
+        platform = posted if posted in self.form.connectors else (obj.platform if obj is not None else None)
+        kwargs["form"] = self.form.for_platform(platform)
         return super().get_form(request, obj, change, **kwargs)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -100,7 +100,8 @@ class ConnectionForm(forms.ModelForm):
         base_url = data.get("api_base_url", "") if "api_base_url" in self.fields else self.instance.api_base_url
         for spec in connector.missing_configuration(credentials, settings, base_url or ""):
             kind = "credential" if spec in connector.credential_fields else "setting"
-            self.add_error(f"{kind}__{platform}__{spec.name}", f"{connector.label} needs {spec.label}.")
+            name = f"{kind}__{platform}__{spec.name}"  # not on a form built for another platform
+            self.add_error(name if name in self.fields else None, f"{connector.label} needs {spec.label}.")
         self._check_typed_addresses(platform)
         return data
 

@@ -273,3 +273,19 @@ def test_the_cart_connection_page_edits_the_tracking_and_inventory_settings(admi
 
     for field in ("notify_customer_on_shipment", "inventory_sync_enabled", "inventory_buffer", "inventory_min_level"):
         assert f'name="{field}"' in page, field
+
+
+def test_changing_the_platform_shows_the_new_platforms_fields_and_what_it_needs(admin_client, wired):
+    """A change of platform is answered with the new platform's inputs and what they lack, not an error page."""
+    url = reverse("admin:integrations_cartconnection_change", args=[wired.cart.pk])
+    data = form_values(admin_client.get(url).content.decode(), "cartconnection_form")
+    data["platform"] = ["tradegecko"]
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "TradeGecko needs" in str(form.errors)
+    assert any(name.startswith("credential__tradegecko__") for name in form.fields)
+    wired.cart.refresh_from_db()
+    assert wired.cart.platform == "squarespace"
