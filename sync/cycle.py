@@ -54,7 +54,7 @@ def translation_context_factory(
     connection: CartConnection, warehouse: WMSConnection | None, connector: WarehouseConnector | None, notes: list[str]
 ) -> Callable[[], TranslationContext]:
     def build() -> TranslationContext:
-        skus, note = warehouse_skus(connector)
+        skus, note = warehouse_skus(connector=connector)
         if note:
             notes.append(note)
         return load_context(
@@ -112,7 +112,7 @@ def cart_connection_sync_orders(
 
     Skipped (recorded as such) while another orders run of the same connection holds its lock."""
     key = lock_key(SyncRun.Kind.ORDERS, connection)
-    with sync_lock(key) as token:
+    with sync_lock(key=key) as token:
         if token is None:
             return skipped_run(SyncRun.Kind.ORDERS, connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
@@ -125,7 +125,11 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     except CrossMerchantLink as exc:
         return _refused_run(SyncRun.Kind.ORDERS, connection, exc)
     run = sync_run_start(
-        SyncRun.Kind.ORDERS, connection.merchant_id, lease, cart_connection=connection, warehouse=warehouse
+        kind=SyncRun.Kind.ORDERS,
+        merchant_id=connection.merchant_id,
+        lease=lease,
+        cart_connection=connection,
+        warehouse=warehouse,
     )
     # Every step counts into this one dict as it goes; each checkpoint records it on the run.
     counts: dict[str, int] = dict.fromkeys(IMPORT_COUNTS, 0)
@@ -258,7 +262,7 @@ def sync_run_finish(
     type(connection).objects.filter(pk=connection.pk).update(
         last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
     )
-    connection_record_run(connection, run, retry_after=failure.retry_after)
+    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after)
     return run
 
 

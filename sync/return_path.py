@@ -40,13 +40,13 @@ def _one_step_run(
     classified. Skipped while another run of the same kind holds the connection's lock. The step
     counts into the dict it is given and reports progress to the checkpoint it is given."""
     key = lock_key(kind, connection)
-    with sync_lock(key) as token:
+    with sync_lock(key=key) as token:
         if token is None:
             return skipped_run(kind, connection)
         sync_runs_close_interrupted(key=key)
         lease = RunLease(key, token)
         side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-        run = sync_run_start(kind, connection.merchant_id, lease, **side)
+        run = sync_run_start(kind=kind, merchant_id=connection.merchant_id, lease=lease, **side)
         counts: dict[str, int] = {}
         errors: list[str] = []
         failure = RunFailure()

@@ -45,9 +45,10 @@ def heartbeat_check(now) -> int:
         if now - since > timedelta(minutes=connection.alert_after_minutes):
             hours = (now - since).total_seconds() / 3600
             connection_problem(
-                connection,
-                "heartbeat",
-                f"no successful orders sync for {hours:.1f} hours (threshold {connection.alert_after_minutes} min): "
+                connection=connection,
+                reason_code="heartbeat",
+                message=f"no successful orders sync for {hours:.1f} hours "
+                f"(threshold {connection.alert_after_minutes} min): "
                 "check the workers (qcluster) and the connection's last sync message.",
             )
             raised += 1

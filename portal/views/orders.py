@@ -130,8 +130,8 @@ def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
             connector = warehouse_connector_for(warehouse)
             if fresh:
                 ctx = load_context(merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=None)
-                order_translate(order, lines, ctx)
-            payload = connector.format_order(warehouse_order_for(order, lines))
+                order_translate(order=order, lines=lines, ctx=ctx)
+            payload = connector.format_order(warehouse_order_for(order=order, lines=lines))
         except (ConnectionNotConfigured, ConnectorError) as exc:
             problem = f"The warehouse connection cannot format orders: {exc}"
     return render(

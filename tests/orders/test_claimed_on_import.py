@@ -89,8 +89,8 @@ def test_a_new_order_is_stored_claimed_and_handed_over_as_a_retry_would_read_it(
         "delivery_uncertain": True,  # stored so: a crash from here on makes the next attempt ask first
         "delivery_attempts": 1,
     }
-    read_back = warehouse_order_for(order, order.lines.order_by("line_no"))
-    assert warehouse_order_for(orders[0], lines[order.pk]) == read_back
+    read_back = warehouse_order_for(order=order, lines=order.lines.order_by("line_no"))
+    assert warehouse_order_for(order=orders[0], lines=lines[order.pk]) == read_back
 
 
 def test_without_a_lease_new_orders_are_stored_unclaimed_and_handed_over_by_id(wired):
@@ -111,7 +111,7 @@ def test_a_line_price_is_kept_in_memory_as_the_database_gives_it_back(price, cen
     co = CartOrder(
         "1", "1", CART_OPEN, None, None, Address(), lines=[CartOrderLine(1, "SKU-1", 1, price=Decimal(price))]
     )
-    [line] = build_lines(order, co)
+    [line] = build_lines(order=order, co=co)
 
     rows_insert(OrderLine, [line])
 
@@ -168,6 +168,8 @@ def test_a_cart_time_is_kept_in_utc_as_both_databases_give_it_back():
     placed = datetime(2026, 12, 3, 23, 30, tzinfo=tz(timedelta(hours=-5)))
     order = Order()
 
-    apply_cart_fields(order, CartOrder("1", "1", CART_OPEN, ordered_at=placed, modified_at=None, ship_to=Address()))
+    apply_cart_fields(
+        order=order, co=CartOrder("1", "1", CART_OPEN, ordered_at=placed, modified_at=None, ship_to=Address())
+    )
 
     assert order.ordered_at == placed and order.ordered_at.tzinfo == UTC

@@ -81,7 +81,9 @@ def test_a_duplicate_answer_for_this_very_order_counts_as_delivered(wired):
     import_only(wired.cart, wired.wms)
     order = order_for(wired.cart, cart_order)
     connector = warehouse_connector_for(wired.wms)
-    connector.submit_order(warehouse_order_for(order, list(order.lines.all())))  # an earlier send, forgotten by us
+    connector.submit_order(
+        warehouse_order_for(order=order, lines=list(order.lines.all()))
+    )  # an earlier send, forgotten by us
 
     counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=connector, run=None)
 

@@ -153,7 +153,7 @@ def _duplicate_answer(
     """The warehouse refused the send as a duplicate reference: delivered (returned, to be recorded
     with the batch) only if the order under it is this one; else held with a new reference (or
     SKIPPED if the claim was taken over); unreadable, asked again later."""
-    sent = warehouse_order_for(order, batch.lines[order.pk])
+    sent = warehouse_order_for(order=order, lines=batch.lines[order.pk])
     try:
         check = reference_check(connector, sent)
     except ConnectorError as exc:

@@ -89,7 +89,7 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
     was_uncertain = order.delivery_uncertain  # a previous attempt may have reached the warehouse
     sending = False
     try:
-        payload = warehouse_order_for(order, list(order.lines.all()))
+        payload = warehouse_order_for(order=order, lines=list(order.lines.all()))
         if was_uncertain:
             found = _found_before_sending(order, token, payload, connector, run)
             if found is not None:

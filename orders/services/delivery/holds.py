@@ -46,7 +46,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
         try:
             warehouse = order.destination_warehouse()
         except CrossMerchantLink as exc:
-            order_event(order, f"Not checked again: {exc}", code="cross_merchant")
+            order_event(order=order, message=f"Not checked again: {exc}", code="cross_merchant")
             counts[RecheckCount.STILL_HELD] += 1
             continue
         key = (order.merchant_id, warehouse.pk if warehouse else None)
@@ -58,7 +58,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
                 connector = warehouse_connector_for(warehouse)
             except ConnectionNotConfigured:
                 connector = None
-        skus, _note = warehouse_skus(connector)
+        skus, _note = warehouse_skus(connector=connector)
         ctx = load_context(
             merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
         )
@@ -103,7 +103,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
         try:
             order.destination_warehouse()
         except CrossMerchantLink as exc:
-            order_event(order, f"Not sent: {exc}", code="cross_merchant")
+            order_event(order=order, message=f"Not sent: {exc}", code="cross_merchant")
             counts[RetryCount.NOT_DELIVERED] += 1
             continue
         try:
@@ -113,7 +113,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
         except ThrottledError as exc:  # a recorded cooldown: nothing was sent
             outcome = None
             counts[RetryCount.RATE_LIMITED] += 1
-            order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
+            order_event(order=order, message=f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
             outcome = None
         counts[RetryCount.DELIVERED if outcome == DeliveryOutcome.DELIVERED else RetryCount.NOT_DELIVERED] += 1

@@ -102,7 +102,7 @@ def _send(
     if timezone.now() > last_start:
         return SendOutcome.LATE, None
     try:
-        return SendOutcome.DELIVERED, connector.submit_order(warehouse_order_for(order, lines))
+        return SendOutcome.DELIVERED, connector.submit_order(warehouse_order_for(order=order, lines=lines))
     except DuplicateReferenceError as exc:
         return SendOutcome.DUPLICATE, exc
     except OrderRejectedError as exc:

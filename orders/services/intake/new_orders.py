@@ -91,9 +91,9 @@ def _orders_build(importer: Importer, fresh: list[CartOrder]) -> tuple[list[Orde
             cart_order_id=co.cart_order_id,
             warehouse=ctx.warehouse,
         )
-        apply_cart_fields(order, co)
-        lines = build_lines(order, co)
-        holds = order_translate(order, lines, ctx) + order_validate(order, lines, ctx)
+        apply_cart_fields(order=order, co=co)
+        lines = build_lines(order=order, co=co)
+        holds = order_translate(order=order, lines=lines, ctx=ctx) + order_validate(order=order, lines=lines, ctx=ctx)
         orders.append(order)
         lines_of[id(order)], holds_of[id(order)] = lines, holds
     if ctx.warehouse is not None:
@@ -102,7 +102,7 @@ def _orders_build(importer: Importer, fresh: list[CartOrder]) -> tuple[list[Orde
         holds = holds_of[id(order)]
         if ctx.warehouse_connector is not None and order.cust_ref:
             order.warehouse_payload = ctx.warehouse_connector.format_order(
-                warehouse_order_for(order, lines_of[id(order)])
+                warehouse_order_for(order=order, lines=lines_of[id(order)])
             )
         if holds:
             order.status = OrderStatus.ERROR

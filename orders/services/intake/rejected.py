@@ -63,7 +63,7 @@ def rejected_order_store(importer: Importer, rejected: RejectedCartOrder, order:
     elif order.status in PENDING_STATUSES and not send_in_flight(order) and order.hold_code != HoldCode.BAD_PAYLOAD:
         order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
         order.cart_payload = jsonable(rejected.raw)
-        order_set_status(order, OrderStatus.ERROR, message, code=HoldCode.BAD_PAYLOAD, run=run)
+        order_set_status(order=order, status=OrderStatus.ERROR, message=message, code=HoldCode.BAD_PAYLOAD, run=run)
         importer.counts["held"] += 1
 
 
@@ -84,7 +84,7 @@ def _new_order_hold(importer: Importer, rejected: RejectedCartOrder, message: st
             order.save()
     except IntegrityError:
         return
-    order_event(order, message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=importer.run)
+    order_event(order=order, message=message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=importer.run)
     importer.counts["held"] += 1
 
 

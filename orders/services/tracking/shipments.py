@@ -127,8 +127,8 @@ def shipment_store(
         return ShipmentOutcome.UNMATCHED, False
     numbers = ", ".join(tracking) or "no tracking number"
     order_event(
-        order,
-        f"Shipment from the warehouse: {parcel.carrier} {parcel.service} ({numbers}).".replace("  ", " "),
+        order=order,
+        message=f"Shipment from the warehouse: {parcel.carrier} {parcel.service} ({numbers}).".replace("  ", " "),
         code="shipment",
         run=run,
     )
@@ -159,10 +159,18 @@ def order_shipped_state_update(order: Order, *, run: SyncRun | None = None) -> b
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CONFIRMED):
             return False
         order.partially_shipped = False
-        order_set_status(order, OrderStatus.SHIPPED, "Shipped in full by the warehouse.", code="shipped", run=run)
+        order_set_status(
+            order=order,
+            status=OrderStatus.SHIPPED,
+            message="Shipped in full by the warehouse.",
+            code="shipped",
+            run=run,
+        )
         return True
     if not order.partially_shipped:
         order.partially_shipped = True
         order.save(update_fields=["partially_shipped", "updated_at"])
-        order_event(order, "Partially shipped: some lines are still to come.", code="partially_shipped", run=run)
+        order_event(
+            order=order, message="Partially shipped: some lines are still to come.", code="partially_shipped", run=run
+        )
     return False
