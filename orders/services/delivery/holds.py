@@ -63,7 +63,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
             merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
         )
         for order in group:
-            if order_prepare(order, list(order.lines.all()), ctx, why=why) == OrderStatus.NEW:
+            if order_prepare(order=order, lines=list(order.lines.all()), ctx=ctx, why=why) == OrderStatus.NEW:
                 counts[RecheckCount.RELEASED] += 1
             else:
                 counts[RecheckCount.STILL_HELD] += 1

@@ -79,7 +79,7 @@ class SendOutcome(StrEnum):
 Sent = tuple[SendOutcome, object]
 
 
-def lines_for_sending(orders: list[Order]) -> dict[int, list]:
+def lines_for_sending(*, orders: list[Order]) -> dict[int, list]:
     """The lines of each order, as light rows (what `warehouse_order_for` reads), in one query."""
     lines: dict[int, list] = {order.pk: [] for order in orders}
     rows = (
@@ -138,6 +138,7 @@ class SendPace:
 
 
 def orders_send(
+    *,
     connector: WarehouseConnector,
     orders: list[Order],
     lines: dict[int, list],

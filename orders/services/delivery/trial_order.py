@@ -125,7 +125,7 @@ def order_send_test(
         merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
     )
     order_lines = list(order.lines.all())
-    if order_prepare(order, order_lines, ctx) == OrderStatus.ERROR:
+    if order_prepare(order=order, lines=order_lines, ctx=ctx) == OrderStatus.ERROR:
         return _close(order, HELD, f"Held: {order.hold_reason}")
     if connector is None:
         return _close(order, NOT_SENT, problem or "No warehouse is connected for this cart.")

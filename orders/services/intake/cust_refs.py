@@ -17,7 +17,7 @@ from orders.services.translation.references import order_reference_reserve, refe
 PREFETCHED_CANDIDATES = 3
 
 
-def order_assign_cust_ref(order: Order) -> None:
+def order_assign_cust_ref(*, order: Order) -> None:
     """Give the order its warehouse reference: unique in the warehouse's account (ignoring case, as
     warehouses compare references), within the warehouse's limits, saved before any send."""
     if (
@@ -32,7 +32,7 @@ def order_assign_cust_ref(order: Order) -> None:
     raise RuntimeError(f"no free cust_ref for order {order.pk}")
 
 
-def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
+def cust_refs_choose(*, orders: list[Order], warehouse: WMSConnection) -> None:
     """Give each order its reference in memory: the first candidate free in the warehouse's account
     (ignoring case) and in this batch. One query for the usual candidates; the unique constraint on
     (reference, account) still guards."""

@@ -22,7 +22,7 @@ PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
 
-def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) -> None:
+def known_order_update(*, importer: Importer, order: Order, cart_order: CartOrder) -> None:
     """Apply to `order` what changed at the cart since we last saw it (nothing when unchanged)."""
     if not _changed_at_cart(order, cart_order):
         return  # seen again in the overlap window, unchanged
@@ -31,7 +31,7 @@ def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not _changed_at_cart(order, cart_order):
         return
-    if order.status in PENDING_STATUSES and send_in_flight(order):
+    if order.status in PENDING_STATUSES and send_in_flight(order=order):
         _changed_during_send(importer, order, cart_order)
     elif order.status in PENDING_STATUSES:
         _changed_before_delivery(importer, order, cart_order)
@@ -39,7 +39,7 @@ def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) 
         _changed_after_delivery(importer, order, cart_order)
 
 
-def send_in_flight(order: Order) -> bool:
+def send_in_flight(*, order: Order) -> bool:
     """A send may have reached the warehouse, or a live worker is sending it now."""
     live_claim = bool(order.claimed_by) and order.claimed_until is not None and order.claimed_until > timezone.now()
     return order.delivery_uncertain or live_claim
@@ -79,7 +79,7 @@ def _changed_before_delivery(importer: Importer, order: Order, co: CartOrder) ->
     OrderLine.objects.bulk_create(lines)
     order_event(order=order, message="Updated from the cart (order changed there).", code="updated", run=importer.run)
     importer.counts["updated"] += 1
-    if order_prepare(order, lines, importer.context, run=importer.run) == OrderStatus.ERROR:
+    if order_prepare(order=order, lines=lines, ctx=importer.context, run=importer.run) == OrderStatus.ERROR:
         importer.counts["held"] += 1
 
 

@@ -20,7 +20,7 @@ from orders.services.translation.translate import (
 
 
 def order_prepare(
-    order: Order, lines: list[OrderLine], ctx: TranslationContext, *, run: SyncRun | None = None, why: str = ""
+    *, order: Order, lines: list[OrderLine], ctx: TranslationContext, run: SyncRun | None = None, why: str = ""
 ) -> str:
     """Translate and validate a pending order, fix its `cust_ref`, and set it `new` or held.
 
@@ -31,7 +31,7 @@ def order_prepare(
     if order.warehouse_id is None and ctx.warehouse is not None:
         order.warehouse = ctx.warehouse
     if order.warehouse_id and not order.cust_ref:
-        order_assign_cust_ref(order)
+        order_assign_cust_ref(order=order)
     OrderLine.objects.bulk_update(lines, ["warehouse_sku"])
     if ctx.warehouse_connector is not None and order.cust_ref:
         order.warehouse_payload = ctx.warehouse_connector.format_order(warehouse_order_for(order=order, lines=lines))

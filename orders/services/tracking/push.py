@@ -50,7 +50,7 @@ def push_retry_delay(attempts: int) -> timedelta:
     )
 
 
-def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[str, str]:
+def carrier_names(*, connection: CartConnection, connector: CartConnector) -> dict[str, str]:
     names = {k.upper(): v for k, v in connector.default_carrier_names.items()}
     names.update({m.warehouse_carrier.strip().upper(): m.cart_carrier for m in connection.carrier_names.all()})
     return names
@@ -67,7 +67,7 @@ def cart_tracking_push(
     """Push the due tracking of one cart connection's orders (counting into `counts` as it goes).
     Raises on auth/throttling (stop)."""
     counts = counting_into(counts, *ORDER_COUNTS)
-    names = carrier_names(connection, connector)
+    names = carrier_names(connection=connection, connector=connector)
     ids = list(orders_with_tracking_due(cart_connection_id=connection.pk).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
         # A claim on the order for its push, so that a run that outlived its lease and a run that
