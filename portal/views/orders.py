@@ -127,7 +127,7 @@ def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
     warehouse, problem = _destination(order)
     if warehouse is not None:
         try:
-            connector = warehouse_connector_for(warehouse)
+            connector = warehouse_connector_for(connection=warehouse)
             if fresh:
                 ctx = load_context(merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=None)
                 order_translate(order=order, lines=lines, ctx=ctx)

@@ -60,12 +60,12 @@ def import_into(wired, delivery) -> None:
     run = SyncRun.objects.create(
         kind=SyncRun.Kind.ORDERS, merchant_id=wired.cart.merchant_id, cart_connection=wired.cart
     )
-    connector = warehouse_connector_for(wired.wms)
+    connector = warehouse_connector_for(connection=wired.wms)
     cart_orders_import(
         connection=wired.cart,
         run=run,
         now=timezone.now(),
-        context=translation_context_factory(wired.cart, wired.wms, connector, []),
+        context=translation_context_factory(connection=wired.cart, warehouse=wired.wms, connector=connector, notes=[]),
         delivery=delivery,
     )
 
@@ -132,7 +132,7 @@ def test_orders_claimed_on_import_after_the_warehouse_stopped_us_are_released_no
         for n in range(2)
     ]
     lines = {o.pk: [OrderLineFactory(order=o, cart_sku="SKU-1", warehouse_sku="SKU-1")] for o in orders}
-    deliverer = BatchDeliverer(warehouse_connector_for(wired.wms), None)
+    deliverer = BatchDeliverer(warehouse_connector_for(connection=wired.wms), None)
     deliverer.stopped = ThrottledError("Bergen is rate limiting us (429)", retry_after=120, status=429)
 
     with deliverer:

@@ -55,7 +55,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
         connector = None
         if warehouse is not None:
             try:
-                connector = warehouse_connector_for(warehouse)
+                connector = warehouse_connector_for(connection=warehouse)
             except ConnectionNotConfigured:
                 connector = None
         skus, _note = warehouse_skus(connector=connector)
@@ -108,7 +108,7 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
             continue
         try:
             if order.warehouse_id not in connectors:
-                connectors[order.warehouse_id] = warehouse_connector_for(order.warehouse)
+                connectors[order.warehouse_id] = warehouse_connector_for(connection=order.warehouse)
             outcome = order_deliver(order_id=order.pk, connector=connectors[order.warehouse_id])
         except ThrottledError as exc:  # a recorded cooldown: nothing was sent
             outcome = None

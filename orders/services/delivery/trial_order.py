@@ -117,7 +117,7 @@ def order_send_test(
     problem = ""
     if warehouse is not None:
         try:
-            connector = warehouse_connector_for(warehouse)
+            connector = warehouse_connector_for(connection=warehouse)
         except ConnectionNotConfigured as exc:
             problem = f"The warehouse connection cannot be used: {exc}."
     skus, _note = warehouse_skus(connector=connector)

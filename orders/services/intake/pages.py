@@ -66,7 +66,7 @@ def cart_orders_import(
     run.save(update_fields=["window_start", "window_end"])
     counts = counting_into(counts, *IMPORT_COUNTS)
     if since < until:
-        connector = cart_connector_for(connection)
+        connector = cart_connector_for(connection=connection)
         # The cart's platform account (whose rate limits its connections share), asked while not known.
         with suppress(ConnectorError):  # the listing below meets the same failure, and reports it
             connection_account_learn(connection, connector, ask=False)

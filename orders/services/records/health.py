@@ -20,7 +20,7 @@ from integrations.connectors.errors import (
     PermanentError,
     ThrottledError,
 )
-from integrations.models import SyncOutcome
+from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import ConnectionNotConfigured
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
@@ -64,7 +64,9 @@ def backoff(failures: int) -> timedelta:
     return doubling_delay(failures, base=60, cap=3600)
 
 
-def connection_record_run(*, connection, run: SyncRun, retry_after: float | None = None) -> None:
+def connection_record_run(
+    *, connection: CartConnection | WMSConnection, run: SyncRun, retry_after: float | None = None
+) -> None:
     """Update the connection's retry state and problems from a finished run."""
     model = type(connection)
     now = timezone.now()

@@ -17,10 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.models import CartConnection, WMSConnection
 from orders.models import SyncLock
 
 
-def lock_key(kind: str, connection) -> str:
+def lock_key(kind: str, connection: CartConnection | WMSConnection) -> str:
     side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
     return f"{kind}:{side}:{connection.pk}"
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, Problem
 
 
@@ -73,12 +74,12 @@ def order_held_problem(*, order: Order) -> None:
     )
 
 
-def connection_problem_key(*, connection, reason_code: str = "") -> str:
+def connection_problem_key(*, connection: CartConnection | WMSConnection, reason_code: str = "") -> str:
     side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
     return f"{side}:{connection.pk}:{reason_code}"
 
 
-def connection_problem(*, connection, reason_code: str, message: str) -> None:
+def connection_problem(*, connection: CartConnection | WMSConnection, reason_code: str, message: str) -> None:
     is_cart = connection._meta.model_name == "cartconnection"
     problem_raise(
         key=connection_problem_key(connection=connection, reason_code=reason_code),

@@ -61,7 +61,7 @@ def warehouse_shipments_import(
     run.save(update_fields=["window_start", "window_end"])
     counts = counting_into(counts, *ShipmentOutcome, "orders_shipped")
     problems: list[str] = []
-    connector = warehouse_connector_for(warehouse)
+    connector = warehouse_connector_for(connection=warehouse)
     for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
         with transaction.atomic():
             for parcel in page:
