@@ -87,7 +87,7 @@ def test_connections(modeladmin, request, queryset):
 def unblock_connections(modeladmin, request, queryset):
     blocked = list(queryset.exclude(blocked_reason="", consecutive_failures=0, unhealthy=False, next_attempt_at=None))
     for connection in blocked:
-        connection_unblock(connection)
+        connection_unblock(connection=connection)
     modeladmin.message_user(
         request,
         f"{len(blocked)} connection(s) unblocked: their failure count is reset and the next scheduled run goes ahead.",
@@ -227,7 +227,7 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
         connection = self.get_object(request, object_id)
         if connection is not None:
             try:
-                oauth = issubclass(connector_class_for(connection), OAuthConnector)
+                oauth = issubclass(connector_class_for(connection=connection), OAuthConnector)
             except LookupError:
                 oauth = False
             extra_context["oauth_kind"] = self.oauth_kind if oauth else ""

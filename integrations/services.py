@@ -40,7 +40,7 @@ class OAuthApp:
         }
 
 
-def oauth_app(platform: str, cls: type[OAuthConnector]) -> OAuthApp:
+def oauth_app(*, platform: str, cls: type[OAuthConnector]) -> OAuthApp:
     """Our OAuth app for a platform: client id and secret from settings (or blanks), the endpoints
     from settings or else the platform's documented ones."""
     client = settings.OAUTH_CLIENTS.get(platform) or {}
@@ -57,18 +57,18 @@ def _connector_settings(connection: Connection, cls: type[Connector]) -> dict[st
     OAuth app and its endpoints): a connection's stored settings never supply them."""
     given = {k: v for k, v in (connection.settings or {}).items() if not str(k).startswith("_")}
     if issubclass(cls, OAuthConnector):
-        given.update(oauth_app(connection.platform, cls).connector_settings())
+        given.update(oauth_app(platform=connection.platform, cls=cls).connector_settings())
     return given
 
 
-def connection_store_credentials(connection: Connection, credentials: dict[str, Any]) -> None:
+def connection_store_credentials(*, connection: Connection, credentials: dict[str, Any]) -> None:
     """Persist credentials a connector changed (a refreshed OAuth token): a grant that works again."""
     connection.set_credentials(credentials)
     connection.needs_new_grant = False
     connection.save(update_fields=["credentials", "needs_new_grant", "updated_at"])
 
 
-def connection_unblock(connection: Connection) -> None:
+def connection_unblock(*, connection: Connection) -> None:
     """A person acted (a test succeeded, the connection was saved): scheduled runs may go on."""
     type(connection).objects.filter(pk=connection.pk).update(
         blocked_reason="", next_attempt_at=None, consecutive_failures=0, failing_since=None, unhealthy=False
@@ -76,7 +76,7 @@ def connection_unblock(connection: Connection) -> None:
     connection.blocked_reason = ""
 
 
-def connection_mark_auth_problem(connection: Connection, exc: Exception) -> None:
+def connection_mark_auth_problem(*, connection: Connection, exc: Exception) -> None:
     if isinstance(exc, ReauthorizationRequired):
         type(connection).objects.filter(pk=connection.pk).update(needs_new_grant=True)
         connection.needs_new_grant = True
@@ -88,7 +88,9 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         "credentials": connection.get_credentials(),
         "settings": _connector_settings(connection, cls),
         "rate_key": f"{connection._meta.model_name}:{connection.pk}",
-        "on_credentials_changed": lambda values: connection_store_credentials(connection, values),
+        "on_credentials_changed": lambda values: connection_store_credentials(
+            connection=connection, credentials=values
+        ),
         "outbound": connection_policy(connection),
         "cooldown": connection_cooldown(connection),
     }
@@ -107,7 +109,7 @@ def _build(connection: Connection, cls: type[Connector]) -> Connector:
     return cls(**kwargs)
 
 
-def cart_connector_for(connection: CartConnection) -> CartConnector:
+def cart_connector_for(*, connection: CartConnection) -> CartConnector:
     try:
         cls = cart_connector_class(connection.platform)
     except LookupError as exc:
@@ -115,7 +117,7 @@ def cart_connector_for(connection: CartConnection) -> CartConnector:
     return _build(connection, cls)  # type: ignore[return-value]
 
 
-def warehouse_connector_for(connection: WMSConnection) -> WarehouseConnector:
+def warehouse_connector_for(*, connection: WMSConnection) -> WarehouseConnector:
     try:
         cls = warehouse_connector_class(connection.platform)
     except LookupError as exc:
@@ -133,24 +135,24 @@ def connection_test(*, connection: Connection) -> TestResult:
     """Call the platform with the stored credentials; record and return a readable answer."""
     try:
         if isinstance(connection, CartConnection):
-            connector: Connector = cart_connector_for(connection)
+            connector: Connector = cart_connector_for(connection=connection)
         else:
-            connector = warehouse_connector_for(connection)  # type: ignore[arg-type]
+            connector = warehouse_connector_for(connection=connection)  # type: ignore[arg-type]
         result = TestResult(True, connector.test_connection())
         connection_account_learn(connection, connector, ask=True)
     except (ConnectorError, ConnectionNotConfigured) as exc:
-        connection_mark_auth_problem(connection, exc)
+        connection_mark_auth_problem(connection=connection, exc=exc)
         result = TestResult(False, str(exc))
     type(connection).objects.filter(pk=connection.pk).update(
         last_test_at=timezone.now(), last_test_ok=result.ok, last_test_message=result.message
     )
     if result.ok:
-        connection_unblock(connection)
+        connection_unblock(connection=connection)
     connection.last_test_ok, connection.last_test_message = result.ok, result.message
     return result
 
 
-def connector_class_for(connection: Connection) -> type[Connector]:
+def connector_class_for(*, connection: Connection) -> type[Connector]:
     if isinstance(connection, CartConnection):
         return cart_connector_class(connection.platform)
     return warehouse_connector_class(connection.platform)
@@ -158,10 +160,10 @@ def connector_class_for(connection: Connection) -> type[Connector]:
 
 def _grant_connector(connection: Connection) -> tuple[OAuthConnector, OAuthApp]:
     """The connector that runs the access grant (no credentials yet), and our app at its platform."""
-    cls = connector_class_for(connection)
+    cls = connector_class_for(connection=connection)
     if not issubclass(cls, OAuthConnector):
         raise ConnectionNotConfigured(f"{cls.label} does not use an access grant")
-    app = oauth_app(connection.platform, cls)
+    app = oauth_app(platform=connection.platform, cls=cls)
     if not app.client_id:
         raise ConnectionNotConfigured(
             f"Orderbridge has no OAuth app for {cls.label}: set {connection.platform.upper()}_OAUTH_CLIENT_ID and "

@@ -49,7 +49,7 @@ def warehouse_stock_read(
 ) -> dict[str, int]:
     """Read every stock level from the warehouse into StockLevel rows (counting into `counts` page by page)."""
     counts = counting_into(counts, "levels_read", "levels_changed")
-    connector = warehouse_connector_for(warehouse)
+    connector = warehouse_connector_for(connection=warehouse)
     now = timezone.now()
     # (pk, available, on_hand) per SKU: plain rows, not 20,000 model instances.
     existing = {

@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.accounts import connection_account_learn
@@ -41,7 +42,9 @@ from orders.services.translation.translate import TranslationContext, load_conte
 log = logging.getLogger(__name__)
 
 
-def cart_connections_for_sync(*, merchant_slug: str | None = None, connection_id: int | None = None):
+def cart_connections_for_sync(
+    *, merchant_slug: str | None = None, connection_id: int | None = None
+) -> QuerySet[CartConnection]:
     qs = CartConnection.objects.select_related("merchant", "warehouse").filter(active=True, merchant__active=True)
     if merchant_slug:
         qs = qs.filter(merchant__slug=merchant_slug)
@@ -51,10 +54,14 @@ def cart_connections_for_sync(*, merchant_slug: str | None = None, connection_id
 
 
 def translation_context_factory(
-    connection: CartConnection, warehouse: WMSConnection | None, connector: WarehouseConnector | None, notes: list[str]
+    *,
+    connection: CartConnection,
+    warehouse: WMSConnection | None,
+    connector: WarehouseConnector | None,
+    notes: list[str],
 ) -> Callable[[], TranslationContext]:
     def build() -> TranslationContext:
-        skus, note = warehouse_skus(connector)
+        skus, note = warehouse_skus(connector=connector)
         if note:
             notes.append(note)
         return load_context(
@@ -72,7 +79,14 @@ class RunFailure:
     retry_after: float | None = None
 
 
-def failure_classify(exc: BaseException, label: str, errors: list[str], connection, failure: RunFailure) -> str:
+def failure_classify(
+    *,
+    exc: BaseException,
+    label: str,
+    errors: list[str],
+    connection: CartConnection | WMSConnection,
+    failure: RunFailure,
+) -> str:
     """Record a step's exception as a readable error; return the run outcome it means."""
     kind = failure_kind(exc)
     if not failure.kind or kind in (NEEDS_PERSON, PERMANENT):
@@ -85,7 +99,7 @@ def failure_classify(exc: BaseException, label: str, errors: list[str], connecti
         return SyncOutcome.THROTTLED
     if isinstance(exc, (ConnectorError, ConnectionNotConfigured, CrossMerchantLink)):
         if connection is not None:
-            connection_mark_auth_problem(connection, exc)
+            connection_mark_auth_problem(connection=connection, exc=exc)
         errors.append(f"{label}: {exc}")
     else:
         log.error("%s: internal error", label, exc_info=exc)
@@ -93,7 +107,7 @@ def failure_classify(exc: BaseException, label: str, errors: list[str], connecti
     return SyncOutcome.FAILED
 
 
-def skipped_run(kind: str, connection) -> SyncRun:
+def skipped_run(*, kind: str, connection: CartConnection | WMSConnection) -> SyncRun:
     side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
     return SyncRun.objects.create(
         kind=kind,
@@ -112,11 +126,28 @@ def cart_connection_sync_orders(
 
     Skipped (recorded as such) while another orders run of the same connection holds its lock."""
     key = lock_key(SyncRun.Kind.ORDERS, connection)
-    with sync_lock(key) as token:
+    with sync_lock(key=key) as token:
         if token is None:
-            return skipped_run(SyncRun.Kind.ORDERS, connection)
+            return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
         return _sync_orders(connection, RunLease(key, token), progress)
+
+
+def _warehouse_connector(
+    warehouse: WMSConnection | None, errors: list[str], notes: list[str]
+) -> WarehouseConnector | None:
+    """The connector orders are delivered through; None (with the reason in `errors` or `notes`)
+    when there is no warehouse or it is not configured, and the orders are imported and held."""
+    if warehouse is None:
+        notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
+        return None
+    try:
+        connector = warehouse_connector_for(connection=warehouse)
+    except ConnectionNotConfigured as exc:
+        errors.append(f"Warehouse: {exc}")
+        return None
+    notes += _account_learned(warehouse, connector)
+    return connector
 
 
 def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable[[str], None] | None) -> SyncRun:
@@ -124,9 +155,8 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
         warehouse = connection.resolved_warehouse()
     except CrossMerchantLink as exc:
         return _refused_run(SyncRun.Kind.ORDERS, connection, exc)
-    run = sync_run_start(
-        SyncRun.Kind.ORDERS, connection.merchant_id, lease, cart_connection=connection, warehouse=warehouse
-    )
+    side = {"cart_connection": connection, "warehouse": warehouse}
+    run = sync_run_start(kind=SyncRun.Kind.ORDERS, merchant_id=connection.merchant_id, lease=lease, **side)
     # Every step counts into this one dict as it goes; each checkpoint records it on the run.
     counts: dict[str, int] = dict.fromkeys(IMPORT_COUNTS, 0)
     checkpoint = RunCheckpoint(run, lease, counts, progress)
@@ -135,16 +165,8 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     notes: list[str] = []
     failure = RunFailure()
     status = SyncOutcome.SUCCEEDED
-    connector: WarehouseConnector | None = None
-    if warehouse is not None:
-        try:
-            connector = warehouse_connector_for(warehouse)
-        except ConnectionNotConfigured as exc:
-            errors.append(f"Warehouse: {exc}")
-        else:
-            notes += _account_learned(warehouse, connector)
-    else:
-        notes.append("No warehouse connected for this cart: orders are imported and held until one is.")
+    connector = _warehouse_connector(warehouse, errors, notes)
+    context = translation_context_factory(connection=connection, warehouse=warehouse, connector=connector, notes=notes)
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
     with (
         BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
@@ -154,13 +176,13 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 connection=connection,
                 run=run,
                 now=timezone.now(),
-                context=translation_context_factory(connection, warehouse, connector, notes),
+                context=context,
                 progress=checkpoint,
                 delivery=deliverer,
                 counts=counts,
             )
         except Exception as exc:
-            status = failure_classify(exc, "Cart", errors, connection, failure)
+            status = failure_classify(exc=exc, label="Cart", errors=errors, connection=connection, failure=failure)
         if connector is not None:
             try:
                 deliverer.finish()
@@ -169,15 +191,21 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
                     cart_connection_id=connection.pk, connector=connector, run=run, progress=checkpoint, counts=counts
                 )
-                notes += delivery_notes(counts, orders_claimed_elsewhere(cart_connection_id=connection.pk))
+                notes += delivery_notes(
+                    counts=counts, elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk)
+                )
             except Exception as exc:
-                outcome = failure_classify(exc, "Warehouse", errors, warehouse, failure)
+                outcome = failure_classify(
+                    exc=exc, label="Warehouse", errors=errors, connection=warehouse, failure=failure
+                )
                 status = status if status == SyncOutcome.FAILED else outcome
     if status == SyncOutcome.SUCCEEDED and (
         errors or counts.get("held") or counts.get("retry") or counts.get("rejected") or counts.get("not_sent")
     ):
         status = SyncOutcome.PARTIAL
-    return sync_run_finish(run, connection, status=status, counts=counts, errors=errors + notes, failure=failure)
+    return sync_run_finish(
+        run=run, connection=connection, status=status, counts=counts, errors=errors + notes, failure=failure
+    )
 
 
 def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:
@@ -185,11 +213,16 @@ def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) 
     needing a person, so scheduled runs stop (and a problem is raised) until someone corrects it."""
     run = SyncRun.objects.create(kind=kind, merchant_id=connection.merchant_id, cart_connection=connection)
     return sync_run_finish(
-        run, connection, status=SyncOutcome.FAILED, counts={}, errors=[f"Cart: {exc}"], failure=RunFailure(NEEDS_PERSON)
+        run=run,
+        connection=connection,
+        status=SyncOutcome.FAILED,
+        counts={},
+        errors=[f"Cart: {exc}"],
+        failure=RunFailure(NEEDS_PERSON),
     )
 
 
-def usable_carts(kind: str, connections: list[CartConnection]) -> tuple[list[CartConnection], list[SyncRun]]:
+def usable_carts(*, kind: str, connections: list[CartConnection]) -> tuple[list[CartConnection], list[SyncRun]]:
     """The carts whose warehouse may be used, and a refused run for each of the others."""
     usable, refused = [], []
     for connection in connections:
@@ -218,7 +251,7 @@ def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) ->
 UNSENT_KEYS = ("not_sent", "claims_ran_out")
 
 
-def delivery_notes(counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[str]:
+def delivery_notes(*, counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[str]:
     """Why orders due to be sent were not sent by this run, so that a run that sent nothing never
     reads as if there was nothing to send. Adds the orders claimed by another run to `counts`."""
     notes = []
@@ -240,9 +273,9 @@ def delivery_notes(counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[
 
 
 def sync_run_finish(
+    *,
     run: SyncRun,
     connection: CartConnection | WMSConnection,
-    *,
     status: str,
     counts: dict,
     errors: list[str],
@@ -258,7 +291,7 @@ def sync_run_finish(
     type(connection).objects.filter(pk=connection.pk).update(
         last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
     )
-    connection_record_run(connection, run, retry_after=failure.retry_after)
+    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after)
     return run
 
 

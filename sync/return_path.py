@@ -40,13 +40,13 @@ def _one_step_run(
     classified. Skipped while another run of the same kind holds the connection's lock. The step
     counts into the dict it is given and reports progress to the checkpoint it is given."""
     key = lock_key(kind, connection)
-    with sync_lock(key) as token:
+    with sync_lock(key=key) as token:
         if token is None:
-            return skipped_run(kind, connection)
+            return skipped_run(kind=kind, connection=connection)
         sync_runs_close_interrupted(key=key)
         lease = RunLease(key, token)
         side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-        run = sync_run_start(kind, connection.merchant_id, lease, **side)
+        run = sync_run_start(kind=kind, merchant_id=connection.merchant_id, lease=lease, **side)
         counts: dict[str, int] = {}
         errors: list[str] = []
         failure = RunFailure()
@@ -56,13 +56,15 @@ def _one_step_run(
             step(run, counts, RunCheckpoint(run, lease, counts, progress))
         except Exception as exc:
             label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
-            outcome = failure_classify(exc, label, errors, connection, failure)
+            outcome = failure_classify(exc=exc, label=label, errors=errors, connection=connection, failure=failure)
         if outcome == SyncOutcome.SUCCEEDED and (errors or run.error or any(counts.get(k) for k in problem_keys)):
             outcome = SyncOutcome.PARTIAL
-        return sync_run_finish(run, connection, status=outcome, counts=counts, errors=errors, failure=failure)
+        return sync_run_finish(
+            run=run, connection=connection, status=outcome, counts=counts, errors=errors, failure=failure
+        )
 
 
-def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+def warehouse_sync_shipments(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         warehouse,
@@ -74,13 +76,15 @@ def warehouse_sync_shipments(*, warehouse: WMSConnection, progress=None) -> Sync
     )
 
 
-def cart_connection_push_tracking(*, connection: CartConnection, progress=None) -> SyncRun:
+def cart_connection_push_tracking(
+    *, connection: CartConnection, progress: Callable[[str], None] | None = None
+) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         connection,
         lambda run, counts, checkpoint: cart_tracking_push(
             connection=connection,
-            connector=cart_connector_for(connection),
+            connector=cart_connector_for(connection=connection),
             run=run,
             progress=checkpoint,
             counts=counts,
@@ -90,15 +94,17 @@ def cart_connection_push_tracking(*, connection: CartConnection, progress=None) 
     )
 
 
-def shipments_sync(*, connections: list[CartConnection], progress=None) -> list[SyncRun]:
+def shipments_sync(
+    *, connections: list[CartConnection], progress: Callable[[str], None] | None = None
+) -> list[SyncRun]:
     """Read shipments from each warehouse once, then tell each cart."""
-    connections, runs = usable_carts(SyncRun.Kind.SHIPMENTS, connections)
+    connections, runs = usable_carts(kind=SyncRun.Kind.SHIPMENTS, connections=connections)
     runs += [warehouse_sync_shipments(warehouse=w, progress=progress) for w in _warehouses_of(connections)]
     runs += [cart_connection_push_tracking(connection=c, progress=progress) for c in connections]
     return runs
 
 
-def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
+def warehouse_sync_stock(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.INVENTORY,
         warehouse,
@@ -108,14 +114,18 @@ def warehouse_sync_stock(*, warehouse: WMSConnection, progress=None) -> SyncRun:
 
 
 def cart_connection_push_inventory(
-    *, connection: CartConnection, full: bool = False, read_catalog: bool = False, progress=None
+    *,
+    connection: CartConnection,
+    full: bool = False,
+    read_catalog: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.INVENTORY,
         connection,
         lambda run, counts, checkpoint: cart_inventory_push(
             connection=connection,
-            connector=cart_connector_for(connection),
+            connector=cart_connector_for(connection=connection),
             run=run,
             full=full,
             read_catalog=read_catalog,
@@ -128,7 +138,11 @@ def cart_connection_push_inventory(
 
 
 def inventory_sync(
-    *, connections: list[CartConnection], full: bool = False, read_catalog: bool = False, progress=None
+    *,
+    connections: list[CartConnection],
+    full: bool = False,
+    read_catalog: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> list[SyncRun]:
     """Read stock from each warehouse once, then push levels to each cart that syncs inventory.
 
@@ -136,7 +150,9 @@ def inventory_sync(
     levels would be wrong).
     `read_catalog` re-reads each cart's item list even when it was read recently (asked by a person).
     """
-    connections, runs = usable_carts(SyncRun.Kind.INVENTORY, [c for c in connections if c.inventory_sync_enabled])
+    connections, runs = usable_carts(
+        kind=SyncRun.Kind.INVENTORY, connections=[c for c in connections if c.inventory_sync_enabled]
+    )
     stock_runs = {}
     for warehouse in _warehouses_of(connections):
         stock_runs[warehouse.pk] = warehouse_sync_stock(warehouse=warehouse, progress=progress)

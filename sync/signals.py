@@ -12,5 +12,5 @@ from sync.schedules import schedules_reconcile
 @receiver(post_save, sender=CartConnection)
 @receiver(post_delete, sender=CartConnection)
 @receiver(post_save, sender=Merchant)
-def connection_changed(sender, **kwargs) -> None:
+def connection_changed(sender: type, **kwargs: object) -> None:
     transaction.on_commit(schedules_reconcile)

@@ -3,7 +3,7 @@ retries are due, raise the heartbeat and stuck-order problems; and the daily pru
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -36,7 +36,7 @@ def _due_carts(now) -> dict[str, set[int]]:
     }
 
 
-def heartbeat_check(now) -> int:
+def heartbeat_check(*, now: datetime) -> int:
     """A connection whose orders sync has not succeeded for longer than its threshold, whatever the
     reason (worker down, cluster stuck, platform failing), gets a problem."""
     raised = 0
@@ -45,16 +45,17 @@ def heartbeat_check(now) -> int:
         if now - since > timedelta(minutes=connection.alert_after_minutes):
             hours = (now - since).total_seconds() / 3600
             connection_problem(
-                connection,
-                "heartbeat",
-                f"no successful orders sync for {hours:.1f} hours (threshold {connection.alert_after_minutes} min): "
+                connection=connection,
+                reason_code="heartbeat",
+                message=f"no successful orders sync for {hours:.1f} hours "
+                f"(threshold {connection.alert_after_minutes} min): "
                 "check the workers (qcluster) and the connection's last sync message.",
             )
             raised += 1
     return raised
 
 
-def stuck_orders_check(now) -> int:
+def stuck_orders_check(*, now: datetime) -> int:
     """Raise (or refresh) a problem for each order at the warehouse longer than its cart connection's
     threshold. Selected in the database, per connection, and read light: it runs every minute, over
     every order ever delivered and not yet shipped."""
@@ -89,8 +90,8 @@ def sweep() -> str:
         for connection_id in sorted(connection_ids):
             async_task(func, connection_id, False, group="orderbridge-sweep")
             started += 1
-    heartbeats = heartbeat_check(now)
-    stuck = stuck_orders_check(now)
+    heartbeats = heartbeat_check(now=now)
+    stuck = stuck_orders_check(now=now)
     return (
         f"{interrupted} interrupted run(s) closed, {started} due run(s) started, {heartbeats} heartbeat problem(s), "
         f"{stuck} stuck order(s)"

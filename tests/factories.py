@@ -139,7 +139,6 @@ class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
     price = "10.00"
 
 
-
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User

@@ -131,3 +131,77 @@ def test_functions_and_modules_fit_in_a_head():
         elif lines > soft and not LONG_BECAUSE.search(docstring):
             found.append(f"{name}: {lines} lines, over {soft} with no 'Long because' in its docstring")
     assert not found, "\n".join(found)
+
+
+# Services: typed and keyword-only, so that every call names what it passes.
+SERVICE_MODULES = (
+    "orders/services/**/*.py",
+    "orders/selectors.py",
+    "inventory/services.py",
+    "integrations/services.py",
+    "sync/*.py",
+)
+# Fast paths shaped like Django's own helpers (a model, then rows), called in tight loops.
+POSITIONAL_MODULES_ALLOWED = {"orders.services.bulk", "orders.services.lookups"}
+POSITIONAL_ALLOWED = {
+    # Pure value helpers, not services: one or two values in, one value out.
+    "orders.services.delivery.claims.retry_delay",
+    "orders.services.records.health.doubling_delay",
+    "orders.services.records.health.backoff",
+    "orders.services.tracking.push.push_retry_delay",
+    "orders.services.records.health.failure_kind",
+    "orders.services.records.locks.lock_key",
+    "sync.schedules.schedule_name",
+    "orders.services.translation.cust_ref.clean",
+    "orders.services.translation.cust_ref.allowed_pattern",
+    "orders.services.translation.cart_fields.fit",
+    "orders.services.translation.cart_fields.jsonable",
+    "orders.services.delivery.reference_check.order_differences",
+    "orders.services.records.sync_runs.counting_into",
+    # Builders of a message, a hold or an error from the values they describe.
+    "orders.services.delivery.claims.delivered_message",
+    "orders.services.delivery.reference_check.already_there_message",
+    "orders.services.delivery.reference_check.reference_taken_reason",
+    "orders.services.delivery.reference_check.reference_unreadable",
+    "orders.services.translation.translate.unknown_sku_hold",
+    "sync.alerts.digest_text",
+    "sync.cycle.summary",
+    # Signal receivers: Django calls them with the sender as the first positional argument.
+    "sync.signals.connection_changed",
+}
+
+
+def service_functions() -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """(dotted name, node) of every public module-level function of the service modules."""
+    paths = sorted({path for pattern in SERVICE_MODULES for path in ROOT.glob(pattern)})
+    for path in paths:
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        for node in ast.parse(path.read_text(), filename=str(path)).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+                yield f"{module}.{node.name}", node
+
+
+def test_services_are_keyword_only_and_typed():
+    """Public service functions take typed keyword-only arguments and say what they return; the
+    allowance names the few that stay positional, and an entry that no longer applies fails too."""
+    found, positional = [], set()
+    for name, node in service_functions():
+        if node.returns is None:
+            found.append(f"{name}: no return annotation")
+        arguments = node.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        untyped = [argument.arg for argument in every if argument is not None and argument.annotation is None]
+        if untyped:
+            found.append(f"{name}: no annotation on {', '.join(untyped)}")
+        if node.args.posonlyargs or node.args.args or node.args.vararg:
+            positional.add(name)
+            if name not in POSITIONAL_ALLOWED and name.rsplit(".", 1)[0] not in POSITIONAL_MODULES_ALLOWED:
+                found.append(f"{name}: positional parameters (make them keyword-only: `def f(*, a: A)`)")
+    found += [
+        f"{name}: allowed positional but is not (drop it from the allowance)"
+        for name in POSITIONAL_ALLOWED - positional
+    ]
+    stale_modules = POSITIONAL_MODULES_ALLOWED - {name.rsplit(".", 1)[0] for name in positional}
+    found += [f"{module}: allowed positional but has no positional function" for module in stale_modules]
+    assert not found, "\n".join(found)

@@ -127,11 +127,11 @@ def order_payload(request: HttpRequest, pk: int) -> HttpResponse:
     warehouse, problem = _destination(order)
     if warehouse is not None:
         try:
-            connector = warehouse_connector_for(warehouse)
+            connector = warehouse_connector_for(connection=warehouse)
             if fresh:
                 ctx = load_context(merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=None)
-                order_translate(order, lines, ctx)
-            payload = connector.format_order(warehouse_order_for(order, lines))
+                order_translate(order=order, lines=lines, ctx=ctx)
+            payload = connector.format_order(warehouse_order_for(order=order, lines=lines))
         except (ConnectionNotConfigured, ConnectorError) as exc:
             problem = f"The warehouse connection cannot format orders: {exc}"
     return render(

@@ -190,8 +190,8 @@ def test_tradegecko_this_very_order_under_the_reference_counts_as_delivered(
     cart_order = seed(squarespace_sandbox, "1001", lines=[{"sku": "SKU-1", "quantity": 1, "price": "10.00"}])
     import_only(cart, tradegecko_wms)
     order = order_for(cart, cart_order)
-    connector = warehouse_connector_for(tradegecko_wms)
-    connector.submit_order(warehouse_order_for(order, list(order.lines.all())))  # an earlier send we forgot
+    connector = warehouse_connector_for(connection=tradegecko_wms)
+    connector.submit_order(warehouse_order_for(order=order, lines=list(order.lines.all())))  # an earlier send we forgot
 
     counts = pending_orders_deliver(cart_connection_id=cart.pk, connector=connector, run=None)
 

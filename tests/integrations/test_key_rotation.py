@@ -94,7 +94,7 @@ def test_without_the_command_retiring_the_old_key_makes_the_old_values_unreadabl
 
     assert cart.credentials_unreadable and cart.get_credentials() == {}
     with pytest.raises(ConnectionNotConfigured, match="no key in FERNET_KEYS decrypts them"):
-        cart_connector_for(cart)
+        cart_connector_for(connection=cart)
 
 
 @pytest.fixture

@@ -309,11 +309,11 @@ def test_a_failing_squarespace_cart_leaks_its_key_nowhere(leaky, fault, all_logs
         assert run.status == "failed", run.error
     evidence.raised(
         "Squarespace listing",
-        lambda: cart_connector_for(cart).iter_order_pages(
+        lambda: cart_connector_for(connection=cart).iter_order_pages(
             modified_after=ago(days=1), modified_before=ago(seconds=30), open_only=True
         ),
     )
-    evidence.raised("Squarespace test", lambda: cart_connector_for(cart).test_connection())
+    evidence.raised("Squarespace test", lambda: cart_connector_for(connection=cart).test_connection())
     admin_test_connection(admin_client, evidence, cart)
     cart.refresh_from_db()
     assert cart.last_sync_status == "failed" and cart.last_test_ok is False
@@ -362,10 +362,10 @@ def test_a_failing_bergen_warehouse_leaks_its_password_and_tokens_nowhere(
     for _ in range(settings.UNHEALTHY_AFTER_FAILURES + 1):
         warehouse_sync_stock(warehouse=wms)
         warehouse_sync_shipments(warehouse=wms)
-    connector = warehouse_connector_for(wms)
+    connector = warehouse_connector_for(connection=wms)
     evidence.raised("Bergen SKU list", connector.list_skus)
     evidence.raised("Bergen stock", lambda: connector.iter_stock_levels())
-    evidence.raised("Bergen test", lambda: warehouse_connector_for(wms).test_connection())
+    evidence.raised("Bergen test", lambda: warehouse_connector_for(connection=wms).test_connection())
     admin_test_connection(admin_client, evidence, wms)
     alerts_send_digests()
     crawl_admin(admin_client, evidence)
@@ -461,7 +461,7 @@ def test_a_failing_tradegecko_cart_leaks_its_tokens_and_our_client_secret_nowher
         assert run.status == "failed", run.error
     evidence.raised(
         "TradeGecko listing",
-        lambda: cart_connector_for(CartConnection.objects.get(pk=cart.pk)).iter_order_pages(
+        lambda: cart_connector_for(connection=CartConnection.objects.get(pk=cart.pk)).iter_order_pages(
             modified_after=ago(days=1), modified_before=ago(seconds=30), open_only=True
         ),
     )

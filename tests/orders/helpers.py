@@ -36,13 +36,13 @@ def sync(connection: CartConnection, **kwargs: Any) -> SyncRun:
 
 def import_only(cart: CartConnection, warehouse: WMSConnection) -> None:
     """Store the cart's orders (their references chosen) without sending any."""
-    connector = warehouse_connector_for(warehouse)
+    connector = warehouse_connector_for(connection=warehouse)
     run = SyncRun.objects.create(kind=SyncRun.Kind.ORDERS, merchant_id=cart.merchant_id, cart_connection=cart)
     cart_orders_import(
         connection=cart,
         run=run,
         now=timezone.now(),
-        context=translation_context_factory(cart, warehouse, connector, []),
+        context=translation_context_factory(connection=cart, warehouse=warehouse, connector=connector, notes=[]),
     )
 
 

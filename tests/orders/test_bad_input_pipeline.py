@@ -55,7 +55,7 @@ def store(cart, page: OrderPage) -> tuple[SyncRun, dict[str, int]]:
         kind=SyncRun.Kind.ORDERS, merchant=cart.merchant, cart_connection=cart, warehouse=cart.warehouse
     )
     counts = dict.fromkeys(("imported", "updated", "skipped", "held", "canceled", "rejected", "pages"), 0)
-    connector = warehouse_connector_for(cart.warehouse)
+    connector = warehouse_connector_for(connection=cart.warehouse)
 
     def context():
         return load_context(

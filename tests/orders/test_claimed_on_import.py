@@ -60,12 +60,12 @@ def import_into(wired, delivery) -> None:
     run = SyncRun.objects.create(
         kind=SyncRun.Kind.ORDERS, merchant_id=wired.cart.merchant_id, cart_connection=wired.cart
     )
-    connector = warehouse_connector_for(wired.wms)
+    connector = warehouse_connector_for(connection=wired.wms)
     cart_orders_import(
         connection=wired.cart,
         run=run,
         now=timezone.now(),
-        context=translation_context_factory(wired.cart, wired.wms, connector, []),
+        context=translation_context_factory(connection=wired.cart, warehouse=wired.wms, connector=connector, notes=[]),
         delivery=delivery,
     )
 
@@ -89,8 +89,8 @@ def test_a_new_order_is_stored_claimed_and_handed_over_as_a_retry_would_read_it(
         "delivery_uncertain": True,  # stored so: a crash from here on makes the next attempt ask first
         "delivery_attempts": 1,
     }
-    read_back = warehouse_order_for(order, order.lines.order_by("line_no"))
-    assert warehouse_order_for(orders[0], lines[order.pk]) == read_back
+    read_back = warehouse_order_for(order=order, lines=order.lines.order_by("line_no"))
+    assert warehouse_order_for(order=orders[0], lines=lines[order.pk]) == read_back
 
 
 def test_without_a_lease_new_orders_are_stored_unclaimed_and_handed_over_by_id(wired):
@@ -111,7 +111,7 @@ def test_a_line_price_is_kept_in_memory_as_the_database_gives_it_back(price, cen
     co = CartOrder(
         "1", "1", CART_OPEN, None, None, Address(), lines=[CartOrderLine(1, "SKU-1", 1, price=Decimal(price))]
     )
-    [line] = build_lines(order, co)
+    [line] = build_lines(order=order, co=co)
 
     rows_insert(OrderLine, [line])
 
@@ -132,7 +132,7 @@ def test_orders_claimed_on_import_after_the_warehouse_stopped_us_are_released_no
         for n in range(2)
     ]
     lines = {o.pk: [OrderLineFactory(order=o, cart_sku="SKU-1", warehouse_sku="SKU-1")] for o in orders}
-    deliverer = BatchDeliverer(warehouse_connector_for(wired.wms), None)
+    deliverer = BatchDeliverer(warehouse_connector_for(connection=wired.wms), None)
     deliverer.stopped = ThrottledError("Bergen is rate limiting us (429)", retry_after=120, status=429)
 
     with deliverer:
@@ -168,6 +168,8 @@ def test_a_cart_time_is_kept_in_utc_as_both_databases_give_it_back():
     placed = datetime(2026, 12, 3, 23, 30, tzinfo=tz(timedelta(hours=-5)))
     order = Order()
 
-    apply_cart_fields(order, CartOrder("1", "1", CART_OPEN, ordered_at=placed, modified_at=None, ship_to=Address()))
+    apply_cart_fields(
+        order=order, co=CartOrder("1", "1", CART_OPEN, ordered_at=placed, modified_at=None, ship_to=Address())
+    )
 
     assert order.ordered_at == placed and order.ordered_at.tzinfo == UTC

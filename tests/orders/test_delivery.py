@@ -90,7 +90,7 @@ def test_order_deliver_called_directly_after_a_lost_reply_asks_the_warehouse_fir
     sync(wired.cart)
     order = order_for(wired.cart, cart_order)
 
-    order_deliver(order_id=order.pk, connector=warehouse_connector_for(wired.wms))
+    order_deliver(order_id=order.pk, connector=warehouse_connector_for(connection=wired.wms))
 
     order.refresh_from_db()
     assert order.status == OrderStatus.AT_WMS
@@ -159,7 +159,7 @@ def test_an_order_claimed_by_another_worker_is_not_sent(wired):
     )
 
     run = sync(wired.cart)
-    outcome = order_deliver(order_id=order.pk, connector=warehouse_connector_for(wired.wms))
+    outcome = order_deliver(order_id=order.pk, connector=warehouse_connector_for(connection=wired.wms))
 
     order.refresh_from_db()
     assert run.counts.get("delivered", 0) == 0
@@ -192,7 +192,7 @@ def test_an_order_left_uncertain_by_a_dead_worker_is_found_at_the_warehouse_not_
     order = order_for(wired.cart, cart_order)
     cooldowns_end()
     # The dead worker's send reached the warehouse: it answers this exact payload.
-    connector = warehouse_connector_for(wired.wms)
+    connector = warehouse_connector_for(connection=wired.wms)
     connector.call("POST", "/orders", json_body=order.warehouse_payload)
     Order.objects.filter(pk=order.pk).update(
         delivery_uncertain=True, claimed_by="dead-worker", claimed_until=ago(seconds=1)

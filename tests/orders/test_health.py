@@ -195,8 +195,10 @@ def test_a_success_resets_the_retry_state_and_resolves_the_connections_problems(
         unhealthy=True,
     )
     wired.cart.refresh_from_db()
-    connection_problem(wired.cart, "failing", "failed 5 times in a row")
-    connection_problem(wired.cart, "heartbeat", "no successful orders sync for 3.0 hours")
+    connection_problem(connection=wired.cart, reason_code="failing", message="failed 5 times in a row")
+    connection_problem(
+        connection=wired.cart, reason_code="heartbeat", message="no successful orders sync for 3.0 hours"
+    )
 
     assert sync_orders_task(wired.cart.pk).endswith(": succeeded")
 

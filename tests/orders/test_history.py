@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_bulk_write_resolves_the_problems_of_orders_changing_status_and_raises_those_of_holds():
     was_held, now_held, unchanged = OrderFactory.create_batch(3)
     was_held.hold_code, was_held.hold_reason = HoldCode.UNKNOWN_SKU, "no alias"
-    order_held_problem(was_held)
+    order_held_problem(order=was_held)
     now_held.status, now_held.hold_code, now_held.hold_reason = OrderStatus.ERROR, HoldCode.UNKNOWN_SKU, "no alias"
 
     order_events_write(

@@ -107,7 +107,7 @@ def test_tracking_another_run_is_pushing_is_counted_not_passed_over(wired):
     order = deliver(wired)
     ship(wired, order.cust_ref, package("1ZBUSY0001", ("SKU-1", 1)))
     warehouse_sync_shipments(warehouse=wired.wms)
-    assert sync_lock_acquire(f"tracking:order:{order.pk}", seconds=300)  # another run pushes it now
+    assert sync_lock_acquire(key=f"tracking:order:{order.pk}", seconds=300)  # another run pushes it now
 
     run = cart_connection_push_tracking(connection=wired.cart)
 

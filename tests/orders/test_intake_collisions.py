@@ -56,7 +56,7 @@ def store(cart, payloads: list[dict[str, Any]]) -> dict[str, int]:
     page, _ = squarespace_wire.parse_page({"result": payloads, "pagination": {"hasNextPage": False}})
     run = SyncRun.objects.create(kind=SyncRun.Kind.ORDERS, merchant=cart.merchant, cart_connection=cart)
     counts = dict.fromkeys(pages.IMPORT_COUNTS, 0)
-    connector = warehouse_connector_for(cart.warehouse)
+    connector = warehouse_connector_for(connection=cart.warehouse)
 
     def context():
         return load_context(

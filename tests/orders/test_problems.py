@@ -170,8 +170,10 @@ def test_an_order_still_held_for_another_reason_has_its_problem_renamed(wired):
 def test_retrying_two_problems_of_one_connection_runs_its_sync_once(
     admin_client, wired, django_capture_on_commit_callbacks
 ):
-    connection_problem(wired.cart, "heartbeat", "no successful orders sync for 3.0 hours")
-    connection_problem(wired.cart, "failing", "failed 3 times in a row")
+    connection_problem(
+        connection=wired.cart, reason_code="heartbeat", message="no successful orders sync for 3.0 hours"
+    )
+    connection_problem(connection=wired.cart, reason_code="failing", message="failed 3 times in a row")
 
     with django_capture_on_commit_callbacks(execute=True):
         [(_, text)] = act(admin_client, "retry_problems", Problem.objects.all())
@@ -187,7 +189,7 @@ def test_retrying_a_warehouse_problem_runs_the_sync_that_failed_for_its_carts(
     SyncRun.objects.create(
         kind="shipments", merchant=wired.merchant, warehouse=wired.wms, status="failed", error="Warehouse: 503"
     )
-    connection_problem(wired.wms, "failing", "failed 3 times in a row")
+    connection_problem(connection=wired.wms, reason_code="failing", message="failed 3 times in a row")
 
     with django_capture_on_commit_callbacks(execute=True):
         [(_, text)] = act(admin_client, "retry_problems", Problem.objects.all())

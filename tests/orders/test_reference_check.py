@@ -80,8 +80,10 @@ def test_a_duplicate_answer_for_this_very_order_counts_as_delivered(wired):
     cart_order = seed(wired.squarespace, "1001")
     import_only(wired.cart, wired.wms)
     order = order_for(wired.cart, cart_order)
-    connector = warehouse_connector_for(wired.wms)
-    connector.submit_order(warehouse_order_for(order, list(order.lines.all())))  # an earlier send, forgotten by us
+    connector = warehouse_connector_for(connection=wired.wms)
+    connector.submit_order(
+        warehouse_order_for(order=order, lines=list(order.lines.all()))
+    )  # an earlier send, forgotten by us
 
     counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=connector, run=None)
 

@@ -61,7 +61,7 @@ def test_a_fast_warehouse_gets_one_send_after_another_after_the_first_batch(wire
     # "Fast": far below the threshold however busy the test machine is (a timing-free outcome).
     settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 10_000
     new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
-    warehouse = TimedWarehouse(warehouse_connector_for(wired.wms), latency=0)
+    warehouse = TimedWarehouse(warehouse_connector_for(connection=wired.wms), latency=0)
 
     counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse, run=None)
 
@@ -74,7 +74,7 @@ def test_a_fast_warehouse_gets_one_send_after_another_after_the_first_batch(wire
 def test_a_slow_warehouse_keeps_its_sends_overlapping(wired, settings):
     settings.DELIVERY_CONCURRENCY, settings.DELIVERY_CONCURRENT_ABOVE_MS = 4, 20
     new_orders(wired, 2 * DELIVERY_BATCH_SIZE)
-    warehouse = TimedWarehouse(warehouse_connector_for(wired.wms), latency=0.03)
+    warehouse = TimedWarehouse(warehouse_connector_for(connection=wired.wms), latency=0.03)
 
     counts = pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse, run=None)
 
@@ -92,7 +92,7 @@ def test_the_queries_of_a_delivery_do_not_grow_with_its_orders(wired, settings):
         new_orders(wired, count)
         with CaptureQueriesContext(connection) as queries:
             counts = pending_orders_deliver(
-                cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(wired.wms), run=None
+                cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(connection=wired.wms), run=None
             )
         assert counts["delivered"] == count
         counted.append(len(queries))
@@ -115,7 +115,7 @@ def test_an_error_of_ours_while_feeding_stops_the_claims_records_what_was_sent_a
         return claim(order_ids, *args)
 
     monkeypatch.setattr(delivery_batch, "_claim", claim_then_break)
-    with delivery_batch.BatchDeliverer(warehouse_connector_for(wired.wms), None) as deliverer:
+    with delivery_batch.BatchDeliverer(warehouse_connector_for(connection=wired.wms), None) as deliverer:
         deliverer.deliver(ids[:DELIVERY_BATCH_SIZE])
         deliverer.deliver(ids[DELIVERY_BATCH_SIZE:])  # does not raise: the import feeding it carries on
         deliverer.deliver(ids[DELIVERY_BATCH_SIZE:])
@@ -140,7 +140,9 @@ def test_a_delivered_status_is_never_committed_without_its_history(wired, settin
 
     monkeypatch.setattr(history, "rows_insert", history_fails)
     with pytest.raises(RuntimeError, match="went away"):
-        pending_orders_deliver(cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(wired.wms), run=None)
+        pending_orders_deliver(
+            cart_connection_id=wired.cart.pk, connector=warehouse_connector_for(connection=wired.wms), run=None
+        )
 
     # Sent, but not recorded: still claimed and uncertain, so the next attempt asks the warehouse first.
     for order in Order.objects.filter(cart_connection=wired.cart):

@@ -80,7 +80,7 @@ def test_once_a_person_chooses_the_merchants_own_warehouse_the_order_goes_there(
 
     cart.warehouse = wired.wms
     cart.save()
-    connection_unblock(cart)
+    connection_unblock(connection=cart)
     run = sync(cart_connections_for_sync(connection_id=cart.pk).get())
 
     assert run.status == SyncOutcome.SUCCEEDED

@@ -77,11 +77,13 @@ def test_a_delivery_attempt_whose_claim_was_taken_over_sends_nothing(one_order):
     assert order.status == OrderStatus.NEW and order.delivery_uncertain
     # Attempt A asks the warehouse for the reference, and the answer ("not here") is slow to come back.
     held = pair.bergen.hold_next(path_contains="/orders", method="GET")
-    attempt_a = in_thread(lambda: order_deliver(order_id=order.pk, connector=warehouse_connector_for(cart.warehouse)))
+    attempt_a = in_thread(
+        lambda: order_deliver(order_id=order.pk, connector=warehouse_connector_for(connection=cart.warehouse))
+    )
     assert held.reached.wait(10)
     # A outlives its claim (DELIVERY_CLAIM_LEASE_SECONDS); attempt B takes the order over and sends it.
     Order.objects.filter(pk=order.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert order_deliver(order_id=order.pk, connector=warehouse_connector_for(cart.warehouse)) == "delivered"
+    assert order_deliver(order_id=order.pk, connector=warehouse_connector_for(connection=cart.warehouse)) == "delivered"
     held.release()
     attempt_a.join(10)
 

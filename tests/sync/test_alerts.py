@@ -71,7 +71,7 @@ def test_a_new_problem_later_makes_a_new_mail_with_only_it(wired, mailoutbox):
 def test_each_merchant_gets_its_own_digest(wired, mailoutbox):
     hold(wired, "5001")
     other = CartConnectionFactory(merchant=MerchantFactory(name="Other shop", contact_email="other@shop.example"))
-    connection_problem(other, "needs_person", "Stopped until a person acts: 401")
+    connection_problem(connection=other, reason_code="needs_person", message="Stopped until a person acts: 401")
 
     alerts_send_digests()
 

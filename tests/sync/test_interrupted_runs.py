@@ -29,10 +29,10 @@ from tests.orders.helpers import ORDERS_PATH, ago, seed, sync
 def dead_workers_run(connection, kind: str = SyncRun.Kind.ORDERS, counts: dict | None = None) -> SyncRun:
     """A run as a worker killed mid-run leaves it: its lease taken, the row running, its counts as last recorded."""
     key = lock_key(kind, connection)
-    token = sync_lock_acquire(key)
+    token = sync_lock_acquire(key=key)
     assert token
     side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
-    run = sync_run_start(kind, connection.merchant_id, RunLease(key, token), **side)
+    run = sync_run_start(kind=kind, merchant_id=connection.merchant_id, lease=RunLease(key, token), **side)
     SyncRun.objects.filter(pk=run.pk).update(counts=counts or {})
     return run
 
@@ -97,7 +97,7 @@ def test_the_next_run_closes_only_its_own_syncs_runs(wired):
 def test_a_run_whose_lease_another_run_took_over_is_interrupted(wired):
     dead = dead_workers_run(wired.cart)
     lease_runs_out(dead)
-    assert sync_lock_acquire(dead.lock_key)  # another worker's run holds it now
+    assert sync_lock_acquire(key=dead.lock_key)  # another worker's run holds it now
 
     assert sync_runs_close_interrupted() == 1
 

@@ -26,7 +26,7 @@ SKIPPED_MESSAGE = "Skipped: another run of this sync for this connection is in p
 
 def test_a_run_while_the_lock_is_held_is_recorded_as_skipped_and_does_nothing(wired):
     seed(wired.squarespace, "1001")
-    token = sync_lock_acquire(lock_key("orders", wired.cart))
+    token = sync_lock_acquire(key=lock_key("orders", wired.cart))
     assert token is not None
 
     run = cart_connection_sync_orders(connection=wired.cart)
@@ -39,7 +39,7 @@ def test_a_run_while_the_lock_is_held_is_recorded_as_skipped_and_does_nothing(wi
     wired.cart.refresh_from_db()
     assert wired.cart.consecutive_failures == 0, "a skipped run is not a failure"
 
-    sync_lock_release(lock_key("orders", wired.cart), token)
+    sync_lock_release(key=lock_key("orders", wired.cart), token=token)
     after = cart_connection_sync_orders(connection=wired.cart)
 
     assert after.status == SyncOutcome.SUCCEEDED
@@ -47,7 +47,7 @@ def test_a_run_while_the_lock_is_held_is_recorded_as_skipped_and_does_nothing(wi
 
 
 def test_the_lock_is_per_connection_and_kind(wired):
-    sync_lock_acquire(lock_key("shipments", wired.cart))
+    sync_lock_acquire(key=lock_key("shipments", wired.cart))
 
     run = cart_connection_sync_orders(connection=wired.cart)
 
@@ -59,12 +59,12 @@ def test_a_finished_run_releases_its_lock(wired):
 
     lock = SyncLock.objects.get(key=lock_key("orders", wired.cart))
     assert (lock.owner, lock.locked_until) == ("", None)
-    assert sync_lock_acquire(lock.key) is not None
+    assert sync_lock_acquire(key=lock.key) is not None
 
 
 def test_a_lease_left_by_a_killed_worker_is_taken_over_once_expired(wired):
     key = lock_key("orders", wired.cart)
-    sync_lock_acquire(key)
+    sync_lock_acquire(key=key)
     SyncLock.objects.filter(key=key).update(owner="dead-worker", locked_until=timezone.now() - timedelta(seconds=1))
     seed(wired.squarespace, "1001")
 
@@ -77,12 +77,12 @@ def test_a_lease_left_by_a_killed_worker_is_taken_over_once_expired(wired):
 
 def test_a_lease_not_yet_expired_is_not_taken(db, settings):
     settings.SYNC_LOCK_SECONDS = 60
-    first = sync_lock_acquire("orders:cart:999")
+    first = sync_lock_acquire(key="orders:cart:999")
 
     assert first is not None
-    assert sync_lock_acquire("orders:cart:999") is None
-    sync_lock_release("orders:cart:999", "someone-else")  # only the owner releases
-    assert sync_lock_acquire("orders:cart:999") is None
+    assert sync_lock_acquire(key="orders:cart:999") is None
+    sync_lock_release(key="orders:cart:999", token="someone-else")  # only the owner releases
+    assert sync_lock_acquire(key="orders:cart:999") is None
 
 
 def _in_thread(target, results: list, index: int) -> threading.Thread:
@@ -144,7 +144,7 @@ def test_many_threads_racing_for_a_new_lock_one_wins():
 
     def take():
         start.wait(10)
-        return sync_lock_acquire("orders:cart:4242")
+        return sync_lock_acquire(key="orders:cart:4242")
 
     threads = [_in_thread(take, results, i) for i in range(6)]
     for thread in threads:
@@ -162,7 +162,7 @@ import sys, time, django
 django.setup()
 from orders.services.records.locks import sync_lock_acquire
 time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
-print(sync_lock_acquire("orders:cart:4242") or "-")
+print(sync_lock_acquire(key="orders:cart:4242") or "-")
 """
 
 

@@ -86,7 +86,7 @@ def test_a_stuck_order_that_ships_has_its_problem_resolved(wired):
     assert problems("stuck")
 
     order.refresh_from_db()
-    order_set_status(order, OrderStatus.SHIPPED, "Shipped.")
+    order_set_status(order=order, status=OrderStatus.SHIPPED, message="Shipped.")
 
     assert problems("stuck") == []
 

@@ -101,7 +101,7 @@ def _claim(
         orders_cancel(orders=closed, token=lease.token, run=run)
         counts[DeliveryOutcome.CANCELED] = counts.get(DeliveryOutcome.CANCELED, 0) + len(closed)
     to_send = [o for o in orders if o.cart_status not in (CART_CANCELED, CART_FULFILLED)]
-    return _Claimed(lease.token, lease.until, to_send, lines_for_sending(to_send))
+    return _Claimed(lease.token, lease.until, to_send, lines_for_sending(orders=to_send))
 
 
 def _record(
@@ -153,9 +153,9 @@ def _duplicate_answer(
     """The warehouse refused the send as a duplicate reference: delivered (returned, to be recorded
     with the batch) only if the order under it is this one; else held with a new reference (or
     SKIPPED if the claim was taken over); unreadable, asked again later."""
-    sent = warehouse_order_for(order, batch.lines[order.pk])
+    sent = warehouse_order_for(order=order, lines=batch.lines[order.pk])
     try:
-        check = reference_check(connector, sent)
+        check = reference_check(connector=connector, sent=sent)
     except ConnectorError as exc:
         unreadable = reference_unreadable(sent.cust_ref, exc)
         return order_retry_later(order=order, token=batch.token, exc=unreadable, run=run, uncertain=True)
@@ -259,7 +259,13 @@ class BatchDeliverer:
     def _submit(self, batch: _Claimed | None) -> None:
         if batch is not None:
             sending = self._sender.submit(
-                orders_send, self.connector, batch.orders, batch.lines, batch.claimed_until, self.pace, self._stop
+                orders_send,
+                connector=self.connector,
+                orders=batch.orders,
+                lines=batch.lines,
+                claimed_until=batch.claimed_until,
+                pace=self.pace,
+                stop=self._stop,
             )
             self._in_flight.append((batch, sending))
         # Record what is sent; wait only when more than one batch is ahead of the sender, so that

@@ -157,7 +157,9 @@ def order_mark_delivered(
         hold_code="",
         hold_reason="",
     )
-    order_event(order, message, code="delivered", from_status=order.status, to_status=OrderStatus.AT_WMS, run=run)
+    order_event(
+        order=order, message=message, code="delivered", from_status=order.status, to_status=OrderStatus.AT_WMS, run=run
+    )
     return DeliveryOutcome.DELIVERED
 
 
@@ -200,8 +202,8 @@ def order_cancel(*, order: Order, token: str, run: SyncRun | None) -> DeliveryOu
         status=OrderStatus.CANCELED, delivery_uncertain=False, claimed_by="", claimed_until=None, next_attempt_at=None
     )
     order_event(
-        order,
-        CLOSED_AT_CART,
+        order=order,
+        message=CLOSED_AT_CART,
         code="cart_" + order.cart_status,
         from_status=order.status,
         to_status=OrderStatus.CANCELED,
@@ -251,7 +253,9 @@ def order_hold(
     )
     previous = order.status
     order.status, order.hold_code, order.hold_reason = OrderStatus.ERROR, code, reason
-    order_event(order, f"Held: {reason}", code=code, from_status=previous, to_status=OrderStatus.ERROR, run=run)
+    order_event(
+        order=order, message=f"Held: {reason}", code=code, from_status=previous, to_status=OrderStatus.ERROR, run=run
+    )
     return DeliveryOutcome.HELD
 
 
@@ -278,15 +282,15 @@ def order_hold_reference_taken(
         )
         if not held:
             return DeliveryOutcome.SKIPPED
-        proposed = order_reference_propose(order)
+        proposed = order_reference_propose(order=order)
         reason = reference_taken_reason(check, proposed)
         sent.cust_ref = order.cust_ref or sent.cust_ref
         Order.objects.filter(pk=order.pk).update(hold_reason=reason, warehouse_payload=connector.format_order(sent))
         previous = order.status
         order.status, order.hold_code, order.hold_reason = OrderStatus.ERROR, HoldCode.REFERENCE_TAKEN, reason
         order_event(
-            order,
-            f"Held: {reason}",
+            order=order,
+            message=f"Held: {reason}",
             code=HoldCode.REFERENCE_TAKEN,
             from_status=previous,
             to_status=OrderStatus.ERROR,
@@ -306,8 +310,9 @@ def order_retry_later(
     )
     asked = " The warehouse will be asked for it before any resend." if uncertain else ""
     order_event(
-        order,
-        f"Delivery attempt {order.delivery_attempts} failed: {exc}. Retrying after {when:%Y-%m-%d %H:%M} UTC.{asked}",
+        order=order,
+        message=f"Delivery attempt {order.delivery_attempts} failed: {exc}. "
+        f"Retrying after {when:%Y-%m-%d %H:%M} UTC.{asked}",
         code="delivery_failed",
         run=run,
     )

@@ -89,7 +89,7 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
     was_uncertain = order.delivery_uncertain  # a previous attempt may have reached the warehouse
     sending = False
     try:
-        payload = warehouse_order_for(order, list(order.lines.all()))
+        payload = warehouse_order_for(order=order, lines=list(order.lines.all()))
         if was_uncertain:
             found = _found_before_sending(order, token, payload, connector, run)
             if found is not None:
@@ -127,7 +127,7 @@ def _found_before_sending(
     """An uncertain order (a previous send may have reached the warehouse): ask the warehouse for its
     reference first. Delivered when it is this order there; canceled when closed at the cart and not
     there; held when only another order has the reference; None when it may be sent (again)."""
-    check = reference_check(connector, payload)
+    check = reference_check(connector=connector, sent=payload)
     closed_at_cart = order.cart_status in (CART_CANCELED, CART_FULFILLED)
     if check.ours is not None:
         message = already_there_message(payload.cust_ref, interrupted=True)
@@ -149,7 +149,7 @@ def _duplicate_answer(
     """The warehouse refused the send as a duplicate reference: delivered only if the order under it
     is this one (`reference_check`); else held with a new reference; unreadable, asked again later."""
     try:
-        check = reference_check(connector, payload)
+        check = reference_check(connector=connector, sent=payload)
     except ConnectorError as exc:
         unreadable = reference_unreadable(payload.cust_ref, exc)
         return order_retry_later(order=order, token=token, exc=unreadable, run=run, uncertain=True)

@@ -46,7 +46,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
         try:
             warehouse = order.destination_warehouse()
         except CrossMerchantLink as exc:
-            order_event(order, f"Not checked again: {exc}", code="cross_merchant")
+            order_event(order=order, message=f"Not checked again: {exc}", code="cross_merchant")
             counts[RecheckCount.STILL_HELD] += 1
             continue
         key = (order.merchant_id, warehouse.pk if warehouse else None)
@@ -55,15 +55,15 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
         connector = None
         if warehouse is not None:
             try:
-                connector = warehouse_connector_for(warehouse)
+                connector = warehouse_connector_for(connection=warehouse)
             except ConnectionNotConfigured:
                 connector = None
-        skus, _note = warehouse_skus(connector)
+        skus, _note = warehouse_skus(connector=connector)
         ctx = load_context(
             merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
         )
         for order in group:
-            if order_prepare(order, list(order.lines.all()), ctx, why=why) == OrderStatus.NEW:
+            if order_prepare(order=order, lines=list(order.lines.all()), ctx=ctx, why=why) == OrderStatus.NEW:
                 counts[RecheckCount.RELEASED] += 1
             else:
                 counts[RecheckCount.STILL_HELD] += 1
@@ -103,17 +103,17 @@ def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
         try:
             order.destination_warehouse()
         except CrossMerchantLink as exc:
-            order_event(order, f"Not sent: {exc}", code="cross_merchant")
+            order_event(order=order, message=f"Not sent: {exc}", code="cross_merchant")
             counts[RetryCount.NOT_DELIVERED] += 1
             continue
         try:
             if order.warehouse_id not in connectors:
-                connectors[order.warehouse_id] = warehouse_connector_for(order.warehouse)
+                connectors[order.warehouse_id] = warehouse_connector_for(connection=order.warehouse)
             outcome = order_deliver(order_id=order.pk, connector=connectors[order.warehouse_id])
         except ThrottledError as exc:  # a recorded cooldown: nothing was sent
             outcome = None
             counts[RetryCount.RATE_LIMITED] += 1
-            order_event(order, f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
+            order_event(order=order, message=f"Not sent now: {exc}. A run after that sends it.", code="rate_limited")
         except (ConnectorError, ConnectionNotConfigured):
             outcome = None
         counts[RetryCount.DELIVERED if outcome == DeliveryOutcome.DELIVERED else RetryCount.NOT_DELIVERED] += 1

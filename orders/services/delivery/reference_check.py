@@ -76,7 +76,7 @@ def order_differences(sent: WarehouseOrder, found: WarehouseOrderRef) -> list[st
     return differences
 
 
-def reference_check(connector: WarehouseConnector, sent: WarehouseOrder) -> ReferenceCheck:
+def reference_check(*, connector: WarehouseConnector, sent: WarehouseOrder) -> ReferenceCheck:
     """Ask the warehouse what it holds under the order's reference (raises the connector's errors)."""
     found = connector.find_orders(sent.cust_ref)
     for candidate in found:

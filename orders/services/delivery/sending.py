@@ -79,7 +79,7 @@ class SendOutcome(StrEnum):
 Sent = tuple[SendOutcome, object]
 
 
-def lines_for_sending(orders: list[Order]) -> dict[int, list]:
+def lines_for_sending(*, orders: list[Order]) -> dict[int, list]:
     """The lines of each order, as light rows (what `warehouse_order_for` reads), in one query."""
     lines: dict[int, list] = {order.pk: [] for order in orders}
     rows = (
@@ -102,7 +102,7 @@ def _send(
     if timezone.now() > last_start:
         return SendOutcome.LATE, None
     try:
-        return SendOutcome.DELIVERED, connector.submit_order(warehouse_order_for(order, lines))
+        return SendOutcome.DELIVERED, connector.submit_order(warehouse_order_for(order=order, lines=lines))
     except DuplicateReferenceError as exc:
         return SendOutcome.DUPLICATE, exc
     except OrderRejectedError as exc:
@@ -138,6 +138,7 @@ class SendPace:
 
 
 def orders_send(
+    *,
     connector: WarehouseConnector,
     orders: list[Order],
     lines: dict[int, list],

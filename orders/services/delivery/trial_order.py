@@ -106,8 +106,8 @@ def order_send_test(
     order = _create(cart_connection, lines, ship_method, ship_to, email, warehouse)
     who = f" by {requested_by}" if requested_by else ""
     order_event(
-        order,
-        f"Test order created{who} to check SKUs and shipping codes (not from the cart).",
+        order=order,
+        message=f"Test order created{who} to check SKUs and shipping codes (not from the cart).",
         code="test_order",
         to_status=OrderStatus.NEW,
     )
@@ -117,15 +117,15 @@ def order_send_test(
     problem = ""
     if warehouse is not None:
         try:
-            connector = warehouse_connector_for(warehouse)
+            connector = warehouse_connector_for(connection=warehouse)
         except ConnectionNotConfigured as exc:
             problem = f"The warehouse connection cannot be used: {exc}."
-    skus, _note = warehouse_skus(connector)
+    skus, _note = warehouse_skus(connector=connector)
     ctx = load_context(
         merchant_id=order.merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
     )
     order_lines = list(order.lines.all())
-    if order_prepare(order, order_lines, ctx) == OrderStatus.ERROR:
+    if order_prepare(order=order, lines=order_lines, ctx=ctx) == OrderStatus.ERROR:
         return _close(order, HELD, f"Held: {order.hold_reason}")
     if connector is None:
         return _close(order, NOT_SENT, problem or "No warehouse is connected for this cart.")
@@ -222,9 +222,10 @@ def _close(order: Order, outcome: TestOrderOutcome, message: str) -> SentTestOrd
         # The hold code and reason stay on the row: they say why it was closed (and offer the fix).
         order.next_attempt_at = None
         order_set_status(
-            order,
-            OrderStatus.CANCELED,
-            f"Test order not delivered: {message.removeprefix('Held: ')} Closed, so that no sync sends it later: "
+            order=order,
+            status=OrderStatus.CANCELED,
+            message=f"Test order not delivered: {message.removeprefix('Held: ')} "
+            "Closed, so that no sync sends it later: "
             "send a new test order once this is fixed.",
             code="test_order_closed",
         )

@@ -17,10 +17,13 @@ from orders.services.translation.references import order_reference_reserve, refe
 PREFETCHED_CANDIDATES = 3
 
 
-def order_assign_cust_ref(order: Order) -> None:
+def order_assign_cust_ref(*, order: Order) -> None:
     """Give the order its warehouse reference: unique in the warehouse's account (ignoring case, as
     warehouses compare references), within the warehouse's limits, saved before any send."""
-    if order_reference_reserve(order, reference_candidates(order, order.warehouse)) is not None:
+    if (
+        order_reference_reserve(order=order, candidates=reference_candidates(order=order, warehouse=order.warehouse))
+        is not None
+    ):
         return
     stored = Order.objects.values_list("cust_ref", "warehouse_account").get(pk=order.pk)
     if stored[0]:  # given one a moment ago by another run
@@ -29,14 +32,14 @@ def order_assign_cust_ref(order: Order) -> None:
     raise RuntimeError(f"no free cust_ref for order {order.pk}")
 
 
-def cust_refs_choose(orders: list[Order], warehouse: WMSConnection) -> None:
+def cust_refs_choose(*, orders: list[Order], warehouse: WMSConnection) -> None:
     """Give each order its reference in memory: the first candidate free in the warehouse's account
     (ignoring case) and in this batch. One query for the usual candidates; the unique constraint on
     (reference, account) still guards."""
     account = connection_account_key(warehouse)
     generators, first = {}, {}
     for order in orders:
-        generator = reference_candidates(order, warehouse)
+        generator = reference_candidates(order=order, warehouse=warehouse)
         generators[id(order)] = generator
         first[id(order)] = [next(generator) for _ in range(PREFETCHED_CANDIDATES)]
     wanted = {c.lower() for candidates in first.values() for c in candidates}

@@ -22,7 +22,7 @@ PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
 
-def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) -> None:
+def known_order_update(*, importer: Importer, order: Order, cart_order: CartOrder) -> None:
     """Apply to `order` what changed at the cart since we last saw it (nothing when unchanged)."""
     if not _changed_at_cart(order, cart_order):
         return  # seen again in the overlap window, unchanged
@@ -31,7 +31,7 @@ def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not _changed_at_cart(order, cart_order):
         return
-    if order.status in PENDING_STATUSES and send_in_flight(order):
+    if order.status in PENDING_STATUSES and send_in_flight(order=order):
         _changed_during_send(importer, order, cart_order)
     elif order.status in PENDING_STATUSES:
         _changed_before_delivery(importer, order, cart_order)
@@ -39,7 +39,7 @@ def known_order_update(importer: Importer, order: Order, cart_order: CartOrder) 
         _changed_after_delivery(importer, order, cart_order)
 
 
-def send_in_flight(order: Order) -> bool:
+def send_in_flight(*, order: Order) -> bool:
     """A send may have reached the warehouse, or a live worker is sending it now."""
     live_claim = bool(order.claimed_by) and order.claimed_until is not None and order.claimed_until > timezone.now()
     return order.delivery_uncertain or live_claim
@@ -55,31 +55,31 @@ def _changed_during_send(importer: Importer, order: Order, co: CartOrder) -> Non
         )
     else:
         note = "Changed at the cart while being sent: the change is not applied."
-    order_event(order, note, code="changed_during_send", run=importer.run)
+    order_event(order=order, message=note, code="changed_during_send", run=importer.run)
 
 
 def _changed_before_delivery(importer: Importer, order: Order, co: CartOrder) -> None:
     if co.cart_status in (CART_CANCELED, CART_FULFILLED):
         why = "Canceled" if co.cart_status == CART_CANCELED else "Marked shipped"
-        apply_cart_fields(order, co)
+        apply_cart_fields(order=order, co=co)
         order.hold_code, order.hold_reason = "", ""
         order_set_status(
-            order,
-            OrderStatus.CANCELED,
-            f"{why} at the cart before it reached the warehouse: it will not be sent.",
+            order=order,
+            status=OrderStatus.CANCELED,
+            message=f"{why} at the cart before it reached the warehouse: it will not be sent.",
             code="cart_" + co.cart_status,
             run=importer.run,
         )
         importer.counts["canceled"] += 1
         return
-    apply_cart_fields(order, co)
+    apply_cart_fields(order=order, co=co)
     order.save()
     order.lines.all().delete()
-    lines = build_lines(order, co)
+    lines = build_lines(order=order, co=co)
     OrderLine.objects.bulk_create(lines)
-    order_event(order, "Updated from the cart (order changed there).", code="updated", run=importer.run)
+    order_event(order=order, message="Updated from the cart (order changed there).", code="updated", run=importer.run)
     importer.counts["updated"] += 1
-    if order_prepare(order, lines, importer.context, run=importer.run) == OrderStatus.ERROR:
+    if order_prepare(order=order, lines=lines, ctx=importer.context, run=importer.run) == OrderStatus.ERROR:
         importer.counts["held"] += 1
 
 
@@ -87,8 +87,8 @@ def _changed_after_delivery(importer: Importer, order: Order, co: CartOrder) -> 
     """Record the cart's status; a cancellation there is for a person to pass on to the warehouse."""
     if order.status in DELIVERED_STATUSES and co.cart_status != order.cart_status and co.cart_status == CART_CANCELED:
         order_event(
-            order,
-            "Canceled at the cart after it reached the warehouse: ask the warehouse to stop it.",
+            order=order,
+            message="Canceled at the cart after it reached the warehouse: ask the warehouse to stop it.",
             code="cart_canceled_after_delivery",
             run=importer.run,
         )
@@ -109,8 +109,8 @@ def _lines_canceled_after_delivery_note(importer: Importer, order: Order, co: Ca
     OrderLine.objects.filter(pk__in=[line.pk for line in newly]).update(canceled_at_cart=True)
     described = ", ".join(f"line {ln.line_no} ({ln.cart_sku})" for ln in newly)
     order_event(
-        order,
-        f"Canceled at the cart after the order reached the warehouse: {described}. Line cancellations are "
+        order=order,
+        message=f"Canceled at the cart after the order reached the warehouse: {described}. Line cancellations are "
         "not passed on by themselves: ask the warehouse not to ship these lines.",
         code="line_canceled_after_delivery",
         run=importer.run,

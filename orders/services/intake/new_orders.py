@@ -26,10 +26,10 @@ from orders.services.translation.translate import Hold, order_translate, order_v
 COLLISION_ATTEMPTS = 3  # one order stored alone, its reference taken by another run each time
 
 
-def new_orders_store(importer: Importer, cart_orders: list[CartOrder]) -> None:
+def new_orders_store(*, importer: Importer, cart_orders: list[CartOrder]) -> None:
     """Store the page's new orders, or record why one is skipped. Those ready to send are given to
     `importer` (claimed under the delivery's lease when it gives one) for after the page commits."""
-    fresh = skipped_orders_store(importer, cart_orders)
+    fresh = skipped_orders_store(importer=importer, cart_orders=cart_orders)
     if not fresh or _orders_store(importer, fresh, hand_over=True):
         return
     for co in fresh:  # a concurrent run stored one of them, or took a reference: one at a time
@@ -43,7 +43,7 @@ def _order_store_alone(importer: Importer, co: CartOrder) -> None:
             return
         stored = Order.objects.filter(cart_connection=importer.connection, cart_order_id=co.cart_order_id).first()
         if stored is not None:  # another run stored it a moment ago: it is an existing order now
-            known_order_update(importer, stored, co)
+            known_order_update(importer=importer, order=stored, cart_order=co)
             return
     raise RuntimeError(f"no free cust_ref for cart order {co.cart_order_id!r}: taken by other runs each time")
 
@@ -91,18 +91,18 @@ def _orders_build(importer: Importer, fresh: list[CartOrder]) -> tuple[list[Orde
             cart_order_id=co.cart_order_id,
             warehouse=ctx.warehouse,
         )
-        apply_cart_fields(order, co)
-        lines = build_lines(order, co)
-        holds = order_translate(order, lines, ctx) + order_validate(order, lines, ctx)
+        apply_cart_fields(order=order, co=co)
+        lines = build_lines(order=order, co=co)
+        holds = order_translate(order=order, lines=lines, ctx=ctx) + order_validate(order=order, lines=lines, ctx=ctx)
         orders.append(order)
         lines_of[id(order)], holds_of[id(order)] = lines, holds
     if ctx.warehouse is not None:
-        cust_refs_choose(orders, ctx.warehouse)
+        cust_refs_choose(orders=orders, warehouse=ctx.warehouse)
     for order in orders:
         holds = holds_of[id(order)]
         if ctx.warehouse_connector is not None and order.cust_ref:
             order.warehouse_payload = ctx.warehouse_connector.format_order(
-                warehouse_order_for(order, lines_of[id(order)])
+                warehouse_order_for(order=order, lines=lines_of[id(order)])
             )
         if holds:
             order.status = OrderStatus.ERROR

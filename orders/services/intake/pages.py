@@ -33,7 +33,7 @@ from orders.services.translation.translate import TranslationContext
 IMPORT_COUNTS = ("imported", "updated", "skipped", "held", "canceled", "rejected", "pages")
 
 
-def import_window(connection: CartConnection, now: datetime) -> tuple[datetime, datetime, bool]:
+def import_window(*, connection: CartConnection, now: datetime) -> tuple[datetime, datetime, bool]:
     """(modified_after, modified_before, first_import) for a run starting at `now` (UTC)."""
     until = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
     if connection.order_watermark is None:
@@ -61,12 +61,12 @@ def cart_orders_import(
     page's new orders that are ready to send, once the page is committed: stored already claimed
     under its lease when it gives one, else by id.
     """
-    since, until, first = import_window(connection, now)
+    since, until, first = import_window(connection=connection, now=now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
     counts = counting_into(counts, *IMPORT_COUNTS)
     if since < until:
-        connector = cart_connector_for(connection)
+        connector = cart_connector_for(connection=connection)
         # The cart's platform account (whose rate limits its connections share), asked while not known.
         with suppress(ConnectorError):  # the listing below meets the same failure, and reports it
             connection_account_learn(connection, connector, ask=False)
@@ -86,7 +86,7 @@ def cart_page_store(*, importer: Importer, page: OrderPage) -> None:
     """Store one page of the cart's orders in one transaction: orders we have are updated, new ones
     stored or skipped, those we cannot read held or named on the run. The page's new orders ready to
     send wait in `importer` for `Importer.hand_over`, once the page is committed."""
-    page = page_storable(page)
+    page = page_storable(page=page)
     ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
     with transaction.atomic():
         existing = orders_by_cart_id(importer.connection.pk, ids)
@@ -94,10 +94,10 @@ def cart_page_store(*, importer: Importer, page: OrderPage) -> None:
         for cart_order in page.orders:
             order = existing.get(cart_order.cart_order_id)
             if order is not None:
-                known_order_update(importer, order, cart_order)
+                known_order_update(importer=importer, order=order, cart_order=cart_order)
             elif cart_order.cart_order_id not in fresh_ids:
                 fresh.append(cart_order)
                 fresh_ids.add(cart_order.cart_order_id)
-        new_orders_store(importer, fresh)
+        new_orders_store(importer=importer, cart_orders=fresh)
         for rejected in page.rejected:
-            rejected_order_store(importer, rejected, existing.get(rejected.cart_order_id))
+            rejected_order_store(importer=importer, rejected=rejected, order=existing.get(rejected.cart_order_id))

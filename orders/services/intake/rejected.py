@@ -16,7 +16,7 @@ from orders.services.records.history import order_event, order_set_status
 from orders.services.translation.cart_fields import fit, jsonable
 
 
-def page_storable(page: OrderPage) -> OrderPage:
+def page_storable(*, page: OrderPage) -> OrderPage:
     """The page with orders our columns cannot hold moved to its rejected orders, with the reason.
     An id with a NUL character can be neither stored nor looked up (PostgreSQL refuses it in text):
     its order is rejected as one without an id, which the run names."""
@@ -43,7 +43,7 @@ def page_storable(page: OrderPage) -> OrderPage:
     return OrderPage(orders=orders, rejected=rejected)
 
 
-def rejected_order_store(importer: Importer, rejected: RejectedCartOrder, order: Order | None) -> None:
+def rejected_order_store(*, importer: Importer, rejected: RejectedCartOrder, order: Order | None) -> None:
     """Hold the order (`order`: ours already, if known) with the reason, or name it on the run when
     it has no id to store it under."""
     if order is not None:
@@ -60,10 +60,12 @@ def rejected_order_store(importer: Importer, rejected: RejectedCartOrder, order:
         return
     if order is None:
         _new_order_hold(importer, rejected, message)
-    elif order.status in PENDING_STATUSES and not send_in_flight(order) and order.hold_code != HoldCode.BAD_PAYLOAD:
+    elif (
+        order.status in PENDING_STATUSES and not send_in_flight(order=order) and order.hold_code != HoldCode.BAD_PAYLOAD
+    ):
         order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
         order.cart_payload = jsonable(rejected.raw)
-        order_set_status(order, OrderStatus.ERROR, message, code=HoldCode.BAD_PAYLOAD, run=run)
+        order_set_status(order=order, status=OrderStatus.ERROR, message=message, code=HoldCode.BAD_PAYLOAD, run=run)
         importer.counts["held"] += 1
 
 
@@ -84,7 +86,7 @@ def _new_order_hold(importer: Importer, rejected: RejectedCartOrder, message: st
             order.save()
     except IntegrityError:
         return
-    order_event(order, message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=importer.run)
+    order_event(order=order, message=message, code=HoldCode.BAD_PAYLOAD, to_status=OrderStatus.ERROR, run=importer.run)
     importer.counts["held"] += 1
 
 

@@ -55,7 +55,7 @@ def skip_reason(*, connection: CartConnection, cart_order: CartOrder) -> Skip | 
     return None
 
 
-def skipped_orders_store(importer: Importer, cart_orders: list[CartOrder]) -> list[CartOrder]:
+def skipped_orders_store(*, importer: Importer, cart_orders: list[CartOrder]) -> list[CartOrder]:
     """Record the skipped ones among new `cart_orders` (one query) and return the others, to import."""
     skipped, fresh = [], []
     for co in cart_orders:

@@ -20,7 +20,7 @@ from integrations.connectors.errors import (
     PermanentError,
     ThrottledError,
 )
-from integrations.models import SyncOutcome
+from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import ConnectionNotConfigured
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
@@ -64,7 +64,9 @@ def backoff(failures: int) -> timedelta:
     return doubling_delay(failures, base=60, cap=3600)
 
 
-def connection_record_run(connection, run: SyncRun, *, retry_after: float | None = None) -> None:
+def connection_record_run(
+    *, connection: CartConnection | WMSConnection, run: SyncRun, retry_after: float | None = None
+) -> None:
     """Update the connection's retry state and problems from a finished run."""
     model = type(connection)
     now = timezone.now()
@@ -77,7 +79,7 @@ def connection_record_run(connection, run: SyncRun, *, retry_after: float | None
             unhealthy=False,
             blocked_reason="",
         )
-        problems_resolve(prefix=connection_problem_key(connection))
+        problems_resolve(prefix=connection_problem_key(connection=connection))
         return
     if run.status == SyncOutcome.THROTTLED:
         wait = retry_after if retry_after is not None else 60.0
@@ -99,15 +101,17 @@ def connection_record_run(connection, run: SyncRun, *, retry_after: float | None
             if run.error
             else "Stopped until a person acts."
         )
-        connection_problem(connection, "needs_person", fields["blocked_reason"])
+        connection_problem(connection=connection, reason_code="needs_person", message=fields["blocked_reason"])
     elif now - failing_since >= timedelta(hours=settings.RETRY_GIVE_UP_HOURS):
         fields["blocked_reason"] = (
             f"Gave up retrying after {settings.RETRY_GIVE_UP_HOURS} hours of failures: "
             f"{run.error.splitlines()[0] if run.error else 'see the sync runs'}"
         )
-        connection_problem(connection, "gave_up", fields["blocked_reason"])
+        connection_problem(connection=connection, reason_code="gave_up", message=fields["blocked_reason"])
     elif fields["unhealthy"]:
-        connection_problem(connection, "failing", f"failed {failures} times in a row: {run.error[:300]}")
+        connection_problem(
+            connection=connection, reason_code="failing", message=f"failed {failures} times in a row: {run.error[:300]}"
+        )
     model.objects.filter(pk=connection.pk).update(**fields)
     for name, value in fields.items():
         setattr(connection, name, value)

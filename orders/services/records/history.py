@@ -19,9 +19,9 @@ from orders.services.records.problems import order_held_problem, order_problem_k
 
 
 def order_event(
+    *,
     order: Order,
     message: str,
-    *,
     code: str = "",
     from_status: str = "",
     to_status: str = "",
@@ -31,21 +31,21 @@ def order_event(
         order=order, message=message, code=code, from_status=from_status, to_status=to_status, sync_run=run
     )
     if to_status == OrderStatus.ERROR:
-        order_held_problem(order)
+        order_held_problem(order=order)
     elif to_status:
-        problems_resolve(prefix=order_problem_key(order))
+        problems_resolve(prefix=order_problem_key(order=order))
     return event
 
 
 def order_set_status(
-    order: Order, status: str, message: str, *, code: str = "", run: SyncRun | None = None, save: bool = True
+    *, order: Order, status: str, message: str, code: str = "", run: SyncRun | None = None, save: bool = True
 ) -> None:
     """Change the status (on the instance, saved unless `save=False`) and write the history row."""
     previous = order.status
     order.status = status
     if save:
         order.save()
-    order_event(order, message, code=code, from_status=previous, to_status=status, run=run)
+    order_event(order=order, message=message, code=code, from_status=previous, to_status=status, run=run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +89,4 @@ def order_events_write(*, events: Sequence[EventRow], run: SyncRun | None, new_o
         )
     for e in last_change.values():
         if e.to_status == OrderStatus.ERROR:
-            order_held_problem(e.order)
+            order_held_problem(order=e.order)

@@ -17,15 +17,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.models import CartConnection, WMSConnection
 from orders.models import SyncLock
 
 
-def lock_key(kind: str, connection) -> str:
+def lock_key(kind: str, connection: CartConnection | WMSConnection) -> str:
     side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
     return f"{kind}:{side}:{connection.pk}"
 
 
-def sync_lock_acquire(key: str, *, seconds: int | None = None) -> str | None:
+def sync_lock_acquire(*, key: str, seconds: int | None = None) -> str | None:
     """Take the lease and return its token, or None when another run holds it."""
     try:
         with transaction.atomic():
@@ -46,13 +47,13 @@ def sync_lock_acquire(key: str, *, seconds: int | None = None) -> str | None:
     return token if taken else None
 
 
-def sync_lock_renew(key: str, token: str, *, seconds: int | None = None) -> bool:
+def sync_lock_renew(*, key: str, token: str, seconds: int | None = None) -> bool:
     """Extend a lease we hold by `seconds` (`SYNC_LOCK_SECONDS`) from now; False when it is no longer ours."""
     until = timezone.now() + timedelta(seconds=seconds or settings.SYNC_LOCK_SECONDS)
     return bool(SyncLock.objects.filter(key=key, owner=token).update(locked_until=until))
 
 
-def sync_lock_release(key: str, token: str, *, delete: bool = False) -> None:
+def sync_lock_release(*, key: str, token: str, delete: bool = False) -> None:
     mine = SyncLock.objects.filter(key=key, owner=token)
     if delete:
         mine.delete()
@@ -61,13 +62,13 @@ def sync_lock_release(key: str, token: str, *, delete: bool = False) -> None:
 
 
 @contextmanager
-def sync_lock(key: str, *, seconds: int | None = None, ephemeral: bool = False) -> Iterator[str | None]:
-    """`with sync_lock(key) as token:` — the lease's token, None when another run has it (do not run).
+def sync_lock(*, key: str, seconds: int | None = None, ephemeral: bool = False) -> Iterator[str | None]:
+    """`with sync_lock(key=key) as token:` — the lease's token, None when another run has it (do not run).
 
     `ephemeral` locks (one per order, say) delete their row on release instead of keeping it."""
-    token = sync_lock_acquire(key, seconds=seconds)
+    token = sync_lock_acquire(key=key, seconds=seconds)
     try:
         yield token
     finally:
         if token is not None:
-            sync_lock_release(key, token, delete=ephemeral)
+            sync_lock_release(key=key, token=token, delete=ephemeral)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, Problem
 
 
@@ -52,14 +53,14 @@ def problems_resolve(*, prefix: str) -> int:
     )
 
 
-def order_problem_key(order: Order, reason_code: str = "") -> str:
+def order_problem_key(*, order: Order, reason_code: str = "") -> str:
     return f"order:{order.pk}:{reason_code}"
 
 
-def order_held_problem(order: Order) -> None:
-    key = order_problem_key(order, order.hold_code or "held")
+def order_held_problem(*, order: Order) -> None:
+    key = order_problem_key(order=order, reason_code=order.hold_code or "held")
     # One open hold per order, for its current reason.
-    Problem.objects.filter(key__startswith=order_problem_key(order), status=Problem.Status.OPEN).exclude(
+    Problem.objects.filter(key__startswith=order_problem_key(order=order), status=Problem.Status.OPEN).exclude(
         key=key
     ).update(status=Problem.Status.RESOLVED, resolved_at=timezone.now())
     problem_raise(
@@ -73,15 +74,15 @@ def order_held_problem(order: Order) -> None:
     )
 
 
-def connection_problem_key(connection, reason_code: str = "") -> str:
+def connection_problem_key(*, connection: CartConnection | WMSConnection, reason_code: str = "") -> str:
     side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
     return f"{side}:{connection.pk}:{reason_code}"
 
 
-def connection_problem(connection, reason_code: str, message: str) -> None:
+def connection_problem(*, connection: CartConnection | WMSConnection, reason_code: str, message: str) -> None:
     is_cart = connection._meta.model_name == "cartconnection"
     problem_raise(
-        key=connection_problem_key(connection, reason_code),
+        key=connection_problem_key(connection=connection, reason_code=reason_code),
         merchant_id=connection.merchant_id,
         reason_code=reason_code,
         message=f"{connection}: {message}",

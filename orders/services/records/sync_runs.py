@@ -46,7 +46,7 @@ def counting_into(counts: dict[str, int] | None, *keys: str) -> dict[str, int]:
     return counts
 
 
-def sync_run_start(kind: str, merchant_id: int, lease: RunLease, **side: object) -> SyncRun:
+def sync_run_start(*, kind: str, merchant_id: int, lease: RunLease, **side: object) -> SyncRun:
     """The run's row, recorded with the lease it runs under (`side`: its cart connection and/or warehouse)."""
     return SyncRun.objects.create(
         kind=kind, merchant_id=merchant_id, lock_key=lease.key, lock_token=lease.token, **side
@@ -80,7 +80,7 @@ class RunCheckpoint:
             return
         self._written_at = now
         SyncRun.objects.filter(pk=self.run.pk).update(counts=dict(self.counts))
-        sync_lock_renew(self.lease.key, self.lease.token)
+        sync_lock_renew(key=self.lease.key, token=self.lease.token)
 
 
 def sync_runs_close_interrupted(*, key: str | None = None) -> int:

@@ -50,7 +50,7 @@ def push_retry_delay(attempts: int) -> timedelta:
     )
 
 
-def carrier_names(connection: CartConnection, connector: CartConnector) -> dict[str, str]:
+def carrier_names(*, connection: CartConnection, connector: CartConnector) -> dict[str, str]:
     names = {k.upper(): v for k, v in connector.default_carrier_names.items()}
     names.update({m.warehouse_carrier.strip().upper(): m.cart_carrier for m in connection.carrier_names.all()})
     return names
@@ -67,13 +67,13 @@ def cart_tracking_push(
     """Push the due tracking of one cart connection's orders (counting into `counts` as it goes).
     Raises on auth/throttling (stop)."""
     counts = counting_into(counts, *ORDER_COUNTS)
-    names = carrier_names(connection, connector)
+    names = carrier_names(connection=connection, connector=connector)
     ids = list(orders_with_tracking_due(cart_connection_id=connection.pk).values_list("pk", flat=True))
     for index, order_id in enumerate(ids, 1):
         # A claim on the order for its push, so that a run that outlived its lease and a run that
         # took over never tell the cart the same thing twice (the second sees what the first did).
         with sync_lock(
-            f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
+            key=f"tracking:order:{order_id}", seconds=settings.DELIVERY_CLAIM_LEASE_SECONDS, ephemeral=True
         ) as held:
             if not held:  # another run is pushing it now
                 counts[TrackingCount.TAKEN] = counts.get(TrackingCount.TAKEN, 0) + 1
@@ -112,7 +112,12 @@ def order_tracking_push(
         waiting = [p.pk for p in parcels if p.push_status != Shipment.PushStatus.WAITING]
         if waiting:
             Shipment.objects.filter(pk__in=waiting).update(push_status=Shipment.PushStatus.WAITING)
-            order_event(order, "Tracking waits until the whole order has shipped.", code="tracking_waiting", run=run)
+            order_event(
+                order=order,
+                message="Tracking waits until the whole order has shipped.",
+                code="tracking_waiting",
+                run=run,
+            )
         counts[TrackingCount.WAITING] += len(parcels)
         return counts
     groups = [parcels] if not connector.accepts_multiple_shipments else [[p] for p in parcels]
@@ -130,7 +135,13 @@ def order_tracking_push(
         return counts
     all_accepted = not order.shipments.exclude(push_status=Shipment.PushStatus.ACCEPTED).exists()
     if order.status == OrderStatus.SHIPPED and all_accepted:
-        order_set_status(order, OrderStatus.CONFIRMED, "The cart accepted all the tracking.", code="confirmed", run=run)
+        order_set_status(
+            order=order,
+            status=OrderStatus.CONFIRMED,
+            message="The cart accepted all the tracking.",
+            code="confirmed",
+            run=run,
+        )
     return counts
 
 
@@ -222,7 +233,7 @@ def _accepted(group: list[Shipment], order: Order, message: str, run: SyncRun | 
         last_push_error="",
         next_push_at=None,
     )
-    order_event(order, message, code="tracking_accepted", run=run)
+    order_event(order=order, message=message, code="tracking_accepted", run=run)
 
 
 def _refused(group: list[Shipment], order: Order, exc: ConnectorError, run: SyncRun | None) -> None:
@@ -235,8 +246,8 @@ def _refused(group: list[Shipment], order: Order, exc: ConnectorError, run: Sync
         last_push_error=str(exc),
     )
     order_event(
-        order,
-        f"The cart did not accept the tracking: {exc}. Retrying after {when:%Y-%m-%d %H:%M} UTC.",
+        order=order,
+        message=f"The cart did not accept the tracking: {exc}. Retrying after {when:%Y-%m-%d %H:%M} UTC.",
         code="tracking_failed",
         run=run,
     )

@@ -39,7 +39,7 @@ class ShipmentOutcome(StrEnum):
     OTHER_CONNECTION = "other_connection"
 
 
-def shipment_window(warehouse: WMSConnection, now: datetime) -> tuple[datetime, datetime]:
+def shipment_window(*, warehouse: WMSConnection, now: datetime) -> tuple[datetime, datetime]:
     until = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
     if warehouse.shipment_watermark is None:
         return now - FIRST_SHIPMENT_LOOKBACK, until
@@ -56,12 +56,12 @@ def warehouse_shipments_import(
 ) -> dict[str, int]:
     """Read every page of shipments in the window (counting into `counts` as it goes); advance the
     watermark only at the end."""
-    since, until = shipment_window(warehouse, now)
+    since, until = shipment_window(warehouse=warehouse, now=now)
     run.window_start, run.window_end = since, until
     run.save(update_fields=["window_start", "window_end"])
     counts = counting_into(counts, *ShipmentOutcome, "orders_shipped")
     problems: list[str] = []
-    connector = warehouse_connector_for(warehouse)
+    connector = warehouse_connector_for(connection=warehouse)
     for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
         with transaction.atomic():
             for parcel in page:
@@ -127,12 +127,12 @@ def shipment_store(
         return ShipmentOutcome.UNMATCHED, False
     numbers = ", ".join(tracking) or "no tracking number"
     order_event(
-        order,
-        f"Shipment from the warehouse: {parcel.carrier} {parcel.service} ({numbers}).".replace("  ", " "),
+        order=order,
+        message=f"Shipment from the warehouse: {parcel.carrier} {parcel.service} ({numbers}).".replace("  ", " "),
         code="shipment",
         run=run,
     )
-    return ShipmentOutcome.STORED, order_shipped_state_update(order, run=run)
+    return ShipmentOutcome.STORED, order_shipped_state_update(order=order, run=run)
 
 
 def _another_connections(warehouse: WMSConnection, cust_ref: str) -> bool:
@@ -142,7 +142,7 @@ def _another_connections(warehouse: WMSConnection, cust_ref: str) -> bool:
     return bool(cust_ref) and bool(cust_refs_taken(account, {cust_ref.lower()}))
 
 
-def order_shipped_state_update(order: Order, *, run: SyncRun | None = None) -> bool:
+def order_shipped_state_update(*, order: Order, run: SyncRun | None = None) -> bool:
     """Set `shipped` (every line shipped) or partially shipped; True when it became shipped."""
     parcels = list(order.shipments.all())
     complete = any(not p.lines for p in parcels)
@@ -159,10 +159,18 @@ def order_shipped_state_update(order: Order, *, run: SyncRun | None = None) -> b
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CONFIRMED):
             return False
         order.partially_shipped = False
-        order_set_status(order, OrderStatus.SHIPPED, "Shipped in full by the warehouse.", code="shipped", run=run)
+        order_set_status(
+            order=order,
+            status=OrderStatus.SHIPPED,
+            message="Shipped in full by the warehouse.",
+            code="shipped",
+            run=run,
+        )
         return True
     if not order.partially_shipped:
         order.partially_shipped = True
         order.save(update_fields=["partially_shipped", "updated_at"])
-        order_event(order, "Partially shipped: some lines are still to come.", code="partially_shipped", run=run)
+        order_event(
+            order=order, message="Partially shipped: some lines are still to come.", code="partially_shipped", run=run
+        )
     return False

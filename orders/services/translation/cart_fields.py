@@ -27,7 +27,7 @@ def _max_length(model: type[models.Model], field: str) -> int | None:
     return model._meta.get_field(field).max_length
 
 
-def apply_cart_fields(order: Order, co: CartOrder) -> None:
+def apply_cart_fields(*, order: Order, co: CartOrder) -> None:
     order.order_number = fit(Order, "order_number", co.order_number or co.cart_order_id)
     order.cart_status = co.cart_status
     order.is_test = co.is_test
@@ -55,7 +55,7 @@ def apply_cart_fields(order: Order, co: CartOrder) -> None:
     order.cart_payload = jsonable(co.raw)
 
 
-def build_lines(order: Order, co: CartOrder) -> list[OrderLine]:
+def build_lines(*, order: Order, co: CartOrder) -> list[OrderLine]:
     return [
         OrderLine(
             order=order,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from collections.abc import Iterator
 from functools import cache
 
 _ALPHABET_CANDIDATES = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -46,7 +47,9 @@ def _hash(identity: str, alphabet: str, length: int) -> str:
     return "".join(out)
 
 
-def cust_ref_candidates(*, order_number: str, identity: str, max_length: int, charset: str, prefix: str = ""):
+def cust_ref_candidates(
+    *, order_number: str, identity: str, max_length: int, charset: str, prefix: str = ""
+) -> Iterator[str]:
     """Yield references to try in order: the plain cleaned number first, then hashed variants.
 
     `identity` is stable for the order (cart connection and cart order id), so the same order

@@ -27,7 +27,7 @@ TEST_PREFIX = "TEST"
 MOVE_ATTEMPTS = 3
 
 
-def reference_candidates(order: Order, warehouse: WMSConnection) -> Iterator[str]:
+def reference_candidates(*, order: Order, warehouse: WMSConnection) -> Iterator[str]:
     """The order's references to try, in order, within the warehouse's limits. A test order's start
     with TEST (the plain order number when it fits), then, should every one be taken, come the
     ordinary ones."""
@@ -47,7 +47,7 @@ def reference_candidates(order: Order, warehouse: WMSConnection) -> Iterator[str
     yield from candidates(order.order_number, warehouse.cust_ref_prefix)
 
 
-def order_reference_reserve(order: Order, candidates: Iterable[str], *, replacing: str | None = None) -> str | None:
+def order_reference_reserve(*, order: Order, candidates: Iterable[str], replacing: str | None = None) -> str | None:
     """Give the order the first candidate free in its warehouse's account (ignoring case), with that
     account: only while it still has no reference (or still has `replacing`, which is never chosen
     again). Returns the reference given, or None when every candidate is taken or the order changed."""
@@ -72,15 +72,15 @@ def order_reference_reserve(order: Order, candidates: Iterable[str], *, replacin
     return None
 
 
-def order_reference_propose(order: Order) -> str | None:
+def order_reference_propose(*, order: Order) -> str | None:
     """A new reference for an order whose own is used at the warehouse by another order: the next free
     one after it in the order's own candidates (so that each refusal moves on, never back), reserved now.
     None when no candidate is left."""
     taken = order.cust_ref or ""
-    candidates = list(reference_candidates(order, order.warehouse))
+    candidates = list(reference_candidates(order=order, warehouse=order.warehouse))
     lowered = [candidate.lower() for candidate in candidates]
     after = lowered.index(taken.lower()) + 1 if taken.lower() in lowered else 0
-    return order_reference_reserve(order, candidates[after:], replacing=taken)
+    return order_reference_reserve(order=order, candidates=candidates[after:], replacing=taken)
 
 
 def _unsent() -> Q:
@@ -118,12 +118,12 @@ def warehouse_orders_move_account(*, warehouse_id: int, previous: str, current: 
     renamed = 0
     for order in mine.filter(_unsent()).select_related("warehouse"):
         taken = order.cust_ref
-        if order_reference_propose(order):
+        if order_reference_propose(order=order):
             renamed += 1
             Order.objects.filter(pk=order.pk).update(warehouse_payload=None)
             order_event(
-                order,
-                f"Reference {taken} is used by another order of the warehouse account this connection now "
+                order=order,
+                message=f"Reference {taken} is used by another order of the warehouse account this connection now "
                 f"reaches: this order now has reference {order.cust_ref}.",
                 code="reference_changed",
             )

@@ -53,7 +53,7 @@ def load_context(
     )
 
 
-def warehouse_skus(connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
+def warehouse_skus(*, connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
     """The warehouse's SKU list, or None with the reason when it cannot be read now."""
     if connector is None:
         return None, ""
@@ -63,7 +63,7 @@ def warehouse_skus(connector: WarehouseConnector | None) -> tuple[set[str] | Non
         return None, f"SKUs not checked before sending (the warehouse's list could not be read: {exc})"
 
 
-def order_translate(order: Order, lines: Iterable[OrderLine], ctx: TranslationContext) -> list[Hold]:
+def order_translate(*, order: Order, lines: Iterable[OrderLine], ctx: TranslationContext) -> list[Hold]:
     """Fill the warehouse-side fields on `order` and its `lines` (not saved); return holds."""
     holds: list[Hold] = []
     order.cust_po_no = order.order_number
@@ -95,7 +95,7 @@ def order_translate(order: Order, lines: Iterable[OrderLine], ctx: TranslationCo
     return holds
 
 
-def order_validate(order: Order, lines: list[OrderLine], ctx: TranslationContext) -> list[Hold]:
+def order_validate(*, order: Order, lines: list[OrderLine], ctx: TranslationContext) -> list[Hold]:
     """Holds for what the warehouse would refuse: no lines, bad quantities, address, unknown SKUs."""
     holds: list[Hold] = []
     canceled = [line for line in lines if line.canceled_at_cart]
@@ -117,7 +117,7 @@ def order_validate(order: Order, lines: list[OrderLine], ctx: TranslationContext
         holds.append(
             Hold(HoldCode.ZERO_QUANTITY, f"Quantity must be at least 1 — {described}. Fix the order at the cart.")
         )
-    missing = order_address(order).missing_fields()
+    missing = order_address(order=order).missing_fields()
     if missing:
         holds.append(
             Hold(
@@ -149,7 +149,7 @@ def unknown_sku_hold(skus: list[str]) -> Hold:
     )
 
 
-def order_address(order: Order) -> Address:
+def order_address(*, order: Order) -> Address:
     return Address(
         first_name=order.ship_first_name,
         last_name=order.ship_last_name,
@@ -166,11 +166,11 @@ def order_address(order: Order) -> Address:
     )
 
 
-def warehouse_order_for(order: Order, lines: Iterable[OrderLine]) -> WarehouseOrder:
+def warehouse_order_for(*, order: Order, lines: Iterable[OrderLine]) -> WarehouseOrder:
     return WarehouseOrder(
         cust_ref=order.cust_ref or "",
         cust_po_no=order.cust_po_no or order.order_number,
-        ship_to=order_address(order),
+        ship_to=order_address(order=order),
         ship_code=order.ship_code,
         orig_ship_code=order.orig_ship_code,
         ordered_at=order.ordered_at,
