@@ -156,6 +156,8 @@ POSITIONAL_ALLOWED = {
     "orders.services.translation.cust_ref.allowed_pattern",
     "orders.services.translation.cart_fields.fit",
     "orders.services.translation.cart_fields.jsonable",
+    "orders.services.translation.addresses.country_code",
+    "orders.services.translation.addresses.subdivision_code",
     "orders.services.delivery.reference_check.order_differences",
     "orders.services.records.sync_runs.counting_into",
     # Builders of a message, a hold or an error from the values they describe.

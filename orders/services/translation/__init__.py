@@ -3,6 +3,7 @@
 - `cart_fields`: the cart's canonical order onto our `Order` and `OrderLine` rows (fitted, JSON-safe).
 - `translate`: SKU aliases, shipping codes and validation (holds with a reason), and the
   `WarehouseOrder` the connector sends.
+- `addresses`: countries and US and Canadian states as the codes a warehouse takes, pure lookups.
 - `references`: the warehouse reference (`cust_ref`) of an order: reserved, proposed, moved with
   the account.
 - `cust_ref`: the candidate references for an order number, pure string work.

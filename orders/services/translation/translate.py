@@ -14,6 +14,7 @@ from integrations.connectors.canonical import Address, WarehouseOrder, Warehouse
 from integrations.connectors.errors import ConnectorError
 from integrations.models import WMSConnection
 from orders.models import HoldCode, Order, OrderLine, SKUAlias
+from orders.services.translation.addresses import country_code, subdivision_code
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,14 @@ def order_validate(*, order: Order, lines: list[OrderLine], ctx: TranslationCont
                 "(the next sync reads it again), then retry.",
             )
         )
+    elif country_code(order.ship_country) is None:
+        holds.append(
+            Hold(
+                HoldCode.MISSING_ADDRESS,
+                f"The ship-to country '{order.ship_country}' is not a country the warehouse can read: correct it "
+                "at the cart to a country's name or its ISO code (e.g. 'United States' or 'US'), then retry.",
+            )
+        )
     no_sku = [line for line in lines if not line.warehouse_sku]
     if no_sku:
         numbers = ", ".join(str(line.line_no) for line in no_sku)
@@ -150,17 +159,25 @@ def unknown_sku_hold(skus: list[str]) -> Hold:
 
 
 def order_address(*, order: Order) -> Address:
+    """The ship-to as a warehouse takes it, the order keeping what the cart sent: the country as its
+    ISO 3166-1 alpha-2 code, a US or Canadian state as its code, and the company as the name when
+    no person is named (a warehouse refuses a ship-to without a name). What cannot be read as a
+    code is passed on as it is (validation holds an unknown country before any send)."""
+    country = country_code(order.ship_country) or order.ship_country
+    first_name, last_name = order.ship_first_name, order.ship_last_name
+    if not ((first_name or "").strip() or (last_name or "").strip()):
+        first_name, last_name = order.ship_company, ""
     return Address(
-        first_name=order.ship_first_name,
-        last_name=order.ship_last_name,
+        first_name=first_name,
+        last_name=last_name,
         company=order.ship_company,
         address_1=order.ship_address_1,
         address_2=order.ship_address_2,
         address_3=order.ship_address_3,
         city=order.ship_city,
-        state=order.ship_state,
+        state=subdivision_code(country, order.ship_state) or order.ship_state,
         zip=order.ship_zip,
-        country=order.ship_country,
+        country=country,
         phone=order.ship_phone,
         email=order.ship_e_mail,
     )
