@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils import timezone
-
-from orders.models import Order, OrderEvent, OrderStatus, Problem, SyncRun
+from orders.models import Order, OrderEvent, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert
-from orders.services.records.problems import order_held_problem, order_problem_key, problems_resolve
+from orders.services.records.problems import (
+    order_held_problem,
+    order_problem_key,
+    order_problems_resolve,
+    problems_resolve,
+)
 
 
 def order_event(
@@ -84,9 +87,7 @@ def order_events_write(*, events: Sequence[EventRow], run: SyncRun | None, new_o
     last_change = {e.order.pk: e for e in events if e.to_status}
     resolved = [pk for pk, e in last_change.items() if e.to_status != OrderStatus.ERROR]
     if resolved and not new_orders:
-        Problem.objects.filter(order_id__in=resolved, status=Problem.Status.OPEN).update(
-            status=Problem.Status.RESOLVED, resolved_at=timezone.now()
-        )
+        order_problems_resolve(order_ids=resolved)
     for e in last_change.values():
         if e.to_status == OrderStatus.ERROR:
             order_held_problem(order=e.order)

@@ -8,7 +8,7 @@ problem of that object (`problems_resolve(prefix="order:12:")`).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from integrations.models import CartConnection, WMSConnection
@@ -47,10 +47,19 @@ def problem_raise(
         Problem.objects.filter(key=key, status=Problem.Status.OPEN).update(last_seen_at=now, count=F("count") + 1)
 
 
+def _open_resolved(problems: QuerySet[Problem]) -> int:
+    open_ones = problems.filter(status=Problem.Status.OPEN)
+    return open_ones.update(status=Problem.Status.RESOLVED, resolved_at=timezone.now())
+
+
 def problems_resolve(*, prefix: str) -> int:
-    return Problem.objects.filter(key__startswith=prefix, status=Problem.Status.OPEN).update(
-        status=Problem.Status.RESOLVED, resolved_at=timezone.now()
-    )
+    return _open_resolved(Problem.objects.filter(key__startswith=prefix))
+
+
+def order_problems_resolve(*, order_ids: list[int]) -> int:
+    """Resolve the open problems of many orders at once (an order's problems carry its id, as their
+    keys carry its `order_problem_key` prefix)."""
+    return _open_resolved(Problem.objects.filter(order_id__in=order_ids))
 
 
 def order_problem_key(*, order: Order, reason_code: str = "") -> str:
@@ -60,9 +69,7 @@ def order_problem_key(*, order: Order, reason_code: str = "") -> str:
 def order_held_problem(*, order: Order) -> None:
     key = order_problem_key(order=order, reason_code=order.hold_code or "held")
     # One open hold per order, for its current reason.
-    Problem.objects.filter(key__startswith=order_problem_key(order=order), status=Problem.Status.OPEN).exclude(
-        key=key
-    ).update(status=Problem.Status.RESOLVED, resolved_at=timezone.now())
+    _open_resolved(Problem.objects.filter(key__startswith=order_problem_key(order=order)).exclude(key=key))
     problem_raise(
         key=key,
         merchant_id=order.merchant_id,
