@@ -34,7 +34,7 @@ from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
 from orders.services.delivery.deliver import pending_orders_deliver
 from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import
-from orders.services.records.health import NEEDS_PERSON, PERMANENT, connection_record_run, failure_kind
+from orders.services.records.health import FailureKind, connection_record_run, failure_kind
 from orders.services.records.locks import lock_key, sync_lock
 from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
@@ -89,7 +89,7 @@ def failure_classify(
 ) -> str:
     """Record a step's exception as a readable error; return the run outcome it means."""
     kind = failure_kind(exc)
-    if not failure.kind or kind in (NEEDS_PERSON, PERMANENT):
+    if not failure.kind or kind in (FailureKind.NEEDS_PERSON, FailureKind.PERMANENT):
         failure.kind = kind
     if isinstance(exc, ThrottledError):
         failure.retry_after = exc.retry_after
@@ -218,7 +218,7 @@ def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) 
         status=SyncOutcome.FAILED,
         counts={},
         errors=[f"Cart: {exc}"],
-        failure=RunFailure(NEEDS_PERSON),
+        failure=RunFailure(FailureKind.NEEDS_PERSON),
     )
 
 

@@ -13,7 +13,7 @@ from integrations.http import ApiClient
 from integrations.models import CartConnection, SyncOutcome
 from integrations.outbound import SANDBOX_TOOLING, OutboundPolicy
 from integrations.services import connection_test
-from orders.services.records.health import NEEDS_PERSON
+from orders.services.records.health import FailureKind
 from sync.cycle import cart_connection_sync_orders
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
 
@@ -65,7 +65,7 @@ def test_a_refused_address_stops_the_connections_runs_until_a_person_acts(db, sq
 
     run = cart_connection_sync_orders(connection=cart)
 
-    assert (run.status, run.failure_kind) == (SyncOutcome.FAILED, NEEDS_PERSON)
+    assert (run.status, run.failure_kind) == (SyncOutcome.FAILED, FailureKind.NEEDS_PERSON)
     assert "loopback address" in run.error
     assert "loopback address" in CartConnection.objects.get(pk=cart.pk).blocked_reason
     assert squarespace_sandbox.requests == []

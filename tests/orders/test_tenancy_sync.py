@@ -13,7 +13,7 @@ from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import connection_unblock
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.delivery.holds import orders_retry
-from orders.services.delivery.trial_order import NOT_SENT, TestOrderLine, default_test_address, order_send_test
+from orders.services.delivery.trial_order import TestOrderLine, TestOrderOutcome, default_test_address, order_send_test
 from orders.services.tracking.shipments import shipment_store
 from orders.tasks import sync_inventory_task, sync_orders_task, sync_shipments_task
 from sandbox.bergen import BergenSandbox
@@ -150,7 +150,7 @@ def test_a_test_order_from_a_cart_wired_to_their_warehouse_is_not_sent(wired, th
         ship_to=default_test_address(),
     )
 
-    assert sent.outcome == NOT_SENT
+    assert sent.outcome == TestOrderOutcome.NOT_SENT
     assert REFUSAL in sent.message
     assert sent.order.status == OrderStatus.CANCELED
     assert sent.order.warehouse_id is None

@@ -9,15 +9,15 @@ from orders.models import HoldCode, Order, OrderStatus
 from orders.services.delivery.claims import DeliveryOutcome
 from orders.services.delivery.trial_order import (
     CART_PAYLOAD_MARK,
-    HELD,
-    NOT_SENT,
     TestOrderLine,
+    TestOrderOutcome,
     default_test_address,
     order_send_test,
 )
 from tests.factories import CartConnectionFactory
 
 DELIVERED, RETRY = DeliveryOutcome.DELIVERED, DeliveryOutcome.RETRY
+HELD, NOT_SENT = TestOrderOutcome.HELD, TestOrderOutcome.NOT_SENT
 
 
 def send(cart, *lines: tuple[str, int], ship_method: str = "Standard", ship_to: Address | None = None):

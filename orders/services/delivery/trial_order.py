@@ -50,9 +50,6 @@ class TestOrderOutcome(StrEnum):
     NOT_SENT = "not_sent"
 
 
-HELD, NOT_SENT = TestOrderOutcome.HELD, TestOrderOutcome.NOT_SENT
-
-
 @dataclass(frozen=True)
 class TestOrderLine:
     __test__ = False  # not a test class, whatever its name says to pytest
@@ -112,7 +109,7 @@ def order_send_test(
         to_status=OrderStatus.NEW,
     )
     if refused:
-        return _close(order, NOT_SENT, refused)
+        return _close(order, TestOrderOutcome.NOT_SENT, refused)
     connector: WarehouseConnector | None = None
     problem = ""
     if warehouse is not None:
@@ -126,18 +123,18 @@ def order_send_test(
     )
     order_lines = list(order.lines.all())
     if order_prepare(order=order, lines=order_lines, ctx=ctx) == OrderStatus.ERROR:
-        return _close(order, HELD, f"Held: {order.hold_reason}")
+        return _close(order, TestOrderOutcome.HELD, f"Held: {order.hold_reason}")
     if connector is None:
-        return _close(order, NOT_SENT, problem or "No warehouse is connected for this cart.")
+        return _close(order, TestOrderOutcome.NOT_SENT, problem or "No warehouse is connected for this cart.")
     try:
         outcome = order_deliver(order_id=order.pk, connector=connector)
     except ConnectorError as exc:  # refused credentials or a long rate limit: the warehouse did not take it
-        return _close(order, NOT_SENT, f"The warehouse did not take it: {exc}")
+        return _close(order, TestOrderOutcome.NOT_SENT, f"The warehouse did not take it: {exc}")
     order.refresh_from_db()
     if outcome == DeliveryOutcome.DELIVERED:
         return SentTestOrder(order, outcome, f"Delivered to {warehouse.platform_label} as {order.cust_ref}.")
     if outcome == DeliveryOutcome.RETRY and not order.delivery_uncertain:
-        return _close(order, NOT_SENT, f"The warehouse could not take it now: {order.last_error}")
+        return _close(order, TestOrderOutcome.NOT_SENT, f"The warehouse could not take it now: {order.last_error}")
     if outcome == DeliveryOutcome.RETRY:
         return SentTestOrder(
             order,
@@ -145,7 +142,8 @@ def order_send_test(
             f"No clear answer from the warehouse ({order.last_error}). The next sync asks the warehouse for "
             f"{order.cust_ref} before sending it again.",
         )
-    return _close(order, HELD, f"Held: {order.hold_reason}" if order.hold_reason else f"Not delivered ({outcome}).")
+    reason = f"Held: {order.hold_reason}" if order.hold_reason else f"Not delivered ({outcome})."
+    return _close(order, TestOrderOutcome.HELD, reason)
 
 
 def _create(

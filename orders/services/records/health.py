@@ -36,21 +36,16 @@ class FailureKind(StrEnum):
     PERMANENT = "permanent"
 
 
-# The names the sync cycle and the tests compare a run's failure kind with.
-TEMPORARY, THROTTLED = FailureKind.TEMPORARY, FailureKind.THROTTLED
-NEEDS_PERSON, PERMANENT = FailureKind.NEEDS_PERSON, FailureKind.PERMANENT
-
-
 def failure_kind(exc: BaseException) -> FailureKind:
     if isinstance(exc, ThrottledError):
-        return THROTTLED
+        return FailureKind.THROTTLED
     if isinstance(exc, (AuthenticationError, ConnectionNotConfigured, CrossMerchantLink)):
-        return NEEDS_PERSON
+        return FailureKind.NEEDS_PERSON
     if isinstance(exc, PermanentError):
-        return PERMANENT
+        return FailureKind.PERMANENT
     if isinstance(exc, ConnectorError):
-        return TEMPORARY
-    return TEMPORARY
+        return FailureKind.TEMPORARY
+    return FailureKind.TEMPORARY
 
 
 def doubling_delay(attempts: int, *, base: float, cap: float) -> timedelta:
@@ -95,7 +90,7 @@ def connection_record_run(
         "unhealthy": failures >= settings.UNHEALTHY_AFTER_FAILURES,
         "next_attempt_at": now + backoff(failures),
     }
-    if run.failure_kind in (NEEDS_PERSON, PERMANENT):
+    if run.failure_kind in (FailureKind.NEEDS_PERSON, FailureKind.PERMANENT):
         fields["blocked_reason"] = (
             f"Stopped until a person acts ({run.get_failure_kind_display()}): {run.error.splitlines()[0]}"
             if run.error
