@@ -4,7 +4,8 @@ The level pushed for a cart item is what the warehouse has available of the ware
 it, minus the units on our orders that have not reached the warehouse yet (`new` and held), minus
 the connection's buffer; below the connection's minimum it is 0, and never negative. Every cart
 SKU behind one warehouse SKU gets that full level. Only levels that changed since the last
-accepted push are sent, except in a full push (nightly, or asked for), which corrects drift.
+push the cart showed are sent, except in a full push (nightly, or asked for), which corrects drift;
+a level the cart did not show after its push is sent again (see `inventory.readback`).
 
 The cart's item list (its catalog) is read when it is older than `INVENTORY_CATALOG_REFRESH_MINUTES`,
 on a full push, or when asked for; in between, a run works from the items last read, so that a run
@@ -257,10 +258,10 @@ def _levels_send(
         batch = due[start : start + connector.inventory_batch_size]
         result = connector.set_inventory(batch, idempotency_key=_batch_key(connection, run, batch))
         pushed_at = timezone.now()
-        unverified = levels_unverified(result=result)
+        verified, unverified = set(result.verified), levels_unverified(result=result)
         for update in batch:
             row = rows[update.key]
-            if update.key in result.verified:
+            if update.key in verified:
                 # The cart showed this level after the push: the next run compares against it.
                 row.pushed_quantity, row.cart_quantity, row.pushed_at, row.state, row.last_error = (
                     update.quantity,
