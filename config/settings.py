@@ -175,6 +175,9 @@ DELIVERY_CONCURRENT_ABOVE_MS = env.int("DELIVERY_CONCURRENT_ABOVE_MS", default=2
 # Inventory: the cart's item list is re-read when the last read is older than this (an hourly run
 # reads it every time); in between, runs push to the items last read. A full push always reads it.
 INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES", default=55)
+# A level sent to a cart that the cart does not show afterwards is sent again next run; after this many
+# pushes in a row it is not shown, the cart connection gets a problem naming the SKUs.
+INVENTORY_UNVERIFIED_PROBLEM_AFTER_RUNS = env.int("INVENTORY_UNVERIFIED_PROBLEM_AFTER_RUNS", default=3)
 # A delivery claim older than this is considered abandoned (worker died) and may be retaken.
 DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=300)
 # Backoff after a failed delivery attempt and after a tracking push the cart did not accept: BASE,

@@ -25,6 +25,7 @@ class CartInventoryLevelAdmin(admin.ModelAdmin):
         "state",
         "computed_quantity",
         "pushed_quantity",
+        "unverified_runs",
         "read_at",
         "pushed_at",
     ]

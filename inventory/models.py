@@ -28,6 +28,7 @@ class CartInventoryLevel(models.Model):
         UNKNOWN_AT_WAREHOUSE = "unknown_at_warehouse", "unknown at the warehouse"
         NOT_TRACKED = "not_tracked", "not tracked by the cart (unlimited)"
         REFUSED = "refused", "refused by the cart"
+        UNVERIFIED = "unverified", "sent, but the cart does not show it"
 
     cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="inventory_levels")
     cart_item_key = models.CharField(max_length=200, help_text="The cart's own id for the item (variant id...).")
@@ -40,6 +41,11 @@ class CartInventoryLevel(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    unverified_runs = models.PositiveIntegerField(
+        default=0,
+        help_text="Pushes in a row whose level the cart did not show afterwards; "
+        "at INVENTORY_UNVERIFIED_PROBLEM_AFTER_RUNS the connection gets a problem naming the SKU.",
+    )
 
     class Meta:
         ordering = ["cart_connection", "cart_sku"]

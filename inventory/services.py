@@ -4,7 +4,8 @@ The level pushed for a cart item is what the warehouse has available of the ware
 it, minus the units on our orders that have not reached the warehouse yet (`new` and held), minus
 the connection's buffer; below the connection's minimum it is 0, and never negative. Every cart
 SKU behind one warehouse SKU gets that full level. Only levels that changed since the last
-accepted push are sent, except in a full push (nightly, or asked for), which corrects drift.
+push the cart showed are sent, except in a full push (nightly, or asked for), which corrects drift;
+a level the cart did not show after its push is sent again (see `inventory.readback`).
 
 The cart's item list (its catalog) is read when it is older than `INVENTORY_CATALOG_REFRESH_MINUTES`,
 on a full push, or when asked for; in between, a run works from the items last read, so that a run
@@ -26,6 +27,7 @@ from integrations.connectors.canonical import CartInventoryItem, InventoryUpdate
 from integrations.models import CartConnection, WMSConnection
 from integrations.services import warehouse_connector_for
 from inventory.models import CartInventoryLevel, StockLevel
+from inventory.readback import levels_unverified, unverified_levels_problem
 from orders.models import OrderLine, OrderStatus, SKUAlias, SyncRun
 from orders.services.bulk import rows_insert, rows_update
 from orders.services.records.sync_runs import counting_into
@@ -41,7 +43,10 @@ LEVEL_FIELDS = [
     "pushed_quantity",
     "pushed_at",
     "last_error",
+    "unverified_runs",
 ]
+# Sent again next run even when the level has not changed: the cart refused it or did not show it.
+RESEND_STATES = (CartInventoryLevel.State.REFUSED, CartInventoryLevel.State.UNVERIFIED)
 
 
 def warehouse_stock_read(
@@ -143,6 +148,8 @@ def cart_inventory_push(
         "inventory_pushed",
         "inventory_unchanged",
         "inventory_refused",
+        "verified",
+        "unverified",
         "unknown_at_warehouse",
         "unknown_at_cart",
         "not_tracked",
@@ -175,6 +182,7 @@ def cart_inventory_push(
     _levels_send(
         connection=connection, connector=connector, run=run, rows=rows, due=due, progress=progress, counts=counts
     )
+    unverified_levels_problem(connection=connection)
     behind = {cart for cart, wms in aliases.items() if wms in available}
     counts["unknown_at_cart"] = len(behind - cart_skus)
     _connection_stamp(connection, now=now, catalog_read=read_catalog and connector.inventory_listing, full=full)
@@ -226,7 +234,7 @@ def _levels_compute(
                 buffer=connection.inventory_buffer,
                 minimum=connection.inventory_min_level,
             )
-            if full or row.pushed_quantity != row.computed_quantity or row.state == CartInventoryLevel.State.REFUSED:
+            if full or row.pushed_quantity != row.computed_quantity or row.state in RESEND_STATES:
                 due.append(InventoryUpdate(key=item.key, sku=item.sku, quantity=row.computed_quantity))
             else:
                 counts["inventory_unchanged"] += 1
@@ -250,11 +258,11 @@ def _levels_send(
         batch = due[start : start + connector.inventory_batch_size]
         result = connector.set_inventory(batch, idempotency_key=_batch_key(connection, run, batch))
         pushed_at = timezone.now()
-        accepted = set(result.accepted)
+        verified, unverified = set(result.verified), levels_unverified(result=result)
         for update in batch:
             row = rows[update.key]
-            if update.key in accepted:
-                # The cart shows what it accepted: the next run compares against that.
+            if update.key in verified:
+                # The cart showed this level after the push: the next run compares against it.
                 row.pushed_quantity, row.cart_quantity, row.pushed_at, row.state, row.last_error = (
                     update.quantity,
                     update.quantity,
@@ -262,14 +270,25 @@ def _levels_send(
                     CartInventoryLevel.State.OK,
                     "",
                 )
+                row.unverified_runs = 0
                 counts["inventory_pushed"] += 1
+                counts["verified"] += 1
+            elif update.key in unverified:
+                # Accepted, not shown: not recorded as pushed, so the next run sends it again.
+                row.state, row.unverified_runs = CartInventoryLevel.State.UNVERIFIED, row.unverified_runs + 1
+                row.last_error = f"Sent {update.quantity}, not shown by the cart: {unverified[update.key]}"
+                counts["inventory_pushed"] += 1
+                counts["unverified"] += 1
             else:
-                row.state = CartInventoryLevel.State.REFUSED
+                row.state, row.unverified_runs = CartInventoryLevel.State.REFUSED, 0
                 row.last_error = result.refused.get(update.key, "not accepted by the cart")
                 counts["inventory_refused"] += 1
         _save_levels(rows[u.key] for u in batch)
         if progress:
-            progress(f"{counts['inventory_pushed']} levels pushed, {counts['inventory_refused']} refused")
+            progress(
+                f"{counts['inventory_pushed']} levels pushed ({counts['unverified']} not shown by the cart), "
+                f"{counts['inventory_refused']} refused"
+            )
 
 
 def _connection_stamp(connection: CartConnection, *, now, catalog_read: bool, full: bool) -> None:

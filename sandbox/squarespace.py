@@ -97,6 +97,9 @@ class SquarespaceSandbox(SandboxServer):
         self.inventory: dict[str, dict[str, Any]] = {}
         self.fulfillment_calls: list[dict[str, Any]] = []
         self.adjustments: list[dict[str, Any]] = []
+        # Variant ids whose adjustments are answered 204 but not applied: a site that drops a write
+        # it accepted, so that only a read-back shows it (tests of our verification).
+        self.ignored_adjustments: set[str] = set()
         self._idempotency: dict[str, str] = {}
         self._hits: deque[float] = deque()
         self._cooldown_until = 0.0
@@ -424,7 +427,7 @@ class SquarespaceSandbox(SandboxServer):
             plan = data.plan_adjustments(request.json, self.inventory)
         except data.RequestRefused as refused:
             return self.error_response(refused.status, str(refused), code=refused.subtype)
-        data.apply_adjustments(plan, self.inventory)
+        data.apply_adjustments({k: v for k, v in plan.items() if k not in self.ignored_adjustments}, self.inventory)
         self._idempotency[key] = fingerprint
         self.adjustments.append({"idempotencyKey": key, **data.public_copy(request.json)})
         return Response(204)

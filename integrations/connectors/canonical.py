@@ -224,5 +224,12 @@ class InventoryUpdate:
 
 @dataclass
 class InventoryPushResult:
+    """What the cart did with a batch of levels. Accepted is the cart's claim; a level counts as set
+    only when the cart shows it (`verified`: in its answer or one read after the write). An accepted
+    key the cart shows otherwise, or that the connector cannot read back, is in `unverified` with what
+    the cart shows or why it is not known."""
+
     accepted: list[str] = field(default_factory=list)  # keys the cart accepted
     refused: dict[str, str] = field(default_factory=dict)  # key -> reason
+    verified: list[str] = field(default_factory=list)  # accepted keys the cart shows at the level sent
+    unverified: dict[str, str] = field(default_factory=dict)  # accepted key -> what the cart shows, or why unknown

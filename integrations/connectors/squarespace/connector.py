@@ -12,7 +12,8 @@ asks `existing_tracking_numbers` before any push. Stock levels are sent with the
 idempotency key, so the client does resend them. When Squarespace refuses a stock batch because
 of some of its items (it applies all or nothing), those items are reported as refused and the rest
 is sent once more, under a key derived from the batch's, so that one bad item does not hold back
-fifty.
+fifty. The levels a call set count only once read back (`GET /inventory/{variantIds}`): the call
+itself answers 204 without them.
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ from integrations.connectors.squarespace.wire import (
     format_adjustments,
     format_fulfillment,
     idempotency_header,
+    levels_shown,
     named_variants,
     parse_inventory_page,
     parse_page,
     retry_idempotency_key,
     tracking_numbers_of,
 )
-from integrations.http import ApiClient, answer_detail
+from integrations.http import ApiClient, answer_detail, parse_json
 
 ORDERS_PATH = "/1.0/commerce/orders"
 INVENTORY_PATH = "/1.0/commerce/inventory"
@@ -238,7 +240,7 @@ class SquarespaceCart(CartConnector):
         keys = [u.key for u in updates]
         refused = self._adjust(client, body, key, keys)
         if not refused:
-            return InventoryPushResult(accepted=keys)
+            return self._read_back(client, updates, InventoryPushResult(accepted=keys))
         rest = [u for u in updates if u.key not in refused]
         if not rest:
             return InventoryPushResult(refused=refused)
@@ -250,11 +252,29 @@ class SquarespaceCart(CartConnector):
             rest_keys,
         )
         if not again:
-            return InventoryPushResult(accepted=rest_keys, refused=refused)
+            return self._read_back(client, rest, InventoryPushResult(accepted=rest_keys, refused=refused))
         reason = "not applied: Squarespace also refused the batch sent again without the refused items"
         for variant_id in rest_keys:
             refused[variant_id] = again.get(variant_id) or f"{reason} ({next(iter(again.values()))})"
         return InventoryPushResult(refused=refused)
+
+    def _read_back(
+        self, client: ApiClient, updates: list[InventoryUpdate], result: InventoryPushResult
+    ) -> InventoryPushResult:
+        """The levels just set, as Squarespace shows them (`GET /inventory/{variantIds}`): the
+        adjustments call answers without them. A read that fails leaves them unverified (the
+        pipeline sends them again); a refused key or a throttled read stops the run as any call does."""
+        ids = ",".join(quote(u.key, safe="") for u in updates)
+        try:
+            with _permission("Inventory “Read” (or “Read and Write”) to read stock"):
+                response = client.request("GET", f"{INVENTORY_PATH}/{ids}", ok_statuses=(400, 404))
+            if response.status_code in (400, 404):
+                raise PermanentError(_refusal(response, client.secrets), status=response.status_code)
+            result.verified, result.unverified = levels_shown(updates, parse_json(response, self.label, client.secrets))
+        except (TemporaryError, PermanentError, BadPayloadError) as error:
+            reason = f"sent, but Squarespace could not be asked what it shows ({error})"
+            result.unverified = dict.fromkeys((u.key for u in updates), reason)
+        return result
 
     def _adjust(self, client: ApiClient, body: dict[str, Any], key: str, keys: list[str]) -> dict[str, str]:
         """One adjustments call: {} when applied, else the refused variant ids with the reason.

@@ -14,7 +14,8 @@ completes the order, and sends nothing otherwise. A tracking number without a ca
 before sending: Squarespace needs a carrier name and we will not invent one.
 
 Stock (`POST /inventory/adjustments`): absolute levels as `setFiniteOperations`, at most 50 per
-call, under an `Idempotency-Key` of 1-64 letters, digits, `-` or `_`.
+call, under an `Idempotency-Key` of 1-64 letters, digits, `-` or `_`. The call answers without the
+levels, so they are read back with `GET /inventory/{variantIds}` (up to 50 comma-separated ids).
 """
 
 from __future__ import annotations
@@ -288,24 +289,47 @@ def parse_inventory_page(body: Any) -> tuple[list[CartInventoryItem], str | None
     is left out; an unlimited item has no quantity (None); a tracked item's unreadable count reads 0
     (it is only shown: the level pushed comes from the warehouse)."""
     records, cursor = page_items(body, ("inventory", "result"), "an inventory")
-    items = []
-    for record in records:
-        variant_id = _text(record.get("variantId")) if isinstance(record, dict) else ""
-        if not variant_id:
-            continue
-        try:
-            quantity: int | None = parse_quantity(record.get("quantity"))
-        except UnreadableOrder:
-            quantity = 0
-        items.append(
-            CartInventoryItem(
-                key=variant_id,
-                sku=_text(record.get("sku")),
-                quantity=None if _flag(record.get("isUnlimited")) else quantity,
-                description=_text(record.get("descriptor")),
-            )
-        )
+    items = [item for item in map(_inventory_item, records) if item is not None]
     return items, cursor
+
+
+def _inventory_item(record: Any) -> CartInventoryItem | None:
+    variant_id = _text(record.get("variantId")) if isinstance(record, dict) else ""
+    if not variant_id:
+        return None
+    try:
+        quantity: int | None = parse_quantity(record.get("quantity"))
+    except UnreadableOrder:
+        quantity = 0
+    return CartInventoryItem(
+        key=variant_id,
+        sku=_text(record.get("sku")),
+        quantity=None if _flag(record.get("isUnlimited")) else quantity,
+        description=_text(record.get("descriptor")),
+    )
+
+
+def levels_shown(updates: list[InventoryUpdate], body: Any) -> tuple[list[str], dict[str, str]]:
+    """Compare the levels sent with what `GET /inventory/{variantIds}` shows (`{"inventory": [...]}`):
+    the variant ids at their level, and the others with what Squarespace shows instead (an item shown
+    as unlimited, or not shown at all, is not at the level sent)."""
+    records = body.get("inventory") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise BadPayloadError("Squarespace answered the inventory read-back without an `inventory` list")
+    shown = {item.key: item for item in map(_inventory_item, records) if item is not None}
+    verified: list[str] = []
+    unverified: dict[str, str] = {}
+    for update in updates:
+        item = shown.get(update.key)
+        if item is None:
+            unverified[update.key] = f"Squarespace does not show variant {update.key} when asked for it"
+        elif item.quantity is None:
+            unverified[update.key] = f"Squarespace shows unlimited stock, not {update.quantity}"
+        elif item.quantity != update.quantity:
+            unverified[update.key] = f"Squarespace shows {item.quantity}, not {update.quantity}"
+        else:
+            verified.append(update.key)
+    return verified, unverified
 
 
 def format_adjustments(updates: list[InventoryUpdate], *, limit: int) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from integrations.connectors.parsing import format_datetime, text
 from integrations.connectors.tradegecko.api import ID_BATCH, TradeGeckoApi, chunks
 from integrations.connectors.tradegecko.stock import (
     inventory_item,
+    levels_shown,
     live,
     location_available,
     stock_adjustment_body,
@@ -265,6 +266,8 @@ class TradeGeckoCart(TradeGeckoApi, CartConnector):
             result.refused.update(dict.fromkeys(deltas, reason))
         else:
             result.accepted.extend(deltas)
+            reread = self.lookup("/variants", "variants", list(deltas))
+            levels_shown(result, [u for u in updates if u.key in deltas], reread, self.required_location)
         return result
 
 

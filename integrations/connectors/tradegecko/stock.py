@@ -6,7 +6,9 @@ absent. `manage_stock` false means TradeGecko keeps no count (a service, a made-
 
 TradeGecko takes stock changes as deltas only (`POST /stock_adjustments`, with a `stock_location_id`
 and `stock_adjustment_line_items [{variant_id, quantity ±}]`), so a level is set by sending the
-difference from what the variant has available now; zero deltas are left out.
+difference from what the variant has available now; zero deltas are left out. The adjustment's answer
+shows the differences, not the levels, so the variants are read again (`GET /variants?ids[]=…`) and
+each level counts as set only when the variant shows it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def stock_deltas(
     updates: list[InventoryUpdate], variants: Mapping[str, dict[str, Any]], location_id: str = ""
 ) -> tuple[dict[str, int], InventoryPushResult]:
     """Per variant, the difference to send to reach its level (never zero), and what needs no
-    adjustment: a level already reached is accepted, a variant gone or keeping no count is refused."""
+    adjustment: a level already reached is accepted and verified, a variant gone or keeping no count is refused."""
     result = InventoryPushResult()
     deltas: dict[str, int] = {}
     for update in updates:
@@ -84,8 +86,9 @@ def stock_deltas(
             delta = update.quantity - variant_available(variant, location_id)
             if delta:
                 deltas[update.key] = delta
-            else:
+            else:  # already at its level in the read just made: nothing to send, nothing to doubt
                 result.accepted.append(update.key)
+                result.verified.append(update.key)
     return deltas, result
 
 
@@ -101,3 +104,24 @@ def stock_adjustment_body(stock_location_id: str, deltas: Mapping[str, int]) -> 
             ],
         }
     }
+
+
+def levels_shown(
+    result: InventoryPushResult,
+    updates: list[InventoryUpdate],
+    variants: Mapping[str, dict[str, Any]],
+    location_id: str = "",
+) -> None:
+    """Record in `result` how the variants, read after the adjustment, show the levels sent: the
+    keys at their level as verified, the others with what TradeGecko shows instead."""
+    where = f" at location {location_id}" if location_id else ""
+    for update in updates:
+        variant = variants.get(update.key)
+        if variant is None or not live(variant):
+            result.unverified[update.key] = f"TradeGecko does not show variant {update.key} when asked for it"
+        elif not tracks_stock(variant):
+            result.unverified[update.key] = f"TradeGecko keeps no stock count for it now, not {update.quantity}"
+        elif (shown := variant_available(variant, location_id)) != update.quantity:
+            result.unverified[update.key] = f"TradeGecko shows {shown} available{where}, not {update.quantity}"
+        else:
+            result.verified.append(update.key)

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_OTHER
+from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CART_OPEN, CART_OTHER, InventoryUpdate
 from integrations.connectors.errors import BadPayloadError
 from integrations.connectors.parsing import UnreadableOrder, format_datetime, parse_datetime
-from integrations.connectors.squarespace.wire import parse_order, parse_page
+from integrations.connectors.squarespace.wire import levels_shown, parse_order, parse_page
 
 ADDRESS = {
     "firstName": "Ada",
@@ -279,3 +279,35 @@ def test_physical_and_unknown_line_types_are_shipped(kind):
     parsed = parse_order(order(lineItems=[{**ORDER["lineItems"][0], "lineItemType": kind}]))
 
     assert len(parsed.lines) == 1
+
+
+# --- inventory read-back (`GET /inventory/{variantIds}`, shaped like the documented response) ---
+
+
+def inventory_record(variant_id: str, quantity: int, *, unlimited: bool = False) -> dict:
+    return {
+        "variantId": variant_id,
+        "sku": f"SKU-{variant_id}",
+        "descriptor": "Tee",
+        "isUnlimited": unlimited,
+        "quantity": quantity,
+    }
+
+
+def test_levels_read_back_are_verified_only_where_the_site_shows_the_quantity_sent():
+    updates = [InventoryUpdate(key=k, sku=f"SKU-{k}", quantity=5) for k in ("a", "b", "c", "d")]
+    body = {"inventory": [inventory_record("a", 5), inventory_record("b", 4), inventory_record("c", 5, unlimited=True)]}
+
+    verified, unverified = levels_shown(updates, body)
+
+    assert verified == ["a"]
+    assert unverified == {
+        "b": "Squarespace shows 4, not 5",
+        "c": "Squarespace shows unlimited stock, not 5",
+        "d": "Squarespace does not show variant d when asked for it",
+    }
+
+
+def test_a_read_back_without_an_inventory_list_is_unreadable():
+    with pytest.raises(BadPayloadError, match="inventory"):
+        levels_shown([InventoryUpdate(key="a", sku="A", quantity=1)], {"result": []})

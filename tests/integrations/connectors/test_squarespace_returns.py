@@ -383,6 +383,7 @@ def test_levels_are_set_absolutely_under_the_callers_idempotency_key(squarespace
     result = connector(squarespace_sandbox).set_inventory(updates, idempotency_key="ob-inv-batch-1")
 
     assert result.accepted == [variant(1), variant(2)] and result.refused == {}
+    assert result.verified == [variant(1), variant(2)] and result.unverified == {}
     [post] = squarespace_sandbox.requests_to("/inventory/adjustments", "POST")
     assert post.header("Idempotency-Key") == "ob-inv-batch-1"
     assert post.json == {
@@ -391,6 +392,38 @@ def test_levels_are_set_absolutely_under_the_callers_idempotency_key(squarespace
     assert squarespace_sandbox.inventory[variant(1)]["quantity"] == 10
     unlimited_before = squarespace_sandbox.inventory[variant(2)]
     assert (unlimited_before["isUnlimited"], unlimited_before["quantity"]) == (False, 0)
+    [read_back] = squarespace_sandbox.requests_to(f"/inventory/{variant(1)},{variant(2)}", "GET")
+    assert read_back.header("Authorization") == "Bearer sandbox-squarespace-key"
+
+
+def test_a_level_the_site_accepts_but_does_not_show_is_unverified_with_what_it_shows(squarespace_sandbox):
+    squarespace_sandbox.add_inventory(variant(1), "A", quantity=3)
+    squarespace_sandbox.add_inventory(variant(2), "B", quantity=3)
+    squarespace_sandbox.ignored_adjustments.add(variant(1))  # answered 204, left as it was
+    updates = [
+        InventoryUpdate(key=variant(1), sku="A", quantity=10),
+        InventoryUpdate(key=variant(2), sku="B", quantity=7),
+    ]
+
+    result = connector(squarespace_sandbox).set_inventory(updates, idempotency_key="ob-inv-batch-1")
+
+    assert result.accepted == [variant(1), variant(2)]
+    assert result.verified == [variant(2)]
+    assert result.unverified == {variant(1): "Squarespace shows 3, not 10"}
+    assert [squarespace_sandbox.inventory[variant(i)]["quantity"] for i in (1, 2)] == [3, 7]
+
+
+def test_a_read_back_that_fails_leaves_the_levels_sent_unverified(squarespace_sandbox):
+    squarespace_sandbox.add_inventory(variant(1), "A", quantity=3)
+    squarespace_sandbox.fail_next(1, mode="truncated", path_contains=f"/inventory/{variant(1)}", method="GET")
+
+    result = connector(squarespace_sandbox).set_inventory(
+        [InventoryUpdate(key=variant(1), sku="A", quantity=10)], idempotency_key="ob-inv-batch-1"
+    )
+
+    assert result.accepted == [variant(1)] and result.verified == []
+    assert "could not be asked what it shows" in result.unverified[variant(1)]
+    assert squarespace_sandbox.inventory[variant(1)]["quantity"] == 10
 
 
 def test_a_batch_sent_again_with_the_same_key_is_not_applied_twice(squarespace_sandbox):
@@ -404,6 +437,7 @@ def test_a_batch_sent_again_with_the_same_key_is_not_applied_twice(squarespace_s
 
     assert result.accepted == [variant(1)]
     assert squarespace_sandbox.inventory[variant(1)]["quantity"] == 4
+    assert result.unverified == {variant(1): "Squarespace shows 4, not 10"}  # accepted, but not what it shows
     assert len(squarespace_sandbox.adjustments) == 1
 
 
@@ -438,7 +472,7 @@ def test_a_refused_item_is_reported_and_the_rest_applied_with_a_new_key(squaresp
 
     result = connector(squarespace_sandbox).set_inventory(updates, idempotency_key="ob-inv-batch-9")
 
-    assert result.accepted == [variant(1), variant(3)]
+    assert result.accepted == result.verified == [variant(1), variant(3)]
     assert list(result.refused) == [variant(2)]
     assert "not found" in result.refused[variant(2)] and "400" in result.refused[variant(2)]
     assert [squarespace_sandbox.inventory[variant(i)]["quantity"] for i in (1, 3)] == [6, 8]

@@ -219,6 +219,7 @@ def test_levels_are_set_with_one_adjustment_of_the_differences(tradegecko_sandbo
     result = cart(tradegecko_sandbox).set_inventory(updates, idempotency_key="ob-inv-run-1")
 
     assert sorted(result.accepted) == sorted([str(tee["id"]), str(mug["id"]), str(cap["id"])])
+    assert sorted(result.verified) == sorted(result.accepted) and result.unverified == {}
     assert list(result.refused) == ["999999"]
     (adjustment,) = tradegecko_sandbox.stock_adjustments
     assert {(li["variant_id"], Decimal(str(li["quantity"]))) for li in adjustment["stock_adjustment_line_items"]} == {
@@ -228,7 +229,26 @@ def test_levels_are_set_with_one_adjustment_of_the_differences(tradegecko_sandbo
     assert tradegecko_sandbox.variant_stock("TEE-M") == 9
     assert tradegecko_sandbox.variant_stock("MUG") == 10
     assert tradegecko_sandbox.requests_to("/stock_adjustments", "POST")[0].header("Idempotency-Key")
-    assert len(tradegecko_sandbox.requests_to("/variants", "GET")) == 1  # current levels read in one batch
+    before, after = tradegecko_sandbox.requests_to("/variants", "GET")  # each in one batch
+    assert sorted(before.query["ids[]"]) == sorted([str(tee["id"]), str(mug["id"]), str(cap["id"]), "999999"])
+    assert sorted(after.query["ids[]"]) == sorted([str(tee["id"]), str(mug["id"])])  # the adjusted ones, read back
+
+
+def test_a_level_the_account_does_not_show_after_the_adjustment_is_unverified_with_what_it_shows(tradegecko_sandbox):
+    tee = tradegecko_sandbox.add_variant("TEE-M", stock=12)
+    mug = tradegecko_sandbox.add_variant("MUG", stock=4)
+    tradegecko_sandbox.store.ignored_adjustments.add(tee["id"])  # answered 201, stock left as it was
+    updates = [
+        InventoryUpdate(key=str(tee["id"]), sku="TEE-M", quantity=9),
+        InventoryUpdate(key=str(mug["id"]), sku="MUG", quantity=10),
+    ]
+
+    result = cart(tradegecko_sandbox).set_inventory(updates, idempotency_key="ob-inv-run-1")
+
+    assert sorted(result.accepted) == sorted([str(tee["id"]), str(mug["id"])])
+    assert result.verified == [str(mug["id"])]
+    assert result.unverified == {str(tee["id"]): "TradeGecko shows 12 available, not 9"}
+    assert tradegecko_sandbox.variant_stock("TEE-M") == 12 and tradegecko_sandbox.variant_stock("MUG") == 10
 
 
 def test_levels_already_right_send_nothing(tradegecko_sandbox):
@@ -238,7 +258,7 @@ def test_levels_already_right_send_nothing(tradegecko_sandbox):
         [InventoryUpdate(key=str(tee["id"]), sku="TEE-M", quantity=5)], idempotency_key="k"
     )
 
-    assert result.accepted == [str(tee["id"])]
+    assert result.accepted == result.verified == [str(tee["id"])]  # shown at its level by the read just made
     assert tradegecko_sandbox.requests_to("/stock_adjustments") == []
 
 
@@ -254,6 +274,20 @@ def test_levels_are_set_at_the_required_location(tradegecko_sandbox):
     assert tradegecko_sandbox.stock_adjustments[0]["stock_location_id"] == west
     assert tradegecko_sandbox.variant_stock("TEE-M", location_id=west) == 8
     assert tradegecko_sandbox.variant_stock("TEE-M") == 13
+
+
+def test_a_level_set_at_the_required_location_is_compared_with_that_locations_stock(tradegecko_sandbox):
+    west = tradegecko_sandbox.add_location("West DC")
+    tee = tradegecko_sandbox.add_variant("TEE-M", stock=5)
+    tradegecko_sandbox.set_stock("TEE-M", 2, location_id=west)
+    tradegecko_sandbox.store.ignored_adjustments.add(tee["id"])
+
+    result = cart(tradegecko_sandbox, required_location_id=str(west)).set_inventory(
+        [InventoryUpdate(key=str(tee["id"]), sku="TEE-M", quantity=8)], idempotency_key="k"
+    )
+
+    assert result.verified == []
+    assert result.unverified == {str(tee["id"]): f"TradeGecko shows 2 available at location {west}, not 8"}
 
 
 def test_lines_of_orders_that_do_not_list_their_line_ids_are_asked_for_by_order(tradegecko_sandbox):
