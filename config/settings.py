@@ -186,6 +186,10 @@ DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=6
 DELIVERY_RETRY_CAP_SECONDS = env.float("DELIVERY_RETRY_CAP_SECONDS", default=3600.0)
 TRACKING_PUSH_RETRY_BASE_SECONDS = env.float("TRACKING_PUSH_RETRY_BASE_SECONDS", default=60.0)
 TRACKING_PUSH_RETRY_CAP_SECONDS = env.float("TRACKING_PUSH_RETRY_CAP_SECONDS", default=3600.0)
+# Tracking the cart answered OK for but does not show when its order is read back is checked again
+# (with the backoff above) this many times before a problem asks a person; after that it is only
+# read, not resent, until someone uses "Resend tracking".
+TRACKING_VERIFY_ATTEMPTS = env.int("TRACKING_VERIFY_ATTEMPTS", default=3)
 # The addresses merchants may need to allow in their firewalls.
 OUTBOUND_IP_ADDRESSES = env.list("OUTBOUND_IP_ADDRESSES", default=[])
 # Host names (exactly as typed in a connection's address) that may resolve to private addresses: a

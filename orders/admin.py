@@ -47,6 +47,7 @@ class ShipmentInline(ReadOnlyInline):
         "shipped_at",
         "push_status",
         "cart_accepted_at",
+        "next_push_at",
         "last_push_error",
     ]
     readonly_fields = fields
@@ -242,13 +243,15 @@ class SyncRunAdmin(admin.ModelAdmin):
         "failure_kind",
         "started_at",
         "duration",
+        "verified",
+        "unverified",
         "counts",
         "error_short",
     ]
     list_filter = ["kind", "status", "failure_kind", "merchant"]
     list_select_related = ["merchant", "cart_connection__merchant", "warehouse__merchant"]
     date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in SyncRun._meta.fields]
+    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["verified", "unverified"]
 
     def has_add_permission(self, request):
         return False
@@ -261,6 +264,21 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_short(self, obj: SyncRun) -> str:
         return obj.error[:120]
+
+    @admin.display(description="Verified")
+    def verified(self, obj: SyncRun) -> int:
+        """Writes the other side was read to show (0 for a run that counts none)."""
+        return run_count(obj, "verified")
+
+    @admin.display(description="Unverified")
+    def unverified(self, obj: SyncRun) -> int:
+        """Writes the other side did not show when read back, or that could not be read back."""
+        return run_count(obj, "unverified")
+
+
+def run_count(run: SyncRun, key: str) -> int:
+    value = (run.counts or {}).get(key) if isinstance(run.counts, dict) else None
+    return value if isinstance(value, int) else 0
 
 
 @admin.action(description="Resend tracking to the cart (what it already has is not sent twice)")

@@ -294,6 +294,7 @@ class Shipment(MerchantScoped):
         WAITING = "waiting", "waiting for the rest of the order"
         ACCEPTED = "accepted", "accepted by the cart"
         FAILED = "failed", "refused by the cart (see error)"
+        UNVERIFIED = "unverified", "sent, but not shown by the cart (see error)"
         UNMATCHED = "unmatched", "no order of ours"
         NOT_FOR_CART = "not_for_cart", "nothing to tell the cart (an Orderbridge test order)"
 

@@ -13,7 +13,12 @@ from django.utils import timezone
 from orders.models import HoldCode, Order, OrderStatus, Shipment, SKUAlias
 
 # Shipments whose tracking the cart has yet to accept.
-PUSHABLE = (Shipment.PushStatus.PENDING, Shipment.PushStatus.WAITING, Shipment.PushStatus.FAILED)
+PUSHABLE = (
+    Shipment.PushStatus.PENDING,
+    Shipment.PushStatus.WAITING,
+    Shipment.PushStatus.FAILED,
+    Shipment.PushStatus.UNVERIFIED,
+)
 
 
 def deliverable_orders(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:

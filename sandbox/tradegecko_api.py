@@ -11,8 +11,11 @@ Assumptions where the docs are silent:
   side-load their line items (``fulfillment_line_items``, ``stock_adjustment_line_items``) as the docs'
   examples do (the stock adjustment example's root ``stock_adjustments`` looks like a typo; we answer
   ``stock_adjustment``). ``GET /fulfillments/{id}`` side-loads its line items too.
-- ``POST /orders/{id}/actions/fulfil`` takes tracking fields flat or under ``fulfillment`` (or no body),
-  ships packed fulfillments and everything not yet in one, and answers 200 ``{"order": {...}}``.
+- ``POST /orders/{id}/actions/fulfil`` ships packed fulfillments and everything not yet in one, and
+  answers 200 ``{"order": {...}}``. Its fields are named in the docs but not its envelope: it reads them
+  flat only, and a body that wraps them (``{"fulfillment": {...}}``) ships without tracking, as a platform
+  reading them elsewhere would (so a client relying on a guessed envelope shows up in the store).
+  Tracking is stored only from a fulfillment's documented fields (``POST``/``PUT /fulfillments``).
 - An ``Idempotency-Key`` seen in the last 24 h with the same method, path and body replays the first 2xx
   answer (marked ``Idempotent-Replayed: true``) without applying the request again; with another request it
   is 422 ``{"errors": {"idempotency_key": [...]}}``. Refused requests (4xx) do not use up a key.
@@ -230,8 +233,7 @@ class ResourceApi:
 
     def _fulfil(self, request: RecordedRequest, match: re.Match[str]) -> Response:
         order = self._find("orders", match)
-        body = request.json if isinstance(request.json, dict) else {}
-        fields = body["fulfillment"] if isinstance(body.get("fulfillment"), dict) else body
+        fields = request.json if isinstance(request.json, dict) else {}
         self.store.fulfil_order(
             order, {name: fields[name] for name in (*data.TRACKING_FIELDS, "shipped_at") if name in fields}
         )

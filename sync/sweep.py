@@ -21,7 +21,7 @@ def _due_carts(now) -> dict[str, set[int]]:
     active = Q(cart_connection__active=True, cart_connection__blocked_reason="")
     deliveries = Order.objects.filter(active, status=OrderStatus.NEW, next_attempt_at__lte=now)
     tracking = Shipment.objects.filter(
-        push_status=Shipment.PushStatus.FAILED,
+        push_status__in=(Shipment.PushStatus.FAILED, Shipment.PushStatus.UNVERIFIED),
         next_push_at__lte=now,
         order__cart_connection__active=True,
         order__cart_connection__blocked_reason="",

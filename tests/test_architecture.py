@@ -148,7 +148,7 @@ POSITIONAL_ALLOWED = {
     "orders.services.delivery.claims.retry_delay",
     "orders.services.records.health.doubling_delay",
     "orders.services.records.health.backoff",
-    "orders.services.tracking.push.push_retry_delay",
+    "orders.services.tracking.outcomes.push_retry_delay",
     "orders.services.records.health.failure_kind",
     "orders.services.records.locks.lock_key",
     "sync.schedules.schedule_name",

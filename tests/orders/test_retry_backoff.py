@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from orders.models import OrderStatus
 from orders.services.delivery.claims import retry_delay
-from orders.services.tracking.push import push_retry_delay
+from orders.services.tracking.outcomes import push_retry_delay
 from tests.orders.helpers import order_for, order_posts, seed, sync
 
 

@@ -447,6 +447,21 @@ def test_fulfil_action_ships_everything_left_once(tradegecko_sandbox):
     assert again.status_code == 422 and "base" in again.json()["errors"]
 
 
+def test_fulfil_action_reads_its_fields_flat_and_ships_a_wrapped_body_without_tracking(tradegecko_sandbox):
+    """The action's envelope is not documented: a body that wraps the fields is read as a platform
+    reading them elsewhere would, so a client relying on a guessed envelope shows in the store."""
+    order = tradegecko_sandbox.add_order("SO1", lines=[{"sku": "A", "quantity": 1}])
+    url = tradegecko_sandbox.base_url + f"/orders/{order['id']}/actions/fulfil"
+
+    response = api(tradegecko_sandbox).post(
+        url, json={"fulfillment": {"tracking_number": "TRK9", "tracking_company": "UPS"}}, timeout=5
+    )
+
+    assert response.status_code == 200, response.text
+    (fulfillment,) = get(tradegecko_sandbox, "/fulfillments", order_id=order["id"]).json()["fulfillments"]
+    assert fulfillment["status"] == "fulfilled" and fulfillment["tracking_number"] is None
+
+
 def test_warehouse_fulfil_helper_creates_tracked_fulfillments(tradegecko_sandbox):
     tradegecko_sandbox.add_order("SO1", reference_number="SQ-1", lines=[{"sku": "A", "quantity": 3}])
     shipped_at = T0 + timedelta(hours=5)

@@ -7,9 +7,10 @@ payloads are pure functions in `wire` (read), `writes` (written) and `stock` (va
 As a cart: orders are listed by update time (`GET /orders`), the first import asking for open ones
 only (`status=active` and `finalized`, `fulfillment_status=unshipped`) and later runs for every status
 so that cancellations are seen; the optional Required Location ID adds `stock_location_id`. Each page's
-lines, variants (for the SKUs) and addresses are fetched in batches. Tracking goes back as fulfillments
-(see `writes`), stock as stock adjustments by difference, at the Required Location ID or, when
-none is set, the account's primary location (levels are then compared with the stock of all locations).
+lines, variants (for the SKUs) and addresses are fetched in batches. Tracking goes back as fulfillments,
+created and then given their tracking, for part of an order and the whole of it alike (see `writes`);
+stock as stock adjustments by difference, at the Required Location ID or, when none is set, the
+account's primary location (levels are then compared with the stock of all locations).
 
 As a warehouse: orders are created at the connection's stock location with the customer and shipping
 address embedded and lines by variant (each warehouse SKU resolved once per connector with
@@ -57,18 +58,15 @@ from integrations.connectors.tradegecko.stock import (
 )
 from integrations.connectors.tradegecko.wire import describe_errors, error_fields, parse_order_page, record, wanted_ids
 from integrations.connectors.tradegecko.writes import (
-    FULFIL_ALL,
     classify_order_refusal,
     found_order,
-    fulfil_body,
     fulfillment_create_body,
     fulfillment_line_items,
+    fulfillment_to_write,
     fulfillment_update_body,
     match_skus,
     parse_fulfillment,
-    plan_fulfilment,
     tracking_numbers_of,
-    unshipped_quantities,
 )
 from integrations.connectors.tradegecko.writes import format_order as order_body
 from integrations.connectors.tradegecko.writes import idempotency_key as derive_key
@@ -167,10 +165,13 @@ class TradeGeckoCart(TradeGeckoApi, CartConnector):
         return self.every("/fulfillments", "fulfillments", {"order_id": cart_order_id})
 
     def existing_tracking_numbers(self, cart_order_id: str, *, ordered_at: datetime | None = None) -> set[str]:
+        """The numbers the order's live fulfillments hold (`GET /fulfillments?order_id=`): asked before
+        a push, and after it to see that TradeGecko shows what was sent."""
         return tracking_numbers_of(self._fulfillments(cart_order_id))
 
     def push_shipment(self, cart_order_id: str, shipment: CartShipment, *, notify_customer: bool) -> None:
-        """Fulfil the rest of the order, or the parcel's lines (see `writes`)."""
+        """A fulfillment of the parcel's lines (the rest of the order, for a complete parcel), then its
+        tracking (see `writes`)."""
         order = self.get_record(f"/orders/{quote(cart_order_id, safe='')}", "order", f"order {cart_order_id}")
         if text(order.get("status")).lower() in ("void", "deleted"):
             raise PermanentError(
@@ -188,23 +189,27 @@ class TradeGeckoCart(TradeGeckoApi, CartConnector):
                 [text(i) for f in fulfillments for i in f.get("fulfillment_line_item_ids") or []],
             )
         )
-        unshipped = unshipped_quantities(self.line_items_of([order]), fulfillment_line_items(fulfillments, fetched))
-        plan, quantities = plan_fulfilment(cart_order_id, unshipped, shipment)
-        now = datetime.now(UTC)
-        numbers = sorted(shipment.tracking_numbers)
-        if plan == FULFIL_ALL:
-            response = self.call(
-                "POST",
-                f"/orders/{quote(cart_order_id, safe='')}/actions/fulfil",
-                json_body=fulfil_body(shipment, now=now),
-                idempotency_key=derive_key("fulfil", cart_order_id, numbers, shipment.carrier),
-                ok_statuses=(422,),
+        items = fulfillment_line_items(fulfillments, fetched)
+        fulfillment_id, quantities = fulfillment_to_write(
+            cart_order_id, self.line_items_of([order]), fulfillments, items, shipment
+        )
+        if not fulfillment_id:
+            fulfillment_id = self._fulfillment_create(cart_order_id, quantities, sorted(shipment.tracking_numbers))
+        updated = self.call(
+            "PUT",
+            f"/fulfillments/{quote(fulfillment_id, safe='')}",
+            json_body=fulfillment_update_body(shipment, now=datetime.now(UTC)),
+            ok_statuses=(422,),
+        )
+        if updated.status_code == 422:
+            raise PermanentError(
+                f"TradeGecko created fulfillment {fulfillment_id} of order {cart_order_id} but refused its tracking: "
+                f"{_refusal(updated)}",
+                status=422,
             )
-            if response.status_code == 422:
-                raise PermanentError(
-                    f"TradeGecko refused to fulfil order {cart_order_id}: {_refusal(response)}", status=422
-                )
-            return
+
+    def _fulfillment_create(self, cart_order_id: str, quantities: dict[str, int], numbers: list[str]) -> str:
+        """`POST /fulfillments` (created `packed`): the new fulfillment's id."""
         created = self.call(
             "POST",
             "/fulfillments",
@@ -214,21 +219,12 @@ class TradeGeckoCart(TradeGeckoApi, CartConnector):
         )
         if created.status_code == 422:
             raise PermanentError(
-                f"TradeGecko refused the fulfillment of part of order {cart_order_id}: {_refusal(created)}", status=422
+                f"TradeGecko refused the fulfillment of order {cart_order_id}: {_refusal(created)}", status=422
             )
         fulfillment_id = text(record(parse_json(created, self.label, self.api().secrets), "fulfillment").get("id"))
-        updated = self.call(
-            "PUT",
-            f"/fulfillments/{quote(fulfillment_id, safe='')}",
-            json_body=fulfillment_update_body(shipment, now=now),
-            ok_statuses=(422,),
-        )
-        if updated.status_code == 422:
-            raise PermanentError(
-                f"TradeGecko created fulfillment {fulfillment_id} of order {cart_order_id} but refused its tracking: "
-                f"{_refusal(updated)}",
-                status=422,
-            )
+        if not fulfillment_id:
+            raise BadPayloadError(f"TradeGecko created a fulfillment of order {cart_order_id} without giving its id")
+        return fulfillment_id
 
     # --- inventory back ---
 

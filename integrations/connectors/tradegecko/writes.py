@@ -8,15 +8,15 @@ can be found again) and the cart's full order number (`cust_po_no`) and the ship
 `notes`, where whoever ships it reads them. A 422 names fields: a taken `reference_number` is a
 duplicate, address fields are an address to fix, anything else a refusal to show as it is.
 
-Tracking (cart role): an order whose remaining lines all ship in this parcel is fulfilled in one go
-(`POST /orders/{id}/actions/fulfil`); part of an order is a fulfillment of those lines
-(`POST /fulfillments`, created `packed`), then marked `fulfilled` with its tracking
-(`PUT /fulfillments/{id}`). A fulfillment holds one tracking number: a parcel with several numbers
-writes them comma-separated, and they are read back split. What is left to ship is what was ordered
-less what non-void fulfillments already hold. TradeGecko has no "notify the customer" switch in its
-API, so that preference is not sent. The fulfil action's body is root-keyed like every other write
-(`{"fulfillment": {tracking_number, tracking_company, tracking_url, service, shipped_at}}`) [guess:
-the docs name the fields, not the envelope].
+Tracking (cart role), the documented way for part of an order and the whole of it alike: a
+fulfillment of the parcel's lines (`POST /fulfillments` `{"fulfillment": {order_id,
+fulfillment_line_items: [{order_line_item_id, quantity}]}}`, created `packed`), then `fulfilled`
+with the fulfillment's documented tracking fields (`PUT /fulfillments/{id}`). A `packed` one
+without tracking that holds exactly the parcel's lines (an earlier attempt's, its PUT lost) is
+finished instead of a second one created. A fulfillment holds one tracking number: several are
+written comma-separated and read back split from `GET /fulfillments?order_id=` (which the pipeline
+reads after a push). What is left to ship is what was ordered less what non-void fulfillments
+hold. TradeGecko's API has no "notify the customer" switch, so that preference is not sent.
 """
 
 from __future__ import annotations
@@ -55,8 +55,6 @@ from integrations.connectors.tradegecko.wire import (
 )
 
 VOID_FULFILLMENT = frozenset({"void", "deleted"})
-FULFIL_ALL = "fulfil"
-FULFIL_LINES = "lines"
 _ADDRESS_FIELDS = ("address", "city", "zip", "country", "state", "suburb")
 
 
@@ -243,11 +241,6 @@ def tracking_fields(shipment: CartShipment, *, now: datetime) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v}
 
 
-def fulfil_body(shipment: CartShipment, *, now: datetime) -> dict[str, Any]:
-    """`POST /orders/{id}/actions/fulfil`: every remaining line ships with this tracking."""
-    return {"fulfillment": tracking_fields(shipment, now=now)}
-
-
 def fulfillment_create_body(order_id: str, quantities: Mapping[str, int]) -> dict[str, Any]:
     """`POST /fulfillments` for part of an order (TradeGecko creates it `packed`)."""
     return {
@@ -298,10 +291,9 @@ def unshipped_quantities(lines: Iterable[dict[str, Any]], fulfilled: Iterable[di
     return left
 
 
-def plan_fulfilment(
-    cart_order_id: str, unshipped: Mapping[str, int], shipment: CartShipment
-) -> tuple[str, dict[str, int]]:
-    """How to tell TradeGecko about this parcel: fulfil the whole rest of the order, or these lines.
+def plan_fulfilment(cart_order_id: str, unshipped: Mapping[str, int], shipment: CartShipment) -> dict[str, int]:
+    """The quantities per product line id this parcel's fulfillment holds: the whole rest of the
+    order (a complete parcel that names no lines), else the parcel's lines capped at what is left.
 
     Raises `PermanentError` for what a person must look at: an order with nothing left to ship, or a
     partial parcel that names no line TradeGecko still has open.
@@ -318,7 +310,7 @@ def plan_fulfilment(
             wanted[str(line.cart_line_id)] += line.quantity
     if not wanted:
         if shipment.complete:
-            return FULFIL_ALL, dict(unshipped)
+            return dict(unshipped)
         raise PermanentError(
             f"The warehouse did not say which items parcel {numbers} holds, and TradeGecko needs them for part "
             f"of order {cart_order_id}: fulfil it in TradeGecko by hand"
@@ -329,9 +321,49 @@ def plan_fulfilment(
             f"Parcel {numbers} holds lines of TradeGecko order {cart_order_id} that are already shipped there: "
             "nothing was added"
         )
-    if take == dict(unshipped):
-        return FULFIL_ALL, take
-    return FULFIL_LINES, take
+    return take
+
+
+def _packed_without_tracking(
+    fulfillments: Iterable[dict[str, Any]], items: Iterable[dict[str, Any]]
+) -> dict[str, dict[str, int]]:
+    """Per id of a `packed` fulfillment with no tracking number: the quantities per product line it
+    holds (one an earlier attempt created before its tracking was lost may be finished instead)."""
+    packed = {
+        text(f.get("id")): {}
+        for f in fulfillments
+        if text(f.get("status")).lower() == "packed" and not split_tracking(f.get("tracking_number"))
+    }
+    for item in items:
+        held = packed.get(text(item.get("fulfillment_id")))
+        if held is not None:
+            line_id = text(item.get("order_line_item_id"))
+            held[line_id] = held.get(line_id, 0) + (whole_units(item.get("quantity")) or 0)
+    return packed
+
+
+def fulfillment_to_write(
+    cart_order_id: str,
+    lines: Iterable[dict[str, Any]],
+    fulfillments: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    shipment: CartShipment,
+) -> tuple[str, dict[str, int]]:
+    """(the id of a `packed` fulfillment without tracking that holds exactly this parcel's lines, to
+    be finished with the tracking, or "" to create one; the quantities per product line). Raises
+    `PermanentError` as `plan_fulfilment` does."""
+    lines = list(lines)
+    packed = _packed_without_tracking(fulfillments, items)
+    if packed:
+        others = [i for i in items if text(i.get("fulfillment_id")) not in packed]
+        try:
+            wanted = plan_fulfilment(cart_order_id, unshipped_quantities(lines, others), shipment)
+        except PermanentError:
+            wanted = None
+        for fulfillment_id, held in packed.items():
+            if held and held == wanted:
+                return fulfillment_id, wanted
+    return "", plan_fulfilment(cart_order_id, unshipped_quantities(lines, items), shipment)
 
 
 # --- shipments read back (warehouse role) --------------------------------------------------------

@@ -1,19 +1,20 @@
-"""Tracking out: tell each cart once about its orders' shipments.
+"""Tracking out: tell each cart once about its orders' shipments, and count it told only when it shows them.
 
 Before pushing, the cart is asked which tracking numbers it already has, so a re-push (after a
-crash, a lost reply or "resend tracking") never creates a second fulfillment. A refusal is kept on
-the shipment and the order's history and retried later with backoff; nothing is dropped.
+crash, a lost reply or "resend tracking") never creates a second fulfillment. After pushing, the
+cart's order is read back once with the same call: a parcel is accepted, and the order confirmed,
+only when the numbers sent are on it (see `outcomes` for what happens when they are not). A
+refusal is kept on the shipment and the order's history and retried later with backoff; nothing
+is dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
 
 from integrations.connectors.base import CartConnector
 from integrations.connectors.canonical import CartShipment, CartShipmentLine
@@ -21,33 +22,44 @@ from integrations.connectors.errors import AuthenticationError, ConnectorError, 
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.selectors import PUSHABLE, orders_with_tracking_due
-from orders.services.records.health import doubling_delay
 from orders.services.records.history import order_event, order_set_status
 from orders.services.records.locks import sync_lock
 from orders.services.records.sync_runs import counting_into
+from orders.services.tracking.outcomes import (
+    checks_used_up,
+    numbers_missing,
+    parcels_accepted,
+    parcels_refused,
+    parcels_unverified,
+)
 
 TEST_ORDER_MARK = "orderbridge_test_order"  # set on the cart payload of Orderbridge's own test orders
 
 
 class TrackingCount(StrEnum):
-    """What a tracking push counts, per parcel (TAKEN: per order another run was pushing)."""
+    """What a tracking push counts, per parcel (TAKEN: per order another run was pushing).
+
+    VERIFIED: parcels the cart's order was read to show (after a push, or already before one);
+    UNVERIFIED: parcels it did not show after a push, or that could not be read back. A parcel with no
+    tracking number has nothing to show and counts as neither."""
 
     PUSHED = "shipments_pushed"
     ALREADY_AT_CART = "tracking_already_at_cart"
     WAITING = "tracking_waiting"
     FAILED = "tracking_failed"
     TAKEN = "tracking_taken_by_another_run"
+    VERIFIED = "verified"
+    UNVERIFIED = "unverified"
 
 
-ORDER_COUNTS = (TrackingCount.PUSHED, TrackingCount.ALREADY_AT_CART, TrackingCount.WAITING, TrackingCount.FAILED)
-
-
-def push_retry_delay(attempts: int) -> timedelta:
-    """Backoff after a push the cart did not accept: `TRACKING_PUSH_RETRY_BASE_SECONDS` (a minute),
-    doubled after each further failure, at most `TRACKING_PUSH_RETRY_CAP_SECONDS` (an hour)."""
-    return doubling_delay(
-        attempts, base=settings.TRACKING_PUSH_RETRY_BASE_SECONDS, cap=settings.TRACKING_PUSH_RETRY_CAP_SECONDS
-    )
+ORDER_COUNTS = (
+    TrackingCount.PUSHED,
+    TrackingCount.ALREADY_AT_CART,
+    TrackingCount.WAITING,
+    TrackingCount.FAILED,
+    TrackingCount.VERIFIED,
+    TrackingCount.UNVERIFIED,
+)
 
 
 def carrier_names(*, connection: CartConnection, connector: CartConnector) -> dict[str, str]:
@@ -145,6 +157,14 @@ def order_tracking_push(
     return counts
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """Parcels the cart answered OK for, with the numbers sent, to be read back."""
+
+    parcels: list[Shipment]
+    numbers: list[str]
+
+
 def _groups_push(
     *,
     order: Order,
@@ -156,44 +176,111 @@ def _groups_push(
     run: SyncRun | None,
     counts: dict[str, int],
 ) -> bool:
-    """Tell the cart each group of parcels it does not have yet, in order; False when the cart
-    refused one (that group and the rest are recorded to retry later)."""
+    """Tell the cart each group of parcels it does not have yet, in order, then read its order back
+    once; False when the cart refused one (that group and the rest are recorded to retry later)."""
     remaining = list(groups)
+    sent: list[_Sent] = []
     try:
         existing = connector.existing_tracking_numbers(order.cart_order_id, ordered_at=order.ordered_at)
         while remaining:
-            group = remaining.pop(0)
+            group = remaining[0]
             numbers = [n for p in group for n in p.tracking_numbers]
-            new_numbers = [n for n in numbers if n not in existing]
+            new_numbers = numbers_missing(sent=numbers, shown=existing)
             if numbers and not new_numbers:
-                _accepted(group, order, "The cart already had this tracking: not sent again.", run)
+                parcels_accepted(
+                    parcels=group, order=order, message="The cart already had this tracking: not sent again.", run=run
+                )
                 counts[TrackingCount.ALREADY_AT_CART] += len(group)
-                continue
-            complete = shipped_in_full and not remaining
-            try:
+                counts[TrackingCount.VERIFIED] += len(group)
+            elif checks_used_up(parcels=group):
+                # Read again (above), not resent: a person was asked to look.
+                parcels_unverified(parcels=group, order=order, sent=new_numbers, shown=existing, resent=False, run=run)
+                counts[TrackingCount.UNVERIFIED] += len(group)
+            else:
                 connector.push_shipment(
                     order.cart_order_id,
-                    _cart_shipment(order, group, new_numbers, carrier_names, complete=complete),
+                    _cart_shipment(
+                        order, group, new_numbers, carrier_names, complete=shipped_in_full and len(remaining) == 1
+                    ),
                     notify_customer=connection.notify_customer_on_shipment,
                 )
-            except ConnectorError:
-                remaining.insert(0, group)
-                raise
-            existing.update(new_numbers)
-            _accepted(group, order, f"Tracking accepted by the cart: {', '.join(new_numbers) or 'no number'}.", run)
-            counts[TrackingCount.PUSHED] += len(group)
-    except ThrottledError:
-        raise  # not a refusal: costs no attempt, the next run carries on
+                _sent_record(order, group, new_numbers, sent, run, counts)
+                existing = existing | set(new_numbers)
+            remaining.pop(0)
+    except ThrottledError as exc:
+        _unverified_unread(order, sent, exc, run, counts)
+        raise  # not a refusal: the rest costs no attempt, the next run carries on
     except AuthenticationError as exc:
         # Recorded on the shipments and the order (retried later, visible), then the run stops.
-        _refused([p for group in remaining for p in group], order, exc, run)
+        _unverified_unread(order, sent, exc, run, counts)
+        parcels_refused(parcels=[p for group in remaining for p in group], order=order, exc=exc, run=run)
         raise
     except ConnectorError as exc:
         left = [p for group in remaining for p in group]
-        _refused(left, order, exc, run)
+        parcels_refused(parcels=left, order=order, exc=exc, run=run)
         counts[TrackingCount.FAILED] += len(left)
+        _read_back(order, sent, connector, run, counts)
         return False
+    _read_back(order, sent, connector, run, counts)
     return True
+
+
+def _sent_record(
+    order: Order,
+    group: list[Shipment],
+    numbers: list[str],
+    sent: list[_Sent],
+    run: SyncRun | None,
+    counts: dict[str, int],
+) -> None:
+    counts[TrackingCount.PUSHED] += len(group)
+    if not numbers:  # nothing the cart could show: its answer is all there is
+        parcels_accepted(
+            parcels=group, order=order, message="Shipment without a tracking number told to the cart.", run=run
+        )
+        return
+    order_event(
+        order=order,
+        message=f"Tracking sent to the cart: {', '.join(numbers)}; its order is read back to check.",
+        code="tracking_sent",
+        run=run,
+    )
+    sent.append(_Sent(group, numbers))
+
+
+def _read_back(
+    order: Order, sent: list[_Sent], connector: CartConnector, run: SyncRun | None, counts: dict[str, int]
+) -> None:
+    """Read the cart's order once and accept each parcel sent whose numbers it shows."""
+    if not sent:
+        return
+    try:
+        shown = connector.existing_tracking_numbers(order.cart_order_id, ordered_at=order.ordered_at)
+    except (ThrottledError, AuthenticationError) as exc:
+        _unverified_unread(order, sent, exc, run, counts)
+        raise
+    except ConnectorError as exc:
+        _unverified_unread(order, sent, exc, run, counts)
+        return
+    for item in sent:
+        missing = numbers_missing(sent=item.numbers, shown=shown)
+        if missing:
+            parcels_unverified(parcels=item.parcels, order=order, sent=item.numbers, shown=shown, run=run)
+            counts[TrackingCount.UNVERIFIED] += len(item.parcels)
+        else:
+            message = f"The cart's order shows tracking {', '.join(item.numbers)}: accepted."
+            parcels_accepted(parcels=item.parcels, order=order, message=message, run=run)
+            counts[TrackingCount.VERIFIED] += len(item.parcels)
+
+
+def _unverified_unread(
+    order: Order, sent: list[_Sent], exc: ConnectorError, run: SyncRun | None, counts: dict[str, int]
+) -> None:
+    """The parcels sent could not be read back: unverified, checked again after the backoff."""
+    for item in sent:
+        parcels_unverified(parcels=item.parcels, order=order, sent=item.numbers, shown=None, failure=str(exc), run=run)
+        counts[TrackingCount.UNVERIFIED] += len(item.parcels)
+    sent.clear()
 
 
 def _cart_shipment(
@@ -226,35 +313,9 @@ def _cart_shipment(
     )
 
 
-def _accepted(group: list[Shipment], order: Order, message: str, run: SyncRun | None) -> None:
-    Shipment.objects.filter(pk__in=[p.pk for p in group]).update(
-        push_status=Shipment.PushStatus.ACCEPTED,
-        cart_accepted_at=timezone.now(),
-        last_push_error="",
-        next_push_at=None,
-    )
-    order_event(order=order, message=message, code="tracking_accepted", run=run)
-
-
-def _refused(group: list[Shipment], order: Order, exc: ConnectorError, run: SyncRun | None) -> None:
-    attempts = max(p.push_attempts for p in group) + 1
-    when = timezone.now() + push_retry_delay(attempts)
-    Shipment.objects.filter(pk__in=[p.pk for p in group]).update(
-        push_status=Shipment.PushStatus.FAILED,
-        push_attempts=F("push_attempts") + 1,
-        next_push_at=when,
-        last_push_error=str(exc),
-    )
-    order_event(
-        order=order,
-        message=f"The cart did not accept the tracking: {exc}. Retrying after {when:%Y-%m-%d %H:%M} UTC.",
-        code="tracking_failed",
-        run=run,
-    )
-
-
 def shipments_resend(*, shipment_ids: list[int]) -> int:
-    """Admin "resend tracking": push again now (what the cart already has is not duplicated)."""
+    """Admin "resend tracking": push again now (what the cart already has is not duplicated), with
+    its checks counted afresh."""
     return Shipment.objects.filter(pk__in=shipment_ids, order__isnull=False).update(
-        push_status=Shipment.PushStatus.PENDING, next_push_at=None
+        push_status=Shipment.PushStatus.PENDING, next_push_at=None, push_attempts=0
     )

@@ -140,7 +140,7 @@ def parcel(order: dict, sandbox: TradeGeckoSandbox, lines: dict[str, int], numbe
     )
 
 
-def test_a_partial_shipment_fulfils_its_lines_then_the_rest_fulfils_the_order(tradegecko_sandbox):
+def test_a_partial_shipment_fulfils_its_lines_then_the_rest_is_a_second_fulfillment(tradegecko_sandbox):
     (order,) = seed(tradegecko_sandbox, 1)  # TEE-M x1, MUG x1
     connector = cart(tradegecko_sandbox)
 
@@ -161,24 +161,49 @@ def test_a_partial_shipment_fulfils_its_lines_then_the_rest_fulfils_the_order(tr
         str(order["id"]), parcel(order, tradegecko_sandbox, {"MUG": 1}, "1ZB", complete=True), notify_customer=True
     )
 
-    fulfil = tradegecko_sandbox.requests_to("/actions/fulfil", "POST")
-    assert len(fulfil) == 1 and fulfil[0].json["fulfillment"]["tracking_company"] == "UPS"
+    assert tradegecko_sandbox.requests_to("/actions/fulfil", "POST") == []
+    assert [(f["status"], f["tracking_number"], f["tracking_company"]) for f in tradegecko_sandbox.fulfillments] == [
+        ("fulfilled", "1ZA", "UPS"),
+        ("fulfilled", "1ZB", "UPS"),
+    ]
     assert tradegecko_sandbox.order(order["id"])["fulfillment_status"] == "shipped"
     assert connector.existing_tracking_numbers(str(order["id"])) == {"1ZA", "1ZB"}
 
 
-def test_a_whole_order_in_one_parcel_is_fulfilled_in_one_go(tradegecko_sandbox):
+@pytest.mark.parametrize("lines", [{"TEE-M": 1, "MUG": 1}, {}], ids=["lines_named", "whole_order"])
+def test_a_whole_order_in_one_parcel_is_one_documented_fulfillment_with_its_tracking(tradegecko_sandbox, lines):
     (order,) = seed(tradegecko_sandbox, 1)
+    connector = cart(tradegecko_sandbox)
 
-    cart(tradegecko_sandbox).push_shipment(
-        str(order["id"]),
-        parcel(order, tradegecko_sandbox, {"TEE-M": 1, "MUG": 1}, "1ZC", complete=True),
-        notify_customer=False,
+    connector.push_shipment(
+        str(order["id"]), parcel(order, tradegecko_sandbox, lines, "1ZC", complete=True), notify_customer=False
     )
 
-    assert tradegecko_sandbox.requests_to("/fulfillments", "POST") == []
+    assert tradegecko_sandbox.requests_to("/actions/fulfil", "POST") == []
+    (created,) = tradegecko_sandbox.requests_to("/fulfillments", "POST")
+    assert created.json["fulfillment"]["order_id"] == order["id"]
+    assert sorted(i["quantity"] for i in created.json["fulfillment"]["fulfillment_line_items"]) == [1, 1]
+    # Counted from the sandbox's own store: one fulfillment, shipped, holding the number.
+    (stored,) = tradegecko_sandbox.fulfillments
+    assert (stored["status"], stored["tracking_number"], stored["tracking_company"]) == ("fulfilled", "1ZC", "UPS")
     assert tradegecko_sandbox.order(order["id"])["fulfillment_status"] == "shipped"
-    assert [f["tracking_number"] for f in tradegecko_sandbox.fulfillments] == ["1ZC"]
+    assert connector.existing_tracking_numbers(str(order["id"])) == {"1ZC"}
+
+
+def test_a_fulfillment_whose_tracking_was_lost_is_finished_on_the_next_push_not_made_twice(tradegecko_sandbox):
+    (order,) = seed(tradegecko_sandbox, 1)
+    connector = cart(tradegecko_sandbox)
+    whole = parcel(order, tradegecko_sandbox, {"TEE-M": 1, "MUG": 1}, "1ZE", complete=True)
+    tradegecko_sandbox.fail_next(1, status=422, path_contains="/fulfillments/", method="PUT")
+    with pytest.raises(PermanentError, match="refused its tracking"):
+        connector.push_shipment(str(order["id"]), whole, notify_customer=False)
+    assert [f["status"] for f in tradegecko_sandbox.fulfillments] == ["packed"]
+
+    connector.push_shipment(str(order["id"]), whole, notify_customer=False)
+
+    assert len(tradegecko_sandbox.requests_to("/fulfillments", "POST")) == 1
+    (stored,) = tradegecko_sandbox.fulfillments
+    assert (stored["status"], stored["tracking_number"]) == ("fulfilled", "1ZE")
 
 
 def test_tracking_for_a_voided_order_is_refused_with_a_reason(tradegecko_sandbox):

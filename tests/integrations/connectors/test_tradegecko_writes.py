@@ -17,14 +17,12 @@ from integrations.connectors.canonical import (
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
 from integrations.connectors.tradegecko.writes import (
-    FULFIL_ALL,
-    FULFIL_LINES,
     classify_order_refusal,
     format_order,
     found_order,
-    fulfil_body,
     fulfillment_create_body,
     fulfillment_line_items,
+    fulfillment_to_write,
     fulfillment_update_body,
     match_skus,
     parse_fulfillment,
@@ -182,15 +180,42 @@ def test_what_is_left_to_ship_is_ordered_less_live_fulfillments():
     assert unshipped_quantities(ORDER_LINES, fulfillment_line_items(fulfillments, fetched)) == {"30": 1}
 
 
-def test_a_parcel_with_everything_left_fulfils_the_order_in_one_go():
-    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 2), ("30", 1))) == (FULFIL_ALL, {"29": 2, "30": 1})
-    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(complete=True))[0] == FULFIL_ALL
+def test_a_parcel_with_everything_left_is_one_fulfillment_of_every_line_left():
+    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 2), ("30", 1))) == {"29": 2, "30": 1}
+    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(complete=True)) == {"29": 2, "30": 1}
 
 
 def test_a_partial_parcel_fulfils_its_lines_capped_at_what_is_left():
-    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 3))) == (FULFIL_LINES, {"29": 2})
+    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 3))) == {"29": 2}
     # Complete by the pipeline's count, but TradeGecko still has more open: only the parcel's lines.
-    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 1), complete=True)) == (FULFIL_LINES, {"29": 1})
+    assert plan_fulfilment("12", {"29": 2, "30": 1}, shipment(("29", 1), complete=True)) == {"29": 1}
+
+
+PACKED_LEFT_OVER = [
+    {"id": 3, "status": "packed", "tracking_number": None},
+    {"id": 4, "status": "fulfilled", "tracking_number": "1ZOLD"},
+]
+PACKED_ITEMS = [
+    {"id": 11, "fulfillment_id": "3", "order_line_item_id": 30, "quantity": "1.0"},
+    {"id": 12, "fulfillment_id": "4", "order_line_item_id": 29, "quantity": "1.0"},
+]
+
+
+def test_a_packed_fulfillment_without_tracking_holding_the_parcels_lines_is_finished_not_made_twice():
+    assert fulfillment_to_write("12", ORDER_LINES, PACKED_LEFT_OVER, PACKED_ITEMS, shipment(("30", 1))) == (
+        "3",
+        {"30": 1},
+    )
+
+
+def test_a_packed_fulfillment_holding_other_lines_is_left_alone():
+    assert fulfillment_to_write("12", ORDER_LINES, PACKED_LEFT_OVER, PACKED_ITEMS, shipment(("29", 1))) == (
+        "",
+        {"29": 1},
+    )
+    tracked = [{**PACKED_LEFT_OVER[0], "tracking_number": "1ZMINE"}, PACKED_LEFT_OVER[1]]
+    with pytest.raises(PermanentError, match="already shipped there"):
+        fulfillment_to_write("12", ORDER_LINES, tracked, PACKED_ITEMS, shipment(("30", 1)))
 
 
 @pytest.mark.parametrize(
@@ -209,8 +234,9 @@ def test_a_parcel_tradegecko_cannot_take_is_refused_with_a_reason(unshipped, par
 def test_fulfillment_bodies_carry_the_tracking():
     parcel = shipment(("29", 1), numbers=("1Z999", "1Z998"))
 
-    assert fulfil_body(parcel, now=NOW) == {
+    assert fulfillment_update_body(parcel, now=NOW) == {
         "fulfillment": {
+            "status": "fulfilled",
             "tracking_number": "1Z999, 1Z998",
             "tracking_company": "UPS",
             "tracking_url": "https://www.ups.com/track?tracknum=1Z999",
@@ -221,7 +247,6 @@ def test_fulfillment_bodies_carry_the_tracking():
     assert fulfillment_create_body("12", {"29": 1}) == {
         "fulfillment": {"order_id": 12, "fulfillment_line_items": [{"order_line_item_id": 29, "quantity": 1}]}
     }
-    assert fulfillment_update_body(parcel, now=NOW)["fulfillment"]["status"] == "fulfilled"
 
 
 def test_tracking_numbers_are_read_back_split_and_void_fulfillments_ignored():
