@@ -17,6 +17,7 @@ from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.services import connection_test, connection_unblock, connector_class_for
+from integrations.zones import TIME_ZONE_UNSET_NOTE
 from orders.admin_mapping import CarrierNameMapInline, ShippingMethodMapInline
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
 
@@ -280,6 +281,21 @@ class WMSConnectionAdmin(ConnectionAdmin):
     oauth_kind = "warehouse"
     inlines = [ShippingMethodMapInline]
     autocomplete_fields = ["merchant"]
+    readonly_fields = ConnectionAdmin.readonly_fields + ["time_zone_status"]
+
+    def get_fieldsets(self, request, obj=None):
+        """As every connection's, with what the time zone means for reading shipments under the field."""
+        fieldsets = super().get_fieldsets(request, obj)
+        fields = [f for f in fieldsets[0][1]["fields"] if f != "time_zone_status"]
+        if "time_zone" in fields:
+            fields.insert(fields.index("time_zone") + 1, "time_zone_status")
+        return [(None, {"fields": fields}), *fieldsets[1:]]
+
+    @admin.display(description="time zone status")
+    def time_zone_status(self, obj) -> str:
+        if obj is None or obj.time_zone_note:
+            return TIME_ZONE_UNSET_NOTE
+        return f"Set: dates without an offset are read in {obj.time_zone}, and tracking windows are written in it."
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

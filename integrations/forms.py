@@ -14,6 +14,7 @@ from integrations.connectors.base import ConfigField, Connector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.outbound import api_base_url_policy, public_only, typed_address_refusal
+from integrations.zones import TIME_ZONE_HELP, time_zone_names
 
 SECRET_KEPT = "Set — leave blank to keep the stored value."
 
@@ -168,8 +169,16 @@ class CartConnectionForm(ConnectionForm):
         ]
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [("", "Not known yet"), *((name, name.replace("_", " ")) for name in sorted(time_zone_names()))]
+
+
 class WMSConnectionForm(ConnectionForm):
     connectors = WAREHOUSE_CONNECTORS
+    # A list to choose from: a name typed by hand would be one more way to get the zone wrong.
+    time_zone = forms.ChoiceField(
+        label="Warehouse time zone", choices=time_zone_choices, required=False, help_text=TIME_ZONE_HELP
+    )
 
     class Meta(ConnectionForm.Meta):
         model = WMSConnection
@@ -179,5 +188,6 @@ class WMSConnectionForm(ConnectionForm):
             "cust_ref_prefix",
             "default_ship_code",
             "tracking_mode",
+            "time_zone",
             "shipment_watermark",
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,6 +19,7 @@ from django.utils import timezone
 from integrations.fields import KeptEncryptedTextField, Undecryptable
 from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
 from integrations.tenancy import CrossMerchantLink, MerchantScoped
+from integrations.zones import TIME_ZONE_HELP, TIME_ZONE_UNSET_NOTE, validate_time_zone, zone_named
 
 
 class Merchant(models.Model):
@@ -210,10 +212,21 @@ class WMSConnection(Connection):
     shipment_watermark = models.DateTimeField(
         null=True, blank=True, help_text="Shipments up to this time (UTC) have been read from the warehouse."
     )
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone], help_text=TIME_ZONE_HELP)
 
     class Meta:
         verbose_name = "warehouse connection"
         ordering = ["merchant__name", "pk"]
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The zone the warehouse writes dates without an offset in; None while not known."""
+        return zone_named(self.time_zone)
+
+    @property
+    def time_zone_note(self) -> str:
+        """What the pages say while the zone is not known (the tracking window is widened); else ""."""
+        return "" if self.zone else TIME_ZONE_UNSET_NOTE
 
 
 class CartConnection(Connection):

@@ -96,7 +96,8 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
     }
 
 
-def _build(connection: Connection, cls: type[Connector]) -> Connector:
+def _build(connection: Connection, cls: type[Connector], **given: Any) -> Connector:
+    """The connector of a connection; `given` adds what only one role takes (a warehouse's time zone)."""
     if connection.credentials_unreadable:
         raise ConnectionNotConfigured(f"{connection}: {connection.UNREADABLE_CREDENTIALS}")
     kwargs = _connector_kwargs(connection, cls)
@@ -106,7 +107,7 @@ def _build(connection: Connection, cls: type[Connector]) -> Connector:
         raise ConnectionNotConfigured(f"{connection}: fill in {labels} on the connection")
     if not (kwargs["base_url"] or cls.default_base_url or kwargs["settings"].get("account_web_address")):
         raise ConnectionNotConfigured(f"{connection}: set the API base URL")
-    return cls(**kwargs)
+    return cls(**kwargs, **given)
 
 
 def cart_connector_for(*, connection: CartConnection) -> CartConnector:
@@ -122,7 +123,7 @@ def warehouse_connector_for(*, connection: WMSConnection) -> WarehouseConnector:
         cls = warehouse_connector_class(connection.platform)
     except LookupError as exc:
         raise ConnectionNotConfigured(str(exc)) from None
-    return _build(connection, cls)  # type: ignore[return-value]
+    return _build(connection, cls, time_zone=connection.zone)  # type: ignore[return-value]
 
 
 @dataclass

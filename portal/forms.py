@@ -104,6 +104,7 @@ class MerchantWarehouseForm(MerchantConnectionMixin, WMSConnectionForm):
             "active",
             "default_ship_code",
             "tracking_mode",
+            "time_zone",
             "cust_ref_max_length",
             "cust_ref_charset",
             "cust_ref_prefix",

@@ -24,8 +24,9 @@ Assumptions where the public material is silent (the connector must not rely on 
   ``orderItems`` (≥ 1) with ``itemIdentifier.sku`` known for the customer and ``qty`` > 0.
 - Bodies must be ``application/json`` or ``application/hal+json`` (else 415); an ``Accept`` that allows
   neither is 406. Answers are camelCase HAL whatever the ``Accept``; paths are case-insensitive (IIS).
-- Stock summaries are one row per item and facility, without a customer field; ``customerid`` and
-  ``facilityid`` query parameters and ``rql`` narrow them (integrators pass those parameters).
+- Timestamps have no offset, in warehouse time (``time_zone``, UTC unless told); ``rql`` compares them as
+  written. Stock summaries are one row per item and facility, without a customer field; ``customerid``
+  and ``facilityid`` query parameters and ``rql`` narrow them (integrators pass those parameters).
 - Creating an order allocates what is available in its facility; shipping it (``ship_order``) takes the
   shipped quantities off hand and closes the order.
 
@@ -68,10 +69,11 @@ class BergenSandbox(SandboxServer):
         facilities: tuple[str, ...] = ("NJ", "NJ2", "WEST", "EU"),
         token_ttl: float = 3600,
         accept_duplicate_references: bool = False,
+        time_zone: str = "UTC",
         port: int = 0,
     ) -> None:
         super().__init__(port=port)
-        self.accept_duplicate_references = accept_duplicate_references
+        self.accept_duplicate_references, self.zone = accept_duplicate_references, data.zone_named(time_zone)
         self.username = username
         self.password = password
         self.customer = customer
@@ -171,7 +173,7 @@ class BergenSandbox(SandboxServer):
         [{"sku", "qty"}]}``: tracking rows appear, stock leaves the shelf and the order closes."""
         with self.lock:
             order = self.order(reference_num, customer)
-            when = data.wms_time(ship_date)
+            when = data.wms_time(ship_date, self.zone)
             facility_id = order["readOnly"]["facilityIdentifier"]["id"]
             customer_id = order["readOnly"]["customerIdentifier"]["id"]
             rows = []
@@ -195,7 +197,8 @@ class BergenSandbox(SandboxServer):
     def cancel_order(self, reference_num: str, *, customer: str | None = None) -> None:
         with self.lock:
             order = self.order(reference_num, customer)
-            order["readOnly"].update(status=data.STATUS_CANCELED, isClosed=True, lastModifiedDate=data.wms_time())
+            now = data.wms_time(zone=self.zone)
+            order["readOnly"].update(status=data.STATUS_CANCELED, isClosed=True, lastModifiedDate=now)
             self._versions[order["readOnly"]["orderId"]] += 1
 
     def expire_tokens(self) -> None:
@@ -322,6 +325,7 @@ class BergenSandbox(SandboxServer):
             item_ids=item_ids,
             first_item_id=self._next_order_item_id,
             fully_allocated=fully_allocated,
+            zone=self.zone,
         )
         self._next_order_item_id += len(items)
         self.orders.append(record)

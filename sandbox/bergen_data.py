@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 REL_ORDER = "http://api.3plCentral.com/rels/orders/order"
 REL_ORDER_ITEM = "http://api.3plCentral.com/rels/orders/item"
@@ -67,9 +68,15 @@ STOCK_FILTER_FIELDS = (
 TRACKING_FILTER_FIELDS = ("orderId", "referenceNum", "poNum", "packageId", "carrier", "trackingNumber", "shipDate")
 
 
-def wms_time(moment: datetime | None = None) -> str:
-    """A timestamp the way Extensiv writes one: ISO 8601, milliseconds, no offset (UTC here)."""
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+def zone_named(name: str) -> tzinfo:
+    """The warehouse's system time zone (an IANA name; raises ``ZoneInfoNotFoundError`` for another)."""
+    return ZoneInfo(name)
+
+
+def wms_time(moment: datetime | None = None, zone: tzinfo = UTC) -> str:
+    """A timestamp the way Extensiv writes one: ISO 8601, milliseconds, no offset, in warehouse time
+    (``zone``: the sandbox's ``time_zone``, UTC unless told)."""
+    moment = (moment or datetime.now(UTC)).astimezone(zone)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
@@ -126,9 +133,10 @@ def build_order_record(
     item_ids: dict[str, int],
     first_item_id: int,
     fully_allocated: bool,
+    zone: tzinfo = UTC,
 ) -> dict[str, Any]:
     """The stored order: what the client sent, identifiers resolved, plus the server's ``readOnly`` block."""
-    now = wms_time()
+    now = wms_time(zone=zone)
     record = copy.deepcopy(body)
     record["customerIdentifier"] = dict(customer)
     record["facilityIdentifier"] = dict(facility)

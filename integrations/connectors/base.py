@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -254,6 +254,13 @@ class WarehouseConnector(Connector):
     # Limits on the reference (`cust_ref`) the warehouse accepts; editable per connection.
     cust_ref_max_length: ClassVar[int] = 20
     cust_ref_charset: ClassVar[str] = "A-Za-z0-9-"  # a regex character class body
+
+    def __init__(self, *, time_zone: tzinfo | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # The zone the warehouse's system writes dates without an offset in (the connection's
+        # setting); None while nobody has said: such dates are read as UTC, and the pipeline widens
+        # its windows instead.
+        self.time_zone = time_zone
 
     def format_order(self, order: WarehouseOrder) -> dict[str, Any]:
         """The payload `submit_order` sends, as a pure function (shown in the admin)."""

@@ -10,7 +10,7 @@ these functions (TradeGecko's and Bergen's `Z` suffix, Bergen's seven fraction d
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -73,11 +73,23 @@ def parse_quantity(value: Any) -> int:
 # --- dates ---------------------------------------------------------------------------------------
 
 
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken as UTC."""
+def as_utc(value: datetime, zone: tzinfo | None = None) -> datetime:
+    """An aware UTC datetime; a naive one is taken as wall-clock time in `zone` (UTC when None)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        value = value.replace(tzinfo=zone or UTC)
     return value.astimezone(UTC)
+
+
+def local_window(after: datetime, before: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """[after, before) as naive wall-clock times in `zone`, wide enough for every instant in it.
+
+    A clock change inside the window moves the wall clock back (or skips ahead), so a window written
+    with each end's own offset could come out inverted; the start takes the smaller of the two
+    offsets and the end the larger instead (a window is shorter than the months between changes).
+    """
+    after, before = as_utc(after), as_utc(before)
+    offsets = [moment.astimezone(zone).utcoffset() or timedelta(0) for moment in (after, before)]
+    return (after + min(offsets)).replace(tzinfo=None), (before + max(offsets)).replace(tzinfo=None)
 
 
 def whole_seconds(value: datetime, *, round_up: bool = False) -> datetime:
@@ -90,13 +102,16 @@ def whole_seconds(value: datetime, *, round_up: bool = False) -> datetime:
     return whole
 
 
-def format_datetime(value: datetime, *, round_up: bool = False) -> str:
-    """ISO 8601 UTC with a Z, whole seconds (`2024-05-01T12:00:00Z`), as the platforms' docs show."""
+def format_datetime(value: datetime, *, round_up: bool = False, zone: tzinfo | None = None) -> str:
+    """ISO 8601 UTC with a Z, whole seconds (`2024-05-01T12:00:00Z`), as the platforms' docs show; given
+    a `zone` (a warehouse's), the same instant as its local time with the offset (`…T05:00:00-07:00`)."""
+    if zone is not None:
+        return whole_seconds(value, round_up=round_up).astimezone(zone).isoformat()
     return whole_seconds(value, round_up=round_up).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_datetime(value: Any, *, after_year: int = 1) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 (Z, an offset, or none: taken as UTC), else None.
+def parse_datetime(value: Any, *, after_year: int = 1, zone: tzinfo | None = None) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 (Z, an offset, or none: taken as `zone`, UTC when None), else None.
 
     A date is not needed to ship an order, so an unreadable one is dropped rather than losing the
     whole order; the stored payload keeps the original. Years up to `after_year` and from 9999 read
@@ -109,7 +124,7 @@ def parse_datetime(value: Any, *, after_year: int = 1) -> datetime | None:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return as_utc(parsed) if after_year < parsed.year < 9999 else None
+    return as_utc(parsed, zone) if after_year < parsed.year < 9999 else None
 
 
 # --- addresses -----------------------------------------------------------------------------------

@@ -323,10 +323,13 @@ class BergenWarehouse(WarehouseConnector):
 
     def iter_shipments(self, *, shipped_after: datetime, shipped_before: datetime) -> Iterator[list[Shipment]]:
         """Every package shipped in [shipped_after, shipped_before) from the tracking feed, a page
-        at a time; rows are returned as read (`parse_tracking_row`) and the pipeline validates them."""
-        params = {"rql": shipped_window_rql(shipped_after, shipped_before)}
+        at a time; rows are returned as read (`parse_tracking_row`) and the pipeline validates them.
+        The window is written, and ship dates read, in the connection's time zone (see `wire`)."""
+        params = {"rql": shipped_window_rql(shipped_after, shipped_before, self.time_zone)}
         for records in self._pages(TRACKING_PATH, params, TRACKING_PAGE_SIZE, TRACKING_REL):
-            parcels = [parse_tracking_row(record) for record in records if not self._other_customers(record)]
+            parcels = [
+                parse_tracking_row(record, self.time_zone) for record in records if not self._other_customers(record)
+            ]
             if parcels:
                 yield parcels
 

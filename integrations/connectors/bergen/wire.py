@@ -5,21 +5,24 @@ Bergen publishes no API; this is the **Extensiv 3PL Warehouse Manager** contract
 when it comes, changes these functions, `writes` and the paths in `connector.py`, and so every one
 of them is tested with payloads shaped like Extensiv's documentation, without a server.
 
-Dates: Extensiv writes timestamps without an offset ("2024-05-01T14:03:07.12"). Whether they are UTC
-or the facility's local time is not documented [guess: UTC]; we read them as UTC and write the ship
-date window the same way, so a wrong guess shifts the window but loses nothing (windows overlap).
+Dates: Extensiv writes timestamps without an offset ("2024-05-01T14:03:07.12"), in warehouse time
+(its screens show dates in the warehouse's time, and its integrations ask for the warehouse's system
+time zone). With the connection's time zone set, such a date is read in that zone and the ship date
+window is written in it; while it is not set, both are taken as UTC and the pipeline widens the window
+by the widest offsets in use (`integrations.zones`), so a parcel's date is off by the zone's offset
+but no parcel falls outside the next window. An offset or a Z on a date is always honoured.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from integrations.connectors.canonical import MAX_NUMBER_TEXT, Shipment, ShipmentLine, StockLevel, WarehouseOrderRef
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.parsing import parse_datetime, text, whole_seconds
+from integrations.connectors.parsing import local_window, parse_datetime, text, whole_seconds
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 # The tracking feed's HAL relation as Extensiv's rel pages name it; `embedded_list` also takes the
@@ -157,27 +160,37 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
 def wms_datetime(value: datetime, *, round_up: bool = False) -> str:
-    """A UTC instant written as Extensiv writes one (no offset), in whole seconds (`parsing.whole_seconds`)."""
-    return whole_seconds(value, round_up=round_up).strftime("%Y-%m-%dT%H:%M:%S")
+    """A time written as Extensiv writes one (no offset), in whole seconds (`parsing.whole_seconds`):
+    an aware value as UTC wall-clock time, a naive one as it stands (already the warehouse's)."""
+    if value.tzinfo is None:
+        whole = value.replace(microsecond=0)
+        value = whole + timedelta(seconds=1) if round_up and whole != value else whole
+    else:
+        value = whole_seconds(value, round_up=round_up)
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def parse_wms_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from an Extensiv timestamp (no offset means UTC; an offset or Z is
-    honoured; .NET's seven fraction digits are cut to six). None when empty, unreadable or .NET's
-    "no date" (year 1: any year up to 1900 is taken as one)."""
-    return parse_datetime(_FRACTION.sub(r"\1", text(value).replace("Z", "+00:00")), after_year=1900)
+def parse_wms_datetime(value: Any, zone: tzinfo | None = None) -> datetime | None:
+    """An aware UTC datetime from an Extensiv timestamp (no offset means the warehouse's `zone`, UTC
+    while not known; an offset or Z is honoured; .NET's seven fraction digits are cut to six). None
+    when empty, unreadable or .NET's "no date" (year 1: any year up to 1900 is taken as one)."""
+    raw = _FRACTION.sub(r"\1", text(value).replace("Z", "+00:00"))
+    return parse_datetime(raw, after_year=1900, zone=zone)
 
 
 # --- tracking in ---------------------------------------------------------------------------------
 
 
-def shipped_window_rql(after: datetime, before: datetime) -> str:
-    """The tracking feed's filter for parcels shipped in [after, before).
+def shipped_window_rql(after: datetime, before: datetime, zone: tzinfo | None = None) -> str:
+    """The tracking feed's filter for parcels shipped in [after, before), written in the warehouse's
+    `zone` (`parsing.local_window`: a clock change inside the window widens it), UTC while not known.
 
     Dates go bare: RQL types a value by its property, and `:` needs no quoting. The feed's rows
     carry no customer, so there is nothing to filter on for that: Bergen's API logins are per
     client, so the login sees only the merchant's parcels.
     """
+    if zone is not None:
+        after, before = local_window(whole_seconds(after), whole_seconds(before, round_up=True), zone)
     return f"shipDate=ge={wms_datetime(after)};shipDate=lt={wms_datetime(before, round_up=True)}"
 
 
@@ -194,7 +207,7 @@ def package_lines(items: Any) -> list[ShipmentLine]:
     return [ShipmentLine(sku=sku, quantity=quantity) for sku, quantity in totals.items()]
 
 
-def parse_tracking_row(row: dict[str, Any]) -> Shipment:
+def parse_tracking_row(row: dict[str, Any], zone: tzinfo | None = None) -> Shipment:
     """One package of `GET /orders/shipmentstrackinginfo` as a canonical parcel.
 
     The id is "{orderId}-{packageId}": both are the warehouse's own and never change, so a parcel
@@ -202,7 +215,8 @@ def parse_tracking_row(row: dict[str, Any]) -> Shipment:
     Nothing is dropped here: a row without a reference, tracking number or carrier comes back with
     those fields empty (and without an id when nothing identifies it), and the pipeline keeps it
     as unreadable with a reason someone can follow up at the warehouse. Lines come from the
-    package's items when the row has them (the documented feed does not promise them).
+    package's items when the row has them (the documented feed does not promise them). The ship
+    date is read in the warehouse's `zone` (`parse_wms_datetime`).
     """
     order_id = text(pick(row, "orderId", "OrderId"))
     package_id = text(pick(row, "packageId", "PackageId"))
@@ -221,7 +235,7 @@ def parse_tracking_row(row: dict[str, Any]) -> Shipment:
         service=text(pick(row, "carrierService", "CarrierService")),
         tracking_numbers=[tracking] if tracking else [],
         tracking_url=text(pick(row, "trackingUrl", "TrackingUrl")),
-        shipped_at=parse_wms_datetime(pick(row, "shipDate", "ShipDate")),
+        shipped_at=parse_wms_datetime(pick(row, "shipDate", "ShipDate"), zone),
         lines=package_lines(pick(row, "items", "Items", "packageContents", "PackageContents")),
         warehouse_order_id=order_id,
     )

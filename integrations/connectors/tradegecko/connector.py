@@ -425,10 +425,11 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
 
     def iter_shipments(self, *, shipped_after: datetime, shipped_before: datetime) -> Iterator[list[Shipment]]:
         """Fulfilled fulfillments updated in the window (TradeGecko filters them by update time, which
-        a shipment's is), with their lines, a page at a time (5 or 6 batched calls a page)."""
+        a shipment's is), with their lines, a page at a time (5 or 6 batched calls a page). The
+        window is spelled, and dates without an offset read, in the connection's time zone when set."""
         params = {
-            "updated_at_min": format_datetime(shipped_after),
-            "updated_at_max": format_datetime(shipped_before, round_up=True),
+            "updated_at_min": format_datetime(shipped_after, zone=self.time_zone),
+            "updated_at_max": format_datetime(shipped_before, round_up=True, zone=self.time_zone),
         }
         for page in self.pages("/fulfillments", "fulfillments", params):
             shipped = [f for f in page if text(f.get("status")).lower() == "fulfilled"]
@@ -451,7 +452,12 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
             variants = self.lookup("/variants", "variants", wanted_ids(lines.values(), "variant_id"))
             yield [
                 parse_fulfillment(
-                    f, [i for i in items if text(i.get("fulfillment_id")) == text(f.get("id"))], lines, variants, orders
+                    f,
+                    [i for i in items if text(i.get("fulfillment_id")) == text(f.get("id"))],
+                    lines,
+                    variants,
+                    orders,
+                    zone=self.time_zone,
                 )
                 for f in ours
             ]

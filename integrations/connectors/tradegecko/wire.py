@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -75,10 +75,11 @@ def parse_quantity(value: Any) -> int:
     return int(number)
 
 
-def parse_datetime(value: Any) -> datetime | None:
+def parse_datetime(value: Any, zone: tzinfo | None = None) -> datetime | None:
     """An ISO 8601 timestamp or a bare date (`parsing.parse_datetime`), with a `Z` read as +00:00
-    wherever it stands: TradeGecko writes dates with a Z ("2024-05-01Z" is midnight UTC)."""
-    return parse_iso_datetime(text(value).replace("Z", "+00:00"))
+    wherever it stands: TradeGecko writes dates with a Z ("2024-05-01Z" is midnight UTC). One
+    without an offset is read in `zone` (a warehouse connection's time zone, when set), else UTC."""
+    return parse_iso_datetime(text(value).replace("Z", "+00:00"), zone=zone)
 
 
 def format_date(value: datetime | date) -> str:

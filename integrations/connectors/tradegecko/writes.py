@@ -25,7 +25,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -375,10 +375,13 @@ def parse_fulfillment(
     order_lines: Mapping[str, dict[str, Any]],
     variants: Mapping[str, dict[str, Any]],
     orders: Mapping[str, dict[str, Any]],
+    *,
+    zone: tzinfo | None = None,
 ) -> Shipment:
     """One fulfillment as a canonical parcel: its order's `reference_number` is our `cust_ref`, its
     lines are the variants' SKUs (summed per SKU). Nothing is dropped here: a fulfillment without a
-    tracking number or carrier comes back as it is, and the pipeline names it for a person."""
+    tracking number or carrier comes back as it is, and the pipeline names it for a person. A ship
+    date without an offset is read in the warehouse's `zone` (`wire.parse_datetime`)."""
     order_id = text(fulfillment.get("order_id"))
     quantities: Counter[str] = Counter()
     for item in items:
@@ -394,7 +397,7 @@ def parse_fulfillment(
         service=text(fulfillment.get("service")),
         tracking_numbers=sorted(split_tracking(fulfillment.get("tracking_number"))),
         tracking_url=text(fulfillment.get("tracking_url")),
-        shipped_at=parse_datetime(fulfillment.get("shipped_at")),
+        shipped_at=parse_datetime(fulfillment.get("shipped_at"), zone),
         lines=[ShipmentLine(sku=sku, quantity=quantity) for sku, quantity in quantities.items()],
         warehouse_order_id=order_id,
     )

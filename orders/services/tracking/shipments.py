@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ from integrations.accounts import connection_account_key
 from integrations.connectors.canonical import Shipment as CanonicalShipment
 from integrations.models import WMSConnection
 from integrations.services import warehouse_connector_for
+from integrations.zones import WIDEST_AHEAD_OF_UTC, WIDEST_BEHIND_UTC
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.lookups import cust_refs_taken
 from orders.services.records.history import order_event, order_set_status
@@ -39,11 +41,34 @@ class ShipmentOutcome(StrEnum):
     OTHER_CONNECTION = "other_connection"
 
 
-def shipment_window(*, warehouse: WMSConnection, now: datetime) -> tuple[datetime, datetime]:
-    until = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
+@dataclass(frozen=True)
+class ShipmentWindow:
+    """What one run asks the warehouse for, [since, until), and the real time it has then read up to
+    (the next watermark): the two differ while the warehouse's time zone is not known."""
+
+    since: datetime
+    until: datetime
+    read_up_to: datetime
+
+
+def shipment_window(*, warehouse: WMSConnection, now: datetime) -> ShipmentWindow:
+    """From the watermark (less the overlap) to a little before now, in real time when the
+    warehouse's time zone is known (its connector writes the window in that zone).
+
+    While it is not, the connector writes UTC times and the warehouse may compare them with its own
+    wall clock, anywhere from UTC-12 to UTC+14: a parcel shipped just after the last run carries a
+    time up to 12 hours earlier (a warehouse behind UTC), one shipped just now up to 14 hours later
+    (ahead of UTC). So the window starts 12 hours earlier and ends 14 hours later; the watermark
+    still advances by real time only, and the parcels read again are recognised by id (`KNOWN`).
+    """
+    read_up_to = now - timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
     if warehouse.shipment_watermark is None:
-        return now - FIRST_SHIPMENT_LOOKBACK, until
-    return warehouse.shipment_watermark - timedelta(seconds=settings.ORDER_IMPORT_OVERLAP_SECONDS), until
+        since = now - FIRST_SHIPMENT_LOOKBACK
+    else:
+        since = warehouse.shipment_watermark - timedelta(seconds=settings.ORDER_IMPORT_OVERLAP_SECONDS)
+    if warehouse.zone is not None:
+        return ShipmentWindow(since, read_up_to, read_up_to)
+    return ShipmentWindow(since - WIDEST_BEHIND_UTC, read_up_to + WIDEST_AHEAD_OF_UTC, read_up_to)
 
 
 def warehouse_shipments_import(
@@ -55,14 +80,14 @@ def warehouse_shipments_import(
     counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """Read every page of shipments in the window (counting into `counts` as it goes); advance the
-    watermark only at the end."""
-    since, until = shipment_window(warehouse=warehouse, now=now)
-    run.window_start, run.window_end = since, until
+    watermark only at the end, and only to the real time read up to (`shipment_window`)."""
+    window = shipment_window(warehouse=warehouse, now=now)
+    run.window_start, run.window_end = window.since, window.until
     run.save(update_fields=["window_start", "window_end"])
     counts = counting_into(counts, *ShipmentOutcome, "orders_shipped")
     problems: list[str] = []
     connector = warehouse_connector_for(connection=warehouse)
-    for page in connector.iter_shipments(shipped_after=since, shipped_before=until):
+    for page in connector.iter_shipments(shipped_after=window.since, shipped_before=window.until):
         with transaction.atomic():
             for parcel in page:
                 outcome, became_shipped = shipment_store(warehouse=warehouse, parcel=parcel, run=run, problems=problems)
@@ -70,8 +95,8 @@ def warehouse_shipments_import(
                 counts["orders_shipped"] += became_shipped
         if progress:
             progress(f"{counts[ShipmentOutcome.STORED]} new shipments")
-    WMSConnection.objects.filter(pk=warehouse.pk).update(shipment_watermark=until)
-    warehouse.shipment_watermark = until
+    WMSConnection.objects.filter(pk=warehouse.pk).update(shipment_watermark=window.read_up_to)
+    warehouse.shipment_watermark = window.read_up_to
     if problems:
         run.error = "\n".join(filter(None, [run.error, *problems]))
     return counts
