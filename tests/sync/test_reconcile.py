@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, Problem
+from sync.alerts import alerts_send_digests
 from sync.cycle import cart_connection_sync_orders
 from sync.models import Reconciliation
 from sync.reconcile.run import connection_reconcile, reconcile
+from sync.tasks import reconcile_task
 from tests.orders.tracking_helpers import ONE_SKU_1, package, run_shipments, ship
 
 
@@ -177,3 +179,19 @@ def test_the_window_reaches_back_the_days_asked(wired, days):
     result = connection_reconcile(connection=wired.cart, days=days)
 
     assert result.window_end - result.window_start == timedelta(days=days)
+
+
+def test_the_scheduled_task_reconciles_every_connection_and_alerts_the_gaps(wired, mailoutbox):
+    wired.merchant.contact_email = "owner@shop.example"
+    wired.merchant.save()
+    orders = delivered(wired, "7801")
+    with wired.bergen.lock:
+        wired.bergen.orders[:] = [o for o in wired.bergen.orders if o["referenceNum"] != orders["7801"].cust_ref]
+
+    said = reconcile_task()
+    alerts_send_digests()
+
+    assert "1 connection(s), 1 cart order(s): 1 gap(s)" in said
+    assert Reconciliation.objects.filter(cart_connection=wired.cart).count() == 1
+    [mail] = [m for m in mailoutbox if "reconcile_gap" in m.body]
+    assert "#7801 missing at warehouse" in mail.body
