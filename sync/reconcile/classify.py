@@ -3,7 +3,7 @@
 The first pass needs no request: an order we never stored is skipped (with the import's own reason),
 still coming (the next import reads it) or missing here (the import had its chance: it lies behind
 the watermark); an order we hold is held, skipped (canceled), in progress, or missing here when it
-changed at the cart behind the watermark. Delivered orders go on to the warehouse and tracking
+changed at the cart behind the watermark in a way we do not hold. Delivered orders go on to the warehouse and tracking
 checks (`sync.reconcile.sides`), which decide between delivered once and the other gaps.
 """
 
@@ -17,6 +17,7 @@ from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, SkippedOrder
 from orders.services.intake.known_orders import DELIVERED_STATUSES
 from orders.services.intake.skipping import skip_reason
+from orders.services.translation.cart_fields import apply_cart_fields
 from sync.reconcile.result import HELD, IN_PROGRESS, MISSING_HERE, SKIPPED, Finding
 
 
@@ -34,12 +35,40 @@ def behind_watermark(*, cart_order: CartOrder, moments: Moments) -> bool:
     return moments.watermark is not None and changed is not None and changed < moments.watermark
 
 
-def changed_since_stored(*, cart_order: CartOrder, order: Order) -> bool:
-    return (
-        cart_order.modified_at is not None
-        and order.cart_modified_at is not None
-        and cart_order.modified_at > order.cart_modified_at
+SHIP_TO_FIELDS = tuple(
+    f"ship_{name}"
+    for name in (
+        "first_name",
+        "last_name",
+        "company",
+        "address_1",
+        "address_2",
+        "address_3",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "phone",
     )
+)
+
+
+def changes_missed(*, cart_order: CartOrder, order: Order) -> list[str]:
+    """What the cart shows of the order that we do not hold, when the cart changed it after our copy:
+    its status, its ship-to, its lines. A change of times alone (a re-saved order) misses nothing."""
+    co = cart_order
+    if co.modified_at is None or order.cart_modified_at is None or co.modified_at <= order.cart_modified_at:
+        return []
+    as_cart_says = Order()
+    apply_cart_fields(order=as_cart_says, co=co)
+    missed = [] if co.cart_status == order.cart_status else [f"status {order.cart_status or '?'} → {co.cart_status}"]
+    if any(getattr(as_cart_says, name) != getattr(order, name) for name in SHIP_TO_FIELDS):
+        missed.append("ship-to address")
+    lines = sorted((line.sku.strip(), line.quantity, line.canceled) for line in co.lines)
+    stored = sorted(order.lines.values_list("cart_sku", "quantity", "canceled_at_cart"))
+    if lines != stored:
+        missed.append("lines")
+    return missed
 
 
 def unknown_order_finding(
@@ -68,11 +97,12 @@ def known_order_finding(*, cart_order: CartOrder, order: Order, moments: Moments
     """An order we hold; None when it counts as delivered and the warehouse must tell the rest."""
     co = cart_order
     found = Finding(co.cart_order_id, co.order_number, "")
-    if changed_since_stored(cart_order=co, order=order) and behind_watermark(cart_order=co, moments=moments):
+    missed = changes_missed(cart_order=co, order=order) if behind_watermark(cart_order=co, moments=moments) else []
+    if missed:
         found.category = MISSING_HERE
         found.reason = (
             f"Changed at the cart at {co.modified_at:%Y-%m-%d %H:%M} UTC, behind the import's watermark, and the "
-            f"change never reached us (we hold its version of {order.cart_modified_at:%Y-%m-%d %H:%M}): imported now."
+            f"change ({', '.join(missed)}) never reached us: imported now."
         )
     elif order.status == OrderStatus.ERROR:
         found.category, found.reason = HELD, order.hold_reason or "Held."
