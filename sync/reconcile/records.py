@@ -6,11 +6,16 @@ from __future__ import annotations
 from django.utils import timezone
 
 from integrations.models import CartConnection
-from orders.services.records.problems import connection_problem, connection_problem_key, problems_resolve
+from orders.services.records.problems import (
+    RECONCILE_GAP,
+    connection_problem,
+    connection_problem_key,
+    problems_resolve,
+)
 from sync.models import Reconciliation
 from sync.reconcile.result import ConnectionResult
 
-REASON_CODE = "reconcile_gap"
+REASON_CODE = RECONCILE_GAP
 MAX_NAMED = 10
 
 
