@@ -219,3 +219,6 @@ SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderbridge@localhost")
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# Reconciliation: an order seen this long ago and still not sent (or its tracking still not at the
+# cart) is no longer "in progress" but needs a look.
+RECONCILE_GRACE_HOURS = env.int("RECONCILE_GRACE_HOURS", default=24)

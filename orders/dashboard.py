@@ -1,6 +1,6 @@
 """Selectors of the admin dashboard: per merchant and connection, the last sync of each kind, the
 connection's health, the orders held and stuck, open problems, and orders imported and shipped per
-day.
+day; first of all, the open reconciliation gaps (read from their problems: the orders app sits below sync).
 
 Everything is aggregated in the database (one query per section, whatever the number of orders,
 merchants or runs), so the admin's first page stays fast as the data grows.
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
 from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SyncRun
+from orders.services.records.problems import RECONCILE_GAP
 
 CHART_DAYS = 14
 STUCK_SHOWN = 5
@@ -125,6 +126,8 @@ class Dashboard:
     merchants: list[MerchantView]
     problems_url: str
     now: datetime
+    # Open reconciliation gaps (one problem per cart connection), shown before anything else.
+    reconcile_gaps: list[Problem] = field(default_factory=list)
 
     @property
     def open_problems(self) -> int:
@@ -193,7 +196,14 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     # Merchants that need a person first; the rest by name (the sort is stable).
     merchant_views.sort(key=lambda m: not m.needs_attention)
     return Dashboard(
-        merchants=merchant_views, problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}", now=now
+        merchants=merchant_views,
+        problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}",
+        now=now,
+        reconcile_gaps=list(
+            Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True, reason_code=RECONCILE_GAP)
+            .select_related("merchant")
+            .order_by("merchant__name", "pk")
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias
+from sync.models import Reconciliation
 
 M = TypeVar("M", bound=Model)
 
@@ -36,6 +37,7 @@ MERCHANT_PATHS: dict[type[Model], str] = {
     OrderLine: "order__merchant",
     OrderEvent: "order__merchant",
     Shipment: "order__merchant",
+    Reconciliation: "merchant",
 }
 
 

@@ -31,6 +31,7 @@ from orders.models import (
     SyncLock,
     SyncRun,
 )
+from sync.models import Reconciliation
 
 
 class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
@@ -254,6 +255,18 @@ class ProblemFactory(factory.django.DjangoModelFactory[Problem]):
     reason_code = "unreachable"
     message = "The cart did not answer: check its address."
     last_seen_at = factory.LazyFunction(timezone.now)
+
+
+class ReconciliationFactory(factory.django.DjangoModelFactory[Reconciliation]):
+    class Meta:
+        model = Reconciliation
+
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    merchant = factory.SelfAttribute("cart_connection.merchant")
+    window_start = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=7))
+    window_end = factory.LazyFunction(timezone.now)
+    counts = factory.LazyFunction(lambda: {"cart_orders": 3, "delivered_once": 3, "gaps": 0})
+    finished_at = factory.LazyFunction(timezone.now)
 
 
 class StockLevelFactory(factory.django.DjangoModelFactory[StockLevel]):

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, SKUAlias
 from portal.scope import scoped
+from sync.models import Reconciliation
+
+RECONCILED_DAYS_SHOWN = 7
+
+
+@dataclass
+class CartProof:
+    """One cart's reconciliations: the latest (its gaps, with what to do), and one result per day."""
+
+    cart: CartConnection
+    latest: Reconciliation
+    days: list[Reconciliation] = field(default_factory=list)
+
+    @property
+    def accounted_text(self) -> str:
+        return f"All {self.latest.counts.get('cart_orders', 0):,} orders accounted for"
+
+
+def cart_proofs(merchant) -> list[CartProof]:
+    """Each cart's reconciliations of the last days, the newest first; the last of each day stands for it."""
+    since = timezone.now() - timedelta(days=RECONCILED_DAYS_SHOWN)
+    rows = scoped(Reconciliation, merchant).filter(finished_at__gte=since).select_related("cart_connection")
+    proofs: dict[int, CartProof] = {}
+    for row in rows.order_by("-finished_at", "-pk"):
+        proof = proofs.setdefault(row.cart_connection_id, CartProof(cart=row.cart_connection, latest=row))
+        if not proof.days or proof.days[-1].finished_at.date() != row.finished_at.date():
+            proof.days.append(row)
+    return list(proofs.values())
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
             .filter(status=OrderStatus.ERROR)
             .select_related("cart_connection")
             .order_by("-pk")[:5],
+            "proofs": cart_proofs(merchant),
         },
     )
 

@@ -2,7 +2,8 @@
 
 `run_demo("squarespace", "bergen")` starts both sandboxes on free loopback ports, seeds the fixed
 scenario, creates (or reuses) the pair's demo merchant and connections pointed at this run's ports,
-syncs orders, lets the warehouse ship, syncs shipments and inventory, and returns the counts.
+syncs orders, lets the warehouse ship, syncs shipments and inventory, reconciles the cart's orders
+with both sandboxes while they are still up, and returns the counts.
 Running it again on the same database finds the same orders: it imports and delivers nothing new.
 """
 
@@ -20,9 +21,13 @@ from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
 from sandbox.run_settings import settings_applied
 from sandbox.wiring import SandboxMerchant, merchant_wire_sandboxes
 from sync.cycle import cart_connection_sync_orders
+from sync.reconcile.result import ConnectionResult
+from sync.reconcile.result import totals as reconcile_totals
+from sync.reconcile.run import reconcile
 from sync.return_path import inventory_sync, shipments_sync
 
 DEFAULT_CART, DEFAULT_WAREHOUSE = "squarespace", "bergen"
+RECONCILE_DAYS = 7  # what the daily reconciliation reads; the scenario's orders changed within a day
 
 
 @dataclass
@@ -30,6 +35,7 @@ class DemoResult:
     merchant: Merchant
     runs: list[SyncRun] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    reconciliation: list[ConnectionResult] = field(default_factory=list)
 
 
 def merchant_slug(cart: str, warehouse: str) -> str:
@@ -101,4 +107,11 @@ def run_demo(cart_platform: str = DEFAULT_CART, wms_platform: str = DEFAULT_WARE
             "tracking_duplicates": cart_side.tracking_duplicates(),
             "inventory_pushed": totals.get("inventory_pushed", 0),
         }
-    return DemoResult(merchant=merchant, runs=[order_run, *return_runs], counts=counts)
+        # The standing proof, asked of both sandboxes before they stop.
+        reconciliation = reconcile(connection_id=cart.pk, days=RECONCILE_DAYS)
+    return DemoResult(merchant=merchant, runs=[order_run, *return_runs], counts=counts, reconciliation=reconciliation)
+
+
+def reconcile_counts(result: DemoResult) -> dict[str, int]:
+    """The demo's reconciliation counts, with the keys `manage.py reconcile --json` prints."""
+    return reconcile_totals(results=result.reconciliation)

@@ -17,15 +17,48 @@ def demo_json() -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
+RECONCILE_KEYS = {
+    "connections",
+    "cart_orders",
+    "delivered_once",
+    "held",
+    "skipped",
+    "in_progress",
+    "missing_here",
+    "missing_at_warehouse",
+    "warehouse_duplicates",
+    "tracking_missing",
+    "gaps",
+}
+
+
 def test_json_counts_are_integers_and_show_imports_deliveries_and_holds(db):
     result = demo_json()
 
+    reconciled = result.pop("reconcile")
     assert result and all(type(value) is int for value in result.values()), result
     assert result["imported"] >= 5
     assert result["delivered"] >= 1
     assert result["held"] >= 1
     assert result["warehouse_duplicates"] == 0
     assert result["warehouse_orders"] == result["delivered"]
+    # The demo ends with a reconciliation against its sandboxes: the same keys as `reconcile --json`.
+    assert set(reconciled) >= RECONCILE_KEYS
+    assert reconciled["gaps"] == 0 and reconciled["cart_orders"] == 8
+    assert reconciled["delivered_once"] == result["delivered"] and reconciled["held"] == result["held"]
+
+
+def test_a_second_run_reconciles_against_its_new_empty_warehouse_and_names_what_it_lacks(db):
+    demo_json()
+
+    second = demo_json()["reconcile"]
+
+    # Each run starts fresh sandboxes: the new warehouse holds none of the orders sent by the first run,
+    # and the counts come from its answers, not from our database.
+    assert (
+        second["missing_at_warehouse"] == Order.objects.filter(merchant__slug="demo", warehouse_order_id__gt="").count()
+    )
+    assert second["gaps"] == second["missing_at_warehouse"]
 
 
 def test_a_second_run_imports_and_delivers_nothing_and_reuses_the_merchant(db):
@@ -58,5 +91,6 @@ def test_the_report_names_held_orders_with_their_reasons_and_how_to_open_the_adm
         assert f"#{order.order_number} [{order.hold_code}]" in text
         assert order.hold_reason[:40] in text
     assert "unknown_sku" in text and "POSTER-XL" in text
+    assert "reconciliation: 8 cart order(s): 3 delivered once, 3 held, 2 skipped, 0 in progress, 0 gap(s)" in text
     assert "runserver" in text
     assert "/admin/" in text

@@ -28,7 +28,12 @@ def demo(cart: str, wms: str) -> dict:
 def test_each_pair_runs_the_whole_cycle_once(cart, wms):
     first = demo(cart, wms)
 
+    reconciled = first.pop("reconcile")
     assert all(isinstance(value, int) for value in first.values())
+    # Ended with a reconciliation while the sandboxes were up: every cart order accounted for.
+    assert reconciled["connections"] == 1 and reconciled["unreadable"] == 0
+    assert reconciled["gaps"] == 0, reconciled
+    assert reconciled["delivered_once"] == first["delivered"]
     assert first["imported"] >= 5
     assert first["delivered"] == first["warehouse_orders"] >= 3
     assert first["held"] >= 1

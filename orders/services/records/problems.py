@@ -14,6 +14,10 @@ from django.utils import timezone
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, Problem
 
+# A cart connection whose daily reconciliation found gaps (or could not read a side): one open per
+# connection, raised and resolved by `sync.reconcile`, shown first on the staff dashboard.
+RECONCILE_GAP = "reconcile_gap"
+
 
 def problem_raise(
     *,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from orders.models import Order, OrderStatus, SkippedOrder
-from sandbox.demo import DEFAULT_CART, DEFAULT_WAREHOUSE, run_demo
+from sandbox.demo import DEFAULT_CART, DEFAULT_WAREHOUSE, reconcile_counts, run_demo
 from sandbox.demo.sides import CARTS, WAREHOUSES
 
 DEMO_ADMIN = ("admin", "orderbridge-demo")
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         result = run_demo(cart, wms, say=(lambda text: None) if json else self.stdout.write)
         if json:
-            self.stdout.write(_dumps(result.counts))
+            self.stdout.write(_dumps({**result.counts, "reconcile": reconcile_counts(result)}))
         else:
             self.report(result)
 
@@ -48,6 +48,7 @@ class Command(BaseCommand):
             f"{counts['shipments_pushed']} accepted by the cart, duplicates at the cart {counts['tracking_duplicates']}"
         )
         w(f"  inventory: {counts['inventory_pushed']} level(s) accepted by the cart")
+        self.report_reconciliation(result)
         held = Order.objects.filter(merchant=merchant, status=OrderStatus.ERROR).order_by("order_number")
         if held:
             w(self.style.WARNING("\nHeld orders (fix the cause, then use the admin's Retry action):"))
@@ -69,6 +70,21 @@ class Command(BaseCommand):
             "\nOpen the admin: python manage.py runserver, then http://127.0.0.1:8000/admin/"
             + (f" (user {user}, password {password} unless you changed it)" if password else "")
         )
+
+    def report_reconciliation(self, result) -> None:
+        """The reconciliation run at the end, while the sandboxes were up: all accounted for, or the gaps."""
+        w, summed = self.stdout.write, reconcile_counts(result)
+        title = (
+            f"\n  reconciliation: {summed['cart_orders']} cart order(s): {summed['delivered_once']} delivered once, "
+            f"{summed['held']} held, {summed['skipped']} skipped, {summed['in_progress']} in progress, "
+            f"{summed['gaps']} gap(s)"
+        )
+        w(self.style.SUCCESS(title) if summed["gaps"] == 0 and not summed["unreadable"] else self.style.WARNING(title))
+        for connection in result.reconciliation:
+            if connection.error:
+                w(f"    ! not read: {connection.error}")
+            for gap in connection.gaps:
+                w(f"    ! #{gap.order_number} {gap.category.replace('_', ' ')}: {gap.reason} {gap.action}")
 
     def admin_login(self) -> tuple[str, str]:
         """A local superuser for the demo, created only when the database has none."""
