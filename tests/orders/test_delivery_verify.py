@@ -188,6 +188,22 @@ def test_a_tradegecko_delivery_is_verified_with_one_lookup(gecko_wired):
     assert events(order, "verified")
 
 
+def test_a_tradegecko_delivery_one_at_a_time_is_verified_with_one_lookup(gecko_wired):
+    cart, wms, squarespace, gecko = gecko_wired
+    cart_order = seed(squarespace, "1001")
+    import_only(cart, wms)
+    order = order_for(cart, cart_order)
+    counts: dict[str, int] = {}
+
+    order_deliver(order_id=order.pk, connector=warehouse_connector_for(connection=wms), counts=counts)
+
+    order.refresh_from_db()
+    assert len(gecko.orders_by_reference()[order.cust_ref]) == 1
+    assert order.status == OrderStatus.AT_WMS and order.warehouse_verified_at is not None
+    assert counts == {"verified": 1, "unverified": 0}
+    assert len(gecko.requests_to("/order_line_items", "GET")) == 1
+
+
 def test_a_tradegecko_quantity_changed_at_the_warehouse_is_unverified_with_a_problem(gecko_wired, monkeypatch):
     cart, _wms, squarespace, gecko = gecko_wired
     create = gecko.store.create_order
