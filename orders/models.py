@@ -110,6 +110,20 @@ class Order(MerchantScoped):
     line_cancellation_accepted = models.BooleanField(
         default=False, help_text="A person chose to send the order without the lines canceled at the cart."
     )
+    # Whether the warehouse's order reads back as what was sent (`services.delivery.verify`).
+    warehouse_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the warehouse's order was read back carrying the order number, lines and quantities sent.",
+    )
+    warehouse_verify_attempts = models.PositiveIntegerField(
+        default=0, help_text="Read-backs of the warehouse's order that did not verify it."
+    )
+    warehouse_verify_next_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the warehouse's order is read back again; empty once verified or given up (see Problems).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +147,12 @@ class Order(MerchantScoped):
             models.Index(fields=["cust_ref"]),
             models.Index(fields=["hold_code"]),
             models.Index(fields=["created_at"]),
+            # Partial: only the few orders waiting for a read-back are in it, not every order imported.
+            models.Index(
+                fields=["warehouse_verify_next_at"],
+                condition=Q(warehouse_verify_next_at__isnull=False),
+                name="order_verify_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -197,7 +197,7 @@ def test_tradegecko_this_very_order_under_the_reference_counts_as_delivered(
 
     order.refresh_from_db()
     assert counts["delivered"] == 1 and order.status == OrderStatus.AT_WMS and order.cust_ref == "1001"
-    assert "it is this order" in OrderEvent.objects.filter(order=order).last().message
+    assert "it is this order" in OrderEvent.objects.filter(order=order, code="delivered").last().message
     assert len(tradegecko_sandbox.orders_by_reference()["1001"]) == 1
 
 

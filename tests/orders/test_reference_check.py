@@ -92,7 +92,7 @@ def test_a_duplicate_answer_for_this_very_order_counts_as_delivered(wired):
     assert order.status == OrderStatus.AT_WMS and order.cust_ref == "1001"
     assert order.warehouse_order_id == str(wired.bergen.order("1001")["readOnly"]["orderId"])
     assert len(wired.bergen.orders) == 1
-    last = OrderEvent.objects.filter(order=order).last()
+    last = OrderEvent.objects.filter(order=order, code="delivered").last()
     assert "it is this order (its order number, lines and ship-to match)" in last.message
 
 
@@ -126,7 +126,8 @@ def test_an_uncertain_order_found_and_matching_is_delivered_without_a_second_sen
     order = order_for(wired.cart, cart_order)
     assert order.status == OrderStatus.AT_WMS and order.cust_ref == "1001"
     assert len(order_posts(wired.bergen)) == 1
-    assert "after an interrupted send, and it is this order" in OrderEvent.objects.filter(order=order).last().message
+    delivered = OrderEvent.objects.filter(order=order, code="delivered").last()
+    assert "after an interrupted send, and it is this order" in delivered.message
 
 
 def test_a_duplicate_answer_whose_order_cannot_be_read_back_is_asked_again_not_counted(wired):

@@ -47,7 +47,7 @@ def test_a_test_order_goes_through_the_whole_flow_marked_as_a_test(wired):
     assert received["poNum"] == order.order_number
     assert received["shipTo"]["name"] == "TEST ORDER do not ship"
     assert [(i["itemIdentifier"]["sku"], i["qty"]) for i in received["orderItems"]] == [("SKU-1", 2), ("WMS-SKU-9", 1)]
-    assert [e.code for e in order.events.all()] == ["test_order", "delivered"]
+    assert [e.code for e in order.events.all()] == ["test_order", "delivered", "verified"]
     assert "by shopkeeper" in order.events.first().message
 
 

@@ -39,7 +39,6 @@ from integrations.connectors.bergen.wire import (
     embedded_list,
     error_text,
     facility_id_named,
-    order_ref,
     parse_tracking_row,
     pick,
     read_stock_row,
@@ -262,7 +261,9 @@ class BergenWarehouse(WarehouseConnector):
                 body = None
             raise classify_rejection(response.status_code, body, response.text, [line.sku for line in order.items])
         try:
-            ref = order_ref(response.json())
+            # The 201 answer is the order as stored: read back with its poNum, shipTo and orderItems,
+            # so the pipeline verifies it without asking again.
+            ref = found_order(response.json())
         except (ValueError, AttributeError):
             ref = None
         if ref is None:

@@ -66,6 +66,7 @@ from integrations.connectors.tradegecko.writes import (
     fulfillment_update_body,
     match_skus,
     parse_fulfillment,
+    po_number_in_notes,
     tracking_numbers_of,
 )
 from integrations.connectors.tradegecko.writes import format_order as order_body
@@ -381,10 +382,12 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
                     f"TradeGecko accepted order {order.cust_ref} ({response.status_code}) without giving its id"
                 )
             return found
+        # The answer has no lines (only their ids): the pipeline reads the order back with one lookup.
         return WarehouseOrderRef(
             warehouse_order_id=text(created.get("id")),
             cust_ref=text(created.get("reference_number")) or order.cust_ref,
             status=text(created.get("status")),
+            cust_po_no=po_number_in_notes(created.get("notes")),
         )
 
     def _orders_with_reference(self, cust_ref: str) -> list[dict[str, Any]]:

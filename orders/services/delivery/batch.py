@@ -51,6 +51,7 @@ from orders.services.delivery.sending import (
     lines_for_sending,
     orders_send,
 )
+from orders.services.delivery.verify import VERIFY_COUNTS, ReadBack, matched, orders_verification_record
 from orders.services.records.sync_runs import counting_into
 from orders.services.translation.translate import warehouse_order_for
 
@@ -110,16 +111,19 @@ def _record(
     """Write a sent batch's outcomes; return the warehouse's stop (429, 401) if one came."""
     token = batch.token
     delivered: list[tuple[Order, WarehouseOrderRef, str]] = []
+    checks: list[tuple[Order, ReadBack]] = []
     unsent: list[Order] = []
     late: list[Order] = []
     stopped: ConnectorError | None = None
     for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == SendOutcome.DELIVERED:
-            delivered.append((order, value, delivered_message(order, value)))
+            delivered.append((order, value.ref, delivered_message(order, value.ref)))
+            checks.append((order, value))
         elif outcome == SendOutcome.DUPLICATE:
             found = _duplicate_answer(order, batch, connector, run)
             if not isinstance(found, DeliveryOutcome):
                 delivered.append(found)
+                checks.append((order, matched(ref=found[1])))
             elif found != DeliveryOutcome.SKIPPED:  # (skipped: the claim was taken over, left to that attempt)
                 counts[found] += 1
         elif outcome in (SendOutcome.HELD, SendOutcome.REFUSED):
@@ -137,6 +141,7 @@ def _record(
             stopped = stopped or (value if outcome == SendOutcome.STOP else None)
     orders_mark_delivered(delivered=delivered, token=token, run=run)
     counts[DeliveryOutcome.DELIVERED] += len(delivered)
+    orders_verification_record(checks=checks, run=run, counts=counts)
     if unsent:
         orders_unclaim_unsent(orders=unsent, token=token, why=stopped)
     if late:
@@ -184,7 +189,7 @@ class BatchDeliverer:
     ) -> None:
         self.connector, self.run, self.progress = connector, run, progress
         # The outcomes, counted as each batch is recorded (into the caller's dict when given).
-        self.counts = counting_into(counts, *DELIVERY_COUNTS)
+        self.counts = counting_into(counts, *DELIVERY_COUNTS, *VERIFY_COUNTS)
         self.pace = SendPace()
         self.stopped: ConnectorError | None = None
         self.failed: Exception | None = None

@@ -45,6 +45,13 @@ from orders.services.delivery.claims import (
     order_retry_later,
 )
 from orders.services.delivery.reference_check import already_there_message, reference_check, reference_unreadable
+from orders.services.delivery.verify import (
+    VERIFY_COUNTS,
+    matched,
+    orders_verification_record,
+    unverified_orders_recheck,
+    warehouse_read_back,
+)
 from orders.services.records.sync_runs import counting_into
 from orders.services.translation.translate import warehouse_order_for
 
@@ -62,11 +69,11 @@ def pending_orders_deliver(
     """Deliver every due `new` order of a cart connection, counting into `counts` as it goes. Stops
     (raising) when the warehouse refuses our credentials or throttles us for long: the rest waits
     for the next run."""
-    counts = counting_into(counts, *DELIVERY_COUNTS)
+    counts = counting_into(counts, *DELIVERY_COUNTS, *VERIFY_COUNTS)
     before = counts[DeliveryOutcome.DELIVERED]
     due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
     for order_id in [pk for pk, uncertain in due if uncertain]:  # may be at the warehouse: ask first
-        outcome = order_deliver(order_id=order_id, connector=connector, run=run)
+        outcome = order_deliver(order_id=order_id, connector=connector, run=run, counts=counts)
         key = TAKEN if outcome == DeliveryOutcome.SKIPPED else outcome.value
         counts[key] = counts.get(key, 0) + 1
     ready = [pk for pk, uncertain in due if not uncertain]
@@ -76,11 +83,16 @@ def pending_orders_deliver(
             if progress:
                 progress(f"delivered {counts[DeliveryOutcome.DELIVERED] - before} of {len(due)}")
         deliverer.finish()
+    # Earlier deliveries not verified yet, read back again when due (bounded per run).
+    unverified_orders_recheck(cart_connection_id=cart_connection_id, connector=connector, run=run, counts=counts)
     return counts
 
 
-def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun | None = None) -> DeliveryOutcome:
-    """Claim one order and deliver it; return DELIVERED, HELD, RETRY, CANCELED or SKIPPED."""
+def order_deliver(
+    *, order_id: int, connector: WarehouseConnector, run: SyncRun | None = None, counts: dict[str, int] | None = None
+) -> DeliveryOutcome:
+    """Claim one order and deliver it; return DELIVERED, HELD, RETRY, CANCELED or SKIPPED. A delivered
+    order is read back (`verify`), counted as verified or unverified into `counts` when given."""
     lease = order_claim(order_id=order_id)
     if lease is None:
         return DeliveryOutcome.SKIPPED
@@ -91,7 +103,7 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
     try:
         payload = warehouse_order_for(order=order, lines=list(order.lines.all()))
         if was_uncertain:
-            found = _found_before_sending(order, token, payload, connector, run)
+            found = _found_before_sending(order, token, payload, connector, run, counts)
             if found is not None:
                 return found
         elif order.cart_status in (CART_CANCELED, CART_FULFILLED):
@@ -102,8 +114,13 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
         try:
             ref = connector.submit_order(payload)
         except DuplicateReferenceError:
-            return _duplicate_answer(order, token, payload, connector, run)
-        return order_mark_delivered(order=order, token=token, ref=ref, message=delivered_message(order, ref), run=run)
+            return _duplicate_answer(order, token, payload, connector, run, counts)
+        outcome = order_mark_delivered(
+            order=order, token=token, ref=ref, message=delivered_message(order, ref), run=run
+        )
+        check = warehouse_read_back(connector=connector, sent=payload, ref=ref)
+        orders_verification_record(checks=[(order, check)], run=run, counts=counts)
+        return outcome
     except OrderRejectedError as exc:
         return order_hold(order=order, token=token, exc=exc, run=run, uncertain=was_uncertain and not sending)
     except (ThrottledError, AuthenticationError) as exc:
@@ -122,7 +139,12 @@ def order_deliver(*, order_id: int, connector: WarehouseConnector, run: SyncRun 
 
 
 def _found_before_sending(
-    order: Order, token: str, payload: WarehouseOrder, connector: WarehouseConnector, run: SyncRun | None
+    order: Order,
+    token: str,
+    payload: WarehouseOrder,
+    connector: WarehouseConnector,
+    run: SyncRun | None,
+    counts: dict[str, int] | None,
 ) -> DeliveryOutcome | None:
     """An uncertain order (a previous send may have reached the warehouse): ask the warehouse for its
     reference first. Delivered when it is this order there; canceled when closed at the cart and not
@@ -133,7 +155,9 @@ def _found_before_sending(
         message = already_there_message(payload.cust_ref, interrupted=True)
         if closed_at_cart:
             message += " It was closed at the cart meanwhile: ask the warehouse to stop it."
-        return order_mark_delivered(order=order, token=token, ref=check.ours, message=message, run=run)
+        outcome = order_mark_delivered(order=order, token=token, ref=check.ours, message=message, run=run)
+        orders_verification_record(checks=[(order, matched(ref=check.ours))], run=run, counts=counts)
+        return outcome
     if closed_at_cart:
         return order_cancel(order=order, token=token, run=run)
     if check.others:  # the reference is another order's: ours never got there
@@ -144,7 +168,12 @@ def _found_before_sending(
 
 
 def _duplicate_answer(
-    order: Order, token: str, payload: WarehouseOrder, connector: WarehouseConnector, run: SyncRun | None
+    order: Order,
+    token: str,
+    payload: WarehouseOrder,
+    connector: WarehouseConnector,
+    run: SyncRun | None,
+    counts: dict[str, int] | None,
 ) -> DeliveryOutcome:
     """The warehouse refused the send as a duplicate reference: delivered only if the order under it
     is this one (`reference_check`); else held with a new reference; unreadable, asked again later."""
@@ -155,5 +184,7 @@ def _duplicate_answer(
         return order_retry_later(order=order, token=token, exc=unreadable, run=run, uncertain=True)
     if check.ours is not None:
         message = already_there_message(payload.cust_ref, interrupted=False)
-        return order_mark_delivered(order=order, token=token, ref=check.ours, message=message, run=run)
+        outcome = order_mark_delivered(order=order, token=token, ref=check.ours, message=message, run=run)
+        orders_verification_record(checks=[(order, matched(ref=check.ours))], run=run, counts=counts)
+        return outcome
     return order_hold_reference_taken(order=order, token=token, check=check, sent=payload, connector=connector, run=run)

@@ -101,7 +101,8 @@ def already_there_message(cust_ref: str, *, interrupted: bool) -> str:
     )
 
 
-def _named(differences: list[str]) -> str:
+def differences_named(*, differences: list[str]) -> str:
+    """The names of what differs, as a phrase: "lines", "order number and lines"..."""
     if len(differences) < 2:
         return "".join(differences)
     return ", ".join(differences[:-1]) + " and " + differences[-1]
@@ -110,7 +111,7 @@ def _named(differences: list[str]) -> str:
 def reference_taken_reason(check: ReferenceCheck, proposed: str | None) -> str:
     """The hold reason: what was found (by what differs only), and the fix-it."""
     if check.others:
-        seen = f"its {_named(check.differences)} differ from this order's"
+        seen = f"its {differences_named(differences=check.differences)} differ from this order's"
     else:
         seen = "the warehouse refused it as a duplicate and shows no order of ours under it"
     reason = f"Reference {check.cust_ref} already used at the warehouse by another order ({seen}): not delivered."

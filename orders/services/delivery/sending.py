@@ -30,6 +30,7 @@ from integrations.connectors.errors import (
     ThrottledError,
 )
 from orders.models import Order, OrderLine
+from orders.services.delivery.verify import warehouse_read_back
 from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ NOT_READ_FOR_SENDING = (
     "claimed_until",
     "delivered_at",
     "partially_shipped",
+    "warehouse_verified_at",
+    "warehouse_verify_next_at",
     "created_at",
     "updated_at",
 )
@@ -65,7 +68,7 @@ LINE_FIELDS_FOR_SENDING = (
 class SendOutcome(StrEnum):
     """What one send did; its value is the warehouse's answer, or the error, or None."""
 
-    DELIVERED = "delivered"  # the warehouse's reference
+    DELIVERED = "delivered"  # what the warehouse's order read back as (`verify.ReadBack`)
     DUPLICATE = "duplicate"  # the reference is taken there: by this order or another (asked after)
     HELD = "held"  # refused for a reason in the order
     REFUSED = "refused"  # refused otherwise (a permanent connector error)
@@ -102,7 +105,8 @@ def _send(
     if timezone.now() > last_start:
         return SendOutcome.LATE, None
     try:
-        return SendOutcome.DELIVERED, connector.submit_order(warehouse_order_for(order=order, lines=lines))
+        sent = warehouse_order_for(order=order, lines=lines)
+        ref = connector.submit_order(sent)
     except DuplicateReferenceError as exc:
         return SendOutcome.DUPLICATE, exc
     except OrderRejectedError as exc:
@@ -117,6 +121,8 @@ def _send(
     except Exception as exc:  # a bug must not lose the order nor stop the batch
         log.exception("delivery of order %s failed", order.pk)
         return SendOutcome.ERROR, exc
+    # Read back once delivered (from the answer, or one lookup): it never raises, nor undoes the delivery.
+    return SendOutcome.DELIVERED, warehouse_read_back(connector=connector, sent=sent, ref=ref)
 
 
 @dataclass

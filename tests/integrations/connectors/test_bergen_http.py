@@ -51,6 +51,16 @@ def test_an_order_is_created_and_its_id_returned(stocked):
     assert "json" in post.header("Content-Type")
 
 
+def test_the_created_order_is_read_back_from_the_create_answer_without_a_lookup(stocked):
+    ref = connector(stocked).submit_order(order())
+
+    stored = stocked.order("SQ-1042")
+    assert ref.cust_po_no == stored["poNum"] == "1042"
+    assert [(line.sku, line.quantity) for line in ref.items] == [("TEE-M", 1), ("MUG", 2)]
+    assert ref.ship_to is not None and ref.ship_to.zip == stored["shipTo"]["zip"]
+    assert stocked.requests_to("/orders", "GET") == []
+
+
 def test_the_token_comes_from_basic_credentials_and_is_reused(stocked):
     bergen = connector(stocked)
     bergen.submit_order(order("SQ-1"))

@@ -63,6 +63,15 @@ def test_an_order_is_created_at_the_location_with_its_reference_and_found_again(
     assert warehouse(sandbox, location).find_order("SQ-104") is None
 
 
+def test_the_create_answer_gives_the_order_number_but_no_lines_so_the_order_is_looked_up(stocked):
+    sandbox, location = stocked
+
+    ref = warehouse(sandbox, location).submit_order(order())
+
+    assert ref.cust_po_no == "1042"  # from the notes the created order carries
+    assert ref.items is None  # the answer lists line ids only: the pipeline reads the order back
+
+
 def test_orders_found_by_reference_are_read_back_as_they_were_sent(stocked):
     sandbox, location = stocked
     connector = warehouse(sandbox, location)
