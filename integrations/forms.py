@@ -21,6 +21,8 @@ SECRET_KEPT = "Set — leave blank to keep the stored value."
 
 def _form_field(spec: ConfigField, connector: type[Connector], *, show_platform: bool) -> forms.Field:
     label = f"{spec.label} ({connector.label})" if show_platform else spec.label
+    if spec.switch:  # an unconfirmed call: off unless ticked, the reason in its help text
+        return forms.BooleanField(label=label, required=False, help_text=spec.help_text)
     if spec.secret:
         widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
         return forms.CharField(label=label, required=False, help_text=spec.help_text, widget=widget, strip=True)
@@ -128,8 +130,10 @@ class ConnectionForm(forms.ModelForm):
 
     @property
     def account_fields_changed(self) -> bool:
-        """Whether what names the platform account was edited (platform, address, a credential or setting)."""
-        return any(name in self.changed_data for name in ("platform", "api_base_url", *self.config_fields))
+        """Whether what names the platform account was edited (platform, address, a credential or
+        setting; a switch that turns a call on or off names no account)."""
+        fields = [name for name, (_key, spec, _kind) in self.config_fields.items() if not spec.switch]
+        return any(name in self.changed_data for name in ("platform", "api_base_url", *fields))
 
     def save(self, commit: bool = True) -> Connection:
         instance = super().save(commit=False)

@@ -70,6 +70,8 @@ class SyncOutcome(models.TextChoices):
     FAILED = "failed", "failed"
     SKIPPED = "skipped", "skipped (another run of it was in progress)"
     INTERRUPTED = "interrupted", "interrupted (its worker stopped before it finished)"
+    # The step needs a call that is unconfirmed for the platform and off for the connection: not a failure.
+    NOT_SUPPORTED = "not_supported", "not supported for this platform"
 
 
 class Connection(MerchantScoped):

@@ -139,9 +139,11 @@ def cart_inventory_push(
     counts: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """Compute and push the levels of every item at the cart (counting into `counts` as it goes).
-    Raises on auth/throttling (stop).
+    Raises on auth/throttling (stop), and `CallTurnedOffError` before anything is read or sent when
+    the cart's inventory upload is an unconfirmed call that is off for the connection.
 
     `read_catalog` reads the cart's item list even when the last read is recent (a person asked)."""
+    connector.inventory_check()
     warehouse = connection.resolved_warehouse()
     counts = counting_into(
         counts,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from integrations.accounts import connection_account_learn
 from integrations.connectors.base import WarehouseConnector
-from integrations.connectors.errors import ConnectorError, ThrottledError
+from integrations.connectors.errors import CallTurnedOffError, ConnectorError, ThrottledError
 from integrations.cooldowns import cooldown_key, cooldown_record, cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import (
@@ -88,6 +88,9 @@ def failure_classify(
     failure: RunFailure,
 ) -> str:
     """Record a step's exception as a readable error; return the run outcome it means."""
+    if isinstance(exc, CallTurnedOffError):  # not a failure: no retry, no problem, the reason said
+        errors.append(str(exc))
+        return SyncOutcome.NOT_SUPPORTED
     kind = failure_kind(exc)
     if not failure.kind or kind in (FailureKind.NEEDS_PERSON, FailureKind.PERMANENT):
         failure.kind = kind

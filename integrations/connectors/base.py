@@ -25,6 +25,7 @@ from integrations.connectors.canonical import (
     WarehouseOrder,
     WarehouseOrderRef,
 )
+from integrations.connectors.errors import CallTurnedOffError
 from integrations.http import ApiClient, CooldownHook
 from integrations.outbound import OutboundPolicy
 
@@ -73,6 +74,44 @@ class ConfigField:
     default: Any = ""
     # An address the connector calls: checked where it is typed (https, public: `integrations.outbound`).
     address: bool = False
+    # A switch (a checkbox: True or False), such as turning on an unconfirmed call.
+    switch: bool = False
+
+
+@dataclass(frozen=True)
+class UnconfirmedCall:
+    """An endpoint that neither the platform's documentation nor integrators' published code
+    confirms: off until a person turns it on for the connection. `reason` says why it is
+    unconfirmed, `turn_on_if` when a person may turn it on; both are shown where it is switched
+    and in the message of a run it stops."""
+
+    label: str  # what the call does, e.g. "Inventory upload"
+    reason: str
+    turn_on_if: str
+
+    @property
+    def help_text(self) -> str:
+        return f"Unconfirmed: {self.reason}. Turn on only if {self.turn_on_if}."
+
+
+def call_switch_name(call: str) -> str:
+    """The connection setting that turns the unconfirmed call `call` on."""
+    return f"enable_{call}"
+
+
+def call_switches(calls: dict[str, UnconfirmedCall]) -> tuple[ConfigField, ...]:
+    """One setting per unconfirmed call, off by default: put them in the connector's `setting_fields`."""
+    return tuple(
+        ConfigField(
+            name=call_switch_name(name),
+            label=f"Turn on: {call.label} (unconfirmed)",
+            help_text=call.help_text,
+            required=False,
+            default=False,
+            switch=True,
+        )
+        for name, call in calls.items()
+    )
 
 
 class Connector:
@@ -85,6 +124,9 @@ class Connector:
     base_url_help: ClassVar[str] = ""
     credential_fields: ClassVar[tuple[ConfigField, ...]] = ()
     setting_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    # Calls this connector makes only when a person turned them on for the connection (name ->
+    # why they are unconfirmed); each has its switch among `setting_fields` (`call_switches`).
+    unconfirmed_calls: ClassVar[dict[str, UnconfirmedCall]] = {}
 
     def __init__(
         self,
@@ -121,6 +163,25 @@ class Connector:
         missing = [f for f in cls.credential_fields if f.required and not credentials.get(f.name)]
         missing += [f for f in cls.setting_fields if f.required and not settings.get(f.name)]
         return missing
+
+    def call_enabled(self, name: str) -> bool:
+        """Whether the connector may make call `name`: always for a confirmed call; for an
+        unconfirmed one only when its switch is on in the connection's settings."""
+        if name not in self.unconfirmed_calls:
+            return True
+        value = self.settings.get(call_switch_name(name))
+        return value is True or str(value).strip().lower() in ("true", "1", "on", "yes")
+
+    def call_required(self, name: str, *, step: str) -> None:
+        """Raise `CallTurnedOffError` (before anything is sent) when call `name` is off; `step`
+        names what it stops for the run's message ("Inventory")."""
+        if self.call_enabled(name):
+            return
+        call = self.unconfirmed_calls[name]
+        raise CallTurnedOffError(
+            f"{step}: not supported for this platform ({call.reason}; turn it on in the connection "
+            f"if {call.turn_on_if})"
+        )
 
     def secrets(self) -> list[str]:
         return [str(self.credentials.get(f.name) or "") for f in self.credential_fields if f.secret]
@@ -237,6 +298,15 @@ class CartConnector(Connector):
     inventory_batch_size: ClassVar[int] = 50
     # False: the cart cannot list its items; the pipeline builds them from the order lines seen.
     inventory_listing: ClassVar[bool] = True
+    # The call `set_inventory` makes when it is one of `unconfirmed_calls` (else ""): while it is
+    # off, an inventory run reads and sends nothing and ends as not supported.
+    inventory_call: ClassVar[str] = ""
+
+    def inventory_check(self) -> None:
+        """Raise `CallTurnedOffError` when the inventory upload is an unconfirmed call that is off
+        for this connection (asked before any level is computed or sent)."""
+        if self.inventory_call:
+            self.call_required(self.inventory_call, step="Inventory")
 
     def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
         """Every stock-keeping item the cart has, a page at a time."""

@@ -107,3 +107,13 @@ class OrderRejectedError(PermanentError):
         super().__init__(message, status=status)
         self.reason_code = reason_code
         self.skus = skus or []
+
+
+class CallTurnedOffError(ConnectorError):
+    """A step needs an unconfirmed call (one neither the platform's documentation nor integrators'
+    published code confirms) that is off for this connection: nothing was sent. Not a failure: the
+    run ends as *not supported for this platform* with the reason, until a person turns the call on
+    (see `Connector.unconfirmed_calls`)."""
+
+    permanent = True
+    code = "not_supported"

@@ -50,6 +50,7 @@ class SyncCommand(BaseCommand):
             SyncOutcome.SUCCEEDED: self.style.SUCCESS,
             SyncOutcome.PARTIAL: self.style.WARNING,
             SyncOutcome.THROTTLED: self.style.WARNING,
+            SyncOutcome.NOT_SUPPORTED: self.style.NOTICE,
         }.get(result["status"], self.style.ERROR)
         title = f"{result['kind']} · {result['merchant']} · {result['connection']}: {result['status']}"
         self.stdout.write(style(title))

@@ -40,7 +40,10 @@ def test_each_pair_runs_the_whole_cycle_once(cart, wms):
     assert first["warehouse_duplicates"] == 0
     assert first["shipments_pushed"] >= 3  # including the order shipped in two parcels
     assert first["tracking_duplicates"] == 0
-    assert first["inventory_pushed"] >= 1
+    if cart == "overstock":  # its inventory upload is unconfirmed: off until a person turns it on
+        assert first["inventory_pushed"] == 0
+    else:
+        assert first["inventory_pushed"] >= 1
     held = Order.objects.filter(cart_connection__platform=cart, status=OrderStatus.ERROR)
     assert "unknown_sku" in set(held.values_list("hold_code", flat=True))
     two_parcels = Order.objects.get(cart_connection__platform=cart, order_number="1001")

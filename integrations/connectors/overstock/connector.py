@@ -17,18 +17,21 @@ was read (a line cancelled later) is not seen by the next runs: the Supplier Oas
 where late cancellations show.
 
 Tracking: `POST /shipments`, one confirmation per order line shipped. The POST is never resent by
-the HTTP client; the pipeline asks `existing_tracking_numbers` first. Overstock has no documented
-way to read one order: we ask `GET /salesorders?salesChannelOrderNumber=…` [UNCONFIRMED]. When
-Overstock refuses that (4xx, 5xx) or does not filter by it, no tracking is known, so a push repeated
-after a lost reply sends the confirmation again, and Overstock may refuse it as already shipped:
-that refusal is kept on the shipment for a person. When the order is found, its sales channel name
-and warehouse code are what the confirmations repeat; otherwise the connection's settings are
+the HTTP client; the pipeline asks `existing_tracking_numbers` first (and again to read a push
+back). Overstock has no documented way to read one order, so the order is found again in the
+confirmed listing of the hours around its order date, whose lines carry their ship confirmations;
+an order whose date is not known is said to be unreadable rather than guessed at. A lookup by
+number (`GET /salesorders?salesChannelOrderNumber=…`) is unconfirmed: it is asked first only when a
+person turned it on for the connection (`ORDER_LOOKUP`). When the order is found, its sales channel
+name and warehouse code are what the confirmations repeat; otherwise the connection's settings are
 (Sales channel name, default OSTK as in integrators' payloads; Warehouse code, else Warehouse Name).
 
 Inventory is keyed on Overstock's OptionSku (`salesChannelSKU` on order lines). Overstock has no
 documented listing (`inventory_listing = False`: the pipeline builds the items from the order lines
-it has seen) and no documented update endpoint: levels go to the connection's Inventory Path
-[UNCONFIRMED, default /inventory], in the message `writes` describes.
+it has seen) and no documented or published update endpoint: the upload (`INVENTORY_UPLOAD`) is off
+until a person turns it on for the connection; then levels go to the connection's Inventory Path
+[UNCONFIRMED, default /inventory], in the message `writes` describes. While it is off an inventory
+run sends nothing and ends as not supported, with the reason.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing
 import requests
 
 from integrations.connectors.answers import status_phrase
-from integrations.connectors.base import CartConnector, ConfigField, account_identity_of, url_host
+from integrations.connectors.base import (
+    CartConnector,
+    account_identity_of,
+    url_host,
+)
 from integrations.connectors.canonical import (
     CartInventoryItem,
     CartShipment,
@@ -50,6 +57,15 @@ from integrations.connectors.canonical import (
     OrderPage,
 )
 from integrations.connectors.errors import BadPayloadError, PermanentError, TemporaryError
+from integrations.connectors.overstock.config import (
+    CREDENTIAL_FIELDS,
+    DEFAULT_INVENTORY_PATH,
+    DEFAULT_SALES_CHANNEL,
+    INVENTORY_UPLOAD,
+    ORDER_LOOKUP,
+    SETTING_FIELDS,
+    UNCONFIRMED_CALLS,
+)
 from integrations.connectors.overstock.wire import (
     WarehouseFilter,
     order_elements,
@@ -71,8 +87,6 @@ from integrations.http import ApiClient
 
 ORDERS_PATH = "/salesorders"
 SHIPMENTS_PATH = "/shipments"
-DEFAULT_INVENTORY_PATH = "/inventory"
-DEFAULT_SALES_CHANNEL = "OSTK"  # what Overstock's orders carry, and integrators send back
 XML = "application/xml"
 
 
@@ -96,60 +110,9 @@ class OverstockCart(CartConnector):
         "Leave as is for Overstock. Overstock's test host is https://api.test.supplieroasis.com; "
         "a sandbox's address also works."
     )
-    credential_fields = (
-        ConfigField(
-            name="username",
-            label="API Username",
-            help_text=(
-                "Ask your Overstock rep for the Supplier Oasis API username and password (say which integration "
-                "you use). They are often the same as your Supplier Oasis login."
-            ),
-        ),
-        ConfigField(name="password", label="API Password", secret=True),
-    )
-    setting_fields = (
-        ConfigField(
-            name="warehouse_name",
-            label="Warehouse Name",
-            help_text=(
-                "Supplier Oasis → Account Settings → Warehouse → Update next to the warehouse: the "
-                "“Warehouse Name”. Orders for your other warehouses are skipped."
-            ),
-        ),
-        ConfigField(
-            name="warehouse_code",
-            label="Warehouse code",
-            help_text="Only if Overstock knows the warehouse by a code other than its name: sent with shipments.",
-            required=False,
-        ),
-        ConfigField(
-            name="sales_channel_name",
-            label="Sales channel name",
-            help_text="Sent with tracking when the order does not say its own. Overstock's is OSTK.",
-            required=False,
-            default=DEFAULT_SALES_CHANNEL,
-        ),
-        ConfigField(
-            name="inventory_path",
-            label="Inventory path",
-            help_text=(
-                "Where stock levels are sent. UNCONFIRMED: Overstock does not publish its inventory endpoint; "
-                "ask your Overstock rep and change this if it differs."
-            ),
-            required=False,
-            default=DEFAULT_INVENTORY_PATH,
-        ),
-        ConfigField(
-            name="window_hours",
-            label="Window hours",
-            help_text=(
-                "Orders are read in time windows of this many hours (Overstock does not page its answers). "
-                "Lower it if a window is ever reported cut short."
-            ),
-            required=False,
-            default="1",
-        ),
-    )
+    credential_fields = CREDENTIAL_FIELDS
+    setting_fields = SETTING_FIELDS
+    unconfirmed_calls = UNCONFIRMED_CALLS
 
     def account_identity(self) -> str:
         """The API host and the API username (a Supplier Oasis login is one supplier account)."""
@@ -239,28 +202,23 @@ class OverstockCart(CartConnector):
     default_carrier_names = CARRIER_CODES
 
     def existing_tracking_numbers(self, cart_order_id: str, *, ordered_at: datetime | None = None) -> set[str]:
-        """Tracking Overstock holds for the order (see the module docstring).
-
-        First a lookup by order number (unconfirmed); when Overstock cannot answer it, the
-        creation windows around `ordered_at` are read again, as the order listing only selects
-        orders by creation time.
-        """
+        """Tracking Overstock holds for the order, from the confirmed order listing: the windows
+        around `ordered_at` (it selects orders by creation time), with each line's ship confirmations
+        (see the module docstring). The unconfirmed lookup by number is asked first only when it is
+        turned on for the connection. Raises `PermanentError` when `ordered_at` is not known: the
+        listing cannot be searched without it, and "no tracking" would be a guess."""
         number = self._order_number(cart_order_id)
         client = self.api()
-        try:
-            response = client.request(
-                "GET", ORDERS_PATH, params={"salesChannelOrderNumber": number}, ok_statuses=(400, 404, 405, 501)
-            )
-        except TemporaryError as exc:
-            if exc.status is None:
-                raise  # Overstock cannot be reached: the push would fail too
-            response = None
-        if response is not None and response.status_code < 400:
-            found = self._scan(read_xml(response.content, what=f"a request for order {number}"), number)
+        if self.call_enabled(ORDER_LOOKUP):
+            found = self._lookup(client, number)
             if found is not None:
                 return found
         if ordered_at is None:
-            return set()  # a lookup the server cannot answer must not hold tracking back for ever
+            raise PermanentError(
+                f"Overstock order {number} has no known order date, and Overstock shows an order's tracking only "
+                "in the listing of the hours it was placed in: what Overstock holds for it cannot be read. Check "
+                "the order in Supplier Oasis"
+            )
         start = whole_seconds(ordered_at - timedelta(hours=1))
         end = whole_seconds(ordered_at + timedelta(hours=2), round_up=True)
         for window_start, window_end in windows(start, end, min(self.window_hours(), 1.0)):
@@ -272,6 +230,21 @@ class OverstockCart(CartConnector):
             if found is not None:
                 return found
         return set()
+
+    def _lookup(self, client: ApiClient, number: str) -> set[str] | None:
+        """The order's tracking by the unconfirmed lookup by number; None when Overstock does not
+        answer it (refused, or not filtered by it) and the listing must be read instead."""
+        try:
+            response = client.request(
+                "GET", ORDERS_PATH, params={"salesChannelOrderNumber": number}, ok_statuses=(400, 404, 405, 501)
+            )
+        except TemporaryError as exc:
+            if exc.status is None:
+                raise  # Overstock cannot be reached: the push would fail too
+            return None
+        if response.status_code >= 400:
+            return None
+        return self._scan(read_xml(response.content, what=f"a request for order {number}"), number)
 
     def _scan(self, root: Element, number: str) -> set[str] | None:
         """The tracking numbers of order `number` in a listing, or None when it is not there."""
@@ -327,6 +300,7 @@ class OverstockCart(CartConnector):
     # --- inventory back ---
 
     inventory_listing = False  # no documented listing: items come from the OptionSkus on order lines
+    inventory_call = INVENTORY_UPLOAD
 
     def iter_inventory(self) -> Iterator[list[CartInventoryItem]]:
         """Overstock has no documented inventory listing: nothing to list (see `inventory_listing`)."""
@@ -343,8 +317,10 @@ class OverstockCart(CartConnector):
         return path if path.startswith("/") else f"/{path}"
 
     def set_inventory(self, updates: list[InventoryUpdate], *, idempotency_key: str) -> InventoryPushResult:
-        """Set absolute levels per OptionSku at the UNCONFIRMED inventory path. Setting a level twice
-        changes nothing, so the request is safe to resend and no idempotency key is needed."""
+        """Set absolute levels per OptionSku at the UNCONFIRMED inventory path, only when the upload
+        is turned on (else `CallTurnedOffError`, nothing sent). Setting a level twice changes
+        nothing, so the request is safe to resend and no idempotency key is needed."""
+        self.call_required(INVENTORY_UPLOAD, step="Inventory")
         if not updates:
             return InventoryPushResult()
         body = format_inventory_message(updates, warehouse_code=self._warehouse_code(), limit=self.inventory_batch_size)

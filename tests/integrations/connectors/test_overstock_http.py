@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.connectors.canonical import CartShipment, CartShipmentLine, InventoryUpdate
-from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
+from integrations.connectors.errors import (
+    AuthenticationError,
+    BadPayloadError,
+    CallTurnedOffError,
+    PermanentError,
+    TemporaryError,
+)
 from integrations.connectors.overstock.connector import OverstockCart
 from integrations.connectors.overstock.wire import OTHER_WAREHOUSE
 from integrations.outbound import SANDBOX_TOOLING
@@ -17,6 +23,8 @@ from tests.integrations.connectors.builders import shipment
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SETTINGS = {"warehouse_name": "Main Warehouse"}
+INVENTORY_ON = {"enable_inventory_upload": True}  # the unconfirmed upload, turned on
+LOOKUP_ON = {"enable_order_lookup": True}  # the unconfirmed lookup by number, turned on
 
 
 def connector(sandbox: OverstockSandbox, password: str = "sandbox-pass", **settings) -> OverstockCart:
@@ -151,7 +159,7 @@ def test_tracking_goes_back_one_confirmation_per_line(overstock_sandbox):
     ids = {ln.sku: ln.cart_line_id for ln in read_order.lines}
     assert len(order.lines) == 2
 
-    assert cart.existing_tracking_numbers("OS-2001") == set()  # Overstock cannot be asked for one order
+    assert cart.existing_tracking_numbers("OS-2001", ordered_at=T0) == set()  # read in its creation window
     cart.push_shipment(
         "OS-2001",
         shipped(
@@ -193,7 +201,7 @@ def test_stock_levels_are_set_per_option_sku_and_unknown_ones_reported(overstock
     overstock_sandbox.add_product("OPT-A", "SKU-A")
     updates = [InventoryUpdate(key="OPT-A", sku="SKU-A", quantity=7), InventoryUpdate("OPT-NOPE", "SKU-X", 1)]
 
-    result = connector(overstock_sandbox).set_inventory(updates, idempotency_key="run-1:batch-1")
+    result = connector(overstock_sandbox, **INVENTORY_ON).set_inventory(updates, idempotency_key="run-1:batch-1")
 
     assert result.accepted == ["OPT-A"]
     assert list(result.refused) == ["OPT-NOPE"]
@@ -202,24 +210,31 @@ def test_stock_levels_are_set_per_option_sku_and_unknown_ones_reported(overstock
 
 def test_an_inventory_path_overstock_does_not_have_says_it_is_unconfirmed(overstock_sandbox):
     overstock_sandbox.add_product("OPT-A")
-    cart = connector(overstock_sandbox, inventory_path="/nowhere")
+    cart = connector(overstock_sandbox, inventory_path="/nowhere", **INVENTORY_ON)
 
     with pytest.raises(PermanentError, match="unconfirmed"):
         cart.set_inventory([InventoryUpdate("OPT-A", "SKU-A", 1)], idempotency_key="k")
 
 
 def test_an_inventory_path_on_another_host_is_refused_before_sending_the_password(overstock_sandbox):
-    cart = connector(overstock_sandbox, inventory_path="https://elsewhere.example/inventory")
+    cart = connector(overstock_sandbox, inventory_path="https://elsewhere.example/inventory", **INVENTORY_ON)
 
     with pytest.raises(PermanentError, match="must be a path on the Overstock host"):
         cart.set_inventory([InventoryUpdate("OPT-A", "SKU-A", 1)], idempotency_key="k")
     assert overstock_sandbox.requests == []
 
 
-def test_a_lookup_by_number_that_overstock_cannot_answer_holds_nothing_back(overstock_sandbox):
-    overstock_sandbox.fail_next(count=10, status=500, path_contains="/salesorders", method="GET")
+def test_a_lookup_by_number_turned_on_that_overstock_cannot_answer_falls_back_to_the_creation_window(
+    overstock_sandbox,
+):
+    overstock_sandbox.add_order("OS-1", order_date=T0, created=T0, lines=[{"partner_sku": "SKU-A"}])
+    cart = connector(overstock_sandbox, **LOOKUP_ON)
+    cart.push_shipment("OS-1", shipped([CartShipmentLine("1", 1, "SKU-A", 1)], tracking="T-1"), notify_customer=False)
 
-    assert connector(overstock_sandbox).existing_tracking_numbers("OS-1") == set()
+    assert cart.existing_tracking_numbers("OS-1", ordered_at=T0) == {"T-1"}
+    asked = overstock_sandbox.requests_to("/salesorders", "GET")
+    assert asked[0].param("salesChannelOrderNumber") == "OS-1"  # refused by this Overstock (400)
+    assert all(r.param("startTime") for r in asked[1:])
 
 
 def test_inventory_has_no_listing():
@@ -233,7 +248,7 @@ def test_when_overstock_answers_a_lookup_by_number_its_tracking_and_channel_are_
         base_url=overstock_sandbox.base_url,
         outbound=SANDBOX_TOOLING,
         credentials={"username": "sandbox-user", "password": "sandbox-pass"},
-        settings={"warehouse_name": "main warehouse"},
+        settings={"warehouse_name": "main warehouse", **LOOKUP_ON},
     )
     # An Overstock that does filter by order number (unconfirmed; the sandbox does not) answers so:
     answer = (
@@ -290,5 +305,49 @@ def test_tracking_already_at_overstock_is_found_again_in_the_orders_creation_win
         "OS-6001", shipped([CartShipmentLine("1", 1, "SKU-A", 1)], tracking="ONCE-1"), notify_customer=False
     )
 
-    assert cart.existing_tracking_numbers("OS-6001") == set()  # no lookup by number at this Overstock
     assert cart.existing_tracking_numbers("OS-6001", ordered_at=T0) == {"ONCE-1"}
+    listing = overstock_sandbox.requests_to("/salesorders", "GET")
+    assert listing and not [r for r in listing if r.param("salesChannelOrderNumber")]  # off by default
+    assert all(r.param("startTime") and r.param("endTime") for r in listing)
+
+
+def test_inventory_is_not_supported_by_default_and_nothing_is_sent(overstock_sandbox):
+    overstock_sandbox.add_product("OPT-A", "SKU-A")
+    cart = connector(overstock_sandbox)
+
+    with pytest.raises(CallTurnedOffError) as caught:
+        cart.set_inventory([InventoryUpdate("OPT-A", "SKU-A", 7)], idempotency_key="k")
+
+    assert str(caught.value) == (
+        "Inventory: not supported for this platform (Overstock publishes no inventory endpoint; CartRover's guide "
+        "names OptionSku but no path; turn it on in the connection if your Overstock rep gave you the path)"
+    )
+    with pytest.raises(CallTurnedOffError):
+        cart.inventory_check()
+    assert overstock_sandbox.requests == []
+    assert ("OPT-A", "Main Warehouse") not in overstock_sandbox.inventory
+
+
+def test_the_unconfirmed_calls_are_switches_off_by_default_with_their_reason():
+    cart = OverstockCart(settings=SETTINGS)
+    switches = {f.name: f for f in OverstockCart.setting_fields if f.switch}
+
+    assert set(switches) == {"enable_inventory_upload", "enable_order_lookup"}
+    assert all(f.default is False and not f.required for f in switches.values())
+    assert not cart.call_enabled("inventory_upload") and not cart.call_enabled("order_lookup")
+    assert switches["enable_inventory_upload"].help_text == (
+        "Unconfirmed: Overstock publishes no inventory endpoint; CartRover's guide names OptionSku but no path. "
+        "Turn on only if your Overstock rep gave you the path."
+    )
+    assert OverstockCart(settings=SETTINGS | INVENTORY_ON).call_enabled("inventory_upload")
+    assert (
+        OverstockCart(settings=SETTINGS | {"enable_inventory_upload": False}).call_enabled("inventory_upload") is False
+    )
+    assert cart.call_enabled("a_confirmed_call")
+
+
+def test_tracking_of_an_order_whose_date_is_unknown_is_said_to_be_unreadable_not_guessed(overstock_sandbox):
+    with pytest.raises(PermanentError, match="OS-7001 has no known order date"):
+        connector(overstock_sandbox).existing_tracking_numbers("OS-7001")
+
+    assert overstock_sandbox.requests == []
