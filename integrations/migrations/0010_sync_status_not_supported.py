@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_mapping_models_out_membership_in'),
+        ('integrations', '0009_wmsconnection_time_zone'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_mapping_models_from_inventory_and_integrations'),
+        ('orders', '0007_order_warehouse_verification'),
     ]
 
     operations = [
