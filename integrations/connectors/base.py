@@ -26,6 +26,7 @@ from integrations.connectors.canonical import (
     WarehouseOrderRef,
 )
 from integrations.connectors.errors import CallTurnedOffError
+from integrations.connectors.limits import FieldLimit
 from integrations.http import ApiClient, CooldownHook
 from integrations.outbound import OutboundPolicy
 
@@ -324,6 +325,9 @@ class WarehouseConnector(Connector):
     # Limits on the reference (`cust_ref`) the warehouse accepts; editable per connection.
     cust_ref_max_length: ClassVar[int] = 20
     cust_ref_charset: ClassVar[str] = "A-Za-z0-9-"  # a regex character class body
+    # The ship-to fields the warehouse requires and their limits (`connectors.limits`): the
+    # pipeline holds what cannot be sent and adapts what can, before any send.
+    field_limits: ClassVar[tuple[FieldLimit, ...]] = ()
 
     def __init__(self, *, time_zone: tzinfo | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -32,6 +32,7 @@ import requests
 
 from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, WarehouseConnector, account_identity_of, url_host
+from integrations.connectors.bergen.limits import SHIP_TO_LIMITS
 from integrations.connectors.bergen.wire import (
     FACILITY_REL,
     ORDER_REL,
@@ -114,6 +115,7 @@ class BergenWarehouse(WarehouseConnector):
     )
     cust_ref_max_length = 20
     cust_ref_charset = "A-Za-z0-9-"
+    field_limits = SHIP_TO_LIMITS  # assumed: Bergen publishes none (see `limits`)
 
     @classmethod
     def missing_configuration(

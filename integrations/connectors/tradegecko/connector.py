@@ -46,6 +46,7 @@ from integrations.connectors.canonical import (
 from integrations.connectors.errors import BadPayloadError, DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.parsing import format_datetime, text
 from integrations.connectors.tradegecko.api import ID_BATCH, TradeGeckoApi, chunks
+from integrations.connectors.tradegecko.limits import SHIP_TO_LIMITS
 from integrations.connectors.tradegecko.stock import (
     inventory_item,
     levels_shown,
@@ -295,6 +296,7 @@ class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
     # TradeGecko takes any reference; a longer one keeps the cart's order number whole more often.
     cust_ref_max_length = 50
     cust_ref_charset = "A-Za-z0-9_.-"
+    field_limits = SHIP_TO_LIMITS  # `address1` required [doc], lengths assumed (see `limits`)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine
 from integrations.connectors.errors import ConnectorError
+from integrations.connectors.limits import FieldLimit
+from integrations.connectors.registry import warehouse_connector_class
 from integrations.models import WMSConnection
 from orders.models import HoldCode, Order, OrderLine, SKUAlias
 from orders.services.translation.addresses import country_code, subdivision_code
+from orders.services.translation.field_limits import Fitted, address_fit
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,11 @@ def order_validate(*, order: Order, lines: list[OrderLine], ctx: TranslationCont
                 "at the cart to a country's name or its ISO code (e.g. 'United States' or 'US'), then retry.",
             )
         )
+    elif ctx.warehouse is not None:
+        holds += [
+            Hold(HoldCode.MISSING_ADDRESS, text)
+            for text in order_ship_to(order=order, warehouse=ctx.warehouse).refusals
+        ]
     no_sku = [line for line in lines if not line.warehouse_sku]
     if no_sku:
         numbers = ", ".join(str(line.line_no) for line in no_sku)
@@ -183,11 +191,44 @@ def order_address(*, order: Order) -> Address:
     )
 
 
+def warehouse_field_limits(*, warehouse: WMSConnection) -> tuple[FieldLimit, ...]:
+    """What the warehouse's platform declares it takes in each ship-to field (none for a platform
+    we do not speak)."""
+    try:
+        return warehouse_connector_class(warehouse.platform).field_limits
+    except LookupError:
+        return ()
+
+
+def order_ship_to(*, order: Order, warehouse: WMSConnection | None) -> Fitted:
+    """The order's ship-to fitted to what `warehouse` takes (`field_limits`): adapted values, what was
+    changed, what holds it. The order itself keeps what the cart sent."""
+    address = order_address(order=order)
+    if warehouse is None:
+        return Fitted(address=address)
+    return address_fit(
+        address=address, limits=warehouse_field_limits(warehouse=warehouse), warehouse=warehouse.platform_label
+    )
+
+
+def adaptation_note(*, order: Order) -> str:
+    """What the payload sent changed of the order's ship-to to fit its warehouse, for its history
+    ("" when nothing). Reads `order.warehouse` (loaded with the order where it is sent)."""
+    warehouse = order.warehouse
+    fitted = order_ship_to(order=order, warehouse=warehouse)
+    if warehouse is None or not fitted.adaptations:
+        return ""
+    changes = "; ".join(a.describe(warehouse.platform_label) for a in fitted.adaptations)
+    return f" Sent adapted to the warehouse's field limits (the order keeps the original): {changes}."
+
+
 def warehouse_order_for(*, order: Order, lines: Iterable[OrderLine]) -> WarehouseOrder:
+    """What the warehouse is sent: the ship-to fitted to its field limits (`order.warehouse`, loaded
+    with the order where it is sent), the lines not canceled at the cart."""
     return WarehouseOrder(
         cust_ref=order.cust_ref or "",
         cust_po_no=order.cust_po_no or order.order_number,
-        ship_to=order_address(order=order),
+        ship_to=order_ship_to(order=order, warehouse=order.warehouse).address,
         ship_code=order.ship_code,
         orig_ship_code=order.orig_ship_code,
         ordered_at=order.ordered_at,
