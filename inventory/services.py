@@ -128,6 +128,19 @@ def level_to_push(*, available: int, reserved: int, buffer: int, minimum: int) -
     return max(quantity, 0)
 
 
+# What an inventory push counts (`verified` + `unverified` = `inventory_pushed`).
+PUSH_COUNTS = (
+    "inventory_pushed",
+    "inventory_unchanged",
+    "inventory_refused",
+    "verified",
+    "unverified",
+    "unknown_at_warehouse",
+    "unknown_at_cart",
+    "not_tracked",
+)
+
+
 def cart_inventory_push(
     *,
     connection: CartConnection,
@@ -145,17 +158,7 @@ def cart_inventory_push(
     `read_catalog` reads the cart's item list even when the last read is recent (a person asked)."""
     connector.inventory_check()
     warehouse = connection.resolved_warehouse()
-    counts = counting_into(
-        counts,
-        "inventory_pushed",
-        "inventory_unchanged",
-        "inventory_refused",
-        "verified",
-        "unverified",
-        "unknown_at_warehouse",
-        "unknown_at_cart",
-        "not_tracked",
-    )
+    counts = counting_into(counts, *PUSH_COUNTS)
     if warehouse is None:
         return counts
     now = timezone.now()

@@ -112,9 +112,7 @@ class Order(MerchantScoped):
     )
     # Whether the warehouse's order reads back as what was sent (`services.delivery.verify`).
     warehouse_verified_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When the warehouse's order was read back carrying the order number, lines and quantities sent.",
+        null=True, blank=True, help_text="When the warehouse's order read back as sent (number, lines, quantities)."
     )
     warehouse_verify_attempts = models.PositiveIntegerField(
         default=0, help_text="Read-backs of the warehouse's order that did not verify it."

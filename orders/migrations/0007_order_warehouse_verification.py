@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='warehouse_verified_at',
-            field=models.DateTimeField(blank=True, help_text="When the warehouse's order was read back carrying the order number, lines and quantities sent.", null=True),
+            field=models.DateTimeField(blank=True, help_text="When the warehouse's order read back as sent (number, lines, quantities).", null=True),
         ),
         migrations.AddField(
             model_name='order',

@@ -46,6 +46,14 @@ from integrations.connectors.canonical import (
 from integrations.connectors.errors import BadPayloadError, DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.parsing import format_datetime, text
 from integrations.connectors.tradegecko.api import ID_BATCH, TradeGeckoApi, chunks
+from integrations.connectors.tradegecko.fulfillments import (
+    fulfillment_create_body,
+    fulfillment_line_items,
+    fulfillment_to_write,
+    fulfillment_update_body,
+    parse_fulfillment,
+    tracking_numbers_of,
+)
 from integrations.connectors.tradegecko.limits import SHIP_TO_LIMITS
 from integrations.connectors.tradegecko.stock import (
     inventory_item,
@@ -61,14 +69,8 @@ from integrations.connectors.tradegecko.wire import describe_errors, error_field
 from integrations.connectors.tradegecko.writes import (
     classify_order_refusal,
     found_order,
-    fulfillment_create_body,
-    fulfillment_line_items,
-    fulfillment_to_write,
-    fulfillment_update_body,
     match_skus,
-    parse_fulfillment,
     po_number_in_notes,
-    tracking_numbers_of,
 )
 from integrations.connectors.tradegecko.writes import format_order as order_body
 from integrations.connectors.tradegecko.writes import idempotency_key as derive_key

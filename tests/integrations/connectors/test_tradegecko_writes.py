@@ -16,20 +16,22 @@ from integrations.connectors.canonical import (
 )
 from integrations.connectors.errors import DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.tradegecko.connector import QuickBooksCommerceCart, TradeGeckoCart, TradeGeckoWarehouse
-from integrations.connectors.tradegecko.writes import (
-    classify_order_refusal,
-    format_order,
-    found_order,
+from integrations.connectors.tradegecko.fulfillments import (
     fulfillment_create_body,
     fulfillment_line_items,
     fulfillment_to_write,
     fulfillment_update_body,
-    match_skus,
     parse_fulfillment,
     plan_fulfilment,
-    po_number_in_notes,
     tracking_numbers_of,
     unshipped_quantities,
+)
+from integrations.connectors.tradegecko.writes import (
+    classify_order_refusal,
+    format_order,
+    found_order,
+    match_skus,
+    po_number_in_notes,
 )
 from tests.integrations.connectors import builders
 from tests.integrations.connectors.builders import address, shipment_lines, warehouse_lines

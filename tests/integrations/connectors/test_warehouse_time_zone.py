@@ -12,7 +12,7 @@ import pytest
 from integrations.connectors.bergen.connector import BergenWarehouse
 from integrations.connectors.bergen.wire import parse_tracking_row, shipped_window_rql
 from integrations.connectors.parsing import format_datetime
-from integrations.connectors.tradegecko.writes import parse_fulfillment
+from integrations.connectors.tradegecko.fulfillments import parse_fulfillment
 from integrations.outbound import SANDBOX_TOOLING
 from sandbox.bergen import BergenSandbox
 from tests.integrations.connectors.builders import warehouse_order
