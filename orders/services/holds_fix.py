@@ -16,7 +16,7 @@ gives the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -26,8 +26,8 @@ from django_q.tasks import async_task
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
-from orders.models import Order, OrderStatus, SKUAlias
-from orders.selectors import orders_held_for_alias
+from orders.models import HoldCode, Order, OrderStatus, ShippingMethodMap, SKUAlias
+from orders.selectors import orders_held_for_alias, orders_held_for_shipping
 from orders.services.delivery.holds import CART_SIDE_HOLDS, orders_retry
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
@@ -262,3 +262,84 @@ def order_ship_to_edit(*, order: Order, values: dict[str, str], user: AbstractBa
     _, note = order_revalidate(order=order, why=f"ship-to edited by {_person(user)}")
     result = _outcome(order, note)
     return FixResult(True, result.level, f"Ship-to saved. {result.message}")
+
+
+def order_shipping_map_add(*, order: Order, ship_code: str, user: AbstractBaseUser | None) -> FixResult:
+    """Map the order's shipping method (as the cart sent it) to a warehouse code, then re-check the
+    orders of that warehouse held for it."""
+    method, ship_code = (order.orig_ship_code or "").strip(), ship_code.strip()
+    if not method:
+        return FixResult(
+            False,
+            "error",
+            "Not saved: the cart sent no shipping method to map (set a default ship "
+            "code on the warehouse connection instead).",
+        )
+    if not ship_code or len(ship_code) > ShippingMethodMap._meta.get_field("ship_code").max_length:
+        return FixResult(False, "error", "Not saved: give the warehouse's code (at most 80 characters).")
+    warehouse, why_not = _warehouse(order)
+    if warehouse is None:
+        return FixResult(False, "error", f"Not saved: {why_not}.")
+    existing = ShippingMethodMap.objects.filter(warehouse=warehouse, cart_method__iexact=method).first()
+    if existing is not None:
+        existing.ship_code = ship_code
+        existing.save(update_fields=["ship_code"])
+    else:
+        ShippingMethodMap.objects.create(warehouse=warehouse, cart_method=method, ship_code=ship_code)
+    what = f"shipping method '{method}' mapped to '{ship_code}' by {_person(user)}"
+    order_event(order=order, message=f"{what[0].upper()}{what[1:]}.", code="shipping_mapped", user=user)
+    released = 0
+    for other in orders_held_for_shipping(warehouse_id=warehouse.pk, cart_method=method).exclude(pk=order.pk):
+        released += order_revalidate(order=other, why=what)[0] == OrderStatus.NEW
+    order.refresh_from_db()
+    note = ""
+    if order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS:
+        note = order_revalidate(order=order, why=what)[1]
+    result = _outcome(order, note)
+    more = f" {released} other held order(s) with this method released too." if released else ""
+    return FixResult(True, result.level, f"Mapping saved. {result.message}{more}")
+
+
+@dataclass
+class FixOptions:
+    """What an order's page offers for its hold (both pages read this)."""
+
+    can_retry: bool = False
+    can_send: bool = False
+    can_edit_ship_to: bool = False
+    warehouse: WMSConnection | None = None
+    alias_fixes: list[tuple[str, str]] = field(default_factory=list)  # (cart SKU, its alias's SKU or "")
+    warehouse_skus: list[str] = field(default_factory=list)  # as last read, for the picker
+    sku_list_note: str = ""  # when the list was read, and whether a fresh read is queued
+    cart_method: str = ""  # to map, when the hold is an unmapped shipping method
+
+
+def order_fix_options(*, order: Order) -> FixOptions:
+    """What the order's page offers; a stale SKU list is read again in the worker when an alias is
+    offered (and `sku_list_note` says so)."""
+    options = FixOptions(
+        can_retry=order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS,
+        can_send=order.status in PENDING and order.hold_code not in CART_SIDE_HOLDS,
+        can_edit_ship_to=order.status in PENDING,
+    )
+    if order.status != OrderStatus.ERROR:
+        return options
+    options.warehouse, _ = _warehouse(order)
+    if order.hold_code == HoldCode.UNMAPPED_SHIPPING:
+        options.cart_method = order.orig_ship_code or ""
+    if order.hold_code != HoldCode.UNKNOWN_SKU:
+        return options
+    lines = [line for line in order.lines.all() if line.cart_sku]
+    named = [line for line in lines if f"'{line.warehouse_sku}'" in order.hold_reason] or lines
+    aliases = dict(
+        SKUAlias.objects.filter(merchant_id=order.merchant_id, cart_sku__in=[ln.cart_sku for ln in named]).values_list(
+            "cart_sku", "warehouse_sku"
+        )
+    )
+    options.alias_fixes = list(dict.fromkeys((ln.cart_sku, aliases.get(ln.cart_sku, "")) for ln in named))
+    if options.warehouse is not None:
+        stored = sku_list_stored(warehouse=options.warehouse)
+        options.warehouse_skus = sorted(stored.skus or ())
+        refresh = sku_list_refresh(warehouse=options.warehouse, stored=stored)
+        options.sku_list_note = refresh.strip() or f"{stored.describe().capitalize()}."
+    return options
