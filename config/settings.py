@@ -225,3 +225,6 @@ vars().update(EMAIL_CONFIG)
 # Reconciliation: an order seen this long ago and still not sent (or its tracking still not at the
 # cart) is no longer "in progress" but needs a look.
 RECONCILE_GRACE_HOURS = env.int("RECONCILE_GRACE_HOURS", default=24)
+# An order page checks an SKU alias against the warehouse's SKU list as last read; a list older than
+# this (or never read) is read again in the worker, and the page says so.
+WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES = env.int("WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES", default=60)

@@ -81,6 +81,8 @@ def test_connections(modeladmin, request, queryset):
         result = connection_test(connection=connection)
         level = messages.SUCCESS if result.ok else messages.ERROR
         modeladmin.message_user(request, f"{connection}: {result.message}", level)
+        # The connection's history (the admin's History page) keeps who did what.
+        modeladmin.log_change(request, connection, f"Test connection: {result.message}"[:500])
         warn_shared_account(modeladmin, request, connection)
 
 
@@ -89,6 +91,7 @@ def unblock_connections(modeladmin, request, queryset):
     blocked = list(queryset.exclude(blocked_reason="", consecutive_failures=0, unhealthy=False, next_attempt_at=None))
     for connection in blocked:
         connection_unblock(connection=connection)
+        modeladmin.log_change(request, connection, "Unblocked: failure count reset, the next scheduled run goes ahead.")
     modeladmin.message_user(
         request,
         f"{len(blocked)} connection(s) unblocked: their failure count is reset and the next scheduled run goes ahead.",

@@ -6,9 +6,11 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from orders import admin_mapping  # noqa: F401 - registers the mapping models' admin
+from orders.admin_holds import OrderHoldAdminMixin, retry_reasons
 from orders.admin_problems import rate_limited_note  # (its import registers the problems' admin)
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
 from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
+from orders.services.records.history import order_event
 from orders.services.tracking.push import shipments_resend
 
 
@@ -32,7 +34,7 @@ class OrderLineInline(ReadOnlyInline):
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = "history"
-    fields = ["created_at", "from_status", "to_status", "code", "message"]
+    fields = ["created_at", "from_status", "to_status", "code", "message", "user"]
     readonly_fields = fields
 
 
@@ -81,11 +83,18 @@ def shipment_lines_text(obj: Shipment) -> str:
 
 @admin.action(description="Retry: re-check held orders and send what is ready now")
 def retry_orders(modeladmin, request, queryset):
-    counts = orders_retry(order_ids=queryset.values_list("pk", flat=True))
+    order_ids = list(queryset.values_list("pk", flat=True))
+    for order in Order.objects.filter(pk__in=order_ids):
+        order_event(
+            order=order, message=f"Retry asked by {request.user.get_username()}.", code="retry_asked", user=request.user
+        )
+    counts = orders_retry(order_ids=order_ids)
     modeladmin.message_user(
         request,
-        "{released} released, {still_held} still held, {delivered} delivered, {not_delivered} not delivered "
-        "(see each order's history).".format(**counts)
+        "{released} released, {still_held} still held, {delivered} delivered, {not_delivered} not delivered. ".format(
+            **counts
+        )
+        + retry_reasons(order_ids)
         + rate_limited_note(counts),
         messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
     )
@@ -103,7 +112,7 @@ def accept_line_cancellation(modeladmin, request, queryset):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderHoldAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_number",
         "merchant",

@@ -4,17 +4,20 @@
 Idempotency lives in the schema: one order per (cart connection, cart order id), one `cust_ref`
 per warehouse account (whichever connections reach it), one shipment per (order, warehouse
 shipment id). Orders are never hard-deleted: a deleted order would be imported and shipped again.
+
+Long because the order carries CartRover's whole field set, and its history, shipments and runs sit beside it.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
 from integrations.tenancy import CrossMerchantLink, MerchantScoped
-from orders.models_mapping import CarrierNameMap, ShippingMethodMap, SKUAlias  # noqa: F401 - models of this app
+from orders.models_mapping import CarrierNameMap, ShippingMethodMap, SKUAlias, WarehouseSKUList  # noqa: F401
 
 
 class OrderStatus(models.TextChoices):
@@ -209,6 +212,7 @@ class OrderEvent(MerchantScoped):
     code = models.CharField(max_length=40, blank=True)
     message = models.TextField()
     sync_run = models.ForeignKey("SyncRun", on_delete=models.SET_NULL, null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -87,3 +87,24 @@ class CarrierNameMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse_carrier} → {self.cart_carrier}"
+
+
+class WarehouseSKUList(models.Model):
+    """The warehouse's SKUs as last read (`list_skus`): what an SKU alias made from an order page is
+    checked against without calling the warehouse in the request. Written by every read (a sync, a
+    re-check, a read the order page queues); older than `WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES` it is
+    read again in the worker."""
+
+    warehouse = models.OneToOneField(WMSConnection, on_delete=models.CASCADE, related_name="sku_list")
+    skus = models.JSONField(default=list, help_text="The warehouse's SKUs, sorted, as last read.")
+    read_at = models.DateTimeField(null=True, blank=True, help_text="When the list was last read; empty: never.")
+    read_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a person's page last queued a read in the worker."
+    )
+    read_error = models.TextField(blank=True, help_text="Why the last read failed (empty when it worked).")
+
+    class Meta:
+        verbose_name = "warehouse SKU list"
+
+    def __str__(self) -> str:
+        return f"{self.warehouse}: {len(self.skus)} SKUs"

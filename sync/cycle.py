@@ -61,7 +61,7 @@ def translation_context_factory(
     notes: list[str],
 ) -> Callable[[], TranslationContext]:
     def build() -> TranslationContext:
-        skus, note = warehouse_skus(connector=connector)
+        skus, note = warehouse_skus(connector=connector, warehouse=warehouse)
         if note:
             notes.append(note)
         return load_context(

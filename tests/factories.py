@@ -30,6 +30,7 @@ from orders.models import (
     SKUAlias,
     SyncLock,
     SyncRun,
+    WarehouseSKUList,
 )
 from sync.models import Reconciliation
 
@@ -99,6 +100,15 @@ class SKUAliasFactory(factory.django.DjangoModelFactory[SKUAlias]):
     merchant = factory.SubFactory(MerchantFactory)
     cart_sku = factory.Sequence(lambda n: f"CART-{n}")
     warehouse_sku = factory.Sequence(lambda n: f"WMS-{n}")
+
+
+class WarehouseSKUListFactory(factory.django.DjangoModelFactory[WarehouseSKUList]):
+    class Meta:
+        model = WarehouseSKUList
+
+    warehouse = factory.SubFactory(WMSConnectionFactory)
+    skus = factory.LazyFunction(lambda: ["SKU-1", "SKU-2"])
+    read_at = factory.LazyFunction(timezone.now)
 
 
 class OrderFactory(factory.django.DjangoModelFactory[Order]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,10 +18,11 @@ from integrations.connectors.errors import ConnectorError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
+from orders.hold_forms import ShipToForm, fix_result_message, hold_actions
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
 from orders.services.delivery.claims import DeliveryOutcome
-from orders.services.delivery.holds import CART_SIDE_HOLDS, orders_retry
 from orders.services.delivery.trial_order import TestOrderLine, order_send_test
+from orders.services.holds_fix import order_fix_options
 from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
@@ -82,6 +84,11 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for event in events:
         event.from_label = labels.get(event.from_status, event.from_status)
         event.to_label = labels.get(event.to_status, event.to_status)
+    fix = order_fix_options(order=order)
+    mapping_url = ""
+    if fix.cart_method and order.warehouse_id and order.warehouse_id == getattr(fix.warehouse, "pk", None):
+        query = urlencode({"cart_method": fix.cart_method})
+        mapping_url = reverse("portal:connection_edit", args=["warehouse", order.warehouse_id]) + f"?{query}#shipping"
     return render(
         request,
         "portal/order_detail.html",
@@ -90,30 +97,51 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": order.lines.all(),
             "events": events,
             "shipments": order.shipments.all(),
-            "can_retry": order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS,
+            "fix": fix,
+            "can_retry": fix.can_retry,
+            "ship_to_form": ShipToForm(order=order) if fix.can_edit_ship_to else None,
+            "mapping_url": mapping_url,
         },
     )
 
 
+def _hold_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One of the order page's hold actions, through the service the admin's order page calls too."""
+    order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    result = hold_actions(request, order, action)
+    if result is not None:
+        fix_result_message(request, result)
+    return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]) + "#hold")
+
+
 @require_POST
 def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_scoped_or_404(Order, request.merchant, pk=pk)
-    try:
-        order.destination_warehouse()
-    except CrossMerchantLink as exc:
-        messages.error(request, f"Order #{order.order_number} was not retried: {exc}")
-        return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]))
-    counts = orders_retry(order_ids=[order.pk])
-    order.refresh_from_db()
-    if counts["delivered"]:
-        messages.success(request, f"Order #{order.order_number} released and delivered to the warehouse.")
-    elif counts["released"]:
-        messages.warning(request, f"Order #{order.order_number} released but not delivered yet: see its history below.")
-    elif order.status == OrderStatus.ERROR:
-        messages.warning(request, f"Order #{order.order_number} is still held: {order.hold_reason}")
-    else:
-        messages.info(request, f"Order #{order.order_number} is {order.get_status_display()}: nothing to retry.")
-    return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]))
+    """Check a held order again now; it is released only when it passes."""
+    return _hold_action(request, pk, "retry")
+
+
+@require_POST
+def order_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send now: queued in the worker; the history shows the result."""
+    return _hold_action(request, pk, "send")
+
+
+@require_POST
+def order_alias(request: HttpRequest, pk: int) -> HttpResponse:
+    """An SKU alias for the order's unknown SKU, checked against the warehouse's SKU list."""
+    return _hold_action(request, pk, "alias")
+
+
+@require_POST
+def order_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """A warehouse code for the order's shipping method."""
+    return _hold_action(request, pk, "mapping")
+
+
+@require_POST
+def order_ship_to(request: HttpRequest, pk: int) -> HttpResponse:
+    """The corrected ship-to; the order is checked again."""
+    return _hold_action(request, pk, "ship-to")
 
 
 def order_payload(request: HttpRequest, pk: int) -> HttpResponse:

@@ -24,7 +24,14 @@ from tests.factories import CartConnectionFactory
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 PUBLIC = {"login", "logout"}
-SAMPLE_KWARGS = {"object_id": "1", "id": "1", "app_label": "integrations", "content_type_id": 1, "pk": 1}
+SAMPLE_KWARGS = {
+    "object_id": "1",
+    "id": "1",
+    "app_label": "integrations",
+    "content_type_id": 1,
+    "pk": 1,
+    "action": "retry",
+}
 
 
 def admin_patterns() -> list[URLPattern]:

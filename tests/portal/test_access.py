@@ -187,9 +187,14 @@ def test_every_merchant_page_renders_for_the_merchant(client, mine):
         "alias_delete": mine.alias.pk,
         "order_detail": mine.order.pk,
         "order_retry": mine.order.pk,
+        "order_send": mine.order.pk,
+        "order_alias": mine.order.pk,
+        "order_mapping": mine.order.pk,
+        "order_ship_to": mine.order.pk,
         "order_payload": mine.order.pk,
     }
-    post_only = {"connection_test", "connection_grant", "shipping_method_add", "shipping_method_delete", "order_retry"}
+    order_actions = {"order_retry", "order_send", "order_alias", "order_mapping", "order_ship_to"}
+    post_only = {"connection_test", "connection_grant", "shipping_method_add", "shipping_method_delete"} | order_actions
     for pattern in MERCHANT_PAGES:
         values = {"kind": "warehouse", "platform": "bergen", "pk": pks.get(pattern.name)}
         kwargs = {k: values[k] for k in pattern.pattern.converters}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from integrations.csv_cells import FORMULA_STARTS
 from orders.models import HoldCode, OrderStatus, SKUAlias
-from tests.admin_helpers import import_order, messages_of
+from tests.admin_helpers import form_values, import_order, messages_of
 from tests.factories import SKUAliasFactory
 from tests.portal.conftest import import_orders
 
@@ -103,7 +103,8 @@ def test_an_order_held_for_an_unknown_sku_offers_add_alias_prefilled(wired_clien
     listing = wired_client.get(reverse("portal:order_list")).content.decode()
 
     add_url = f"{reverse('portal:alias_create')}?cart_sku=TEE-BLK&amp;next="
-    assert add_url in page
+    assert form_values(page, "alias-form-1")["cart_sku"] == ["TEE-BLK"]  # the order page's own alias form
+    assert '<option value="SKU-2">' in page  # the warehouse's SKUs as last read, to pick from
     assert add_url in listing
     form = wired_client.get(reverse("portal:alias_create"), {"cart_sku": "TEE-BLK", "next": detail})
     assert 'value="TEE-BLK"' in form.content.decode()

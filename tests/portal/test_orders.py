@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import HoldCode, Order, OrderStatus, Shipment
+from orders.models import HoldCode, Order, OrderStatus, Shipment, WarehouseSKUList
 from tests.admin_helpers import form_values, import_order, messages_of
 from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory
 from tests.portal.conftest import import_orders
@@ -91,21 +91,36 @@ class TestDetail:
             status=OrderStatus.ERROR,
             hold_code=HoldCode.UNMAPPED_SHIPPING,
             hold_reason="Shipping method 'Express' has no warehouse code.",
+            orig_ship_code="Express",
         )
 
         page = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
 
-        assert reverse("portal:connection_edit", args=["warehouse", mine.wms.pk]) + "#shipping" in page
+        edit = reverse("portal:connection_edit", args=["warehouse", mine.wms.pk])
+        assert f"{edit}?cart_method=Express#shipping" in page
+        assert 'id="mapping-form"' in page and "<code>Express</code>" in page
 
 
 class TestRetry:
-    def test_retry_delivers_a_held_order_once_its_cause_is_fixed(self, wired_client, wired):
+    def test_retry_releases_a_held_order_once_its_cause_is_fixed_and_send_now_delivers_it_in_the_worker(
+        self, wired_client, wired, django_capture_on_commit_callbacks
+    ):
         held = import_order(wired, "9001", sku="TEE-BLK")
         wired.bergen.add_item("TEE-BLK", on_hand=5)
+        WarehouseSKUList.objects.filter(warehouse=wired.wms).update(skus=["SKU-1", "TEE-BLK"])
 
         response = wired_client.post(reverse("portal:order_retry", args=[held.pk]), follow=True)
 
-        assert ("success", "Order #9001 released and delivered to the warehouse.") in messages_of(response)
+        [(level, text)] = messages_of(response)
+        assert level == "success" and text.startswith("Order #9001 released: it passes every check now")
+        held.refresh_from_db()
+        assert held.status == OrderStatus.NEW
+        assert wired.bergen.orders == []  # a retry sends nothing in the request
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = wired_client.post(reverse("portal:order_send", args=[held.pk]), follow=True)
+
+        assert "queued to be sent" in messages_of(response)[0][1]
         held.refresh_from_db()
         assert held.status == OrderStatus.AT_WMS
         assert wired.bergen.order(held.cust_ref)["poNum"] == "9001"

@@ -22,6 +22,10 @@ OBJECT_URLS = [
     ("alias_delete", lambda o: [o.alias.pk]),
     ("order_detail", lambda o: [o.order.pk]),
     ("order_retry", lambda o: [o.order.pk]),
+    ("order_send", lambda o: [o.order.pk]),
+    ("order_alias", lambda o: [o.order.pk]),
+    ("order_mapping", lambda o: [o.order.pk]),
+    ("order_ship_to", lambda o: [o.order.pk]),
     ("order_payload", lambda o: [o.order.pk]),
 ]
 

@@ -58,7 +58,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
                 connector = warehouse_connector_for(connection=warehouse)
             except ConnectionNotConfigured:
                 connector = None
-        skus, _note = warehouse_skus(connector=connector)
+        skus, _note = warehouse_skus(connector=connector, warehouse=warehouse)
         ctx = load_context(
             merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from orders.models import Order, OrderEvent, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert
 from orders.services.records.problems import (
@@ -29,9 +31,17 @@ def order_event(
     from_status: str = "",
     to_status: str = "",
     run: SyncRun | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> OrderEvent:
+    """One history row; `user`: the person whose action it was (None when the sync did it)."""
     event = OrderEvent.objects.create(
-        order=order, message=message, code=code, from_status=from_status, to_status=to_status, sync_run=run
+        order=order,
+        message=message,
+        code=code,
+        from_status=from_status,
+        to_status=to_status,
+        sync_run=run,
+        user=user if user is not None and user.is_authenticated else None,
     )
     if to_status == OrderStatus.ERROR:
         order_held_problem(order=order)
@@ -41,14 +51,21 @@ def order_event(
 
 
 def order_set_status(
-    *, order: Order, status: str, message: str, code: str = "", run: SyncRun | None = None, save: bool = True
+    *,
+    order: Order,
+    status: str,
+    message: str,
+    code: str = "",
+    run: SyncRun | None = None,
+    save: bool = True,
+    user: AbstractBaseUser | None = None,
 ) -> None:
     """Change the status (on the instance, saved unless `save=False`) and write the history row."""
     previous = order.status
     order.status = status
     if save:
         order.save()
-    order_event(order=order, message=message, code=code, from_status=previous, to_status=status, run=run)
+    order_event(order=order, message=message, code=code, from_status=previous, to_status=status, run=run, user=user)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from integrations.models import WMSConnection
 from orders.models import HoldCode, Order, OrderLine, SKUAlias
 from orders.services.translation.addresses import country_code, subdivision_code
 from orders.services.translation.field_limits import Fitted, address_fit
+from orders.services.translation.sku_list import sku_list_store
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,22 @@ def load_context(
     )
 
 
-def warehouse_skus(*, connector: WarehouseConnector | None) -> tuple[set[str] | None, str]:
-    """The warehouse's SKU list, or None with the reason when it cannot be read now."""
+def warehouse_skus(
+    *, connector: WarehouseConnector | None, warehouse: WMSConnection | None = None
+) -> tuple[set[str] | None, str]:
+    """The warehouse's SKU list, or None with the reason when it cannot be read now. Given the
+    `warehouse`, what was read (or why not) is stored for the order pages (`sku_list`)."""
     if connector is None:
         return None, ""
     try:
-        return connector.list_skus(), ""
+        skus = connector.list_skus()
     except ConnectorError as exc:
+        if warehouse is not None:
+            sku_list_store(warehouse=warehouse, skus=None, error=str(exc))
         return None, f"SKUs not checked before sending (the warehouse's list could not be read: {exc})"
+    if warehouse is not None:
+        sku_list_store(warehouse=warehouse, skus=skus)
+    return skus, ""
 
 
 def order_translate(*, order: Order, lines: Iterable[OrderLine], ctx: TranslationContext) -> list[Hold]:
