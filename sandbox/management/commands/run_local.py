@@ -96,6 +96,8 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         call_command("migrate", interactive=False, verbosity=1)
+        if stop.is_set():
+            return
         children: list[Child] = []
         try:
             serve = ["serve_sandboxes", *(["--state-file", state_file] if state_file else [])]
