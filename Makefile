@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   - installs into .venv, migrates SQLite, runs the demo sync against the sandboxes
 #   make test   - installs into .venv and runs the test suite (ruff first), all but the browser tests
+#   make run    - a local setup that stays up: sandboxes, a worker and the web server (see the README)
 #   make test-browser - the browser tests alone (headless Chromium: needs /usr/bin/chromium)
 PYTHON ?= python3
 VENV := .venv
@@ -30,6 +31,7 @@ test: $(STAMP) lint
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser $(ARGS)
 
+# Migrates, then the sandboxes (fixed ports, state in var/sandboxes.json), a worker and the web
+# server at http://127.0.0.1:8000 (PORT=8001 make run for another port) until Ctrl-C.
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py runserver
+	$(BIN)/python manage.py run_local $(ARGS)

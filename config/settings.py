@@ -49,6 +49,14 @@ INSTALLED_APPS = [
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
+# `make run` (manage.py run_local): the web server's port, the long-running sandboxes' fixed loopback
+# ports (one per sandbox, SANDBOX_PORT_<NAME>) and the file their records are kept in across restarts.
+RUN_PORT = env.int("PORT", default=8000)
+RUN_SANDBOX_PORTS = {
+    name: env.int(f"SANDBOX_PORT_{name.upper()}", default=port)
+    for name, port in (("squarespace", 8701), ("bergen", 8702), ("tradegecko", 8703), ("tradegecko_warehouse", 8704))
+}
+RUN_SANDBOX_STATE_FILE = env.path("SANDBOX_STATE_FILE", default=BASE_DIR / "var" / "sandboxes.json")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -83,6 +83,8 @@ def _xml(status: int, body: bytes) -> Response:
 class OverstockSandbox(SandboxServer):
     """Supplier Oasis on loopback; seed with ``add_order``, assert with ``shipments_for`` and ``inventory_updates``."""
 
+    persisted = ("orders", "catalog", "inventory", "inventory_updates", "_next_line_id", "_next_shipment")
+
     def __init__(
         self,
         username: str = "sandbox-user",

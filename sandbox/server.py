@@ -198,7 +198,11 @@ class SandboxServer:
     Subclasses provide ``routes()`` (their dispatch table), ``error_response()`` (their platform's error
     shape) and optionally ``before_dispatch()`` (authentication, rate limits). Handlers run under
     ``self.lock``, so they can change state without further locking; faults that sleep do so outside it.
+    ``persisted`` names the attributes that hold the platform's records (what ``sandbox.state`` keeps
+    across a restart of the long-running sandboxes).
     """
+
+    persisted: tuple[str, ...] = ()
 
     def __init__(self, *, port: int = 0, host: str = "127.0.0.1") -> None:
         self.host = host

@@ -71,6 +71,8 @@ _P = "/1.0/commerce"
 class SquarespaceSandbox(SandboxServer):
     """A Squarespace site's Commerce API on loopback; seed it with ``add_order`` and ``add_inventory``."""
 
+    persisted = ("orders", "inventory", "fulfillment_calls", "adjustments", "ignored_adjustments", "_idempotency")
+
     def __init__(
         self,
         api_key: str = "sandbox-squarespace-key",

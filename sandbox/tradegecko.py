@@ -61,6 +61,8 @@ DEFAULT_ADDRESS: dict[str, Any] = {
 class TradeGeckoSandbox(SandboxServer):
     """One TradeGecko account on loopback; seed with ``add_variant``/``add_order``, ship with ``fulfil``."""
 
+    persisted = ("store", "_default_company")
+
     def __init__(
         self,
         *,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant
@@ -27,6 +28,8 @@ from sync.reconcile.run import reconcile
 from sync.return_path import inventory_sync, shipments_sync
 
 DEFAULT_CART, DEFAULT_WAREHOUSE = "squarespace", "bergen"
+# The local staff login of `make demo` and `make run`: documented, for a local database only.
+DEMO_ADMIN = ("admin", "orderbridge-demo")
 RECONCILE_DAYS = 7  # what the daily reconciliation reads; the scenario's orders changed within a day
 
 
@@ -115,3 +118,15 @@ def run_demo(cart_platform: str = DEFAULT_CART, wms_platform: str = DEFAULT_WARE
 def reconcile_counts(result: DemoResult) -> dict[str, int]:
     """The demo's reconciliation counts, with the keys `manage.py reconcile --json` prints."""
     return reconcile_totals(results=result.reconciliation)
+
+
+def demo_admin_login() -> tuple[str, str]:
+    """The local superuser (``DEMO_ADMIN``), created only when the database has no superuser;
+    ("", "") when it has another one."""
+    User = get_user_model()
+    if User.objects.filter(username=DEMO_ADMIN[0], is_superuser=True).exists():
+        return DEMO_ADMIN
+    if User.objects.filter(is_superuser=True).exists():
+        return "", ""
+    User.objects.create_superuser(DEMO_ADMIN[0], "admin@demo.example", DEMO_ADMIN[1])
+    return DEMO_ADMIN

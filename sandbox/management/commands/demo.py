@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from orders.models import Order, OrderStatus, SkippedOrder
-from sandbox.demo import DEFAULT_CART, DEFAULT_WAREHOUSE, reconcile_counts, run_demo
+from sandbox.demo import DEFAULT_CART, DEFAULT_WAREHOUSE, demo_admin_login, reconcile_counts, run_demo
 from sandbox.demo.sides import CARTS, WAREHOUSES
-
-DEMO_ADMIN = ("admin", "orderbridge-demo")
 
 
 class Command(BaseCommand):
@@ -65,7 +62,7 @@ class Command(BaseCommand):
             for order in delivered:
                 shipped = " (partially shipped)" if order.partially_shipped else ""
                 w(f"  #{order.order_number} as cust_ref {order.cust_ref}: {order.get_status_display()}{shipped}")
-        user, password = self.admin_login()
+        user, password = demo_admin_login()
         w(
             "\nOpen the admin: python manage.py runserver, then http://127.0.0.1:8000/admin/"
             + (f" (user {user}, password {password} unless you changed it)" if password else "")
@@ -86,15 +83,6 @@ class Command(BaseCommand):
             for gap in connection.gaps:
                 w(f"    ! #{gap.order_number} {gap.category.replace('_', ' ')}: {gap.reason} {gap.action}")
 
-    def admin_login(self) -> tuple[str, str]:
-        """A local superuser for the demo, created only when the database has none."""
-        User = get_user_model()
-        if User.objects.filter(username=DEMO_ADMIN[0], is_superuser=True).exists():
-            return DEMO_ADMIN
-        if User.objects.filter(is_superuser=True).exists():
-            return "", ""
-        User.objects.create_superuser(DEMO_ADMIN[0], "admin@demo.example", DEMO_ADMIN[1])
-        return DEMO_ADMIN
 
 
 def _dumps(value: dict) -> str:
