@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from integrations.members import merchant_for
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, SKUAlias
+from portal.runs import last_runs
 from portal.scope import scoped
 from sync.models import Reconciliation
 
@@ -53,8 +54,10 @@ def cart_proofs(merchant) -> list[CartProof]:
 
 def home(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
-    carts = list(scoped(CartConnection, merchant).select_related("warehouse"))
-    warehouses = list(scoped(WMSConnection, merchant))
+    carts = list(scoped(CartConnection, merchant).select_related("warehouse", "merchant"))
+    warehouses = list(scoped(WMSConnection, merchant).select_related("merchant"))
+    for connection in carts + warehouses:
+        connection.runs = last_runs(connection)
     by_status = dict(scoped(Order, merchant).values("status").annotate(n=Count("pk")).values_list("status", "n"))
     return render(
         request,
