@@ -31,6 +31,7 @@ class Merchant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("view_as_merchant", "Can view the merchant pages as the merchant sees them (read only)")]
 
     def __str__(self) -> str:
         return self.name

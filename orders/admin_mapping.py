@@ -2,15 +2,49 @@
 shipping and carrier maps as inlines that the connection pages (`integrations.admin`) show.
 
 Saving an alias or a shipping mapping releases the orders it was holding, and says how many.
+Staff import and export a merchant's aliases as CSV with the merchant pages' own service: a file
+is applied whole or not at all, every bad line named.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 
-from config.admin_guard import KeyCheckedAutocompleteMixin
+from config.admin_guard import KeyCheckedAutocompleteMixin, KeyCheckedAutocompleteSelect
+from integrations.models import Merchant
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
 from orders.services.delivery.holds import shipping_mapping_saved, sku_alias_saved
+from orders.services.translation.alias_files import (
+    MAX_ERRORS_SHOWN,
+    ImportConflict,
+    aliases_csv_import,
+    aliases_csv_parse,
+    aliases_csv_write,
+)
+
+MERCHANT_FILTER = "merchant__id__exact"
+
+
+class AliasCSVImportForm(forms.Form):
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.all(), help_text="Whose aliases the file holds.")
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns cart_sku, warehouse_sku and optionally note (a header row is optional). "
+        "A cart SKU that already has an alias gets the new warehouse SKU.",
+    )
+
+    def __init__(self, *args, admin_site: admin.AdminSite, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].widget = KeyCheckedAutocompleteSelect(
+            SKUAlias._meta.get_field("merchant"), admin_site, choices=self.fields["merchant"].choices
+        )
 
 
 @admin.register(SKUAlias)
@@ -20,12 +54,98 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
     search_fields = ["cart_sku", "warehouse_sku"]
     list_select_related = ["merchant"]
     autocomplete_fields = ["merchant"]
+    change_list_template = "admin/orders/skualias/change_list.html"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         released = sku_alias_saved(alias=obj)["released"]
         if released:
             self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_csv_view), name="orders_skualias_import"),
+            path("export/", wrap(self.export_csv_view), name="orders_skualias_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        merchant = _merchant_named(request.GET.get(MERCHANT_FILTER, ""))
+        extra_context = {**(extra_context or {}), "csv_merchant": merchant}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+        """A merchant's aliases from a file, all or nothing; every bad line named on the page."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        initial = {"merchant": _merchant_named(request.GET.get("merchant", ""))}
+        form = AliasCSVImportForm(
+            request.POST or None, request.FILES or None, initial=initial, admin_site=self.admin_site
+        )
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            merchant = form.cleaned_data["merchant"]
+            parsed = aliases_csv_parse(data=form.cleaned_data["file"].read())
+            errors = parsed.errors
+            if not errors:
+                try:
+                    counts = aliases_csv_import(merchant=merchant, rows=parsed.rows)
+                except ImportConflict as exc:
+                    errors = [str(exc)]
+                else:
+                    return self._imported(request, merchant, counts)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import SKU aliases from CSV",
+            "form": form,
+            "media": self.media + form.media,
+            "errors": errors[:MAX_ERRORS_SHOWN],
+            "more_errors": max(len(errors) - MAX_ERRORS_SHOWN, 0),
+        }
+        return TemplateResponse(request, "admin/orders/skualias/import.html", context)
+
+    def _imported(self, request: HttpRequest, merchant: Merchant, counts: dict[str, int]) -> HttpResponse:
+        text = "{merchant}: imported {created} added, {updated} updated, {unchanged} unchanged.".format(
+            merchant=merchant, **counts
+        )
+        if counts["released"]:
+            text += f" {counts['released']} held order(s) released and ready to send."
+        if counts["still_held"]:
+            text += f" {counts['still_held']} order(s) with these SKUs are still held for another reason."
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[merchant],
+            action_flag=CHANGE,
+            change_message=f"SKU aliases imported from a CSV file: {text}",
+            single_object=True,
+        )
+        self.message_user(request, text, messages.SUCCESS)
+        changelist = reverse("admin:orders_skualias_changelist")
+        return HttpResponseRedirect(f"{changelist}?{MERCHANT_FILTER}={merchant.pk}")
+
+    def export_csv_view(self, request: HttpRequest) -> HttpResponse:
+        """One merchant's aliases in the import's format, safe to open in a spreadsheet."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        merchant = _merchant_named(request.GET.get("merchant", ""))
+        if merchant is None:
+            self.message_user(
+                request, "Nothing exported: choose one merchant (filter the list by merchant) first.", messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:orders_skualias_changelist"))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"sku-aliases-{merchant.slug}-{timezone.localdate():%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        aliases = SKUAlias.objects.filter(merchant=merchant).order_by("cart_sku").iterator()
+        aliases_csv_write(aliases=aliases, stream=response)
+        return response
+
+
+def _merchant_named(value: str) -> Merchant | None:
+    """The merchant whose key `value` is, or None (empty, not a number, no such merchant)."""
+    return Merchant.objects.filter(pk=int(value)).first() if value.isdigit() else None
 
 
 @admin.register(ShippingMethodMap)

@@ -58,3 +58,27 @@ GUIDELINES = [
 
 def guide_for(platform: str, kind: str, label: str) -> list[str]:
     return [step.format(label=label) for step in GUIDES.get(platform, {}).get(kind, [])]
+
+
+# What "Test connection" cannot check: the writes the setup guides ask for, where the platform has no
+# harmless way to ask what a credential may write (no permission listing, no dry run).
+_FIRST_PUSH = "is found out only at the first {what}, which {platform} then refuses"
+UNTESTABLE_PERMISSIONS = {
+    SQUARESPACE: "Not checked: whether the key may write. Squarespace offers no harmless way to ask a key's "
+    "permissions, so a key without Orders and Inventory “Read and Write” "
+    + _FIRST_PUSH.format(what="tracking or stock push", platform="Squarespace")
+    + " (403). Check both permissions on the key in Squarespace now.",
+    TRADEGECKO: "Not checked: whether the access may write tracking and stock adjustments; this "
+    + _FIRST_PUSH.format(what="tracking or stock push", platform="TradeGecko"),
+    QUICKBOOKS_COMMERCE: "Not checked: whether the access may write tracking and stock adjustments; this "
+    + _FIRST_PUSH.format(what="tracking or stock push", platform="QuickBooks Commerce"),
+    OVERSTOCK: "Not checked: whether the account may send shipment confirmations; this "
+    + _FIRST_PUSH.format(what="tracking push", platform="Supplier Oasis"),
+    BERGEN: "Not checked: whether the API user may create orders; this "
+    + _FIRST_PUSH.format(what="delivery", platform="Bergen"),
+}
+
+
+def untestable_permissions(platform: str) -> str:
+    """What a passing test of `platform` still leaves unproven, for a person ("" when nothing)."""
+    return UNTESTABLE_PERMISSIONS.get(platform, "")

@@ -5,6 +5,11 @@ anonymous visitors to the login page, refuses users who are not tied to an activ
 sets `request.merchant`. Every query of the pages goes through `scoped()`, which filters a model
 by the path from it to its merchant; an id of another merchant's object is then simply not found
 (404), never "forbidden" (which would confirm that it exists).
+
+Staff with the permission `integrations.view_as_merchant` may see a merchant's pages as the merchant
+does ("view as merchant", started from the admin's merchant page): then `request.merchant` is that
+merchant, `request.viewing_as` is true, and every request that could change something is refused
+here, before any view runs, with a page that says why.
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from django.utils.cache import add_never_cache_headers
 
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Merchant, WMSConnection
-from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias
+from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias, SyncRun
 from sync.models import Reconciliation
 
 M = TypeVar("M", bound=Model)
+
+VIEW_AS_SESSION_KEY = "portal_view_as_merchant_id"
+VIEW_AS_PERMISSION = "integrations.view_as_merchant"
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 
 # Model -> the lookup from it to its merchant. A model missing here cannot be queried by the pages.
 MERCHANT_PATHS: dict[type[Model], str] = {
@@ -38,6 +47,7 @@ MERCHANT_PATHS: dict[type[Model], str] = {
     OrderEvent: "order__merchant",
     Shipment: "order__merchant",
     Reconciliation: "merchant",
+    SyncRun: "merchant",
 }
 
 
@@ -57,9 +67,14 @@ def merchant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-        merchant = merchant_for(request.user)
+        viewed = viewed_merchant(request)
+        merchant = viewed or merchant_for(request.user)
+        request.viewing_as = viewed is not None
         if merchant is None:
             response = render(request, "portal/no_merchant.html", status=403)
+        elif viewed is not None and request.method not in READ_ONLY_METHODS:
+            request.merchant = merchant
+            response = render(request, "portal/read_only.html", {"back": request.headers.get("Referer")}, status=403)
         else:
             request.merchant = merchant
             response = view(request, *args, **kwargs)
@@ -68,3 +83,17 @@ def merchant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
     wrapped.merchant_scoped = True  # checked by the tests for every merchant page
     return wrapped
+
+
+def may_view_as(user) -> bool:
+    """Whether `user` may see merchants' pages as they do: staff with the permission, never a merchant's user."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(VIEW_AS_PERMISSION))
+
+
+def viewed_merchant(request: HttpRequest) -> Merchant | None:
+    """The merchant this staff session views as, or None; asked on every request, so taking the
+    permission away (or staff status) ends it at once."""
+    merchant_id = request.session.get(VIEW_AS_SESSION_KEY)
+    if merchant_id is None or not may_view_as(request.user):
+        return None
+    return Merchant.objects.filter(pk=merchant_id).first()

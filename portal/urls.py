@@ -1,14 +1,15 @@
 """The merchant pages, mounted at /merchant/.
 
-Every page but sign-in and sign-out goes through `page()`, which wraps its view in
-`merchant_required`: login, the merchant scope and no-cache are enforced here, once, not in each
-view (CSRF is Django's middleware, for every POST). The tests check that every pattern is wrapped.
+Every page but sign-in, sign-out and staff's "view as merchant" start and stop goes through
+`page()`, which wraps its view in `merchant_required`: login, the merchant scope and no-cache are
+enforced here, once, not in each view (CSRF is Django's middleware, for every POST). The tests
+check that every pattern is wrapped.
 """
 
 from django.urls import path
 
 from portal.scope import merchant_required
-from portal.views import aliases, connections, home, orders
+from portal.views import aliases, connections, home, orders, view_as
 
 app_name = "portal"
 
@@ -20,6 +21,8 @@ def page(route: str, view, name: str):
 urlpatterns = [
     path("login/", home.LoginView.as_view(), name="login"),
     path("logout/", home.LogoutView.as_view(), name="logout"),
+    path("view-as/<int:pk>/", view_as.view_as_start, name="view_as_start"),
+    path("view-as/stop/", view_as.view_as_stop, name="view_as_stop"),
     page("", home.home, "home"),
     page("password/", home.PasswordChangeView.as_view(), "password_change"),
     # connections

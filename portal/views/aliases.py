@@ -16,7 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from orders.models import SKUAlias
 from orders.services.delivery.holds import sku_alias_saved
-from portal.aliases import MAX_ERRORS_SHOWN, ImportConflict, aliases_csv_import, aliases_csv_parse, aliases_csv_write
+from orders.services.translation.alias_files import (
+    MAX_ERRORS_SHOWN,
+    ImportConflict,
+    aliases_csv_import,
+    aliases_csv_parse,
+    aliases_csv_write,
+)
 from portal.forms import AliasImportForm, SKUAliasForm
 from portal.scope import get_scoped_or_404, scoped
 
@@ -80,7 +86,7 @@ def alias_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"sku-aliases-{request.merchant.slug}-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    aliases_csv_write(scoped(SKUAlias, request.merchant).order_by("cart_sku").iterator(), response)
+    aliases_csv_write(aliases=scoped(SKUAlias, request.merchant).order_by("cart_sku").iterator(), stream=response)
     return response
 
 
@@ -88,7 +94,7 @@ def alias_import(request: HttpRequest) -> HttpResponse:
     form = AliasImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
-        parsed = aliases_csv_parse(form.cleaned_data["file"].read())
+        parsed = aliases_csv_parse(data=form.cleaned_data["file"].read())
         errors = parsed.errors
         if not errors:
             try:

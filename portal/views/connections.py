@@ -24,8 +24,11 @@ from integrations.views import PORTAL, oauth_redirect
 from orders.models import ShippingMethodMap
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
 from portal.forms import ShippingMethodForm, connection_form_class
-from portal.guides import GUIDELINES, guide_for
+from portal.guides import GUIDELINES, guide_for, untestable_permissions
+from portal.runs import last_runs
 from portal.scope import get_scoped_or_404, scoped
+
+NOT_CONNECTED_YET = "Not connected yet: a connection counts as connected once a connection test passes."
 
 
 @dataclass(frozen=True)
@@ -100,16 +103,18 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         request.POST or None, instance=connection, merchant=request.merchant, saving_for_grant=action == "grant"
     )
     if request.method == "POST" and form.is_valid():
-        created = connection.pk is None
         connection = form.save()
         connection_account_refresh(connection, reconfigured=form.account_fields_changed)
-        messages.success(request, f"{connection.platform_label} {'connected' if created else 'saved'}.")
+        if action == "test":
+            _test(request, connection, saved=True)
+        else:
+            messages.success(request, f"{connection.platform_label} saved.")
+            if not connection.last_test_ok:
+                messages.info(request, NOT_CONNECTED_YET)
         if isinstance(connection, WMSConnection):
             _report_released(request, warehouse_settings_saved(warehouse_id=connection.pk)["released"])
         if action == "grant" and form.oauth:
             return oauth_redirect(request, connection=connection, kind=kind.key, origin=PORTAL)
-        if action == "test":
-            _test(request, connection)
         _warn_shared_account(request, connection)
         return HttpResponseRedirect(_edit_url(kind, connection.pk))
     connector = kind.connectors[connection.platform]
@@ -123,19 +128,28 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         "guide": guide_for(connection.platform, kind.key, connection.platform_label),
         "stored_credentials": sorted(connection.get_credentials()) if connection.pk else [],
         "firewall": _firewall(),
+        "runs": last_runs(connection) if connection.pk else [],
+        "untested": untestable_permissions(connection.platform) if connection.last_test_ok else "",
     }
     if isinstance(connection, WMSConnection) and connection.pk:
         context["shipping_methods"] = scoped(ShippingMethodMap, request.merchant).filter(warehouse=connection)
-        context["shipping_form"] = ShippingMethodForm(warehouse=connection)
+        # "Map shipping method" on a held order links here with the order's method filled in.
+        prefill = request.GET.get("cart_method", "")[: ShippingMethodMap._meta.get_field("cart_method").max_length]
+        context["shipping_form"] = ShippingMethodForm(warehouse=connection, initial={"cart_method": prefill})
     return render(request, "portal/connection_form.html", context)
 
 
-def _test(request: HttpRequest, connection: Connection) -> None:
+def _test(request: HttpRequest, connection: Connection, *, saved: bool = False) -> None:
+    """Test what is stored; "connected" is said only when the test passed, with what it could not check."""
     result = connection_test(connection=connection)
+    label = connection.platform_label
     if result.ok:
-        messages.success(request, f"Test connection: OK — {result.message}")
+        messages.success(request, f"{label} connected. Test connection: OK — {result.message}")
+        if unchecked := untestable_permissions(connection.platform):
+            messages.info(request, unchecked)
     else:
-        messages.error(request, f"Test connection failed: {result.message}")
+        prefix = f"{label} saved, but not connected. " if saved else f"{label} is not connected. "
+        messages.error(request, f"{prefix}Test connection failed: {result.message}")
 
 
 def _warn_shared_account(request: HttpRequest, connection: Connection) -> None:

@@ -1,4 +1,4 @@
-"""Overview, sign-in and account pages."""
+"""Overview, sign-in and account pages; where `/` leads, and the favicon."""
 
 from __future__ import annotations
 
@@ -7,18 +7,24 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles import finders
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
+from integrations.members import merchant_for
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, SKUAlias
+from portal.runs import last_runs
 from portal.scope import scoped
 from sync.models import Reconciliation
 
 RECONCILED_DAYS_SHOWN = 7
+FAVICON = "portal/favicon.svg"
 
 
 @dataclass
@@ -48,8 +54,10 @@ def cart_proofs(merchant) -> list[CartProof]:
 
 def home(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
-    carts = list(scoped(CartConnection, merchant).select_related("warehouse"))
-    warehouses = list(scoped(WMSConnection, merchant))
+    carts = list(scoped(CartConnection, merchant).select_related("warehouse", "merchant"))
+    warehouses = list(scoped(WMSConnection, merchant).select_related("merchant"))
+    for connection in carts + warehouses:
+        connection.runs = last_runs(connection)
     by_status = dict(scoped(Order, merchant).values("status").annotate(n=Count("pk")).values_list("status", "n"))
     return render(
         request,
@@ -88,3 +96,24 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
+
+
+@require_safe
+def root(request: HttpRequest) -> HttpResponse:
+    """`/`: staff to the admin's dashboard, a merchant's user to the merchant pages, anyone else to sign in."""
+    user = request.user
+    if user.is_authenticated and user.is_staff:
+        target = reverse("admin:index")
+    elif merchant_for(user) is not None:
+        target = reverse("portal:home")
+    else:
+        target = reverse("portal:login")
+    return HttpResponseRedirect(target)
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico` (what browsers ask for on every page, the admin's too): our icon, as SVG."""
+    with open(finders.find(FAVICON), "rb") as icon:
+        return HttpResponse(icon.read(), content_type="image/svg+xml")

@@ -41,7 +41,8 @@ def test_connect_a_sandbox_warehouse_and_cart_and_test_them(page, squarespace_sa
     page.get_by_label("API Password").fill(bergen_sandbox.password)  # a secret is never shown back
     page.get_by_label("Account Web Address").fill("https://www.browser-goods.atworkweb.invalid")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.locator(".messages .success").filter(has_text="Bergen Logistics connected.").count() == 1
+    assert page.locator(".messages .success").filter(has_text="Bergen Logistics saved.").count() == 1
+    assert page.locator(".messages").filter(has_text="connected.").count() == 0  # not before a passing test
 
     point_at_sandbox(WMSConnection.objects.get(merchant=merchant), bergen_sandbox.base_url)
     page.get_by_role("button", name="Save and test connection").click()

@@ -11,6 +11,7 @@ from integrations.models import MerchantMembership
 from tests.portal.conftest import PASSWORD, client_of, merchant_user
 
 PUBLIC = {"login", "logout"}
+STAFF_ONLY = {"view_as_start", "view_as_stop"}  # tested in test_view_as.py
 
 
 def portal_patterns() -> list[URLPattern]:
@@ -24,7 +25,7 @@ def sample_url(pattern: URLPattern) -> str:
     return reverse(f"portal:{pattern.name}", kwargs={k: values[k] for k in pattern.pattern.converters})
 
 
-MERCHANT_PAGES = [p for p in portal_patterns() if p.name not in PUBLIC]
+MERCHANT_PAGES = [p for p in portal_patterns() if p.name not in PUBLIC | STAFF_ONLY]
 
 
 def test_every_merchant_page_is_wrapped_by_the_one_scope_decorator():

@@ -112,13 +112,18 @@ def test_connect_a_squarespace_cart_save_and_test(wired_client, wired):
     assert cart.api_base_url == ""  # Squarespace's own address
     assert str(cart.earliest_order_date) == "2024-05-01"
     assert response.redirect_chain[-1][0] == reverse("portal:connection_edit", args=["cart", cart.pk])
-    assert ("success", "Squarespace Commerce connected.") in messages_of(response)
+    texts = messages_of(response)
+    assert ("success", "Squarespace Commerce saved.") in texts
+    assert not any("connected." in text for _, text in texts)  # "connected" only after a passing test
     assert cart.get_credentials() == {"api_key": wired.squarespace.api_key}
     point_at_sandbox(cart, wired.squarespace.base_url)
 
     texts = save_and_test(wired_client, "cart", cart)
 
-    assert any(level == "success" and "Test connection: OK" in text for level, text in texts)
+    assert any(
+        level == "success" and text.startswith("Squarespace Commerce connected. Test connection: OK")
+        for level, text in texts
+    )
     cart.refresh_from_db()
     assert cart.last_test_ok is True
 
@@ -223,9 +228,12 @@ def test_connect_a_bergen_warehouse_and_test_it(wired_client, wired):
 def test_the_test_button_tests_what_is_stored(wired_client, wired):
     response = wired_client.post(reverse("portal:connection_test", args=["cart", wired.cart.pk]), follow=True)
 
-    [(level, text)] = messages_of(response)
+    [(level, text), (note_level, note)] = messages_of(response)
     assert level == "success"
+    assert "connected" in text
     assert "credentials accepted" in text
+    assert note_level == "info"
+    assert note.startswith("Not checked: whether the key may write.")  # said plainly, not implied by "connected"
     assert wired_client.get(reverse("portal:connection_test", args=["cart", wired.cart.pk])).status_code == 405
 
 

@@ -90,15 +90,19 @@ class TestDetail:
             cart_connection=mine.cart,
             status=OrderStatus.ERROR,
             hold_code=HoldCode.UNMAPPED_SHIPPING,
-            hold_reason="Shipping method 'Express' has no warehouse code.",
-            orig_ship_code="Express",
+            hold_reason="Shipping method 'Express Plus' has no warehouse code.",
+            orig_ship_code="Express Plus",
         )
 
         page = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
 
-        edit = reverse("portal:connection_edit", args=["warehouse", mine.wms.pk])
-        assert f"{edit}?cart_method=Express#shipping" in page
-        assert 'id="mapping-form"' in page and "<code>Express</code>" in page
+        link = (
+            reverse("portal:connection_edit", args=["warehouse", mine.wms.pk]) + "?cart_method=Express+Plus#shipping"
+        )
+        assert link in page
+        assert 'id="mapping-form"' in page and "<code>Express Plus</code>" in page
+        mapping_page = client.get(link.removesuffix("#shipping")).content.decode()
+        assert 'name="cart_method" value="Express Plus"' in mapping_page
 
 
 class TestRetry:

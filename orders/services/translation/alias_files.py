@@ -1,4 +1,5 @@
-"""SKU aliases as CSV: export, and an import that applies a whole file or nothing.
+"""SKU aliases as CSV: export, and an import that applies a whole file or nothing; one service for
+the merchant pages and the admin.
 
 A file is checked in full before anything is written; every bad row is reported by its line
 number with the reason. A good file is applied in one transaction (new cart SKUs added, known
@@ -12,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -22,7 +24,9 @@ from integrations.models import Merchant
 from integrations.storable import unstorable_reason
 from orders.models import HoldCode, Order, OrderStatus, SKUAlias
 from orders.services.delivery.holds import held_orders_recheck
-from portal.scope import scoped
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 COLUMNS = ("cart_sku", "warehouse_sku", "note")
 REQUIRED = ("cart_sku", "warehouse_sku")
@@ -53,7 +57,7 @@ def _max_length(name: str) -> int:
     return SKUAlias._meta.get_field(name).max_length
 
 
-def aliases_csv_parse(data: bytes) -> ParsedAliases:
+def aliases_csv_parse(*, data: bytes) -> ParsedAliases:
     """Read and check a whole file; `errors` lists "Line N: reason" for every bad row."""
     result = ParsedAliases()
     if len(data) > MAX_FILE_BYTES:
@@ -154,7 +158,7 @@ def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow]) -> dict[
         with transaction.atomic():
             existing = {
                 alias.cart_sku: alias
-                for alias in scoped(SKUAlias, merchant)
+                for alias in SKUAlias.objects.filter(merchant=merchant)
                 .select_for_update()
                 .filter(cart_sku__in=[row.cart_sku for row in rows])
             }
@@ -193,7 +197,7 @@ def _release_held(merchant: Merchant, cart_skus: list[str]) -> dict[str, int]:
     if not cart_skus:
         return {"released": 0, "still_held": 0}
     orders = (
-        scoped(Order, merchant)
+        Order.objects.filter(merchant=merchant)
         .filter(status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
         .filter(Q(lines__cart_sku__in=cart_skus) | Q(lines__warehouse_sku__in=cart_skus))
         .distinct()
@@ -202,7 +206,7 @@ def _release_held(merchant: Merchant, cart_skus: list[str]) -> dict[str, int]:
     return held_orders_recheck(orders=orders, why="SKU aliases imported from a file")
 
 
-def aliases_csv_write(aliases: Iterable[SKUAlias], stream) -> None:
+def aliases_csv_write(*, aliases: Iterable[SKUAlias], stream: SupportsWrite[str]) -> None:
     """The aliases as the import reads them, every cell safe to open in a spreadsheet."""
     writer = csv.writer(stream)
     writer.writerow(COLUMNS)
