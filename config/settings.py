@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.worker_banner",
             ],
         },
     },
@@ -225,3 +226,6 @@ vars().update(EMAIL_CONFIG)
 # Reconciliation: an order seen this long ago and still not sent (or its tracking still not at the
 # cart) is no longer "in progress" but needs a look.
 RECONCILE_GRACE_HOURS = env.int("RECONCILE_GRACE_HOURS", default=24)
+# The worker's heartbeat (sync.heartbeat): pages that queue work say no worker is running once none has
+# been seen for this long (a live worker beats before each task and at least once a minute).
+WORKER_MISSING_AFTER_MINUTES = env.int("WORKER_MISSING_AFTER_MINUTES", default=3)

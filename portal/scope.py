@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias
-from sync.models import Reconciliation
+from sync.models import Job, Reconciliation
 
 M = TypeVar("M", bound=Model)
 
@@ -38,6 +38,7 @@ MERCHANT_PATHS: dict[type[Model], str] = {
     OrderEvent: "order__merchant",
     Shipment: "order__merchant",
     Reconciliation: "merchant",
+    Job: "merchant",
 }
 
 
