@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -53,9 +53,9 @@ def job_queue(
         **side,
     )
     if settings.Q_CLUSTER.get("sync"):  # tasks run inline (the test settings): now, the job row is visible here
-        async_task("sync.tasks.job_run_task", job.pk, sync=True)
+        async_task("sync.tasks.job_run_task", job_id=job.pk, sync=True)
     else:
-        transaction.on_commit(lambda: async_task("sync.tasks.job_run_task", job.pk, sync=False))
+        transaction.on_commit(lambda: async_task("sync.tasks.job_run_task", job_id=job.pk, sync=False))
     return job
 
 
@@ -114,7 +114,7 @@ def _sync_orders(job: Job) -> tuple[str, str]:
         return Job.Level.ERROR, "Not run: this connection (or its merchant) is inactive."
     run = cart_connection_sync_orders(connection=connection, progress=_progress_writer(job))
     Job.objects.filter(pk=job.pk).update(sync_run=run)
-    return run_summary(run)
+    return run_summary(run=run)
 
 
 def _send_orders(job: Job) -> tuple[str, str]:
@@ -136,7 +136,7 @@ RUNNERS: dict[str, Callable[[Job], tuple[str, str]]] = {
 }
 
 
-def held_reasons(orders) -> str:
+def held_reasons(*, orders: QuerySet[Order]) -> str:
     """ "3 unknown SKU, 1 missing ship-to fields" for the held orders among `orders` (a queryset)."""
     labels = dict(HoldCode.choices)
     rows = (
@@ -148,7 +148,7 @@ def held_reasons(orders) -> str:
     return ", ".join(f"{row['n']} {labels.get(row['hold_code'], row['hold_code'] or 'held')}" for row in rows)
 
 
-def counts_text(counts: dict, held_why: str) -> str:
+def counts_text(*, counts: dict, held_why: str) -> str:
     """ "imported 6, held 4: 3 unknown SKU, 1 missing ship-to fields; delivered 2" from a run's counts."""
     parts = [f"imported {counts.get('imported', 0)}"]
     if counts.get("updated"):
@@ -167,13 +167,13 @@ def counts_text(counts: dict, held_why: str) -> str:
     return text
 
 
-def run_summary(run: SyncRun) -> tuple[str, str]:
+def run_summary(*, run: SyncRun) -> tuple[str, str]:
     """The level and the sentence a person reads for an orders run, with its reasons."""
     if run.status == SyncOutcome.SKIPPED:
         return Job.Level.WARNING, "Not run: another sync of this connection is in progress. Its result shows here soon."
-    held_why = held_reasons(Order.objects.filter(events__sync_run=run))
+    held_why = held_reasons(orders=Order.objects.filter(events__sync_run=run))
     counts = run.counts or {}
-    did = counts_text(counts, held_why)
+    did = counts_text(counts=counts, held_why=held_why)
     worked = any(counts.get(k) for k in ("imported", "updated", "held", "delivered", "rejected", "canceled"))
     notes = (run.error or "").strip()
     if run.status == SyncOutcome.FAILED:
@@ -194,7 +194,7 @@ def send_summary(*, counts: dict, order_ids: list[int]) -> tuple[str, str]:
     orders = Order.objects.filter(pk__in=order_ids)
     parts = [f"delivered {counts.get('delivered', 0)} of {len(order_ids)}"]
     if counts.get("still_held"):
-        parts.append(f"still held {counts['still_held']}: {held_reasons(orders)}")
+        parts.append(f"still held {counts['still_held']}: {held_reasons(orders=orders)}")
     not_sent = counts.get("not_delivered", 0)
     if not_sent:
         reasons = sorted({o.last_error for o in orders.exclude(status=OrderStatus.AT_WMS) if o.last_error})
@@ -209,7 +209,7 @@ def send_summary(*, counts: dict, order_ids: list[int]) -> tuple[str, str]:
     return level, "Send now: " + "; ".join(parts) + "."
 
 
-def job_status(job: Job) -> dict:
+def job_status(*, job: Job) -> dict:
     """What the page polling the job shows: its state, progress (the run's counts so far) and summary."""
     data = {
         "id": job.pk,
@@ -226,6 +226,6 @@ def job_status(job: Job) -> dict:
             data["progress"] += " " + NO_WORKER_MESSAGE
     elif job.state == Job.State.RUNNING:
         run = SyncRun.objects.filter(pk=job.sync_run_id).first() if job.sync_run_id else None
-        so_far = f"so far {counts_text(run.counts or {}, '')}" if run is not None else ""
+        so_far = f"so far {counts_text(counts=run.counts or {}, held_why='')}" if run is not None else ""
         data["progress"] = "Running: " + "; ".join(filter(None, [job.progress, so_far])) + "…"
     return data

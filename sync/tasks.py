@@ -17,7 +17,7 @@ def reconcile_task(*, days: int = DEFAULT_DAYS) -> str:
     )
 
 
-def job_run_task(job_id: int) -> str:
+def job_run_task(*, job_id: int) -> str:
     """A job a person queued (sync now, send now, test connection)."""
     return job_run(job_id=job_id)
 

@@ -193,7 +193,7 @@ def connection_sync(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def job_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     """A job's state for the page polling it (the merchant's own jobs only: another's is a 404)."""
-    return JsonResponse(job_status(get_scoped_or_404(Job, request.merchant, pk=pk)))
+    return JsonResponse(job_status(job=get_scoped_or_404(Job, request.merchant, pk=pk)))
 
 
 @require_POST
