@@ -13,9 +13,12 @@ class OrderbridgeAdminSite(admin.AdminSite):
     index_template = "admin/dashboard/index.html"
 
     def index(self, request, extra_context=None):
-        from orders.dashboard import dashboard_get  # this module is imported before the models are ready
+        # This module is imported before the models are ready.
+        from orders.dashboard import dashboard_get
+        from sync.heartbeat import missing_after, workers_seen
 
-        return super().index(request, {"dashboard": dashboard_get(), **(extra_context or {})})
+        workers = {"seen": list(workers_seen()[:20]), "missing_after": missing_after()}
+        return super().index(request, {"dashboard": dashboard_get(), "workers": workers, **(extra_context or {})})
 
     def admin_view(self, view, cacheable=False):
         """Every admin view (each ModelAdmin's included) refuses the parameters it would fail on."""
