@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.utils import timezone
 
 from config.admin_guard import admin_parameters_problem
 from config.middleware import bad_request
@@ -15,10 +16,16 @@ class OrderbridgeAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         # This module is imported before the models are ready.
         from orders.dashboard import dashboard_get
-        from sync.heartbeat import missing_after, workers_seen
+        from sync.heartbeat import NO_WORKER_MESSAGE, missing_after, workers_seen
 
-        workers = {"seen": list(workers_seen()[:20]), "missing_after": missing_after()}
-        return super().index(request, {"dashboard": dashboard_get(), "workers": workers, **(extra_context or {})})
+        seen = list(workers_seen()[:20])
+        alive = any(w.last_seen >= timezone.now() - missing_after() for w in seen)
+        context = {
+            "dashboard": dashboard_get(),
+            "workers": {"seen": seen},
+            "worker_banner": "" if alive else NO_WORKER_MESSAGE,
+        }
+        return super().index(request, {**context, **(extra_context or {})})
 
     def admin_view(self, view, cacheable=False):
         """Every admin view (each ModelAdmin's included) refuses the parameters it would fail on."""

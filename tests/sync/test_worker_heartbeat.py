@@ -49,3 +49,12 @@ def test_beats_older_than_a_day_are_dropped():
     heartbeat_beat(force=True)
 
     assert WorkerHeartbeat.objects.count() == 1
+
+
+def test_the_staff_dashboard_shows_the_heartbeat_or_the_banner(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert 'id="worker-banner"' in page and "No worker has been seen in the last day" in page
+
+    WorkerHeartbeatFactory(host="box-7", pid=4321)
+    page = admin_client.get("/admin/").content.decode()
+    assert 'id="worker-banner"' not in page and "box-7 · pid 4321" in page
