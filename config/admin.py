@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.utils import timezone
 
 from config.admin_guard import admin_parameters_problem
 from config.middleware import bad_request
@@ -13,9 +14,18 @@ class OrderbridgeAdminSite(admin.AdminSite):
     index_template = "admin/dashboard/index.html"
 
     def index(self, request, extra_context=None):
-        from orders.dashboard import dashboard_get  # this module is imported before the models are ready
+        # This module is imported before the models are ready.
+        from orders.dashboard import dashboard_get
+        from sync.heartbeat import NO_WORKER_MESSAGE, missing_after, workers_seen
 
-        return super().index(request, {"dashboard": dashboard_get(), **(extra_context or {})})
+        seen = list(workers_seen()[:20])
+        alive = any(w.last_seen >= timezone.now() - missing_after() for w in seen)
+        context = {
+            "dashboard": dashboard_get(),
+            "workers": {"seen": seen},
+            "worker_banner": "" if alive else NO_WORKER_MESSAGE,
+        }
+        return super().index(request, {**context, **(extra_context or {})})
 
     def admin_view(self, view, cacheable=False):
         """Every admin view (each ModelAdmin's included) refuses the parameters it would fail on."""

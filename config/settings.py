@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.worker_banner",
             ],
         },
     },
@@ -236,3 +237,7 @@ RECONCILE_GRACE_HOURS = env.int("RECONCILE_GRACE_HOURS", default=24)
 # An order page checks an SKU alias against the warehouse's SKU list as last read; a list older than
 # this (or never read) is read again in the worker, and the page says so.
 WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES = env.int("WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES", default=60)
+
+# The worker's heartbeat (sync.heartbeat): pages that queue work say no worker is running once none has
+# been seen for this long (a live worker beats before each task and at least once a minute).
+WORKER_MISSING_AFTER_MINUTES = env.int("WORKER_MISSING_AFTER_MINUTES", default=3)

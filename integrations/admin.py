@@ -16,10 +16,12 @@ from integrations.accounts import connection_account_refresh, shared_account_war
 from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CartConnection, Merchant, WMSConnection
-from integrations.services import connection_test, connection_unblock, connector_class_for
+from integrations.services import connection_unblock, connector_class_for
 from integrations.zones import TIME_ZONE_UNSET_NOTE
 from orders.admin_mapping import CarrierNameMapInline, ShippingMethodMapInline
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
+from sync.jobs import job_active, job_queue
+from sync.models import Job
 
 
 def merchant_scoped_autocomplete(site: admin.AdminSite, request: HttpRequest) -> bool:
@@ -75,15 +77,47 @@ def warn_shared_account(modeladmin, request, connection) -> None:
         modeladmin.message_user(request, f"{connection}: {warning}", messages.WARNING)
 
 
-@admin.action(description="Test connection")
+def queue_job(modeladmin, request: HttpRequest, connection, kind: str) -> Job:
+    """Queue `kind` for the connection in the worker (or follow the one still running); say so, or
+    say what it did when it ran at once (tasks run inline: the test settings)."""
+    job = job_active(connection=connection)
+    if job is None:
+        job = job_queue(kind=kind, connection=connection, user=request.user)
+        job.refresh_from_db()
+        # The connection's history (the admin's History page) keeps who did what.
+        modeladmin.log_change(request, connection, f"{job.get_kind_display().capitalize()} (job {job.pk})")
+    if job.finished:
+        level = {Job.Level.SUCCESS: messages.SUCCESS, Job.Level.WARNING: messages.WARNING}.get(
+            job.level, messages.ERROR
+        )
+        modeladmin.message_user(request, f"{connection}: {job.summary}", level)
+        warn_shared_account(modeladmin, request, connection)
+    else:
+        url = reverse("admin:sync_job_change", args=[job.pk])
+        modeladmin.message_user(
+            request,
+            format_html(
+                '{}: {} {} in the worker: <a href="{}">follow it</a>.',
+                connection,
+                job.get_kind_display(),
+                job.get_state_display(),
+                url,
+            ),
+            messages.INFO,
+        )
+    return job
+
+
+@admin.action(description="Test connection (in the worker)")
 def test_connections(modeladmin, request, queryset):
     for connection in queryset.select_related("merchant"):
-        result = connection_test(connection=connection)
-        level = messages.SUCCESS if result.ok else messages.ERROR
-        modeladmin.message_user(request, f"{connection}: {result.message}", level)
-        # The connection's history (the admin's History page) keeps who did what.
-        modeladmin.log_change(request, connection, f"Test connection: {result.message}"[:500])
-        warn_shared_account(modeladmin, request, connection)
+        queue_job(modeladmin, request, connection, Job.Kind.TEST_CONNECTION)
+
+
+@admin.action(description="Sync now: import new orders and send what is ready (in the worker)")
+def sync_connections(modeladmin, request, queryset):
+    for connection in queryset.select_related("merchant").filter(active=True):
+        queue_job(modeladmin, request, connection, Job.Kind.SYNC_ORDERS)
 
 
 @admin.action(description="Unblock: run again on schedule")
@@ -235,7 +269,17 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
             except LookupError:
                 oauth = False
             extra_context["oauth_kind"] = self.oauth_kind if oauth else ""
+            extra_context["job"] = self._page_job(request, connection)
+            extra_context["can_sync"] = isinstance(connection, CartConnection) and connection.active
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _page_job(self, request: HttpRequest, connection) -> Job | None:
+        """The job the page follows: `?job=` (of this connection), else its job still queued or running."""
+        job_id = request.GET.get("job", "")
+        field = "cart_connection" if isinstance(connection, CartConnection) else "warehouse"
+        if job_id.isdigit() and (job := Job.objects.filter(pk=int(job_id), **{field: connection}).first()):
+            return job
+        return job_active(connection=connection)
 
     def get_urls(self):
         opts = self.model._meta
@@ -245,16 +289,27 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.test_view),
                 name=f"{opts.app_label}_{opts.model_name}_test",
             ),
+            path(
+                "<int:pk>/sync/",
+                self.admin_site.admin_view(self.sync_view),
+                name=f"{opts.app_label}_{opts.model_name}_sync",
+            ),
         ] + super().get_urls()
 
-    def test_view(self, request: HttpRequest, pk: int):
+    def _job_view(self, request: HttpRequest, pk: int, kind: str):
         connection = get_object_or_404(self.model, pk=pk)
-        if request.method == "POST" and self.has_change_permission(request, connection):
-            result = connection_test(connection=connection)
-            self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
-            warn_shared_account(self, request, connection)
         opts = self.model._meta
-        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk]))
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+        if request.method == "POST" and self.has_change_permission(request, connection):
+            job = queue_job(self, request, connection, kind)
+            url += f"?job={job.pk}"
+        return HttpResponseRedirect(url)
+
+    def test_view(self, request: HttpRequest, pk: int):
+        return self._job_view(request, pk, Job.Kind.TEST_CONNECTION)
+
+    def sync_view(self, request: HttpRequest, pk: int):
+        return self._job_view(request, pk, Job.Kind.SYNC_ORDERS)
 
 
 @admin.register(CartConnection)
@@ -263,6 +318,7 @@ class CartConnectionAdmin(ConnectionAdmin):
     oauth_kind = "cart"
     inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
+    actions = [sync_connections, *ConnectionAdmin.actions]
     autocomplete_fields = ["merchant", "warehouse"]
     merchant_scoped_autocompletes = ["warehouse"]
     schedule_fields = [

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from orders import admin_mapping  # noqa: F401 - registers the mapping models' admin
@@ -12,6 +13,8 @@ from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, S
 from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
 from orders.services.records.history import order_event
 from orders.services.tracking.push import shipments_resend
+from sync.jobs import job_queue
+from sync.models import Job
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -100,6 +103,20 @@ def retry_orders(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="Send now: re-check and send in the worker, with a summary")
+def send_now(modeladmin, request, queryset):
+    """One job per merchant (each followed on its page); the service is the one the merchant pages use."""
+    by_merchant: dict[int, list] = {}
+    for order in queryset.order_by("pk"):
+        by_merchant.setdefault(order.merchant_id, []).append(order)
+    for orders in by_merchant.values():
+        job = job_queue(kind=Job.Kind.SEND_ORDERS, orders=orders, user=request.user)
+        job.refresh_from_db()
+        url = reverse("admin:sync_job_change", args=[job.pk])
+        text = job.summary if job.finished else f"{len(orders)} order(s) queued for the worker"
+        modeladmin.message_user(request, format_html('{}: <a href="{}">follow it</a>.', text, url))
+
+
 @admin.action(description="Send without the lines canceled at the cart")
 def accept_line_cancellation(modeladmin, request, queryset):
     counts = orders_accept_line_cancellation(order_ids=queryset.values_list("pk", flat=True))
@@ -134,7 +151,7 @@ class OrderAdmin(OrderHoldAdminMixin, admin.ModelAdmin):
         "=lines__warehouse_sku",
     ]
     date_hierarchy = "created_at"
-    actions = [retry_orders, accept_line_cancellation]
+    actions = [retry_orders, send_now, accept_line_cancellation]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
     list_per_page = 50
     show_full_result_count = False

@@ -28,7 +28,7 @@ from django.utils.cache import add_never_cache_headers
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import Order, OrderEvent, OrderLine, Shipment, ShippingMethodMap, SKUAlias, SyncRun
-from sync.models import Reconciliation
+from sync.models import Job, Reconciliation
 
 M = TypeVar("M", bound=Model)
 
@@ -48,6 +48,7 @@ MERCHANT_PATHS: dict[type[Model], str] = {
     Shipment: "order__merchant",
     Reconciliation: "merchant",
     SyncRun: "merchant",
+    Job: "merchant",
 }
 
 

@@ -32,6 +32,8 @@ urlpatterns = [
     page("connections/<str:kind>/<int:pk>/", connections.connection_edit, "connection_edit"),
     page("connections/<str:kind>/<int:pk>/test/", connections.connection_test_view, "connection_test"),
     page("connections/<str:kind>/<int:pk>/grant/", connections.connection_grant, "connection_grant"),
+    page("connections/cart/<int:pk>/sync/", connections.connection_sync, "connection_sync"),
+    page("jobs/<int:pk>/", connections.job_status_view, "job_status"),
     page("warehouses/<int:pk>/shipping-methods/", connections.shipping_method_add, "shipping_method_add"),
     page("shipping-methods/<int:pk>/delete/", connections.shipping_method_delete, "shipping_method_delete"),
     # SKU aliases

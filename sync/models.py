@@ -1,11 +1,14 @@
-"""What the sync cycle records of its own: each reconciliation, so that pages show each day's result."""
+"""What the sync cycle records of its own: each reconciliation (so that pages show each day's result),
+the workers' heartbeats and the jobs a person queued for the worker."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
-from integrations.models import CartConnection, Merchant
+from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.tenancy import MerchantScoped
+from orders.models import SyncRun
 
 
 class Reconciliation(MerchantScoped):
@@ -44,3 +47,78 @@ class Reconciliation(MerchantScoped):
     @property
     def is_clean(self) -> bool:
         return not self.error and not self.gaps
+
+
+class WorkerHeartbeat(models.Model):
+    """A django-q2 worker process that was alive at `last_seen`, kept in the database because the web
+    process cannot see django-q2's own statistics (a per-process cache unless Redis is configured).
+    Written by the worker itself (`sync.heartbeat`): when it starts, before each task, and by a
+    one-minute scheduled beat while it is idle."""
+
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    cluster = models.CharField(max_length=100, help_text="The django-q2 cluster's name (Q_CLUSTER['name']).")
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [models.UniqueConstraint(fields=["host", "pid"], name="unique_worker_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"worker {self.host}:{self.pid} ({self.cluster})"
+
+
+class Job(MerchantScoped):
+    """Work a person asked for now (sync now, send now, test connection), run in the worker.
+
+    The page that queued it polls its state; `progress` says what the run has done so far and
+    `summary` what it did in the end, with reasons. `level` says how the summary reads."""
+
+    tenancy_fields = ("merchant", "cart_connection", "warehouse")
+
+    class Kind(models.TextChoices):
+        SYNC_ORDERS = "sync_orders", "sync now"
+        SEND_ORDERS = "send_orders", "send now"
+        TEST_CONNECTION = "test_connection", "test connection"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "waiting for a worker"
+        RUNNING = "running", "running"
+        FINISHED = "finished", "finished"
+
+    class Level(models.TextChoices):
+        SUCCESS = "success", "success"
+        WARNING = "warning", "warning"
+        ERROR = "error", "error"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="jobs")
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, null=True, blank=True)
+    warehouse = models.ForeignKey(WMSConnection, on_delete=models.CASCADE, null=True, blank=True)
+    order_ids = models.JSONField(default=list, blank=True, help_text="The orders a send-now job sends.")
+    sync_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    progress = models.TextField(blank=True, help_text="What the job has done so far, while it runs.")
+    summary = models.TextField(blank=True, help_text="What the job did, with reasons.")
+    level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def connection(self) -> CartConnection | WMSConnection | None:
+        return self.cart_connection or self.warehouse
+
+    @property
+    def finished(self) -> bool:
+        return self.state == self.State.FINISHED

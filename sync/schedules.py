@@ -1,6 +1,6 @@
 """django-q2 schedules, reconciled with the connections: one per active cart connection and sync
-kind (at the connection's interval), plus the global sweep, alert digest, pruning and the daily
-reconciliation of every cart's orders (`sync.reconcile`).
+kind (at the connection's interval), plus the global sweep, alert digest, pruning, the daily
+reconciliation of every cart's orders (`sync.reconcile`) and the workers' one-minute heartbeat.
 
 Idempotent: schedules are found by name and updated in place; schedules of connections that are
 gone or inactive are deleted. Safe to run on every deploy and after every connection change.
@@ -24,6 +24,7 @@ GLOBAL = {
     f"{PREFIX}alerts": ("orders.tasks.alerts_task", 15),
     f"{PREFIX}prune": ("orders.tasks.prune_task", 24 * 60),
     f"{PREFIX}reconcile": ("sync.tasks.reconcile_task", 24 * 60),  # the daily proof that nothing was missed
+    f"{PREFIX}heartbeat": ("sync.tasks.heartbeat_task", 1),  # an idle worker is seen alive (sync.heartbeat)
 }
 
 

@@ -1,11 +1,14 @@
 """Creating, changing, deactivating or deleting a connection (or a merchant) reconciles the
-django-q2 schedules once the change is committed."""
+django-q2 schedules once the change is committed; a django-q2 worker beats its heartbeat when it
+starts and before each task (`sync.heartbeat`)."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django_q.signals import post_spawn, pre_execute
 
 from integrations.models import CartConnection, Merchant
+from sync.heartbeat import heartbeat_beat
 from sync.schedules import schedules_reconcile
 
 
@@ -14,3 +17,13 @@ from sync.schedules import schedules_reconcile
 @receiver(post_save, sender=Merchant)
 def connection_changed(sender: type, **kwargs: object) -> None:
     transaction.on_commit(schedules_reconcile)
+
+
+@receiver(post_spawn)
+def worker_started(sender: object, **kwargs: object) -> None:
+    heartbeat_beat(force=True)
+
+
+@receiver(pre_execute)
+def worker_takes_task(sender: object, **kwargs: object) -> None:
+    heartbeat_beat()

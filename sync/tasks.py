@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sync.heartbeat import heartbeat_beat
+from sync.jobs import job_run
 from sync.reconcile.result import totals
 from sync.reconcile.run import DEFAULT_DAYS, reconcile
 
@@ -13,3 +15,14 @@ def reconcile_task(*, days: int = DEFAULT_DAYS) -> str:
         f"reconciled {summed['connections']} connection(s), {summed['cart_orders']} cart order(s): "
         f"{summed['gaps']} gap(s), {summed['unreadable']} not readable"
     )
+
+
+def job_run_task(*, job_id: int) -> str:
+    """A job a person queued (sync now, send now, test connection)."""
+    return job_run(job_id=job_id)
+
+
+def heartbeat_task() -> str:
+    """The one-minute beat that keeps an idle worker seen (`sync.heartbeat`)."""
+    heartbeat_beat(force=True)
+    return "worker alive"

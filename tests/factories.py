@@ -32,7 +32,7 @@ from orders.models import (
     SyncRun,
     WarehouseSKUList,
 )
-from sync.models import Reconciliation
+from sync.models import Job, Reconciliation, WorkerHeartbeat
 
 
 class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
@@ -277,6 +277,25 @@ class ReconciliationFactory(factory.django.DjangoModelFactory[Reconciliation]):
     window_end = factory.LazyFunction(timezone.now)
     counts = factory.LazyFunction(lambda: {"cart_orders": 3, "delivered_once": 3, "gaps": 0})
     finished_at = factory.LazyFunction(timezone.now)
+
+
+class JobFactory(factory.django.DjangoModelFactory[Job]):
+    class Meta:
+        model = Job
+
+    kind = Job.Kind.SYNC_ORDERS
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    merchant = factory.SelfAttribute("cart_connection.merchant")
+
+
+class WorkerHeartbeatFactory(factory.django.DjangoModelFactory[WorkerHeartbeat]):
+    class Meta:
+        model = WorkerHeartbeat
+
+    host = "worker-1"
+    pid = factory.Sequence(lambda n: 1000 + n)
+    cluster = "orderbridge"
+    last_seen = factory.LazyFunction(timezone.now)
 
 
 class StockLevelFactory(factory.django.DjangoModelFactory[StockLevel]):

@@ -170,6 +170,8 @@ POSITIONAL_ALLOWED = {
     "sync.cycle.summary",
     # Signal receivers: Django calls them with the sender as the first positional argument.
     "sync.signals.connection_changed",
+    "sync.signals.worker_started",
+    "sync.signals.worker_takes_task",
 }
 
 

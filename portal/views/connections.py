@@ -1,7 +1,9 @@
 """Connect a cart or a warehouse: choose the platform, fill in its fields, test, grant access.
 
 "Test connection" tests what is saved: the form's buttons save first, then test (or go on to
-the platform's access grant), so a person sees the answer for exactly what is stored.
+the platform's access grant), so a person sees the answer for exactly what is stored. Test
+connection and Sync now run in the worker (`sync.jobs`): the connection's page polls the job
+(`job_status_view`) and shows its progress, then its summary.
 """
 
 from __future__ import annotations
@@ -10,16 +12,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import Connector, OAuthConnector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, Connection, WMSConnection
-from integrations.services import connection_test
 from integrations.views import PORTAL, oauth_redirect
 from orders.models import ShippingMethodMap
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
@@ -27,6 +28,8 @@ from portal.forms import ShippingMethodForm, connection_form_class
 from portal.guides import GUIDELINES, guide_for, untestable_permissions
 from portal.runs import last_runs
 from portal.scope import get_scoped_or_404, scoped
+from sync.jobs import job_active, job_queue, job_status
+from sync.models import Job
 
 NOT_CONNECTED_YET = "Not connected yet: a connection counts as connected once a connection test passes."
 
@@ -105,16 +108,15 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
     if request.method == "POST" and form.is_valid():
         connection = form.save()
         connection_account_refresh(connection, reconfigured=form.account_fields_changed)
-        if action == "test":
-            _test(request, connection, saved=True)
-        else:
-            messages.success(request, f"{connection.platform_label} saved.")
-            if not connection.last_test_ok:
-                messages.info(request, NOT_CONNECTED_YET)
+        messages.success(request, f"{connection.platform_label} saved.")
+        if action != "test" and not connection.last_test_ok:
+            messages.info(request, NOT_CONNECTED_YET)
         if isinstance(connection, WMSConnection):
             _report_released(request, warehouse_settings_saved(warehouse_id=connection.pk)["released"])
         if action == "grant" and form.oauth:
             return oauth_redirect(request, connection=connection, kind=kind.key, origin=PORTAL)
+        if action == "test":
+            return _queue(request, kind, connection, Job.Kind.TEST_CONNECTION)
         _warn_shared_account(request, connection)
         return HttpResponseRedirect(_edit_url(kind, connection.pk))
     connector = kind.connectors[connection.platform]
@@ -130,6 +132,7 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         "firewall": _firewall(),
         "runs": last_runs(connection) if connection.pk else [],
         "untested": untestable_permissions(connection.platform) if connection.last_test_ok else "",
+        "job": _page_job(request, connection) if connection.pk else None,
     }
     if isinstance(connection, WMSConnection) and connection.pk:
         context["shipping_methods"] = scoped(ShippingMethodMap, request.merchant).filter(warehouse=connection)
@@ -139,17 +142,33 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
     return render(request, "portal/connection_form.html", context)
 
 
-def _test(request: HttpRequest, connection: Connection, *, saved: bool = False) -> None:
-    """Test what is stored; "connected" is said only when the test passed, with what it could not check."""
-    result = connection_test(connection=connection)
-    label = connection.platform_label
-    if result.ok:
-        messages.success(request, f"{label} connected. Test connection: OK — {result.message}")
-        if unchecked := untestable_permissions(connection.platform):
-            messages.info(request, unchecked)
+def _page_job(request: HttpRequest, connection: Connection) -> Job | None:
+    """The job the page follows: the one just queued (`?job=`, the merchant's own only), else the
+    connection's job still queued or running."""
+    job_id = request.GET.get("job", "")
+    field = "cart_connection" if isinstance(connection, CartConnection) else "warehouse"
+    if job_id.isdigit() and (
+        job := scoped(Job, request.merchant).filter(pk=int(job_id), **{field: connection}).first()
+    ):
+        return job
+    return job_active(connection=connection)
+
+
+def _queue(request: HttpRequest, kind: Kind, connection: Connection, job_kind: str) -> HttpResponse:
+    """Queue the job for the worker and go to the connection's page, which follows it."""
+    job = job_active(connection=connection)
+    if job is None:
+        job = job_queue(kind=job_kind, connection=connection, user=request.user)
+        job.refresh_from_db()
     else:
-        prefix = f"{label} saved, but not connected. " if saved else f"{label} is not connected. "
-        messages.error(request, f"{prefix}Test connection failed: {result.message}")
+        messages.info(request, f"{job.get_kind_display().capitalize()} is already {job.get_state_display()}.")
+    if job.finished:  # run inline (tasks run in the request: the test settings)
+        getattr(messages, job.level or "info")(request, job.summary)
+        passed = job.kind == Job.Kind.TEST_CONNECTION and job.level == Job.Level.SUCCESS
+        if passed and (unchecked := untestable_permissions(connection.platform)):
+            messages.info(request, unchecked)
+        _warn_shared_account(request, connection)
+    return HttpResponseRedirect(f"{_edit_url(kind, connection.pk)}?job={job.pk}#job")
 
 
 def _warn_shared_account(request: HttpRequest, connection: Connection) -> None:
@@ -169,9 +188,23 @@ def _report_released(request: HttpRequest, released: int) -> None:
 def connection_test_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     k = _kind(kind)
     connection = get_scoped_or_404(k.model, request.merchant, pk=pk)
-    _test(request, connection)
-    _warn_shared_account(request, connection)
-    return HttpResponseRedirect(_edit_url(k, pk))
+    return _queue(request, k, connection, Job.Kind.TEST_CONNECTION)
+
+
+@require_POST
+def connection_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sync now: import the cart's new orders and send what is ready, in the worker."""
+    connection = get_scoped_or_404(CartConnection, request.merchant, pk=pk)
+    if not connection.active:
+        messages.error(request, "Not synced: this cart connection is inactive (turn it on in its settings first).")
+        return HttpResponseRedirect(_edit_url(KINDS["cart"], pk))
+    return _queue(request, KINDS["cart"], connection, Job.Kind.SYNC_ORDERS)
+
+
+@require_GET
+def job_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    """A job's state for the page polling it (the merchant's own jobs only: another's is a 404)."""
+    return JsonResponse(job_status(job=get_scoped_or_404(Job, request.merchant, pk=pk)))
 
 
 @require_POST

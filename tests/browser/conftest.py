@@ -86,3 +86,49 @@ def screenshots_dir() -> Path:
     path = Path(os.environ.get("BROWSER_SCREENSHOTS", "/tmp"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def qcluster(live_server, settings) -> Iterator:
+    """A real django-q2 worker (`manage.py qcluster`, the ORM broker) on the test database, with the
+    pages queueing to it instead of running tasks inline. PostgreSQL only: the worker is another
+    process, and the SQLite test database is in memory."""
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real worker needs the test database on PostgreSQL (DATABASE_URL=postgres://…)")
+    from sync.models import WorkerHeartbeat
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "HTTP_PACING_ENABLED": "false",
+        "Q_WORKERS": "1",
+    }
+    env.pop("REDIS_URL", None)
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not WorkerHeartbeat.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

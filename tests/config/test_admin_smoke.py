@@ -24,7 +24,14 @@ from orders.models import (
     SKUAlias,
     SyncRun,
 )
-from tests.factories import OrderLineFactory, ShippingMethodMapFactory, SKUAliasFactory
+from sync.models import Job, WorkerHeartbeat
+from tests.factories import (
+    JobFactory,
+    OrderLineFactory,
+    ShippingMethodMapFactory,
+    SKUAliasFactory,
+    WorkerHeartbeatFactory,
+)
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -80,6 +87,8 @@ def every_object(admin_user) -> dict:
         result="done",
     )
     return {
+        Job: JobFactory(cart_connection=cart, requested_by=admin_user, summary="Done: imported 1; delivered 1."),
+        WorkerHeartbeat: WorkerHeartbeatFactory(),
         Merchant: order.merchant,
         CartConnection: cart,
         WMSConnection: wms,

@@ -19,6 +19,6 @@ def test_unblock_and_test_are_recorded_with_the_user(admin_client, admin_user, w
     entries = LogEntry.objects.filter(object_id=str(wired.wms.pk)).order_by("pk")
     assert [e.user for e in entries] == [admin_user, admin_user]
     assert entries[0].get_change_message().startswith("Unblocked")
-    assert entries[1].get_change_message().startswith("Test connection:")
+    assert entries[1].get_change_message().startswith("Test connection (job ")
     history = admin_client.get(reverse("admin:integrations_wmsconnection_history", args=[wired.wms.pk]))
     assert "Unblocked" in history.content.decode()

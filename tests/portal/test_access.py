@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from integrations.models import MerchantMembership
+from tests.factories import JobFactory
 from tests.portal.conftest import PASSWORD, client_of, merchant_user
 
 PUBLIC = {"login", "logout"}
@@ -193,9 +194,17 @@ def test_every_merchant_page_renders_for_the_merchant(client, mine):
         "order_mapping": mine.order.pk,
         "order_ship_to": mine.order.pk,
         "order_payload": mine.order.pk,
+        "connection_sync": mine.cart.pk,
+        "job_status": JobFactory(cart_connection=mine.cart).pk,
     }
     order_actions = {"order_retry", "order_send", "order_alias", "order_mapping", "order_ship_to"}
-    post_only = {"connection_test", "connection_grant", "shipping_method_add", "shipping_method_delete"} | order_actions
+    post_only = {
+        "connection_test",
+        "connection_sync",
+        "connection_grant",
+        "shipping_method_add",
+        "shipping_method_delete",
+    } | order_actions
     for pattern in MERCHANT_PAGES:
         values = {"kind": "warehouse", "platform": "bergen", "pk": pks.get(pattern.name)}
         kwargs = {k: values[k] for k in pattern.pattern.converters}

@@ -26,6 +26,7 @@ from orders.models import HoldCode, OrderStatus
 from portal.views.connections import KINDS
 from tests.factories import (
     CartConnectionFactory,
+    JobFactory,
     MerchantFactory,
     OrderFactory,
     OrderLineFactory,
@@ -120,6 +121,7 @@ def world() -> dict[str, User]:
     OrderLineFactory(order=order, cart_sku="TEE-BLK", warehouse_sku="TEE-BLK")
     SKUAliasFactory(pk=WORLD_PK, merchant=merchant, cart_sku="MUG", warehouse_sku="MUG-WHITE")
     ShippingMethodMapFactory(pk=WORLD_PK, warehouse=wms, cart_method="Express", ship_code="UPS:Next Day Air")
+    JobFactory(pk=WORLD_PK, cart_connection=cart)
     merchant_user = User.objects.create_user("hostile-merchant", password="pw-hostile-merchant-1")
     MerchantMembership.objects.create(user=merchant_user, merchant=merchant)
     staff = User.objects.create_superuser("hostile-staff", password="pw-hostile-staff-1")
