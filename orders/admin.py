@@ -3,10 +3,17 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from orders import admin_mapping  # noqa: F401 - registers the mapping models' admin
-from orders.admin_problems import rate_limited_note  # (its import registers the problems' admin)
+from orders.admin_problems import (  # (its import registers the problems' admin)
+    HistoryAdminMixin,
+    rate_limited_note,
+    reason_label,
+)
+from orders.dashboard import stuck_q
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
 from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
 from orders.services.tracking.push import shipments_resend
@@ -102,19 +109,50 @@ def accept_line_cancellation(modeladmin, request, queryset):
     )
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Orders at the warehouse for longer than their cart connection's `stuck_after_hours` (the
+    dashboard's "stuck" counts link here)."""
+
+    title = "stuck at the warehouse"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("1", "stuck (no parcel in time)")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(stuck_q(now=timezone.now())) if self.value() == "1" else queryset
+
+
+def connection_label(connection) -> str:
+    """A connection in a list where its merchant has its own column: its platform and name."""
+    if connection is None:
+        return "—"
+    return connection.platform_label + (f" ({connection.name})" if connection.name else "")
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
+    # Status first (what support reads), then which order; one line a row at 1366 px.
     list_display = [
+        "status_display",
         "order_number",
         "merchant",
-        "cart_connection",
-        "status_display",
+        "cart",
         "cust_ref",
         "warehouse_order_id",
         "ordered_at",
-        "created_at",
     ]
-    list_filter = ["status", "hold_code", "partially_shipped", "merchant", "cart_connection", "warehouse", "is_test"]
+    list_display_links = ["order_number"]
+    list_filter = [
+        "status",
+        "hold_code",
+        StuckFilter,
+        "partially_shipped",
+        autocomplete_filter("merchant"),
+        autocomplete_filter("cart_connection", "cart connection"),
+        autocomplete_filter("warehouse"),
+        "is_test",
+    ]
     list_select_related = ["merchant", "cart_connection__merchant"]
     search_fields = [
         "order_number",
@@ -198,11 +236,20 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Order) -> str:
+        """The status in words; a hold by its reason, clipped, with what to do on hover."""
         if obj.status == OrderStatus.ERROR:
-            return format_html('<span title="{}">held: {}</span>', obj.hold_reason, obj.get_hold_code_display())
+            return format_html(
+                '<span class="ob-status ob-status-held ob-clip ob-clip-short" title="{}">held: {}</span>',
+                obj.hold_reason or "no reason recorded",
+                reason_label(obj.hold_code or "held"),
+            )
         if obj.status == OrderStatus.AT_WMS and obj.partially_shipped:
             return "at warehouse, partially shipped"
         return obj.get_status_display()
+
+    @admin.display(description="cart", ordering="cart_connection")
+    def cart(self, obj: Order) -> str:
+        return connection_label(obj.cart_connection)
 
     @admin.display(description="translated warehouse payload")
     def warehouse_payload_pretty(self, obj: Order) -> str:
@@ -220,50 +267,65 @@ def _pretty(value) -> str:
 
 
 @admin.register(SkippedOrder)
-class SkippedOrderAdmin(admin.ModelAdmin):
-    list_display = ["order_number", "cart_connection", "reason_code", "reason", "cart_status", "last_seen_at"]
-    list_filter = ["reason_code", "cart_connection"]
+class SkippedOrderAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    list_display = ["order_number", "cart_connection", "reason_short", "cart_status", "last_seen_at"]
+    list_filter = ["reason_code", autocomplete_filter("cart_connection", "cart connection")]
     list_select_related = ["cart_connection__merchant"]
     search_fields = ["order_number", "cart_order_id"]
     readonly_fields = [f.name for f in SkippedOrder._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description="why skipped", ordering="reason_code")
+    def reason_short(self, obj: SkippedOrder) -> str:
+        return format_html('<span class="ob-clip" title="{}">{}</span>', obj.reason, obj.reason or obj.reason_code)
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = [
-        "pk",
+        "status_label",
         "kind",
-        "merchant",
-        "cart_connection",
-        "warehouse",
-        "status",
-        "failure_kind",
+        "connection",
         "started_at",
         "duration",
+        "summary",
         "verified",
         "unverified",
-        "counts",
         "error_short",
     ]
-    list_filter = ["kind", "status", "failure_kind", "merchant"]
+    list_display_links = ["status_label"]
+    list_filter = [
+        "status",
+        "kind",
+        "failure_kind",
+        autocomplete_filter("merchant"),
+        autocomplete_filter("cart_connection", "cart connection"),
+        autocomplete_filter("warehouse"),
+    ]
     list_select_related = ["merchant", "cart_connection__merchant", "warehouse__merchant"]
     date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["verified", "unverified"]
+    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["summary", "verified", "unverified"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj: SyncRun) -> str:
+        return format_html('<span class="ob-status ob-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description="connection")
+    def connection(self, obj: SyncRun) -> str:
+        return str(obj.cart_connection or obj.warehouse or obj.merchant)
 
     @admin.display(description="seconds")
     def duration(self, obj: SyncRun):
         seconds = obj.duration_seconds
         return "running" if seconds is None else f"{seconds:.1f}"
 
+    @admin.display(description="what it did")
+    def summary(self, obj: SyncRun) -> str:
+        return run_summary(obj)
+
     @admin.display(description="error")
     def error_short(self, obj: SyncRun) -> str:
-        return obj.error[:120]
+        first = next((line for line in obj.error.splitlines() if line.strip()), "")
+        return format_html('<span class="ob-clip" title="{}">{}</span>', obj.error, first[:300]) if first else "—"
 
     @admin.display(description="Verified")
     def verified(self, obj: SyncRun) -> int:
@@ -274,6 +336,24 @@ class SyncRunAdmin(admin.ModelAdmin):
     def unverified(self, obj: SyncRun) -> int:
         """Writes the other side did not show when read back, or that could not be read back."""
         return run_count(obj, "unverified")
+
+
+def run_summary(run: SyncRun) -> str:
+    """A run's counts as a short sentence ("3 imported, 2 held"); a run that did nothing says so, and
+    a failed one never reads as if it had nothing to do."""
+    counts = run.counts if isinstance(run.counts, dict) else {}
+    parts = [
+        f"{value} {name.replace('_', ' ')}"
+        for name, value in counts.items()
+        if name not in ("verified", "unverified") and isinstance(value, int) and not isinstance(value, bool) and value
+    ]
+    if parts:
+        return ", ".join(parts)
+    if run.status == "running":
+        return "running"
+    if run.status in ("succeeded", "partial"):
+        return "nothing new"
+    return run.get_status_display()
 
 
 def run_count(run: SyncRun, key: str) -> int:
@@ -288,20 +368,15 @@ def resend_tracking(modeladmin, request, queryset):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "order", "cust_ref", "warehouse", "shipped_at", "push_status", "cart_accepted_at"]
-    list_filter = ["push_status", "warehouse", "carrier"]
+class ShipmentAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    list_display = ["push_status", "__str__", "order", "cust_ref", "warehouse", "shipped_at", "cart_accepted_at"]
+    list_display_links = ["__str__"]
+    list_filter = ["push_status", autocomplete_filter("warehouse"), "carrier"]
     list_select_related = ["order", "warehouse__merchant"]
     search_fields = ["cust_ref", "=warehouse_shipment_id", "order__order_number", "tracking_numbers"]
     date_hierarchy = "shipped_at"
     actions = [resend_tracking]
     readonly_fields = [f.name for f in Shipment._meta.fields] + ["tracking", "lines_shipped"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="tracking")
     def tracking(self, obj: Shipment) -> str:

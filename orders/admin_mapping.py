@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
 from orders.services.delivery.holds import shipping_mapping_saved, sku_alias_saved
 
 
 @admin.register(SKUAlias)
-class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
+class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = ["cart_sku", "warehouse_sku", "merchant", "note", "updated_at"]
-    list_filter = ["merchant"]
+    list_filter = [autocomplete_filter("merchant")]
     search_fields = ["cart_sku", "warehouse_sku"]
     list_select_related = ["merchant"]
     autocomplete_fields = ["merchant"]
@@ -29,9 +30,9 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
 
 
 @admin.register(ShippingMethodMap)
-class ShippingMethodMapAdmin(admin.ModelAdmin):
+class ShippingMethodMapAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = ["cart_method", "ship_code", "warehouse"]
-    list_filter = ["warehouse"]
+    list_filter = [autocomplete_filter("warehouse")]
     search_fields = ["cart_method", "ship_code"]
     list_select_related = ["warehouse__merchant"]
 

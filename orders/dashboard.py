@@ -323,6 +323,17 @@ def _stuck_by_connection(
     return counts, orders, cutoffs
 
 
+def stuck_q(*, now: datetime) -> Q:
+    """Orders at the warehouse for longer than their cart connection's `stuck_after_hours`, as one
+    condition per threshold in use (a handful, however many connections there are)."""
+    hours = CartConnection.objects.values_list("stuck_after_hours", flat=True).distinct().order_by("stuck_after_hours")
+    late = Q(pk__in=[])
+    for h in hours:
+        cutoff = (now - timedelta(hours=h)).replace(microsecond=0)
+        late |= Q(cart_connection__stuck_after_hours=h, delivered_at__lt=cutoff)
+    return Q(status=OrderStatus.AT_WMS) & late
+
+
 def _chart_days(now: datetime) -> list[date]:
     today = timezone.localdate(now)
     return [today - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
