@@ -9,7 +9,7 @@ healthy ones, which are shown folded. Every count links to the admin list that s
 Everything is aggregated in the database (one query per section, whatever the number of orders,
 merchants or runs), so the admin's first page stays fast as the data grows.
 
-Long because: the page's sections (runs, held, stuck, waiting, charts, severity) are each a small
+Long because the page's sections (runs, held, stuck, waiting, charts, severity) are each a small
 query with its view; split along those seams if another is added.
 """
 
@@ -252,7 +252,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
 
     held = _held_by_connection([c.pk for c in carts])
     waiting = _waiting_by_connection([c.pk for c in carts])
-    stuck_counts, stuck_orders = _stuck_by_connection(carts, now)
+    stuck = _stuck_by_connection(carts, now)
     problems = dict(
         Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True)
         .values_list("merchant_id")
@@ -263,10 +263,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
 
     views: dict[int, list[ConnectionView]] = defaultdict(list)
     for cart in carts:
-        view = _cart_view(cart, runs, now, held, stuck_counts, stuck_orders)
-        view.waiting_count, view.waiting_oldest = waiting.get(cart.pk, (0, None))
-        view.waiting_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.NEW)
-        views[cart.merchant_id].append(view)
+        views[cart.merchant_id].append(_cart_view(cart, runs, now, held, waiting, stuck))
     for warehouse in warehouses:
         views[warehouse.merchant_id].append(_connection_view(warehouse, "warehouse", WAREHOUSE_KINDS, runs, now))
 
@@ -278,9 +275,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
             open_problems=problems.get(merchant.pk, 0),
             problems_url=f"{problem_list}?{urlencode({'merchant__id__exact': merchant.pk, 'status__exact': 'open'})}",
             chart=charts.get(merchant.pk) or _empty_chart(now),
-            held_url=_order_list_url(merchant__id__exact=merchant.pk, status__exact=OrderStatus.ERROR),
-            stuck_url=_order_list_url(merchant__id__exact=merchant.pk, stuck="1"),
-            waiting_url=_order_list_url(merchant__id__exact=merchant.pk, status__exact=OrderStatus.NEW),
+            **_merchant_links(merchant.pk),
         )
         for merchant in merchants
     ]
@@ -291,12 +286,24 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         merchants=merchant_views,
         problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}",
         now=now,
-        reconcile_gaps=list(
-            Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True, reason_code=RECONCILE_GAP)
-            .select_related("merchant")
-            .order_by("merchant__name", "pk")
-        ),
+        reconcile_gaps=_reconcile_gaps(),
     )
+
+
+def _reconcile_gaps() -> list[Problem]:
+    return list(
+        Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True, reason_code=RECONCILE_GAP)
+        .select_related("merchant")
+        .order_by("merchant__name", "pk")
+    )
+
+
+def _merchant_links(merchant_id: int) -> dict[str, str]:
+    return {
+        "held_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.ERROR),
+        "stuck_url": _order_list_url(merchant__id__exact=merchant_id, stuck="1"),
+        "waiting_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.NEW),
+    }
 
 
 def _cart_view(
@@ -304,15 +311,17 @@ def _cart_view(
     runs: dict[int, SyncRun],
     now: datetime,
     held: dict[int, list[HeldReason]],
-    stuck_counts: dict[int, int],
-    stuck_orders: dict[int, list[Order]],
+    waiting: dict[int, tuple[int, datetime]],
+    stuck: tuple[dict[int, int], dict[int, list[Order]]],
 ) -> ConnectionView:
-    """A cart connection's card: its runs, with its held and stuck orders and the links to them."""
+    """A cart connection's card: its runs, with its held, waiting and stuck orders and the links to them."""
     view = _connection_view(cart, "cart", CART_KINDS, runs, now)
     view.held = held.get(cart.pk, [])
     view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
-    view.stuck_count = stuck_counts.get(cart.pk, 0)
-    view.stuck_orders = stuck_orders.get(cart.pk, [])
+    view.waiting_count, view.waiting_oldest = waiting.get(cart.pk, (0, None))
+    view.waiting_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.NEW)
+    view.stuck_count = stuck[0].get(cart.pk, 0)
+    view.stuck_orders = stuck[1].get(cart.pk, [])
     view.stuck_url = _order_list_url(cart_connection__id__exact=cart.pk, stuck="1")
     return view
 
