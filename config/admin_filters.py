@@ -84,5 +84,5 @@ class AutocompleteFiltersMixin:
         media = super().media + forms.Media(css={"screen": [STYLE]})
         if fields:
             widget = AutocompleteSelect(self.model._meta.get_field(fields[0]), self.admin_site)
-            media += widget.media + forms.Media(js=[SCRIPT])
+            media += widget.media + forms.Media(js=["admin/js/jquery.init.js", SCRIPT])
         return media

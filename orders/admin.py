@@ -4,6 +4,7 @@ import json
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
@@ -123,6 +124,11 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset.filter(stuck_q(now=timezone.now())) if self.value() == "1" else queryset
 
 
+def clipped(text: str, width: str = "ob-clip-short") -> str:
+    """A list cell's text on one line, cut to fit, the whole of it on hover."""
+    return format_html('<span class="ob-clip {}" title="{}">{}</span>', width, text, text)
+
+
 def connection_label(connection) -> str:
     """A connection in a list where its merchant has its own column: its platform and name."""
     if connection is None:
@@ -133,16 +139,8 @@ def connection_label(connection) -> str:
 @admin.register(Order)
 class OrderAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
     # Status first (what support reads), then which order; one line a row at 1366 px.
-    list_display = [
-        "status_display",
-        "order_number",
-        "merchant",
-        "cart",
-        "cust_ref",
-        "warehouse_order_id",
-        "ordered_at",
-    ]
-    list_display_links = ["order_number"]
+    list_display = ["status_display", "order", "merchant_and_cart", "reference", "ordered"]
+    list_display_links = ["order"]
     list_filter = [
         "status",
         "hold_code",
@@ -247,9 +245,21 @@ class OrderAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
             return "at warehouse, partially shipped"
         return obj.get_status_display()
 
-    @admin.display(description="cart", ordering="cart_connection")
-    def cart(self, obj: Order) -> str:
-        return connection_label(obj.cart_connection)
+    @admin.display(description="order", ordering="order_number")
+    def order(self, obj: Order) -> str:
+        return f"#{obj.order_number}"
+
+    @admin.display(description="merchant · cart", ordering="merchant__name")
+    def merchant_and_cart(self, obj: Order) -> str:
+        return clipped(f"{obj.merchant.name} · {connection_label(obj.cart_connection)}")
+
+    @admin.display(description="cust_ref", ordering="cust_ref")
+    def reference(self, obj: Order) -> str:
+        return clipped(obj.cust_ref, "ob-clip-narrow") if obj.cust_ref else "—"
+
+    @admin.display(description="ordered", ordering="ordered_at")
+    def ordered(self, obj: Order) -> str:
+        return date_format(timezone.localtime(obj.ordered_at), "M j, H:i") if obj.ordered_at else "—"
 
     @admin.display(description="translated warehouse payload")
     def warehouse_payload_pretty(self, obj: Order) -> str:

@@ -14,7 +14,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django_q.tasks import async_task
 
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
@@ -164,8 +166,8 @@ def ignore_problems(modeladmin, request, queryset):
 
 @admin.register(Problem)
 class ProblemAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
-    list_display = ["status_label", "reason", "message_short", "about", "merchant", "count", "last_seen_at"]
-    list_display_links = ["reason"]
+    # Fits 1366 px beside the menu and the filters: what and how bad, the message, about whom, how often.
+    list_display = ["status_and_reason", "message_short", "subject", "seen"]
     list_filter = [
         "status",
         ReasonFilter,
@@ -180,18 +182,42 @@ class ProblemAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
     readonly_fields = [f.name for f in Problem._meta.fields] + ["about"]
     list_per_page = 100
 
-    @admin.display(description="status", ordering="status")
-    def status_label(self, obj: Problem) -> str:
-        return format_html('<span class="ob-status ob-status-{}">{}</span>', obj.status, obj.get_status_display())
-
-    @admin.display(description="reason", ordering="reason_code")
-    def reason(self, obj: Problem) -> str:
-        return reason_label(obj.reason_code)
+    @admin.display(description="status · reason", ordering="status")
+    def status_and_reason(self, obj: Problem) -> str:
+        reason = reason_label(obj.reason_code)
+        return format_html(
+            '<span class="ob-clip ob-clip-short" title="{}: {}">'
+            '<span class="ob-status ob-status-{}">{}</span> {}</span>',
+            obj.get_status_display(),
+            reason,
+            obj.status,
+            obj.get_status_display(),
+            reason,
+        )
 
     @admin.display(description="message")
     def message_short(self, obj: Problem) -> str:
         """One line of the message; the whole of it on hover (and on the problem's page)."""
-        return format_html('<span class="ob-clip" title="{}">{}</span>', obj.message, obj.message[:300])
+        return format_html('<span class="ob-clip ob-clip-message" title="{}">{}</span>', obj.message, obj.message[:300])
+
+    @admin.display(description="merchant · about", ordering="merchant__name")
+    def subject(self, obj: Problem) -> str:
+        return format_html(
+            '<span class="ob-clip ob-clip-mid" title="{}">{} · {}</span>',
+            obj.merchant.name,
+            obj.merchant.name,
+            self.about(obj),
+        )
+
+    @admin.display(description="seen", ordering="last_seen_at")
+    def seen(self, obj: Problem) -> str:
+        return format_html(
+            '<span title="first {}, last {}">{}× · {} ago</span>',
+            date_format(timezone.localtime(obj.first_seen_at), "DATETIME_FORMAT"),
+            date_format(timezone.localtime(obj.last_seen_at), "DATETIME_FORMAT"),
+            obj.count,
+            timesince(obj.last_seen_at).split(",")[0],
+        )
 
     @admin.display(description="about")
     def about(self, obj: Problem) -> str:

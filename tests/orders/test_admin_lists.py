@@ -59,7 +59,10 @@ def test_a_thousand_merchants_are_not_listed_in_the_sidebar_but_searched(admin_c
     assert page.count("merchant__id__exact=") == 0, "no link per merchant"
     assert 'id="filter-merchant__id__exact"' in page and 'data-ajax--url="/admin/autocomplete/"' in page
     assert 'data-model-name="order"' in page and 'data-field-name="merchant"' in page
-    assert "integrations/admin/autocomplete_filter.js" in page and "select2" in page
+    assert "select2" in page
+    assert page.index("admin/js/jquery.init.js") < page.index("integrations/admin/autocomplete_filter.js"), (
+        "the filter's script runs after django.jQuery exists"
+    )
     found = admin_client.get(
         reverse("admin:autocomplete"),
         {"app_label": "orders", "model_name": "order", "field_name": "merchant", "term": order.merchant.name},
@@ -96,9 +99,10 @@ def test_the_problem_list_says_each_reason_in_words_and_clips_the_message(admin_
     assert "Shipping method not mapped" in page
     assert ">unmapped_shipping<" not in page
     assert f'title="{message.replace(chr(39), "&#x27;")}"' in page, "the whole message on hover"
-    assert 'class="ob-clip"' in page
+    assert 'class="ob-clip ob-clip-message"' in page
     header = table_header(page)
-    assert header.index("column-status_label") < header.index("column-reason"), "status first"
+    assert header.index("column-status_and_reason") < header.index("column-message_short"), "status first"
+    assert "open</span> Shipping method not mapped" in page
 
 
 def test_the_problem_reason_filter_offers_words(admin_client, db):
