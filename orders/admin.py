@@ -348,14 +348,22 @@ class SyncRunAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         return run_count(obj, "unverified")
 
 
+SUMMARY_FIRST = ["imported", "updated", "delivered", "held", "shipped", "pushed"]
+
+
 def run_summary(run: SyncRun) -> str:
     """A run's counts as a short sentence ("3 imported, 2 held"); a run that did nothing says so, and
     a failed one never reads as if it had nothing to do."""
     counts = run.counts if isinstance(run.counts, dict) else {}
+    # PostgreSQL's jsonb keeps no key order: the usual steps first, the rest by name.
+    names = sorted(counts, key=lambda name: (SUMMARY_FIRST.index(name) if name in SUMMARY_FIRST else 99, name))
     parts = [
-        f"{value} {name.replace('_', ' ')}"
-        for name, value in counts.items()
-        if name not in ("verified", "unverified") and isinstance(value, int) and not isinstance(value, bool) and value
+        f"{counts[name]} {name.replace('_', ' ')}"
+        for name in names
+        if name not in ("verified", "unverified")
+        and isinstance(counts[name], int)
+        and not isinstance(counts[name], bool)
+        and counts[name]
     ]
     if parts:
         return ", ".join(parts)

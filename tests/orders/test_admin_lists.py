@@ -122,7 +122,7 @@ def test_a_sync_run_reads_as_a_sentence_not_json(admin_client, db):
 
     page = admin_client.get(changelist(SyncRun)).content.decode()
 
-    assert "3 imported, 2 held, 1 delivered" in page
+    assert "3 imported, 1 delivered, 2 held" in page
     assert "{&quot;" not in page and '{"imported"' not in page
     assert "nothing new" in page
     assert page.count("nothing new") == 1, "a failed run never reads as having nothing to do"
