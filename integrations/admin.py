@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import OAuthConnector
@@ -62,12 +64,36 @@ class WMSConnectionInline(CartConnectionInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "contact_email", "active", "created_at"]
+class MerchantAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
+    list_display = ["state", "name", "slug", "contact_email", "created_at"]
+    list_display_links = ["name"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CartConnectionInline, WMSConnectionInline]
+
+    @admin.display(description="state", ordering="active")
+    def state(self, obj: Merchant) -> str:
+        return "active" if obj.active else "inactive"
+
+
+# What makes a connection need a person (the dashboard's "failing" counts link here).
+NEEDS_A_LOOK = ~Q(blocked_reason="") | Q(unhealthy=True) | Q(consecutive_failures__gt=0) | Q(needs_new_grant=True)
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [("attention", "needs a look (failing, blocked or a new grant)"), ("healthy", "healthy")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "attention":
+            return queryset.filter(NEEDS_A_LOOK)
+        if self.value() == "healthy":
+            return queryset.exclude(NEEDS_A_LOOK)
+        return queryset
 
 
 def warn_shared_account(modeladmin, request, connection) -> None:
@@ -132,24 +158,20 @@ def unblock_connections(modeladmin, request, queryset):
     )
 
 
-class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
+class ConnectionAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
     change_form_template = "admin/integrations/connection_change_form.html"
-    # Health first (what support looks at), then the rest.
+    # Health first (what support looks at), in words, then the rest.
     list_display = [
+        "health",
         "__str__",
-        "active",
         "last_sync_status",
         "last_success",
-        "consecutive_failures",
-        "unhealthy",
-        "blocked",
         "next_attempt",
-        "needs_new_grant",
         "last_test_status",
         "last_sync_at",
-        "platform",
     ]
-    list_filter = ["platform", "active", "last_sync_status", "unhealthy", "merchant"]
+    list_display_links = ["__str__"]
+    list_filter = [HealthFilter, "platform", "active", "last_sync_status", autocomplete_filter("merchant")]
     list_select_related = ["merchant"]
     search_fields = ["merchant__name", "merchant__slug", "name", "=platform_account"]
     actions = [test_connections, unblock_connections]
@@ -192,11 +214,27 @@ class ConnectionAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
         fieldsets.append(("Health and retries", {"fields": self.health_fields}))
         return fieldsets
 
-    @admin.display(description="blocked", ordering="blocked_reason")
-    def blocked(self, obj) -> str:
-        if not obj.blocked_reason:
-            return "—"
-        return format_html('<span title="{}">{}</span>', obj.blocked_reason, Truncator(obj.blocked_reason).chars(40))
+    @admin.display(description="health", ordering="consecutive_failures")
+    def health(self, obj) -> str:
+        """In words, worst first; a blocked connection's reason clipped, the whole of it on hover."""
+        if obj.blocked_reason:
+            text, state = f"blocked: {Truncator(obj.blocked_reason).chars(60)}", "blocked"
+        elif obj.unhealthy:
+            text, state = f"unhealthy: {obj.consecutive_failures} failures in a row", "unhealthy"
+        elif obj.consecutive_failures:
+            text, state = f"failing: {obj.consecutive_failures} in a row", "failing"
+        elif obj.needs_new_grant:
+            text, state = "needs a new grant of API access", "failing"
+        elif not obj.active:
+            text, state = "inactive", "inactive"
+        else:
+            text, state = "healthy", "healthy"
+        return format_html(
+            '<span class="ob-status ob-status-{} ob-clip ob-clip-short" title="{}">{}</span>',
+            state,
+            obj.blocked_reason or text,
+            text,
+        )
 
     @admin.display(description="last success", ordering="last_success_at")
     def last_success(self, obj) -> str:

@@ -4,12 +4,23 @@ import json
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from orders import admin_mapping  # noqa: F401 - registers the mapping models' admin
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
+from orders import (
+    admin_mapping,  # noqa: F401 - registers the mapping models' admin
+    admin_runs,  # noqa: F401 - registers the sync runs' admin
+)
 from orders.admin_holds import OrderHoldAdminMixin, retry_reasons
-from orders.admin_problems import rate_limited_note  # (its import registers the problems' admin)
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder, SyncRun
+from orders.admin_problems import (  # (its import registers the problems' admin)
+    HistoryAdminMixin,
+    rate_limited_note,
+    reason_label,
+)
+from orders.dashboard import stuck_q
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
 from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
 from orders.services.records.history import order_event
 from orders.services.tracking.push import shipments_resend
@@ -128,19 +139,47 @@ def accept_line_cancellation(modeladmin, request, queryset):
     )
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Orders at the warehouse for longer than their cart connection's `stuck_after_hours` (the
+    dashboard's "stuck" counts link here)."""
+
+    title = "stuck at the warehouse"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("1", "stuck (no parcel in time)")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(stuck_q(now=timezone.now())) if self.value() == "1" else queryset
+
+
+def clipped(text: str, width: str = "ob-clip-short") -> str:
+    """A list cell's text on one line, cut to fit, the whole of it on hover."""
+    return format_html('<span class="ob-clip {}" title="{}">{}</span>', width, text, text)
+
+
+def connection_label(connection) -> str:
+    """A connection in a list where its merchant has its own column: its platform and name."""
+    if connection is None:
+        return "—"
+    return connection.platform_label + (f" ({connection.name})" if connection.name else "")
+
+
 @admin.register(Order)
-class OrderAdmin(OrderHoldAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "order_number",
-        "merchant",
-        "cart_connection",
-        "status_display",
-        "cust_ref",
-        "warehouse_order_id",
-        "ordered_at",
-        "created_at",
+class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    # Status first (what support reads), then which order; one line a row at 1366 px.
+    list_display = ["status_display", "order", "merchant_and_cart", "reference", "ordered"]
+    list_display_links = ["order"]
+    list_filter = [
+        "status",
+        "hold_code",
+        StuckFilter,
+        "partially_shipped",
+        autocomplete_filter("merchant"),
+        autocomplete_filter("cart_connection", "cart connection"),
+        autocomplete_filter("warehouse"),
+        "is_test",
     ]
-    list_filter = ["status", "hold_code", "partially_shipped", "merchant", "cart_connection", "warehouse", "is_test"]
     list_select_related = ["merchant", "cart_connection__merchant"]
     search_fields = [
         "order_number",
@@ -224,11 +263,32 @@ class OrderAdmin(OrderHoldAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Order) -> str:
+        """The status in words; a hold by its reason, clipped, with what to do on hover."""
         if obj.status == OrderStatus.ERROR:
-            return format_html('<span title="{}">held: {}</span>', obj.hold_reason, obj.get_hold_code_display())
+            return format_html(
+                '<span class="ob-status ob-status-held ob-clip ob-clip-short" title="{}">held: {}</span>',
+                obj.hold_reason or "no reason recorded",
+                reason_label(obj.hold_code or "held"),
+            )
         if obj.status == OrderStatus.AT_WMS and obj.partially_shipped:
             return "at warehouse, partially shipped"
         return obj.get_status_display()
+
+    @admin.display(description="order", ordering="order_number")
+    def order(self, obj: Order) -> str:
+        return f"#{obj.order_number}"
+
+    @admin.display(description="merchant · cart", ordering="merchant__name")
+    def merchant_and_cart(self, obj: Order) -> str:
+        return clipped(f"{obj.merchant.name} · {connection_label(obj.cart_connection)}")
+
+    @admin.display(description="cust_ref", ordering="cust_ref")
+    def reference(self, obj: Order) -> str:
+        return clipped(obj.cust_ref, "ob-clip-narrow") if obj.cust_ref else "—"
+
+    @admin.display(description="ordered", ordering="ordered_at")
+    def ordered(self, obj: Order) -> str:
+        return date_format(timezone.localtime(obj.ordered_at), "M j, H:i") if obj.ordered_at else "—"
 
     @admin.display(description="translated warehouse payload")
     def warehouse_payload_pretty(self, obj: Order) -> str:
@@ -246,65 +306,16 @@ def _pretty(value) -> str:
 
 
 @admin.register(SkippedOrder)
-class SkippedOrderAdmin(admin.ModelAdmin):
-    list_display = ["order_number", "cart_connection", "reason_code", "reason", "cart_status", "last_seen_at"]
-    list_filter = ["reason_code", "cart_connection"]
+class SkippedOrderAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    list_display = ["order_number", "cart_connection", "reason_short", "cart_status", "last_seen_at"]
+    list_filter = ["reason_code", autocomplete_filter("cart_connection", "cart connection")]
     list_select_related = ["cart_connection__merchant"]
     search_fields = ["order_number", "cart_order_id"]
     readonly_fields = [f.name for f in SkippedOrder._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "pk",
-        "kind",
-        "merchant",
-        "cart_connection",
-        "warehouse",
-        "status",
-        "failure_kind",
-        "started_at",
-        "duration",
-        "verified",
-        "unverified",
-        "counts",
-        "error_short",
-    ]
-    list_filter = ["kind", "status", "failure_kind", "merchant"]
-    list_select_related = ["merchant", "cart_connection__merchant", "warehouse__merchant"]
-    date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["verified", "unverified"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="seconds")
-    def duration(self, obj: SyncRun):
-        seconds = obj.duration_seconds
-        return "running" if seconds is None else f"{seconds:.1f}"
-
-    @admin.display(description="error")
-    def error_short(self, obj: SyncRun) -> str:
-        return obj.error[:120]
-
-    @admin.display(description="Verified")
-    def verified(self, obj: SyncRun) -> int:
-        """Writes the other side was read to show (0 for a run that counts none)."""
-        return run_count(obj, "verified")
-
-    @admin.display(description="Unverified")
-    def unverified(self, obj: SyncRun) -> int:
-        """Writes the other side did not show when read back, or that could not be read back."""
-        return run_count(obj, "unverified")
-
-
-def run_count(run: SyncRun, key: str) -> int:
-    value = (run.counts or {}).get(key) if isinstance(run.counts, dict) else None
-    return value if isinstance(value, int) else 0
+    @admin.display(description="why skipped", ordering="reason_code")
+    def reason_short(self, obj: SkippedOrder) -> str:
+        return format_html('<span class="ob-clip" title="{}">{}</span>', obj.reason, obj.reason or obj.reason_code)
 
 
 @admin.action(description="Resend tracking to the cart (what it already has is not sent twice)")
@@ -314,20 +325,15 @@ def resend_tracking(modeladmin, request, queryset):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "order", "cust_ref", "warehouse", "shipped_at", "push_status", "cart_accepted_at"]
-    list_filter = ["push_status", "warehouse", "carrier"]
+class ShipmentAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    list_display = ["push_status", "__str__", "order", "cust_ref", "warehouse", "shipped_at", "cart_accepted_at"]
+    list_display_links = ["__str__"]
+    list_filter = ["push_status", autocomplete_filter("warehouse"), "carrier"]
     list_select_related = ["order", "warehouse__merchant"]
     search_fields = ["cust_ref", "=warehouse_shipment_id", "order__order_number", "tracking_numbers"]
     date_hierarchy = "shipped_at"
     actions = [resend_tracking]
     readonly_fields = [f.name for f in Shipment._meta.fields] + ["tracking", "lines_shipped"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="tracking")
     def tracking(self, obj: Shipment) -> str:

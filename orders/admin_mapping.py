@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin, KeyCheckedAutocompleteSelect
 from integrations.models import Merchant
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
@@ -48,9 +49,9 @@ class AliasCSVImportForm(forms.Form):
 
 
 @admin.register(SKUAlias)
-class SKUAliasAdmin(KeyCheckedAutocompleteMixin, admin.ModelAdmin):
+class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = ["cart_sku", "warehouse_sku", "merchant", "note", "updated_at"]
-    list_filter = ["merchant"]
+    list_filter = [autocomplete_filter("merchant")]
     search_fields = ["cart_sku", "warehouse_sku"]
     list_select_related = ["merchant"]
     autocomplete_fields = ["merchant"]
@@ -149,9 +150,9 @@ def _merchant_named(value: str) -> Merchant | None:
 
 
 @admin.register(ShippingMethodMap)
-class ShippingMethodMapAdmin(admin.ModelAdmin):
+class ShippingMethodMapAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = ["cart_method", "ship_code", "warehouse"]
-    list_filter = ["warehouse"]
+    list_filter = [autocomplete_filter("warehouse")]
     search_fields = ["cart_method", "ship_code"]
     list_select_related = ["warehouse__merchant"]
 

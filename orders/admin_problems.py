@@ -1,7 +1,9 @@
 """Admin of the problems' inbox: what needs a person, with actions to retry, resolve or ignore.
 
 Retrying a problem re-checks and sends its held orders, or starts the sync that failed last for its
-connection, unscheduled, once the transaction commits.
+connection, unscheduled, once the transaction commits. The list reads as sentences: status first,
+each reason under its name, the message clipped to a line with the whole of it on hover; a problem's
+own page is a record (read-only).
 """
 
 from __future__ import annotations
@@ -12,13 +14,73 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django_q.tasks import async_task
 
+from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
-from orders.models import Problem, SyncRun
+from orders.models import HoldCode, Problem, SyncRun
 from orders.services.delivery.holds import orders_retry
+from orders.services.delivery.verify import UNVERIFIED_CODE
+from orders.services.records.problems import RECONCILE_GAP
+from orders.services.tracking.outcomes import UNVERIFIED as TRACKING_UNVERIFIED
+
+# A person's name for each reason a problem (or a hold) is raised with; an unknown one is spelled out.
+REASON_LABELS = {
+    HoldCode.UNKNOWN_SKU: "SKU not known at the warehouse",
+    HoldCode.UNMAPPED_SHIPPING: "Shipping method not mapped",
+    HoldCode.MISSING_ADDRESS: "Ship-to address incomplete",
+    HoldCode.ZERO_QUANTITY: "Quantity of zero",
+    HoldCode.NO_LINES: "No lines to ship",
+    HoldCode.BAD_PAYLOAD: "Unreadable at the cart",
+    HoldCode.NO_WAREHOUSE: "No warehouse connected",
+    HoldCode.WAREHOUSE_REJECTED: "Refused by the warehouse",
+    HoldCode.LINE_CANCELED: "Line canceled at the cart",
+    HoldCode.REFERENCE_TAKEN: "Reference taken at the warehouse",
+    "held": "Held",
+    "failing": "Connection failing",
+    "needs_person": "Connection stopped: needs a person",
+    "gave_up": "Connection stopped: gave up retrying",
+    "heartbeat": "No successful sync lately",
+    "stuck": "Stuck at the warehouse",
+    RECONCILE_GAP: "Order not proven delivered (reconciliation)",
+    UNVERIFIED_CODE: "Delivery not confirmed by the warehouse",
+    TRACKING_UNVERIFIED: "Tracking not shown by the cart",
+    "inventory_unverified": "Stock level not shown by the cart",
+}
+
+
+def reason_label(code: str) -> str:
+    """What a problem's or a hold's reason code means, for a person."""
+    return REASON_LABELS.get(code) or (code.replace("_", " ").capitalize() if code else "No reason recorded")
+
+
+class HistoryAdminMixin:
+    """A record of what happened: its page shows it and offers no Save, Delete or Add (a POST is
+    refused); the list's actions still run, as they act through their services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = "reason"
+    parameter_name = "reason_code"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, reason_label(code)) for code in REASON_LABELS), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason_code=self.value()) if self.value() else queryset
 
 
 def rate_limited_note(counts: dict[str, int]) -> str:
@@ -103,18 +165,16 @@ def ignore_problems(modeladmin, request, queryset):
 
 
 @admin.register(Problem)
-class ProblemAdmin(admin.ModelAdmin):
-    list_display = [
-        "reason_code",
-        "message_short",
-        "merchant",
-        "about",
-        "count",
+class ProblemAdmin(HistoryAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
+    # Fits 1366 px beside the menu and the filters: what and how bad, the message, about whom, how often.
+    list_display = ["status_and_reason", "message_short", "subject", "seen"]
+    list_filter = [
         "status",
-        "first_seen_at",
-        "last_seen_at",
+        ReasonFilter,
+        autocomplete_filter("merchant"),
+        autocomplete_filter("cart_connection", "cart connection"),
+        autocomplete_filter("warehouse"),
     ]
-    list_filter = ["status", "reason_code", "merchant", "cart_connection", "warehouse"]
     list_select_related = ["merchant", "cart_connection__merchant", "warehouse__merchant", "order"]
     search_fields = ["key", "message", "=order__order_number", "merchant__name"]
     date_hierarchy = "last_seen_at"
@@ -122,12 +182,42 @@ class ProblemAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Problem._meta.fields] + ["about"]
     list_per_page = 100
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description="status · reason", ordering="status")
+    def status_and_reason(self, obj: Problem) -> str:
+        reason = reason_label(obj.reason_code)
+        return format_html(
+            '<span class="ob-clip ob-clip-short" title="{}: {}">'
+            '<span class="ob-status ob-status-{}">{}</span> {}</span>',
+            obj.get_status_display(),
+            reason,
+            obj.status,
+            obj.get_status_display(),
+            reason,
+        )
 
     @admin.display(description="message")
     def message_short(self, obj: Problem) -> str:
-        return obj.message[:140]
+        """One line of the message; the whole of it on hover (and on the problem's page)."""
+        return format_html('<span class="ob-clip ob-clip-message" title="{}">{}</span>', obj.message, obj.message[:300])
+
+    @admin.display(description="merchant · about", ordering="merchant__name")
+    def subject(self, obj: Problem) -> str:
+        return format_html(
+            '<span class="ob-clip ob-clip-mid" title="{}">{} · {}</span>',
+            obj.merchant.name,
+            obj.merchant.name,
+            self.about(obj),
+        )
+
+    @admin.display(description="seen", ordering="last_seen_at")
+    def seen(self, obj: Problem) -> str:
+        return format_html(
+            '<span title="first {}, last {}">{}× · {} ago</span>',
+            date_format(timezone.localtime(obj.first_seen_at), "DATETIME_FORMAT"),
+            date_format(timezone.localtime(obj.last_seen_at), "DATETIME_FORMAT"),
+            obj.count,
+            timesince(obj.last_seen_at).split(",")[0],
+        )
 
     @admin.display(description="about")
     def about(self, obj: Problem) -> str:

@@ -2,18 +2,26 @@
 connection's health, the orders held and stuck, open problems, and orders imported and shipped per
 day; first of all, the open reconciliation gaps (read from their problems: the orders app sits below sync).
 
+Merchants come in order of severity: failing (a connection blocked, failing or needing a new grant, or
+a last run that failed), then those with held, stuck or waiting orders or open problems, then the
+healthy ones, which are shown folded. Every count links to the admin list that shows what it counts.
+
 Everything is aggregated in the database (one query per section, whatever the number of orders,
 merchants or runs), so the admin's first page stays fast as the data grows.
+
+Long because the page's sections (runs, held, stuck, waiting, charts, severity) are each a small
+query with its view; split along those seams if another is added.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +32,8 @@ from orders.services.records.problems import RECONCILE_GAP
 
 CHART_DAYS = 14
 STUCK_SHOWN = 5
+FAILING, NEEDS_A_LOOK, HEALTHY = 0, 1, 2  # a merchant's severity, most severe first
+SEVERITY_LABELS = {FAILING: "failing", NEEDS_A_LOOK: "needs a look", HEALTHY: "healthy"}
 # Which runs each side records: a cart pulls orders and pushes tracking and stock; a warehouse's own
 # runs read shipments and stock (its orders are delivered inside the cart's orders run).
 CART_KINDS = [SyncRun.Kind.ORDERS, SyncRun.Kind.SHIPMENTS, SyncRun.Kind.INVENTORY]
@@ -51,6 +61,25 @@ class RunView:
             SyncOutcome.INTERRUPTED,
         )
 
+    @property
+    def failed(self) -> bool:
+        return self.run is not None and self.run.status in (SyncOutcome.FAILED, SyncOutcome.INTERRUPTED)
+
+    @property
+    def idle_text(self) -> str:
+        """What a run that counted nothing says: never "nothing to do" for one that did not finish well."""
+        if self.run is None or self.counts:
+            return ""
+        if self.trouble:
+            if self.error_first_line or self.run.failure_kind:
+                return ""  # its reason is shown under it
+            return f"{self.run.get_status_display()}: no reason recorded"
+        if self.run.status == SyncOutcome.RUNNING:
+            return "still running"
+        if self.run.status == SyncOutcome.NOT_SUPPORTED:
+            return self.run.get_status_display()
+        return "nothing new"
+
 
 @dataclass
 class HeldReason:
@@ -72,15 +101,31 @@ class ConnectionView:
     stuck_count: int = 0
     stuck_url: str = ""
     stuck_orders: list[Order] = field(default_factory=list)
+    waiting_count: int = 0
+    waiting_oldest: datetime | None = None
+    waiting_url: str = ""
 
     @property
     def held_count(self) -> int:
         return sum(reason.count for reason in self.held)
 
     @property
-    def needs_attention(self) -> bool:
+    def failing(self) -> bool:
+        """What the connection lists' "needs a look" health filter selects (the summary's link)."""
         c = self.connection
-        return bool(c.blocked_reason or c.unhealthy or c.needs_new_grant or self.held or self.stuck_count)
+        return bool(c.blocked_reason or c.unhealthy or c.consecutive_failures or c.needs_new_grant)
+
+    @property
+    def severity(self) -> int:
+        if self.failing or any(r.failed for r in self.runs):
+            return FAILING
+        if self.held or self.stuck_count or self.waiting_count:
+            return NEEDS_A_LOOK
+        return HEALTHY
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.severity != HEALTHY
 
 
 @dataclass
@@ -99,10 +144,26 @@ class MerchantView:
     open_problems: int
     problems_url: str
     chart: list[ChartDay]
+    held_url: str = ""
+    stuck_url: str = ""
+    waiting_url: str = ""
+
+    @property
+    def severity(self) -> int:
+        worst = min((c.severity for c in self.connections), default=HEALTHY)
+        return NEEDS_A_LOOK if worst == HEALTHY and self.open_problems else worst
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS[self.severity]
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.open_problems) or any(c.needs_attention for c in self.connections)
+        return self.severity != HEALTHY
+
+    @property
+    def waiting_count(self) -> int:
+        return sum(c.waiting_count for c in self.connections)
 
     @property
     def imported_total(self) -> int:
@@ -142,8 +203,31 @@ class Dashboard:
         return sum(m.stuck_count for m in self.merchants)
 
     @property
-    def attention_count(self) -> int:
-        return sum(1 for m in self.merchants for c in m.connections if c.needs_attention)
+    def waiting_count(self) -> int:
+        return sum(m.waiting_count for m in self.merchants)
+
+    @property
+    def failing_carts(self) -> int:
+        return sum(1 for m in self.merchants for c in m.connections if c.side == "cart" and c.failing)
+
+    @property
+    def failing_warehouses(self) -> int:
+        return sum(1 for m in self.merchants for c in m.connections if c.side == "warehouse" and c.failing)
+
+    @property
+    def folded_count(self) -> int:
+        return sum(1 for m in self.merchants if not m.needs_attention)
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The admin lists the summary's counts open."""
+        return {
+            "held": _order_list_url(status__exact=OrderStatus.ERROR),
+            "stuck": _order_list_url(stuck="1"),
+            "waiting": _order_list_url(status__exact=OrderStatus.NEW),
+            "failing_carts": f"{reverse('admin:integrations_cartconnection_changelist')}?health=attention",
+            "failing_warehouses": f"{reverse('admin:integrations_wmsconnection_changelist')}?health=attention",
+        }
 
 
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
@@ -167,7 +251,8 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     runs = SyncRun.objects.in_bulk([pk for pk in run_ids if pk])
 
     held = _held_by_connection([c.pk for c in carts])
-    stuck_counts, stuck_orders, cutoffs = _stuck_by_connection(carts, now)
+    waiting = _waiting_by_connection([c.pk for c in carts])
+    stuck = _stuck_by_connection(carts, now)
     problems = dict(
         Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True)
         .values_list("merchant_id")
@@ -178,7 +263,7 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
 
     views: dict[int, list[ConnectionView]] = defaultdict(list)
     for cart in carts:
-        views[cart.merchant_id].append(_cart_view(cart, runs, now, held, stuck_counts, stuck_orders, cutoffs))
+        views[cart.merchant_id].append(_cart_view(cart, runs, now, held, waiting, stuck))
     for warehouse in warehouses:
         views[warehouse.merchant_id].append(_connection_view(warehouse, "warehouse", WAREHOUSE_KINDS, runs, now))
 
@@ -190,21 +275,35 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
             open_problems=problems.get(merchant.pk, 0),
             problems_url=f"{problem_list}?{urlencode({'merchant__id__exact': merchant.pk, 'status__exact': 'open'})}",
             chart=charts.get(merchant.pk) or _empty_chart(now),
+            **_merchant_links(merchant.pk),
         )
         for merchant in merchants
     ]
-    # Merchants that need a person first; the rest by name (the sort is stable).
-    merchant_views.sort(key=lambda m: not m.needs_attention)
+    # Failing merchants first, then those with something to look at, then the healthy; by name within each
+    # (the sort is stable).
+    merchant_views.sort(key=lambda m: m.severity)
     return Dashboard(
         merchants=merchant_views,
         problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}",
         now=now,
-        reconcile_gaps=list(
-            Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True, reason_code=RECONCILE_GAP)
-            .select_related("merchant")
-            .order_by("merchant__name", "pk")
-        ),
+        reconcile_gaps=_reconcile_gaps(),
     )
+
+
+def _reconcile_gaps() -> list[Problem]:
+    return list(
+        Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True, reason_code=RECONCILE_GAP)
+        .select_related("merchant")
+        .order_by("merchant__name", "pk")
+    )
+
+
+def _merchant_links(merchant_id: int) -> dict[str, str]:
+    return {
+        "held_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.ERROR),
+        "stuck_url": _order_list_url(merchant__id__exact=merchant_id, stuck="1"),
+        "waiting_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.NEW),
+    }
 
 
 def _cart_view(
@@ -212,21 +311,18 @@ def _cart_view(
     runs: dict[int, SyncRun],
     now: datetime,
     held: dict[int, list[HeldReason]],
-    stuck_counts: dict[int, int],
-    stuck_orders: dict[int, list[Order]],
-    cutoffs: dict[int, datetime],
+    waiting: dict[int, tuple[int, datetime]],
+    stuck: tuple[dict[int, int], dict[int, list[Order]]],
 ) -> ConnectionView:
-    """A cart connection's card: its runs, with its held and stuck orders and the links to them."""
+    """A cart connection's card: its runs, with its held, waiting and stuck orders and the links to them."""
     view = _connection_view(cart, "cart", CART_KINDS, runs, now)
     view.held = held.get(cart.pk, [])
     view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
-    view.stuck_count = stuck_counts.get(cart.pk, 0)
-    view.stuck_orders = stuck_orders.get(cart.pk, [])
-    view.stuck_url = _order_list_url(
-        cart_connection__id__exact=cart.pk,
-        status__exact=OrderStatus.AT_WMS,
-        delivered_at__lt=cutoffs[cart.pk].isoformat(),
-    )
+    view.waiting_count, view.waiting_oldest = waiting.get(cart.pk, (0, None))
+    view.waiting_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.NEW)
+    view.stuck_count = stuck[0].get(cart.pk, 0)
+    view.stuck_orders = stuck[1].get(cart.pk, [])
+    view.stuck_url = _order_list_url(cart_connection__id__exact=cart.pk, stuck="1")
     return view
 
 
@@ -293,21 +389,24 @@ def _held_by_connection(cart_ids: list[int]) -> dict[int, list[HeldReason]]:
     return held
 
 
-def _stuck_by_connection(
-    carts: list[CartConnection], now: datetime
-) -> tuple[dict[int, int], dict[int, list[Order]], dict[int, datetime]]:
-    """Orders at the warehouse for longer than their connection's `stuck_after_hours`: the count and the
-    oldest few per connection. Connections are grouped by threshold, so this is one query each."""
-    cutoffs = {c.pk: (now - timedelta(hours=c.stuck_after_hours)).replace(microsecond=0) for c in carts}
-    by_cutoff: dict[datetime, list[int]] = defaultdict(list)
-    for cart_id, cutoff in cutoffs.items():
-        by_cutoff[cutoff].append(cart_id)
-    if not by_cutoff:
-        return {}, {}, cutoffs
-    late = Q()
-    for cutoff, ids in by_cutoff.items():
-        late |= Q(cart_connection_id__in=ids, delivered_at__lt=cutoff)
-    stuck = Order.objects.filter(late, status=OrderStatus.AT_WMS)
+def _waiting_by_connection(cart_ids: list[int]) -> dict[int, tuple[int, datetime]]:
+    """Orders imported and not sent yet (new: waiting for the next send, or retrying): how many, and since when."""
+    rows = (
+        Order.objects.filter(cart_connection_id__in=cart_ids, status=OrderStatus.NEW)
+        .values_list("cart_connection_id")
+        .annotate(n=Count("pk"), oldest=Min("created_at"))
+        .order_by()
+    )
+    return {cart_id: (n, oldest) for cart_id, n, oldest in rows}
+
+
+def _stuck_by_connection(carts: list[CartConnection], now: datetime) -> tuple[dict[int, int], dict[int, list[Order]]]:
+    """Orders at the warehouse for longer than their connection's `stuck_after_hours` (the rule the
+    order list's stuck filter applies): the count and the oldest few per connection."""
+    if not carts:
+        return {}, {}
+    late = stuck_q(now=now, hours={c.stuck_after_hours for c in carts})
+    stuck = Order.objects.filter(late, cart_connection_id__in=[c.pk for c in carts])
     counts = dict(stuck.values_list("cart_connection_id").annotate(n=Count("pk")).order_by())
     oldest = (
         stuck.annotate(
@@ -320,7 +419,19 @@ def _stuck_by_connection(
     orders: dict[int, list[Order]] = defaultdict(list)
     for order in oldest:
         orders[order.cart_connection_id].append(order)
-    return counts, orders, cutoffs
+    return counts, orders
+
+
+def stuck_q(*, now: datetime, hours: Iterable[int] | None = None) -> Q:
+    """Orders at the warehouse for longer than their cart connection's `stuck_after_hours`, as one
+    condition per threshold (`hours`: those in use unless given; a handful, however many connections)."""
+    if hours is None:
+        hours = CartConnection.objects.values_list("stuck_after_hours", flat=True).distinct().order_by()
+    late = Q(pk__in=[])
+    for h in sorted(hours):
+        cutoff = (now - timedelta(hours=h)).replace(microsecond=0)
+        late |= Q(cart_connection__stuck_after_hours=h, delivered_at__lt=cutoff)
+    return Q(status=OrderStatus.AT_WMS) & late
 
 
 def _chart_days(now: datetime) -> list[date]:

@@ -70,7 +70,7 @@ def test_filters_by_merchant_status_and_cart_connection(admin_client, orders):
 def test_held_orders_show_as_held_with_their_reason_in_the_list(admin_client, orders):
     response = admin_client.get(CHANGELIST)
 
-    assert "held: unknown SKU" in response.content.decode()
+    assert "held: SKU not known at the warehouse" in response.content.decode()
 
 
 def test_change_page_shows_lines_translated_payload_and_history(admin_client, wired):

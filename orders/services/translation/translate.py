@@ -20,6 +20,9 @@ from orders.services.translation.addresses import country_code, subdivision_code
 from orders.services.translation.field_limits import Fitted, address_fit
 from orders.services.translation.sku_list import sku_list_store
 
+# The ship-to fields a hold names, as a person calls them (not the canonical field names).
+SHIP_TO_LABELS = {"name": "name", "address_1": "street", "city": "city", "zip": "postcode", "country": "country"}
+
 
 @dataclass(frozen=True)
 class Hold:
@@ -135,7 +138,8 @@ def order_validate(*, order: Order, lines: list[OrderLine], ctx: TranslationCont
         holds.append(
             Hold(
                 HoldCode.MISSING_ADDRESS,
-                f"The ship-to address lacks: {', '.join(missing)}. Correct the address at the cart "
+                f"The ship-to address lacks: {', '.join(SHIP_TO_LABELS.get(f, f) for f in missing)}. "
+                "Correct the address at the cart "
                 "(the next sync reads it again), then retry.",
             )
         )
