@@ -91,7 +91,7 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin
         release = aliases_saved(
             merchant_id=obj.merchant_id,
             cart_skus=[obj.cart_sku],
-            what=f"{what} by {person_name(request.user)} in the admin",
+            what=f"{what} by {person_name(user=request.user)} in the admin",
             user=request.user,
         )
         text = f"{release.describe()} {form.sku_note}".strip()

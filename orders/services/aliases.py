@@ -39,7 +39,7 @@ class AliasRelease:
         return text
 
 
-def person_name(user: AbstractBaseUser | None) -> str:
+def person_name(*, user: AbstractBaseUser | None) -> str:
     return user.get_username() if user is not None and user.is_authenticated else "someone"
 
 

@@ -69,7 +69,7 @@ def _alias_form_page(request: HttpRequest, form: SKUAliasForm) -> HttpResponse:
         release = aliases_saved(
             merchant_id=alias.merchant_id,
             cart_skus=[alias.cart_sku],
-            what=f"{what} by {person_name(request.user)}",
+            what=f"{what} by {person_name(user=request.user)}",
             user=request.user,
         )
         text = f"Alias {alias.cart_sku} → {alias.warehouse_sku} saved.{release.describe()} {form.sku_note}".strip()

@@ -222,7 +222,7 @@ def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow], user: Ab
     release = aliases_saved(
         merchant_id=merchant.pk,
         cart_skus=[alias.cart_sku for alias in new + changed],
-        what=f"SKU aliases imported from a file by {person_name(user)}",
+        what=f"SKU aliases imported from a file by {person_name(user=user)}",
         user=user,
     )
     return AliasImport(counts=counts, release=release, note=check.note.strip())
