@@ -21,14 +21,17 @@ from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin, KeyCheckedAutocompleteSelect
 from integrations.models import Merchant
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
-from orders.services.delivery.holds import shipping_mapping_saved, sku_alias_saved
+from orders.services.aliases import aliases_saved, person_name
+from orders.services.delivery.holds import shipping_mapping_saved
 from orders.services.translation.alias_files import (
     MAX_ERRORS_SHOWN,
+    AliasImport,
     ImportConflict,
     aliases_csv_import,
     aliases_csv_parse,
     aliases_csv_write,
 )
+from orders.services.translation.sku_check import merchant_warehouses, warehouse_skus_check
 
 MERCHANT_FILTER = "merchant__id__exact"
 
@@ -48,6 +51,30 @@ class AliasCSVImportForm(forms.Form):
         )
 
 
+class SKUAliasAdminForm(forms.ModelForm):
+    """An alias whose warehouse SKU the merchant's warehouses do not list (as last read) is refused
+    with the reason; `sku_note` says what the result message must add (a list read again, or the
+    SKU not checked because no warehouse is connected)."""
+
+    sku_note = ""
+
+    class Meta:
+        model = SKUAlias
+        fields = ["merchant", "cart_sku", "warehouse_sku", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        merchant, warehouse_sku = cleaned.get("merchant"), cleaned.get("warehouse_sku")
+        changed = self.instance.pk is None or {"merchant", "warehouse_sku"} & set(self.changed_data)
+        if merchant is not None and warehouse_sku and changed:
+            warehouses = merchant_warehouses(merchant_id=merchant.pk)
+            check = warehouse_skus_check(warehouses=warehouses, skus=[warehouse_sku])
+            if check.refused:
+                self.add_error("warehouse_sku", f"Not saved: {check.reason(warehouse_sku)}")
+            self.sku_note = check.note.strip()
+        return cleaned
+
+
 @admin.register(SKUAlias)
 class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin.ModelAdmin):
     list_display = ["cart_sku", "warehouse_sku", "merchant", "note", "updated_at"]
@@ -56,12 +83,21 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin
     list_select_related = ["merchant"]
     autocomplete_fields = ["merchant"]
     change_list_template = "admin/orders/skualias/change_list.html"
+    form = SKUAliasAdminForm
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        released = sku_alias_saved(alias=obj)["released"]
-        if released:
-            self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+        what = f"SKU alias {obj.cart_sku} → {obj.warehouse_sku} {'changed' if change else 'added'}"
+        release = aliases_saved(
+            merchant_id=obj.merchant_id,
+            cart_skus=[obj.cart_sku],
+            what=f"{what} by {person_name(user=request.user)} in the admin",
+            user=request.user,
+        )
+        text = f"{release.describe()} {form.sku_note}".strip()
+        if text:
+            level = messages.SUCCESS if release.released and not release.still_held else messages.WARNING
+            self.message_user(request, text, level)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -91,11 +127,11 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin
             errors = parsed.errors
             if not errors:
                 try:
-                    counts = aliases_csv_import(merchant=merchant, rows=parsed.rows)
+                    result = aliases_csv_import(merchant=merchant, rows=parsed.rows, user=request.user)
                 except ImportConflict as exc:
-                    errors = [str(exc)]
+                    errors = exc.errors
                 else:
-                    return self._imported(request, merchant, counts)
+                    return self._imported(request, merchant, result)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -107,14 +143,8 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin
         }
         return TemplateResponse(request, "admin/orders/skualias/import.html", context)
 
-    def _imported(self, request: HttpRequest, merchant: Merchant, counts: dict[str, int]) -> HttpResponse:
-        text = "{merchant}: imported {created} added, {updated} updated, {unchanged} unchanged.".format(
-            merchant=merchant, **counts
-        )
-        if counts["released"]:
-            text += f" {counts['released']} held order(s) released and ready to send."
-        if counts["still_held"]:
-            text += f" {counts['still_held']} order(s) with these SKUs are still held for another reason."
+    def _imported(self, request: HttpRequest, merchant: Merchant, result: AliasImport) -> HttpResponse:
+        text = f"{merchant}: imported {result.describe()}"
         LogEntry.objects.log_actions(
             user_id=request.user.pk,
             queryset=[merchant],
@@ -122,7 +152,8 @@ class SKUAliasAdmin(KeyCheckedAutocompleteMixin, AutocompleteFiltersMixin, admin
             change_message=f"SKU aliases imported from a CSV file: {text}",
             single_object=True,
         )
-        self.message_user(request, text, messages.SUCCESS)
+        level = messages.WARNING if result.release.still_held or result.note else messages.SUCCESS
+        self.message_user(request, text, level)
         changelist = reverse("admin:orders_skualias_changelist")
         return HttpResponseRedirect(f"{changelist}?{MERCHANT_FILTER}={merchant.pk}")
 

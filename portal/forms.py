@@ -10,6 +10,7 @@ from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import OrderStatus, ShippingMethodMap, SKUAlias
+from orders.services.translation.sku_check import merchant_warehouses, warehouse_skus_check
 from portal.scope import scoped
 
 
@@ -159,7 +160,19 @@ class SKUAliasForm(forms.ModelForm):
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         self.merchant = merchant
+        self.sku_note = ""  # for the result message: a list read again, or the SKU not checked
         super().__init__(*args, **kwargs)
+
+    def clean_warehouse_sku(self) -> str:
+        """Refused when none of the merchant's warehouses lists it (as last read)."""
+        warehouse_sku = self.cleaned_data["warehouse_sku"]
+        if self.instance.pk is None or "warehouse_sku" in self.changed_data:
+            warehouses = merchant_warehouses(merchant_id=self.merchant.pk)
+            check = warehouse_skus_check(warehouses=warehouses, skus=[warehouse_sku])
+            self.sku_note = check.note.strip()
+            if check.refused:
+                raise forms.ValidationError(f"Not saved: {check.reason(warehouse_sku)}")
+        return warehouse_sku
 
     def clean_cart_sku(self) -> str:
         cart_sku = self.cleaned_data["cart_sku"]

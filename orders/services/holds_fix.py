@@ -31,15 +31,10 @@ from orders.selectors import orders_held_for_alias, orders_held_for_shipping
 from orders.services.delivery.holds import CART_SIDE_HOLDS, orders_retry
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
-from orders.services.translation.sku_list import (
-    StoredSKUs,
-    sku_list_read_queued,
-    sku_list_store,
-    sku_list_stored,
-)
+from orders.services.translation.sku_check import sku_list_refresh, warehouse_skus_check
+from orders.services.translation.sku_list import StoredSKUs, sku_list_store, sku_list_stored
 from orders.services.translation.translate import load_context, warehouse_skus
 
-SKU_LIST_READ_TASK = "orders.tasks.warehouse_sku_list_read_task"
 SEND_NOW_TASK = "orders.tasks.order_send_now_task"
 PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
 SHIP_TO_FIELDS = (
@@ -81,15 +76,6 @@ def _warehouse(order: Order) -> tuple[WMSConnection | None, str]:
     if warehouse is None:
         return None, "no warehouse is connected for this order's cart: connect one (or pick one on the cart)"
     return warehouse, ""
-
-
-def sku_list_refresh(*, warehouse: WMSConnection, stored: StoredSKUs) -> str:
-    """Queue a read of a stale list in the worker; the sentence that says so ("" when fresh)."""
-    if not stored.stale:
-        return ""
-    if sku_list_read_queued(warehouse=warehouse):
-        transaction.on_commit(partial(async_task, SKU_LIST_READ_TASK, warehouse.pk))
-    return f" {stored.describe().capitalize()}: a fresh read is queued in the worker."
 
 
 def sku_list_read(*, warehouse_id: int) -> str:
@@ -200,24 +186,10 @@ def order_alias_add(*, order: Order, cart_sku: str, warehouse_sku: str, user: Ab
     warehouse, why_not = _warehouse(order)
     if warehouse is None:
         return FixResult(False, "error", f"Not saved: {why_not}.")
-    stored = sku_list_stored(warehouse=warehouse)
-    refresh = sku_list_refresh(warehouse=warehouse, stored=stored)
-    if stored.skus is None:
-        return FixResult(
-            False,
-            "warning",
-            f"Not saved: the warehouse's SKU list has never been read, so '{warehouse_sku}' cannot be checked. "
-            "A read is queued in the worker: save again in a minute.",
-        )
-    if warehouse_sku not in stored.skus:
-        again = " If the item was just created there, save again once the fresh read is in." if refresh else ""
-        return FixResult(
-            False,
-            "error",
-            f"Not saved: {warehouse.platform_label} does not list SKU '{warehouse_sku}' ({stored.describe()}, "
-            f"{len(stored.skus)} SKUs). Pick one of its SKUs or create the item at the warehouse first."
-            f"{refresh}{again}",
-        )
+    check = warehouse_skus_check(warehouses=[warehouse], skus=[warehouse_sku])
+    if check.refused:
+        return FixResult(False, check.level, f"Not saved: {check.reason(warehouse_sku)}")
+    refresh = check.note
     alias, created = SKUAlias.objects.update_or_create(
         merchant_id=order.merchant_id, cart_sku=cart_sku, defaults={"warehouse_sku": warehouse_sku}
     )

@@ -1,6 +1,8 @@
 """SKU aliases: list and search, add, edit, delete, CSV export and import.
 
-Saving an alias releases the orders held for its cart SKU (`sku_alias_saved`); the page says how many.
+An alias is saved only when the merchant's warehouses list its warehouse SKU (as last read; the
+form says why not). Saving it checks again the orders held for its cart SKU (`aliases_saved`); the
+page says how many were released, and only of those that will go.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from orders.models import SKUAlias
-from orders.services.delivery.holds import sku_alias_saved
+from orders.services.aliases import aliases_saved, person_name
 from orders.services.translation.alias_files import (
     MAX_ERRORS_SHOWN,
     ImportConflict,
@@ -61,14 +63,18 @@ def alias_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _alias_form_page(request: HttpRequest, form: SKUAliasForm) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
+        change = form.instance.pk is not None
         alias = form.save()
-        counts = sku_alias_saved(alias=alias)
-        text = f"Alias {alias.cart_sku} → {alias.warehouse_sku} saved."
-        if counts["released"]:
-            text += f" {counts['released']} held order(s) released and ready to send (the next sync sends them)."
-        if counts["still_held"]:
-            text += f" {counts['still_held']} order(s) with this SKU are still held for another reason."
-        messages.success(request, text)
+        what = f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} {'changed' if change else 'added'}"
+        release = aliases_saved(
+            merchant_id=alias.merchant_id,
+            cart_skus=[alias.cart_sku],
+            what=f"{what} by {person_name(user=request.user)}",
+            user=request.user,
+        )
+        text = f"Alias {alias.cart_sku} → {alias.warehouse_sku} saved.{release.describe()} {form.sku_note}".strip()
+        level = messages.WARNING if release.still_held or form.sku_note else messages.SUCCESS
+        messages.add_message(request, level, text)
         return HttpResponseRedirect(_next_url(request))
     return render(request, "portal/alias_form.html", {"form": form, "next": _next_url(request)})
 
@@ -98,14 +104,12 @@ def alias_import(request: HttpRequest) -> HttpResponse:
         errors = parsed.errors
         if not errors:
             try:
-                counts = aliases_csv_import(merchant=request.merchant, rows=parsed.rows)
+                result = aliases_csv_import(merchant=request.merchant, rows=parsed.rows, user=request.user)
             except ImportConflict as exc:
-                errors = [str(exc)]
+                errors = exc.errors
             else:
-                text = "Imported: {created} added, {updated} updated, {unchanged} unchanged.".format(**counts)
-                if counts["released"]:
-                    text += f" {counts['released']} held order(s) released and ready to send."
-                messages.success(request, text)
+                level = messages.WARNING if result.release.still_held or result.note else messages.SUCCESS
+                messages.add_message(request, level, f"Imported: {result.describe()}")
                 return HttpResponseRedirect(reverse("portal:alias_list"))
     return render(
         request,

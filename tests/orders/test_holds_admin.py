@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from orders.models import HoldCode, OrderEvent, OrderStatus
 from tests.admin_helpers import form_values, messages_of
+from tests.factories import WarehouseSKUListFactory
 
 
 def _released_events(order) -> list[OrderEvent]:
@@ -126,6 +127,7 @@ def test_a_second_mapping_for_the_same_method_in_any_case_is_refused_on_the_form
 
 
 def test_a_second_alias_for_the_same_cart_sku_is_refused_on_the_form(admin_client, wired):
+    WarehouseSKUListFactory(warehouse=wired.wms, skus=["SKU-1", "SKU-2"])
     url = reverse("admin:orders_skualias_add")
     for warehouse_sku in ("SKU-1", "SKU-2"):
         data = form_values(admin_client.get(url).content.decode(), "skualias_form")

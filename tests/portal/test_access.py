@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from integrations.models import MerchantMembership
-from tests.factories import JobFactory
+from tests.factories import JobFactory, WarehouseSKUListFactory
 from tests.portal.conftest import PASSWORD, client_of, merchant_user
 
 PUBLIC = {"login", "logout"}
@@ -152,6 +152,7 @@ class TestCsrf:
         assert not mine.merchant.sku_aliases.filter(cart_sku="A").exists()
 
     def test_a_post_with_the_pages_token_is_accepted(self, user, mine):
+        WarehouseSKUListFactory(warehouse=mine.wms, skus=["B"])  # the warehouse lists the SKU
         client = client_of(user, enforce_csrf_checks=True)
         client.get(reverse("portal:alias_create"))
         token = client.cookies["csrftoken"].value

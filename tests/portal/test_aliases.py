@@ -12,15 +12,27 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integrations.csv_cells import FORMULA_STARTS
-from orders.models import HoldCode, OrderStatus, SKUAlias
+from orders.models import HoldCode, OrderStatus, SKUAlias, WarehouseSKUList
 from tests.admin_helpers import form_values, import_order, messages_of
-from tests.factories import SKUAliasFactory
+from tests.factories import SKUAliasFactory, WarehouseSKUListFactory
 from tests.portal.conftest import import_orders
 
 
 def upload(client, content: str | bytes, name: str = "aliases.csv"):
     data = content.encode() if isinstance(content, str) else content
     return client.post(reverse("portal:alias_import"), {"file": SimpleUploadedFile(name, data, "text/csv")})
+
+
+LISTED = ["W-NEW-1", "FIXED", "W", "UPDATED", "W-1", "W-2", "W-3", "NEW-WMS", "W-X", "MINE-WMS-SKU", 'W "1"']
+
+
+@pytest.fixture(autouse=True)
+def listed(request):
+    """`mine`'s warehouse lists the SKUs these tests save (read just now)."""
+    if "mine" in request.fixturenames:
+        mine = request.getfixturevalue("mine")
+        return WarehouseSKUListFactory(warehouse=mine.wms, skus=LISTED)
+    return None
 
 
 def aliases_of(merchant) -> dict[str, tuple[str, str]]:
@@ -121,7 +133,8 @@ def test_saving_the_alias_releases_the_held_order_and_says_how_many(wired_client
     assert response.redirect_chain[-1][0] == detail
     assert (
         "success",
-        "Alias TEE-BLK → SKU-2 saved. 2 held order(s) released and ready to send (the next sync sends them).",
+        "Alias TEE-BLK → SKU-2 saved. 2 held order(s) released: they pass every check now and will go with the "
+        "next sync.",
     ) in messages_of(response)
     for order in (held, also_held):
         order.refresh_from_db()
@@ -250,7 +263,8 @@ class TestCsv:
 
         assert (
             "success",
-            "Imported: 2 added, 0 updated, 0 unchanged. 1 held order(s) released and ready to send.",
+            "Imported: 2 added, 0 updated, 0 unchanged. 1 held order(s) released: they pass every check now and "
+            "will go with the next sync.",
         ) in (messages_of(follow))
         held.refresh_from_db()
         assert held.status == OrderStatus.NEW
@@ -278,6 +292,7 @@ alias_sets = st.dictionaries(skus, st.tuples(skus, stored_text), min_size=1, max
 @example(aliases={"'quoted": ("''twice", "'=not a formula"), "plain": ("x\ry", 'a,"b"')})
 def test_export_then_import_gives_back_any_alias_set_and_no_cell_starts_a_formula(client, mine, aliases):
     SKUAlias.objects.filter(merchant=mine.merchant).delete()
+    WarehouseSKUList.objects.filter(warehouse=mine.wms).update(skus=[sku for sku, _ in aliases.values()])
     SKUAlias.objects.bulk_create(
         SKUAlias(merchant=mine.merchant, cart_sku=cart_sku, warehouse_sku=warehouse_sku, note=note)
         for cart_sku, (warehouse_sku, note) in aliases.items()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.models import HoldCode, Order, OrderStatus, Shipment, WarehouseSKUList
 from tests.admin_helpers import form_values, import_order, messages_of
-from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory
+from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory, SKUAliasFactory
 from tests.portal.conftest import import_orders
 
 
@@ -96,9 +96,7 @@ class TestDetail:
 
         page = client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
 
-        link = (
-            reverse("portal:connection_edit", args=["warehouse", mine.wms.pk]) + "?cart_method=Express+Plus#shipping"
-        )
+        link = reverse("portal:connection_edit", args=["warehouse", mine.wms.pk]) + "?cart_method=Express+Plus#shipping"
         assert link in page
         assert 'id="mapping-form"' in page and "<code>Express Plus</code>" in page
         mapping_page = client.get(link.removesuffix("#shipping")).content.decode()
@@ -146,7 +144,7 @@ class TestRetry:
 class TestPayloadPreview:
     def test_a_pending_order_is_previewed_with_todays_aliases(self, wired_client, wired):
         held = import_order(wired, "9101", sku="TEE-BLK")
-        wired_client.post(reverse("portal:alias_create"), {"cart_sku": "TEE-BLK", "warehouse_sku": "SKU-9"})
+        SKUAliasFactory(merchant=wired.merchant, cart_sku="TEE-BLK", warehouse_sku="SKU-9")  # the order stays held
 
         response = wired_client.get(reverse("portal:order_payload", args=[held.pk]))
 

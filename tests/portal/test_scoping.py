@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import OrderStatus, ShippingMethodMap, SKUAlias
+from tests.factories import WarehouseSKUListFactory
 from tests.portal.conftest import Objects
 
 # (url name, how to build its args from the other merchant's objects)
@@ -129,6 +130,7 @@ def test_a_test_order_cannot_be_sent_from_their_cart(client, mine, theirs):
 
 def test_an_alias_with_their_cart_sku_is_mine_to_add(client, mine, theirs):
     """Uniqueness of a cart SKU is per merchant: theirs does not block mine, nor leak."""
+    WarehouseSKUListFactory(warehouse=mine.wms, skus=["MINE", "W"])  # my warehouse lists the SKU
     response = client.post(reverse("portal:alias_create"), {"cart_sku": "THEIR-CART-SKU", "warehouse_sku": "MINE"})
 
     assert response.status_code == 302

@@ -8,6 +8,7 @@ from django.urls import reverse
 from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, ShippingMethodMap, SKUAlias
 from tests.admin_helpers import messages_of
+from tests.factories import WarehouseSKUListFactory
 
 REFUSAL = "belongs to another merchant"
 INVALID_CHOICE = "Select a valid choice"
@@ -58,6 +59,7 @@ def test_a_shipping_method_posted_with_their_warehouse_goes_on_mine_only(client,
 
 
 def test_an_alias_posted_with_their_merchant_is_mine(client, mine, theirs):
+    WarehouseSKUListFactory(warehouse=mine.wms, skus=["MINE", "W"])  # my warehouse lists the SKU
     response = client.post(
         reverse("portal:alias_create"),
         {"cart_sku": "CRAFTED", "warehouse_sku": "W", "merchant": theirs.merchant.pk},

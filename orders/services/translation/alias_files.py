@@ -2,8 +2,10 @@
 the merchant pages and the admin.
 
 A file is checked in full before anything is written; every bad row is reported by its line
-number with the reason. A good file is applied in one transaction (new cart SKUs added, known
-ones updated), then the orders held for the imported cart SKUs are checked again and released.
+number with the reason, a warehouse SKU the merchant's warehouses do not list (as last read, the
+order pages' check in `sku_check`) too. A good file is applied in one transaction (new cart SKUs
+added, known ones updated), then the orders held for the imported cart SKUs are checked again with
+the person on their history, and "released" counts only those that will go.
 Cells are written safe to open in a spreadsheet and read back as they were stored (`csv_cells`).
 """
 
@@ -15,15 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from integrations.csv_cells import csv_cell_in, csv_row_out
 from integrations.models import Merchant
 from integrations.storable import unstorable_reason
-from orders.models import HoldCode, Order, OrderStatus, SKUAlias
-from orders.services.delivery.holds import held_orders_recheck
+from orders.models import SKUAlias
+from orders.services.aliases import AliasRelease, aliases_saved, person_name
+from orders.services.translation.sku_check import merchant_warehouses, warehouse_skus_check
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -145,13 +148,41 @@ def _row(line: int, cells: list[str], columns: tuple[str, ...]) -> tuple[AliasRo
 
 
 class ImportConflict(Exception):
-    """The aliases changed while the file was applied: nothing was applied."""
+    """Nothing was applied: the aliases changed meanwhile, or `errors` names the lines whose
+    warehouse SKU the warehouses do not list."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or [message]
 
 
-def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow]) -> dict[str, int]:
-    """Apply checked rows all at once (add or update by cart SKU), then release the orders
-    held for those cart SKUs. Returns counts: created, updated, unchanged, released, still_held."""
+@dataclass(frozen=True)
+class AliasImport:
+    """What an import did: aliases `counts` (created, updated, unchanged), the held orders it
+    released (only those that will go), and `note` on how the warehouse SKUs were checked."""
+
+    counts: dict[str, int]
+    release: AliasRelease
+    note: str
+
+    def describe(self) -> str:
+        text = "{created} added, {updated} updated, {unchanged} unchanged.".format(**self.counts)
+        return f"{text}{self.release.describe()} {self.note}".strip()
+
+
+def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow], user: AbstractBaseUser | None) -> AliasImport:
+    """Check the rows' warehouse SKUs against the merchant's warehouses (as last read), apply them
+    all at once (add or update by cart SKU), then check again the orders held for those cart SKUs.
+    Raises ImportConflict, with a line error for each SKU not listed, when nothing was applied."""
     rows = list(rows)
+    check = warehouse_skus_check(
+        warehouses=merchant_warehouses(merchant_id=merchant.pk), skus=[row.warehouse_sku for row in rows]
+    )
+    if check.refused:
+        errors = [
+            f"Line {row.line}: {check.reason(row.warehouse_sku)}" for row in rows if row.warehouse_sku in check.refused
+        ]
+        raise ImportConflict(f"{len(errors)} line(s) name a warehouse SKU that cannot be used.", errors)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     now = timezone.now()
     try:
@@ -188,22 +219,13 @@ def aliases_csv_import(*, merchant: Merchant, rows: Iterable[AliasRow]) -> dict[
             "The aliases changed meanwhile (someone else saved one): nothing was applied, try again."
         ) from exc
     counts["created"], counts["updated"] = len(new), len(changed)
-    touched = [alias.cart_sku for alias in new + changed]
-    counts.update(_release_held(merchant, touched))
-    return counts
-
-
-def _release_held(merchant: Merchant, cart_skus: list[str]) -> dict[str, int]:
-    if not cart_skus:
-        return {"released": 0, "still_held": 0}
-    orders = (
-        Order.objects.filter(merchant=merchant)
-        .filter(status=OrderStatus.ERROR, hold_code=HoldCode.UNKNOWN_SKU)
-        .filter(Q(lines__cart_sku__in=cart_skus) | Q(lines__warehouse_sku__in=cart_skus))
-        .distinct()
-        .select_related("warehouse", "cart_connection")
+    release = aliases_saved(
+        merchant_id=merchant.pk,
+        cart_skus=[alias.cart_sku for alias in new + changed],
+        what=f"SKU aliases imported from a file by {person_name(user=user)}",
+        user=user,
     )
-    return held_orders_recheck(orders=orders, why="SKU aliases imported from a file")
+    return AliasImport(counts=counts, release=release, note=check.note.strip())
 
 
 def aliases_csv_write(*, aliases: Iterable[SKUAlias], stream: SupportsWrite[str]) -> None:
