@@ -48,6 +48,15 @@ def _wait_for(condition, what: str, seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
+def _wait_until_quiet(count, *, seconds: float, limit: float = 30) -> None:
+    """Return once `count()` has not changed for `seconds` (at most `limit` seconds in all)."""
+    deadline, last, since = time.monotonic() + limit, count(), time.monotonic()
+    while time.monotonic() - since < seconds and time.monotonic() < deadline:
+        time.sleep(0.1)
+        if (now := count()) != last:
+            last, since = now, time.monotonic()
+
+
 def test_a_killed_workers_run_is_closed_as_interrupted_with_what_it_had_done(shared_database, wired, tmp_path):
     for number in range(3):
         seed(wired.squarespace, str(1001 + number), created_on=ago(minutes=5, seconds=-number))
@@ -75,7 +84,11 @@ def test_a_killed_workers_run_is_closed_as_interrupted_with_what_it_had_done(sha
 
     assert "0 interrupted" in sweep()  # its lease has not run out yet: it may still be working
 
-    # Time passes (the lease and the orders' claims run out, as they would after their leases).
+    # Time passes (the lease and the orders' claims run out, as they would after their leases). A
+    # request the worker had written before it died can still reach the warehouse after the kill (the
+    # kernel sends what was in the socket); the claims' lease leaves it that time, so wait until the
+    # warehouse has seen no new order for a while before ending the claims early.
+    _wait_until_quiet(lambda: len(order_posts(wired.bergen)), seconds=2)
     SyncLock.objects.filter(key=run.lock_key).update(locked_until=timezone.now() - timedelta(seconds=1))
     assert "1 interrupted run(s) closed" in sweep()
     run.refresh_from_db()
