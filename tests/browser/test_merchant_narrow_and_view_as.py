@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 
 from orders.models import SKUAlias
 from tests.browser.conftest import TIMEOUT_MS, sign_in
-from tests.factories import MerchantFactory, UserFactory
+from tests.factories import MerchantFactory, UserFactory, WarehouseSKUListFactory
 from tests.portal.conftest import PASSWORD, merchant_user, objects_of
 
 PHONE = {"width": 375, "height": 740}
@@ -65,6 +65,7 @@ def test_at_375_px_the_menu_is_folded_and_opens_to_every_page(phone, shop, scree
 
 @pytest.mark.browser
 def test_at_375_px_no_page_scrolls_sideways_and_table_actions_are_reachable(phone, shop, screenshots_dir):
+    WarehouseSKUListFactory(warehouse=shop.wms, skus=["NARROW-WMS"])  # the warehouse lists it, as last read
     sign_in(phone, "phone-user", PASSWORD)
     paths = [
         "/merchant/",

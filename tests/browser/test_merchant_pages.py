@@ -10,7 +10,7 @@ from integrations.models import CartConnection, WMSConnection
 from orders.models import OrderStatus, SKUAlias
 from tests.admin_helpers import import_order
 from tests.browser.conftest import sign_in
-from tests.factories import MerchantFactory
+from tests.factories import MerchantFactory, WarehouseSKUListFactory, WMSConnectionFactory
 from tests.portal.conftest import PASSWORD, merchant_user
 
 
@@ -112,6 +112,8 @@ def test_adding_an_alias_from_a_held_order_releases_it(page, wired, screenshots_
 @pytest.mark.browser
 def test_a_csv_with_one_bad_row_is_refused_by_line_and_applies_nothing(page, db, tmp_path):
     merchant = MerchantFactory()
+    # A warehouse that lists the SKUs (as last read), so that the aliases are checked and go through.
+    WarehouseSKUListFactory(warehouse=WMSConnectionFactory(merchant=merchant), skus=["OLD", "NEW", "W-3"])
     SKUAlias.objects.create(merchant=merchant, cart_sku="KEEP-1", warehouse_sku="OLD")
     user = merchant_user(merchant, "browser-user")
     sign_in(page, user.username, PASSWORD)
