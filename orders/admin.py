@@ -22,6 +22,7 @@ from orders.admin_problems import (  # (its import registers the problems' admin
 from orders.dashboard import stuck_q
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
 from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
+from orders.services.holds_fix import SHIP_TO_FIELDS
 from orders.services.records.history import order_event
 from orders.services.tracking.push import shipments_resend
 from sync.jobs import job_queue
@@ -217,22 +218,7 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         (
             "Ship to",
             {
-                "fields": [
-                    "ship_first_name",
-                    "ship_last_name",
-                    "ship_company",
-                    "ship_address_1",
-                    "ship_address_2",
-                    "ship_address_3",
-                    "ship_city",
-                    "ship_state",
-                    "ship_zip",
-                    "ship_country",
-                    "ship_phone",
-                    "ship_e_mail",
-                    "orig_ship_code",
-                    "ship_code",
-                ]
+                "fields": [*SHIP_TO_FIELDS, "orig_ship_code", "ship_code"]
             },
         ),
         ("Warehouse payload", {"fields": ["warehouse_payload_pretty"]}),
