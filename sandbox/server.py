@@ -125,14 +125,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
+                chunks.append(chunk := self.rfile.read(size))
+                if len(chunk) < size:
+                    raise ValueError("the body ended mid-chunk")
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
     def _serve(self) -> None:
         sandbox = self.server.sandbox
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except (ConnectionError, ValueError):
+            body = None
+        if body is None or len(body) < int(self.headers.get("Content-Length") or 0):
+            # The client went away mid-request (a killed worker): a server never sees a whole request,
+            # so it processes nothing; kept apart from `requests`, which are the requests received.
+            with sandbox.lock:
+                sandbox.incomplete_requests.append((self.command, urlsplit(self.path).path))
+            self.close_connection = True
+            return
         split = urlsplit(self.path)
         try:
             parsed = json.loads(body) if body else None
@@ -209,6 +221,8 @@ class SandboxServer:
         self.port = port
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
+        # (method, path) of requests cut off before their whole body arrived: never processed.
+        self.incomplete_requests: list[tuple[str, str]] = []
         # Exceptions raised by handlers (answered 500): a test can assert this stays empty.
         self.handler_errors: list[Exception] = []
         self.basic_auth_challenge = False
@@ -277,6 +291,7 @@ class SandboxServer:
         Basic Auth wall; seeded data stays."""
         with self.lock:
             self.requests.clear()
+            self.incomplete_requests.clear()
             self.handler_errors.clear()
             self._faults.clear()
             self._fault_rate = None

@@ -3,6 +3,9 @@ make sense for the method, every kind behaving as its name says, and counted for
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 import requests
 
@@ -163,3 +166,23 @@ def test_a_rate_outside_zero_to_one_or_an_unknown_mode_is_refused(shop):
         sandbox.set_fault_rate(1.5, seed=1)
     with pytest.raises(ValueError):
         sandbox.set_fault_rate(0.5, seed=1, modes=("explode",))
+
+
+def test_a_request_cut_off_before_its_whole_body_is_never_processed():
+    """A client killed between its headers and its body (as a worker SIGKILLed mid-send): the warehouse
+    never has a whole request, so nothing is stored and it is not among the requests received."""
+    bergen = BergenSandbox()
+    bergen.start()
+    try:
+        with socket.create_connection((bergen.host, bergen.port)) as raw:
+            raw.sendall(
+                b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 400\r\n\r\n" + b'{"referenceNum": "R-1", "orderItems": ['
+            )
+        deadline = time.monotonic() + 5
+        while not bergen.incomplete_requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert bergen.incomplete_requests == [("POST", "/orders")]
+        assert bergen.requests_to("/orders", "POST") == [] and bergen.orders == []
+    finally:
+        bergen.stop()
