@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures_tradegecko",
     "tests.fixtures_overstock",
     "tests.fixtures_outbound",
+    "tests.fixtures_processes",
     "tests.credentials",
 ]
 

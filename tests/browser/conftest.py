@@ -89,25 +89,21 @@ def screenshots_dir() -> Path:
 
 
 @pytest.fixture
-def qcluster(live_server, settings) -> Iterator:
+def qcluster(live_server, shared_database, settings) -> Iterator:
     """A real django-q2 worker (`manage.py qcluster`, the ORM broker) on the test database, with the
-    pages queueing to it instead of running tasks inline. PostgreSQL only: the worker is another
-    process, and the SQLite test database is in memory."""
+    pages queueing to it instead of running tasks inline. On SQLite the test database is moved to a
+    file for the test (`shared_database`), which the live server and the worker then share."""
     import subprocess
     import sys
     import time
 
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a real worker needs the test database on PostgreSQL (DATABASE_URL=postgres://…)")
     from sync.models import WorkerHeartbeat
+    from tests.fixtures_processes import database_url
 
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "HTTP_PACING_ENABLED": "false",
         "Q_WORKERS": "1",
     }

@@ -10,8 +10,9 @@ import sys
 
 from integrations.cooldowns import cooldown_key, cooldown_record
 from integrations.models import SyncOutcome
+from tests.fixtures_processes import database_url
 from tests.orders.helpers import ORDERS_PATH, cooldowns_end, order_posts, seed
-from tests.sandbox.test_killed_run import ROOT, database_url
+from tests.sandbox.test_killed_run import ROOT
 
 
 def sync_orders_in_another_process() -> dict:

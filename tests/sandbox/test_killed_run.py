@@ -15,13 +15,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import connections
 from django.utils import timezone
 
 from integrations.models import SyncOutcome
 from orders.models import Order, OrderStatus, SyncLock, SyncRun
 from orders.services.records.sync_runs import INTERRUPTED_MESSAGE
 from sync.sweep import sweep
+from tests.fixtures_processes import database_url
 from tests.orders.helpers import ago, order_posts, seed, sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +32,6 @@ from integrations.models import CartConnection
 from sync.cycle import cart_connection_sync_orders
 cart_connection_sync_orders(connection=CartConnection.objects.get(pk=int(sys.argv[1])))
 """
-
-
-def database_url() -> str:
-    db = connections["default"].settings_dict
-    if connections["default"].vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _wait_for(condition, what: str, seconds: float = 30) -> None:
