@@ -2,23 +2,22 @@
 connection's health, the orders held and stuck, open problems, and orders imported and shipped per
 day; first of all, the open reconciliation gaps (read from their problems: the orders app sits below sync).
 
-Merchants come in order of severity: failing (a connection blocked, failing or needing a new grant, or
-a last run that failed), then those with held, stuck or waiting orders or open problems, then the
-healthy ones, which are shown folded. Every count links to the admin list that shows what it counts.
+Merchants come in order of severity (`dashboard_views`): failing, then those with held, stuck or waiting
+orders or open problems, then the healthy ones, folded. Every count links to the admin list that shows
+what it counts.
 
-Everything is aggregated in the database (one query per section, whatever the number of orders,
-merchants or runs), so the admin's first page stays fast as the data grows.
-
-Long because the page's sections (runs, held, stuck, waiting, charts, severity) are each a small
-query with its view; split along those seams if another is added.
+The severity of every merchant and the fleet's counts come from a fixed number of grouped queries,
+whatever the number of merchants, orders or runs; the cards (runs, stuck orders, charts) are read for
+the merchants shown only: at most MERCHANTS_SHOWN needing a look, and the healthy ones only while they
+are at most HEALTHY_LISTED. `manage.py bench_dashboard` measures it at fleet size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Window
@@ -27,13 +26,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+from orders.dashboard_views import (
+    FAILED_RUN_STATUSES,
+    FAILING,
+    HEALTHY,
+    NEEDS_A_LOOK,
+    ChartDay,
+    ConnectionView,
+    Dashboard,
+    HeldReason,
+    MerchantView,
+    RunView,
+    connection_failing,
+    connection_severity,
+    merchant_severity,
+    order_list_url,
+)
 from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.records.problems import RECONCILE_GAP
 
+__all__ = ["CHART_DAYS", "FAILING", "HEALTHY", "NEEDS_A_LOOK", "dashboard_get", "stuck_q"]
+
 CHART_DAYS = 14
 STUCK_SHOWN = 5
-FAILING, NEEDS_A_LOOK, HEALTHY = 0, 1, 2  # a merchant's severity, most severe first
-SEVERITY_LABELS = {FAILING: "failing", NEEDS_A_LOOK: "needs a look", HEALTHY: "healthy"}
+MERCHANTS_SHOWN = 100  # merchants needing a look shown in full, most severe first
+HEALTHY_LISTED = 50  # the healthy merchants are listed (folded) only while there are at most this many
 # Which runs each side records: a cart pulls orders and pushes tracking and stock; a warehouse's own
 # runs read shipments and stock (its orders are delivered inside the cart's orders run).
 CART_KINDS = [SyncRun.Kind.ORDERS, SyncRun.Kind.SHIPMENTS, SyncRun.Kind.INVENTORY]
@@ -44,204 +61,69 @@ KIND_LABELS = {
 }
 
 
-@dataclass
-class RunView:
-    kind: str
-    label: str  # empty: this side has no runs of this kind
-    run: SyncRun | None
-    counts: list[tuple[str, int]] = field(default_factory=list)
-    duration: str = ""
-    error_first_line: str = ""
-
-    @property
-    def trouble(self) -> bool:
-        return self.run is not None and self.run.status in (
-            SyncOutcome.FAILED,
-            SyncOutcome.THROTTLED,
-            SyncOutcome.INTERRUPTED,
-        )
-
-    @property
-    def failed(self) -> bool:
-        return self.run is not None and self.run.status in (SyncOutcome.FAILED, SyncOutcome.INTERRUPTED)
-
-    @property
-    def idle_text(self) -> str:
-        """What a run that counted nothing says: never "nothing to do" for one that did not finish well."""
-        if self.run is None or self.counts:
-            return ""
-        if self.trouble:
-            if self.error_first_line or self.run.failure_kind:
-                return ""  # its reason is shown under it
-            return f"{self.run.get_status_display()}: no reason recorded"
-        if self.run.status == SyncOutcome.RUNNING:
-            return "still running"
-        if self.run.status == SyncOutcome.NOT_SUPPORTED:
-            return self.run.get_status_display()
-        return "nothing new"
-
-
-@dataclass
-class HeldReason:
-    code: str
-    label: str
-    count: int
-    url: str
-
-
-@dataclass
-class ConnectionView:
-    connection: CartConnection | WMSConnection
-    side: str
-    change_url: str
-    runs: list[RunView]  # orders, shipments, inventory: the same columns for both sides
-    next_attempt: datetime | None = None
-    held: list[HeldReason] = field(default_factory=list)
-    held_url: str = ""
-    stuck_count: int = 0
-    stuck_url: str = ""
-    stuck_orders: list[Order] = field(default_factory=list)
-    waiting_count: int = 0
-    waiting_oldest: datetime | None = None
-    waiting_url: str = ""
-
-    @property
-    def held_count(self) -> int:
-        return sum(reason.count for reason in self.held)
-
-    @property
-    def failing(self) -> bool:
-        """What the connection lists' "needs a look" health filter selects (the summary's link)."""
-        c = self.connection
-        return bool(c.blocked_reason or c.unhealthy or c.consecutive_failures or c.needs_new_grant)
-
-    @property
-    def severity(self) -> int:
-        if self.failing or any(r.failed for r in self.runs):
-            return FAILING
-        if self.held or self.stuck_count or self.waiting_count:
-            return NEEDS_A_LOOK
-        return HEALTHY
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.severity != HEALTHY
-
-
-@dataclass
-class ChartDay:
-    day: date
-    imported: int
-    shipped: int
-    imported_pct: int
-    shipped_pct: int
-
-
-@dataclass
-class MerchantView:
-    merchant: Merchant
-    connections: list[ConnectionView]
-    open_problems: int
-    problems_url: str
-    chart: list[ChartDay]
-    held_url: str = ""
-    stuck_url: str = ""
-    waiting_url: str = ""
-
-    @property
-    def severity(self) -> int:
-        worst = min((c.severity for c in self.connections), default=HEALTHY)
-        return NEEDS_A_LOOK if worst == HEALTHY and self.open_problems else worst
-
-    @property
-    def severity_label(self) -> str:
-        return SEVERITY_LABELS[self.severity]
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.severity != HEALTHY
-
-    @property
-    def waiting_count(self) -> int:
-        return sum(c.waiting_count for c in self.connections)
-
-    @property
-    def imported_total(self) -> int:
-        return sum(day.imported for day in self.chart)
-
-    @property
-    def shipped_total(self) -> int:
-        return sum(day.shipped for day in self.chart)
-
-    @property
-    def held_count(self) -> int:
-        return sum(c.held_count for c in self.connections)
-
-    @property
-    def stuck_count(self) -> int:
-        return sum(c.stuck_count for c in self.connections)
-
-
-@dataclass
-class Dashboard:
-    merchants: list[MerchantView]
-    problems_url: str
-    now: datetime
-    # Open reconciliation gaps (one problem per cart connection), shown before anything else.
-    reconcile_gaps: list[Problem] = field(default_factory=list)
-
-    @property
-    def open_problems(self) -> int:
-        return sum(m.open_problems for m in self.merchants)
-
-    @property
-    def held_count(self) -> int:
-        return sum(m.held_count for m in self.merchants)
-
-    @property
-    def stuck_count(self) -> int:
-        return sum(m.stuck_count for m in self.merchants)
-
-    @property
-    def waiting_count(self) -> int:
-        return sum(m.waiting_count for m in self.merchants)
-
-    @property
-    def failing_carts(self) -> int:
-        return sum(1 for m in self.merchants for c in m.connections if c.side == "cart" and c.failing)
-
-    @property
-    def failing_warehouses(self) -> int:
-        return sum(1 for m in self.merchants for c in m.connections if c.side == "warehouse" and c.failing)
-
-    @property
-    def folded_count(self) -> int:
-        return sum(1 for m in self.merchants if not m.needs_attention)
-
-    @property
-    def links(self) -> dict[str, str]:
-        """The admin lists the summary's counts open."""
-        return {
-            "held": _order_list_url(status__exact=OrderStatus.ERROR),
-            "stuck": _order_list_url(stuck="1"),
-            "waiting": _order_list_url(status__exact=OrderStatus.NEW),
-            "failing_carts": f"{reverse('admin:integrations_cartconnection_changelist')}?health=attention",
-            "failing_warehouses": f"{reverse('admin:integrations_wmsconnection_changelist')}?health=attention",
-        }
-
-
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
-    """Everything the admin's first page shows, for every active merchant, in a fixed number of queries."""
+    """Everything the admin's first page shows, in a fixed number of queries: the fleet's counts and
+    every merchant's severity, and the cards of the merchants shown."""
     now = now or timezone.now()
-    merchants = list(Merchant.objects.filter(active=True).order_by("name", "pk"))
-    carts = list(
-        _with_last_runs(
-            CartConnection.objects.filter(active=True, merchant__active=True), CART_KINDS, "cart_connection"
+    carts = _connection_states(CartConnection, CART_KINDS)
+    warehouses = _connection_states(WMSConnection, WAREHOUSE_KINDS)
+    cart_ids = [c.pk for c in carts]
+    held = _held_by_connection(cart_ids)
+    waiting = _waiting_by_connection(cart_ids)
+    stuck_counts = _stuck_counts(carts, now)
+    problems = dict(
+        Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True)
+        .values_list("merchant_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    severities: dict[int, list[int]] = defaultdict(list)
+    for connection, kinds in [(c, CART_KINDS) for c in carts] + [(w, WAREHOUSE_KINDS) for w in warehouses]:
+        busy = bool(held.get(connection.pk) or waiting.get(connection.pk) or stuck_counts.get(connection.pk))
+        severities[connection.merchant_id].append(
+            connection_severity(
+                failing=connection_failing(connection),
+                run_failed=any(getattr(connection, f"last_{k}_run_status") in FAILED_RUN_STATUSES for k in kinds),
+                busy=busy and connection.cart,
+            )
         )
+    ranked = [
+        (merchant_severity(connections=severities.get(pk, []), open_problems=problems.get(pk, 0)), pk)
+        for pk in Merchant.objects.filter(active=True).order_by("name", "pk").values_list("pk", flat=True)
+    ]
+    ranked.sort(key=lambda item: item[0])  # failing first, then needing a look, then healthy; by name within
+    needing = [pk for severity, pk in ranked if severity != HEALTHY]
+    healthy = [pk for severity, pk in ranked if severity == HEALTHY]
+    shown = needing[:MERCHANTS_SHOWN] + (healthy if len(healthy) <= HEALTHY_LISTED else [])
+    problem_list = reverse("admin:orders_problem_changelist")
+    return Dashboard(
+        merchants=_merchant_views(shown, now, held, waiting, stuck_counts, problems),
+        problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}",
+        now=now,
+        open_problems=sum(problems.values()),
+        held_count=sum(reason.count for reasons in held.values() for reason in reasons),
+        stuck_count=sum(stuck_counts.values()),
+        waiting_count=sum(n for n, _ in waiting.values()),
+        failing_carts=sum(1 for c in carts if connection_failing(c)),
+        failing_warehouses=sum(1 for w in warehouses if connection_failing(w)),
+        folded_count=len(healthy),
+        needing_look=len(needing),
+        reconcile_gaps=_reconcile_gaps(),
     )
-    warehouses = list(
-        _with_last_runs(WMSConnection.objects.filter(active=True, merchant__active=True), WAREHOUSE_KINDS, "warehouse")
-    )
+
+
+def _merchant_views(
+    shown: list[int],
+    now: datetime,
+    held: dict[int, list[HeldReason]],
+    waiting: dict[int, tuple[int, datetime]],
+    stuck_counts: dict[int, int],
+    problems: dict[int, int],
+) -> list[MerchantView]:
+    """The cards of the merchants `shown` (in that order): their connections' last runs, stuck orders and charts."""
+    live = {"active": True, "merchant_id__in": shown}
+    carts = list(_with_last_runs(CartConnection.objects.filter(**live), CART_KINDS))
+    warehouses = list(_with_last_runs(WMSConnection.objects.filter(**live), WAREHOUSE_KINDS))
     run_ids = [
         getattr(c, f"last_{kind}_run_id")
         for connections, kinds in ((carts, CART_KINDS), (warehouses, WAREHOUSE_KINDS))
@@ -249,45 +131,28 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         for kind in kinds
     ]
     runs = SyncRun.objects.in_bulk([pk for pk in run_ids if pk])
-
-    held = _held_by_connection([c.pk for c in carts])
-    waiting = _waiting_by_connection([c.pk for c in carts])
-    stuck = _stuck_by_connection(carts, now)
-    problems = dict(
-        Problem.objects.filter(status=Problem.Status.OPEN, merchant__active=True)
-        .values_list("merchant_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    charts = _charts(now)
-
+    stuck = (stuck_counts, _stuck_oldest(carts, now))
+    charts = _charts(now, merchant_ids=shown)
     views: dict[int, list[ConnectionView]] = defaultdict(list)
     for cart in carts:
         views[cart.merchant_id].append(_cart_view(cart, runs, now, held, waiting, stuck))
     for warehouse in warehouses:
         views[warehouse.merchant_id].append(_connection_view(warehouse, "warehouse", WAREHOUSE_KINDS, runs, now))
-
+    merchants = Merchant.objects.in_bulk(shown)
+    for connection in carts + warehouses:
+        connection.merchant = merchants[connection.merchant_id]
     problem_list = reverse("admin:orders_problem_changelist")
-    merchant_views = [
+    return [
         MerchantView(
-            merchant=merchant,
-            connections=views.get(merchant.pk, []),
-            open_problems=problems.get(merchant.pk, 0),
-            problems_url=f"{problem_list}?{urlencode({'merchant__id__exact': merchant.pk, 'status__exact': 'open'})}",
-            chart=charts.get(merchant.pk) or _empty_chart(now),
-            **_merchant_links(merchant.pk),
+            merchant=merchants[pk],
+            connections=views.get(pk, []),
+            open_problems=problems.get(pk, 0),
+            problems_url=f"{problem_list}?{urlencode({'merchant__id__exact': pk, 'status__exact': 'open'})}",
+            chart=charts.get(pk) or _empty_chart(now),
+            **_merchant_links(pk),
         )
-        for merchant in merchants
+        for pk in shown
     ]
-    # Failing merchants first, then those with something to look at, then the healthy; by name within each
-    # (the sort is stable).
-    merchant_views.sort(key=lambda m: m.severity)
-    return Dashboard(
-        merchants=merchant_views,
-        problems_url=f"{problem_list}?{urlencode({'status__exact': 'open'})}",
-        now=now,
-        reconcile_gaps=_reconcile_gaps(),
-    )
 
 
 def _reconcile_gaps() -> list[Problem]:
@@ -300,9 +165,9 @@ def _reconcile_gaps() -> list[Problem]:
 
 def _merchant_links(merchant_id: int) -> dict[str, str]:
     return {
-        "held_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.ERROR),
-        "stuck_url": _order_list_url(merchant__id__exact=merchant_id, stuck="1"),
-        "waiting_url": _order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.NEW),
+        "held_url": order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.ERROR),
+        "stuck_url": order_list_url(merchant__id__exact=merchant_id, stuck="1"),
+        "waiting_url": order_list_url(merchant__id__exact=merchant_id, status__exact=OrderStatus.NEW),
     }
 
 
@@ -317,25 +182,40 @@ def _cart_view(
     """A cart connection's card: its runs, with its held, waiting and stuck orders and the links to them."""
     view = _connection_view(cart, "cart", CART_KINDS, runs, now)
     view.held = held.get(cart.pk, [])
-    view.held_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
+    view.held_url = order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.ERROR)
     view.waiting_count, view.waiting_oldest = waiting.get(cart.pk, (0, None))
-    view.waiting_url = _order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.NEW)
+    view.waiting_url = order_list_url(cart_connection__id__exact=cart.pk, status__exact=OrderStatus.NEW)
     view.stuck_count = stuck[0].get(cart.pk, 0)
     view.stuck_orders = stuck[1].get(cart.pk, [])
-    view.stuck_url = _order_list_url(cart_connection__id__exact=cart.pk, stuck="1")
+    view.stuck_url = order_list_url(cart_connection__id__exact=cart.pk, stuck="1")
     return view
 
 
-def _with_last_runs(queryset, kinds, fk: str):
-    """Annotate each connection with the id of its latest run of each kind (skipped runs say nothing
-    about the connection, so they are passed over)."""
+def _connection_states(model: type[CartConnection] | type[WMSConnection], kinds) -> list[SimpleNamespace]:
+    """Every live connection of `model` with only what its severity needs (its state and the status of
+    its last run of each kind): no model instances, for thousands of them."""
+    fields = ["pk", "merchant_id", "blocked_reason", "unhealthy", "consecutive_failures", "needs_new_grant"]
+    if model is CartConnection:
+        fields.append("stuck_after_hours")
+    queryset = _with_last_runs(model.objects.filter(active=True, merchant__active=True), kinds)
+    rows = queryset.values(*fields, *(f"last_{kind}_run_status" for kind in kinds))
+    return [SimpleNamespace(cart=model is CartConnection, **row) for row in rows]
+
+
+def _with_last_runs(queryset, kinds):
+    """Annotate each connection with the id and status of its latest run of each kind (skipped runs
+    say nothing about the connection, so they are passed over)."""
+    fk = "cart_connection" if queryset.model is CartConnection else "warehouse"
     annotations = {}
     for kind in kinds:
         runs = SyncRun.objects.filter(**{fk: OuterRef("pk")}, kind=kind).exclude(status=SyncOutcome.SKIPPED)
         if fk == "warehouse":  # its own runs, not the cart's orders runs that name it
             runs = runs.filter(cart_connection__isnull=True)
-        annotations[f"last_{kind}_run_id"] = Subquery(runs.order_by("-started_at", "-pk").values("pk")[:1])
-    return queryset.select_related("merchant").annotate(**annotations).order_by("pk")
+        latest = runs.order_by("-started_at", "-pk")
+        annotations[f"last_{kind}_run_id"] = Subquery(latest.values("pk")[:1])
+        annotations[f"last_{kind}_run_status"] = Subquery(latest.values("status")[:1])
+    # Neither the credentials (decrypting thousands costs seconds) nor the merchants (read for the shown only).
+    return queryset.defer("credentials", "settings").annotate(**annotations).order_by("pk")
 
 
 def _connection_view(connection, side: str, kinds, runs: dict[int, SyncRun], now: datetime) -> ConnectionView:
@@ -381,7 +261,7 @@ def _held_by_connection(cart_ids: list[int]) -> dict[int, list[HeldReason]]:
                 code=code or "held",
                 label=labels.get(code, code or "no reason recorded"),
                 count=count,
-                url=_order_list_url(
+                url=order_list_url(
                     cart_connection__id__exact=cart_id, status__exact=OrderStatus.ERROR, hold_code__exact=code
                 ),
             )
@@ -400,18 +280,24 @@ def _waiting_by_connection(cart_ids: list[int]) -> dict[int, tuple[int, datetime
     return {cart_id: (n, oldest) for cart_id, n, oldest in rows}
 
 
-def _stuck_by_connection(carts: list[CartConnection], now: datetime) -> tuple[dict[int, int], dict[int, list[Order]]]:
+def _stuck_counts(carts: list[SimpleNamespace], now: datetime) -> dict[int, int]:
     """Orders at the warehouse for longer than their connection's `stuck_after_hours` (the rule the
-    order list's stuck filter applies): the count and the oldest few per connection."""
+    order list's stuck filter applies), counted per connection."""
     if not carts:
-        return {}, {}
+        return {}
     late = stuck_q(now=now, hours={c.stuck_after_hours for c in carts})
     stuck = Order.objects.filter(late, cart_connection_id__in=[c.pk for c in carts])
-    counts = dict(stuck.values_list("cart_connection_id").annotate(n=Count("pk")).order_by())
+    return dict(stuck.values_list("cart_connection_id").annotate(n=Count("pk")).order_by())
+
+
+def _stuck_oldest(carts: list[CartConnection], now: datetime) -> dict[int, list[Order]]:
+    """The oldest few stuck orders of each of `carts`."""
+    if not carts:
+        return {}
+    late = stuck_q(now=now, hours={c.stuck_after_hours for c in carts})
     oldest = (
-        stuck.annotate(
-            rank=Window(RowNumber(), partition_by=[F("cart_connection_id")], order_by=[F("delivered_at").asc()])
-        )
+        Order.objects.filter(late, cart_connection_id__in=[c.pk for c in carts])
+        .annotate(rank=Window(RowNumber(), partition_by=[F("cart_connection_id")], order_by=[F("delivered_at").asc()]))
         .filter(rank__lte=STUCK_SHOWN)
         .only("pk", "order_number", "cart_connection_id", "delivered_at", "cust_ref", "partially_shipped")
         .order_by("cart_connection_id", "delivered_at")
@@ -419,7 +305,7 @@ def _stuck_by_connection(carts: list[CartConnection], now: datetime) -> tuple[di
     orders: dict[int, list[Order]] = defaultdict(list)
     for order in oldest:
         orders[order.cart_connection_id].append(order)
-    return counts, orders
+    return orders
 
 
 def stuck_q(*, now: datetime, hours: Iterable[int] | None = None) -> Q:
@@ -439,19 +325,20 @@ def _chart_days(now: datetime) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
 
 
-def _charts(now: datetime) -> dict[int, list[ChartDay]]:
-    """Orders imported (created here) and orders shipped (a parcel left the warehouse) per day."""
+def _charts(now: datetime, *, merchant_ids: list[int]) -> dict[int, list[ChartDay]]:
+    """Orders imported (created here) and orders shipped (a parcel left the warehouse) per day, for
+    the merchants `merchant_ids`."""
     days = _chart_days(now)
     start = timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
     imported = (
-        Order.objects.filter(merchant__active=True, created_at__gte=start)
+        Order.objects.filter(merchant_id__in=merchant_ids, created_at__gte=start)
         .annotate(day=TruncDate("created_at"))
         .values_list("merchant_id", "day")
         .annotate(n=Count("pk"))
         .order_by()
     )
     shipped = (
-        Shipment.objects.filter(order__merchant__active=True, shipped_at__gte=start)
+        Shipment.objects.filter(order__merchant_id__in=merchant_ids, shipped_at__gte=start)
         .annotate(day=TruncDate("shipped_at"))
         .values_list("order__merchant_id", "day")
         .annotate(n=Count("order_id", distinct=True))
@@ -479,10 +366,6 @@ def _charts(now: datetime) -> dict[int, list[ChartDay]]:
 
 def _empty_chart(now: datetime) -> list[ChartDay]:
     return [ChartDay(day, 0, 0, 0, 0) for day in _chart_days(now)]
-
-
-def _order_list_url(**filters) -> str:
-    return f"{reverse('admin:orders_order_changelist')}?{urlencode(filters)}"
 
 
 def _duration_text(seconds: float | None) -> str:
