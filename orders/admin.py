@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,20 +13,17 @@ from orders import (
     admin_mapping,  # noqa: F401 - registers the mapping models' admin
     admin_runs,  # noqa: F401 - registers the sync runs' admin
 )
-from orders.admin_holds import OrderHoldAdminMixin, retry_reasons
+from orders.admin_holds import OrderHoldAdminMixin, retry_and_report
 from orders.admin_problems import (  # (its import registers the problems' admin)
     HistoryAdminMixin,
-    rate_limited_note,
     reason_label,
 )
 from orders.dashboard import stuck_q
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
-from orders.services.delivery.holds import orders_accept_line_cancellation, orders_retry
+from orders.services.delivery.holds import orders_accept_line_cancellation
 from orders.services.holds_fix import SHIP_TO_FIELDS
-from orders.services.records.history import order_event
 from orders.services.tracking.push import shipments_resend
-from sync.jobs import job_queue
-from sync.models import Job
+from sync.send_now import orders_send_queue
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -96,36 +93,19 @@ def shipment_lines_text(obj: Shipment) -> str:
     return ", ".join(f"{line.get('quantity')} × {line.get('sku')}" for line in obj.lines)
 
 
-@admin.action(description="Retry: re-check held orders and send what is ready now")
+@admin.action(description="Retry: re-check held orders, then send what is ready (in the worker)")
 def retry_orders(modeladmin, request, queryset):
-    order_ids = list(queryset.values_list("pk", flat=True))
-    for order in Order.objects.filter(pk__in=order_ids):
-        order_event(
-            order=order, message=f"Retry asked by {request.user.get_username()}.", code="retry_asked", user=request.user
-        )
-    counts = orders_retry(order_ids=order_ids)
-    modeladmin.message_user(
-        request,
-        "{released} released, {still_held} still held, {delivered} delivered, {not_delivered} not delivered. ".format(
-            **counts
-        )
-        + retry_reasons(order_ids)
-        + rate_limited_note(counts),
-        messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
-    )
+    """Held orders re-checked here (no platform called), the ready ones sent by the worker."""
+    retry_and_report(modeladmin, request, list(queryset.values_list("pk", flat=True)))
 
 
 @admin.action(description="Send now: re-check and send in the worker, with a summary")
 def send_now(modeladmin, request, queryset):
     """One job per merchant (each followed on its page); the service is the one the merchant pages use."""
-    by_merchant: dict[int, list] = {}
-    for order in queryset.order_by("pk"):
-        by_merchant.setdefault(order.merchant_id, []).append(order)
-    for orders in by_merchant.values():
-        job = job_queue(kind=Job.Kind.SEND_ORDERS, orders=orders, user=request.user)
-        job.refresh_from_db()
+    jobs = orders_send_queue(orders=queryset.order_by("pk"), user=request.user)
+    for job in jobs:
         url = reverse("admin:sync_job_change", args=[job.pk])
-        text = job.summary if job.finished else f"{len(orders)} order(s) queued for the worker"
+        text = job.summary if job.finished else f"{len(job.order_ids)} order(s) queued for the worker"
         modeladmin.message_user(request, format_html('{}: <a href="{}">follow it</a>.', text, url))
 
 
@@ -217,9 +197,7 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         ),
         (
             "Ship to",
-            {
-                "fields": [*SHIP_TO_FIELDS, "orig_ship_code", "ship_code"]
-            },
+            {"fields": [*SHIP_TO_FIELDS, "orig_ship_code", "ship_code"]},
         ),
         ("Warehouse payload", {"fields": ["warehouse_payload_pretty"]}),
         (

@@ -1,9 +1,10 @@
 """Admin of the problems' inbox: what needs a person, with actions to retry, resolve or ignore.
 
-Retrying a problem re-checks and sends its held orders, or starts the sync that failed last for its
-connection, unscheduled, once the transaction commits. The list reads as sentences: status first,
-each reason under its name, the message clipped to a line with the whole of it on hover; a problem's
-own page is a record (read-only).
+Retrying a problem re-checks its held orders (in the request, against the SKU lists as last read) and
+queues the sending of the ready ones as send-now jobs for the worker (`orders.admin_holds`), or
+starts the sync that failed last for its connection, unscheduled, once the transaction commits.
+The list reads as sentences: status first, each reason under its name, the message clipped to a
+line with the whole of it on hover; a problem's own page is a record (read-only).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from django_q.tasks import async_task
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
+from orders.admin_holds import retry_and_report
 from orders.models import HoldCode, Problem, SyncRun
-from orders.services.delivery.holds import orders_retry
 from orders.services.delivery.verify import UNVERIFIED_CODE
 from orders.services.records.problems import RECONCILE_GAP
 from orders.services.tracking.outcomes import UNVERIFIED as TRACKING_UNVERIFIED
@@ -83,14 +84,6 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset.filter(reason_code=self.value()) if self.value() else queryset
 
 
-def rate_limited_note(counts: dict[str, int]) -> str:
-    """The sentence a retry's message ends with when the warehouse's rate limit held some orders back
-    (the orders' own retry action says it too)."""
-    if not counts["rate_limited"]:
-        return ""
-    return f" {counts['rate_limited']} not sent: the warehouse asked us to wait (rate limit), see the order's history."
-
-
 # The sync task to start for a connection problem, by the kind of the connection's last failed run.
 RETRY_TASKS = {
     SyncRun.Kind.ORDERS: "orders.tasks.sync_orders_task",
@@ -124,16 +117,9 @@ def _sync_targets(problem: Problem) -> list[tuple[str, CartConnection]]:
 @admin.action(description="Retry now: re-check and send held orders, or run the failing sync")
 def retry_problems(modeladmin, request, queryset):
     problems = list(queryset.select_related("cart_connection__merchant", "warehouse__merchant"))
-    order_ids = [p.order_id for p in problems if p.order_id]
-    if order_ids:
-        counts = orders_retry(order_ids=order_ids)
-        modeladmin.message_user(
-            request,
-            "Orders: {released} released, {still_held} still held, {delivered} delivered, "
-            "{not_delivered} not delivered (see each order's history).".format(**counts)
-            + rate_limited_note(counts),
-            messages.SUCCESS if not counts["still_held"] and not counts["not_delivered"] else messages.WARNING,
-        )
+    order_ids = list(dict.fromkeys(p.order_id for p in problems if p.order_id))
+    if order_ids:  # held orders re-checked here, the ready ones sent by the worker
+        retry_and_report(modeladmin, request, order_ids)
     # Started now, not waiting for the backoff or a block: the task runs unscheduled (scheduled=False).
     targets: dict[tuple[str, int], CartConnection] = {}
     for problem in problems:

@@ -1,5 +1,7 @@
 """What a person posts to act on an order's hold, on the admin's order page and the merchant's alike:
-one parser (`hold_actions`) in front of `orders.services.holds_fix`, so both pages behave the same."""
+one parser (`hold_actions`) in front of `orders.services.holds_fix`, so both pages behave the same.
+Send now is not among them: it queues a job for the worker (`sync.send_now.order_send_now`), which
+both pages call themselves and then follow."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from orders.services.holds_fix import (
     FixResult,
     order_alias_add,
     order_hold_retry,
-    order_send_now,
     order_ship_to_edit,
     order_shipping_map_add,
 )
@@ -44,8 +45,6 @@ def hold_actions(request: HttpRequest, order: Order, action: str) -> FixResult |
     user, data = request.user, request.POST
     if action == "retry":
         return order_hold_retry(order=order, user=user)
-    if action == "send":
-        return order_send_now(order=order, user=user)
     if action == "alias":
         return order_alias_add(
             order=order, cart_sku=data.get("cart_sku", ""), warehouse_sku=data.get("warehouse_sku", ""), user=user

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
-from orders.services.holds_fix import order_send_now_run, sku_list_read
+from orders.services.holds_fix import sku_list_read
 from sync.alerts import alerts_send_digests
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import inventory_sync, shipments_sync
@@ -87,8 +87,3 @@ def prune_task() -> str:
 def warehouse_sku_list_read_task(warehouse_id: int) -> str:
     """Read a warehouse's SKU list for the order pages (queued when the stored one is stale)."""
     return sku_list_read(warehouse_id=warehouse_id)
-
-
-def order_send_now_task(order_id: int) -> str:
-    """A person's Send now: re-check the order with a fresh SKU list and deliver it."""
-    return order_send_now_run(order_id=order_id)

@@ -72,7 +72,7 @@ def job_active(*, connection: Connection) -> Job | None:
 def job_run(*, job_id: int) -> str:
     """Run a queued job once (a second delivery of the task finds it taken). Never raises."""
     if not Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
-        state=Job.State.RUNNING, started_at=timezone.now()
+        state=Job.State.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
     ):
         return f"job {job_id}: already taken or gone"
     job = Job.objects.select_related("merchant", "cart_connection", "warehouse").get(pk=job_id)
@@ -81,8 +81,9 @@ def job_run(*, job_id: int) -> str:
     except Exception as exc:
         log.exception("job %s failed", job_id)
         level, summary = Job.Level.ERROR, f"Failed: internal error ({type(exc).__name__}: {exc})."
+    # Also over the sweep's "the worker stopped" (a worker silent for longer than a task may run): what it did wins.
     Job.objects.filter(pk=job_id).update(
-        state=Job.State.FINISHED, level=level, summary=summary, finished_at=timezone.now()
+        state=Job.State.FINISHED, level=level, summary=summary, finished_at=timezone.now(), updated_at=timezone.now()
     )
     return f"job {job_id}: {summary}"
 
@@ -103,7 +104,9 @@ def _progress_writer(job: Job) -> Callable[[str], None]:
                 .order_by("-pk")
                 .first()
             )
-        Job.objects.filter(pk=job.pk).update(progress=text[:500], sync_run_id=job.sync_run_id)
+        Job.objects.filter(pk=job.pk).update(
+            progress=text[:500], sync_run_id=job.sync_run_id, updated_at=timezone.now()
+        )
 
     return write
 
@@ -118,7 +121,10 @@ def _sync_orders(job: Job) -> tuple[str, str]:
 
 
 def _send_orders(job: Job) -> tuple[str, str]:
-    counts = orders_retry(order_ids=job.order_ids)
+    Job.objects.filter(pk=job.pk).update(
+        progress=f"checking {len(job.order_ids)} order(s) against the warehouse's SKU list", updated_at=timezone.now()
+    )
+    counts = orders_retry(order_ids=job.order_ids, progress=_progress_writer(job))
     return send_summary(counts=counts, order_ids=job.order_ids)
 
 

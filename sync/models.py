@@ -73,7 +73,9 @@ class Job(MerchantScoped):
     """Work a person asked for now (sync now, send now, test connection), run in the worker.
 
     The page that queued it polls its state; `progress` says what the run has done so far and
-    `summary` what it did in the end, with reasons. `level` says how the summary reads."""
+    `summary` what it did in the end, with reasons. `level` says how the summary reads.
+    `updated_at` is its last sign of life (taken, progress, finished): the sweep finishes a running
+    job silent for longer than a task may run (`sync.sweep.jobs_close_abandoned`)."""
 
     tenancy_fields = ("merchant", "cart_connection", "warehouse")
 
@@ -108,6 +110,9 @@ class Job(MerchantScoped):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(
+        auto_now=True, help_text="The job's last sign of life: queued, taken by a worker, progress, finished."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

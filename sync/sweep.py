@@ -1,5 +1,6 @@
-"""What the scheduled sweep does every minute: close the runs whose worker died, start the runs whose
-retries are due, raise the heartbeat and stuck-order problems; and the daily pruning of old sync runs."""
+"""What the scheduled sweep does every minute: close the runs and the jobs whose worker died, start the
+runs whose retries are due, raise the heartbeat and stuck-order problems; and the daily pruning of old
+sync runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from integrations.models import CartConnection
 from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.records.problems import connection_problem, problem_raise
 from orders.services.records.sync_runs import sync_runs_close_interrupted
+from sync.heartbeat import missing_after
+from sync.models import Job, WorkerHeartbeat
+
+# Beyond django-q2's task timeout a task is killed, so a running job silent for longer (plus this
+# margin for the last write) has no worker left; a queued one the broker would have handed out again.
+JOB_MARGIN = timedelta(minutes=2)
 
 
 def _due_carts(now) -> dict[str, set[int]]:
@@ -82,9 +89,50 @@ def stuck_orders_check(*, now: datetime) -> int:
     return raised
 
 
+def job_silence_limit() -> timedelta:
+    """How long a running job may go without a sign of life: the task timeout, plus the margin."""
+    return timedelta(seconds=settings.Q_CLUSTER.get("timeout") or 600) + JOB_MARGIN
+
+
+def job_lost_limit() -> timedelta:
+    """How long a job may stay queued while a worker runs: the broker hands out again a task whose
+    worker died after `retry` seconds, and a task runs at most `timeout` seconds, plus the margin."""
+    broker = settings.Q_CLUSTER.get("retry") or 0
+    return timedelta(seconds=broker) + job_silence_limit()
+
+
+def jobs_close_abandoned(*, now: datetime) -> int:
+    """Finish, with level error and what to do, each job a worker will not finish: running with no
+    sign of life for longer than a task may run (its worker stopped; the sync run it started is
+    closed by the interrupted-run rule), or still queued long after a worker has been up the whole
+    time (its task was lost). A queued job waits as long as no worker runs: the pages say so."""
+    silent = now - job_silence_limit()
+    running = Job.objects.filter(state=Job.State.RUNNING, updated_at__lt=silent)
+    closed = running.update(
+        state=Job.State.FINISHED,
+        level=Job.Level.ERROR,
+        finished_at=now,
+        updated_at=now,
+        summary=f"Not finished: the worker stopped while running it (no sign of it since {silent:%Y-%m-%d %H:%M} "
+        "UTC, longer than a task may run). What it did before is in the history; run it again.",
+    )
+    since = now - job_lost_limit()
+    if WorkerHeartbeat.objects.filter(started_at__lte=since, last_seen__gte=now - missing_after()).exists():
+        closed += Job.objects.filter(state=Job.State.QUEUED, created_at__lt=since).update(
+            state=Job.State.FINISHED,
+            level=Job.Level.ERROR,
+            finished_at=now,
+            updated_at=now,
+            summary="Not run: no worker took it although one has been running since it was queued (its task was "
+            "lost). Run it again.",
+        )
+    return closed
+
+
 def sweep() -> str:
     interrupted = sync_runs_close_interrupted()  # first: a dead worker's run is not left running
     now = timezone.now()
+    abandoned = jobs_close_abandoned(now=now)
     started = 0
     for func, connection_ids in _due_carts(now).items():
         for connection_id in sorted(connection_ids):
@@ -93,7 +141,8 @@ def sweep() -> str:
     heartbeats = heartbeat_check(now=now)
     stuck = stuck_orders_check(now=now)
     return (
-        f"{interrupted} interrupted run(s) closed, {started} due run(s) started, {heartbeats} heartbeat problem(s), "
+        f"{interrupted} interrupted run(s) closed, {abandoned} abandoned job(s) closed, {started} due run(s) "
+        f"started, {heartbeats} heartbeat problem(s), "
         f"{stuck} stuck order(s)"
     )
 

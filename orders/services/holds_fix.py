@@ -3,7 +3,8 @@ both pages call, so they behave the same.
 
 - Retry re-checks the order now against today's aliases and mappings and the warehouse's SKU list as
   last read (no call to the warehouse in the request); "released" is said only when it passed.
-- Send now queues the delivery in the worker (django-q2); the order's history shows the result.
+- Send now checks here whether the order can go (`order_send_check`); `sync.send_now` then queues
+  its delivery as a job for the worker, which the page follows to its summary.
 - An SKU alias from the order is checked against the warehouse's SKU list as last read: an SKU
   the warehouse does not list is refused. A list older than `WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES` (or
   never read) is read again in the worker, and the answer says so.
@@ -17,25 +18,21 @@ gives the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
-from django_q.tasks import async_task
 
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, ShippingMethodMap, SKUAlias
 from orders.selectors import orders_held_for_alias, orders_held_for_shipping
-from orders.services.delivery.holds import CART_SIDE_HOLDS, orders_retry
+from orders.services.delivery.holds import CART_SIDE_HOLDS
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
 from orders.services.translation.sku_check import sku_list_refresh, warehouse_skus_check
 from orders.services.translation.sku_list import StoredSKUs, sku_list_store, sku_list_stored
 from orders.services.translation.translate import load_context, warehouse_skus
 
-SEND_NOW_TASK = "orders.tasks.order_send_now_task"
 PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
 SHIP_TO_FIELDS = (
     "ship_first_name",
@@ -143,8 +140,10 @@ def order_hold_retry(*, order: Order, user: AbstractBaseUser | None) -> FixResul
     return _outcome(order, note)
 
 
-def order_send_now(*, order: Order, user: AbstractBaseUser | None) -> FixResult:
-    """Queue the order's delivery in the worker (a held order is re-checked first)."""
+def order_send_check(*, order: Order, user: AbstractBaseUser | None) -> FixResult:
+    """Whether the order can be sent now: a held order is re-checked first (as Retry does, with the
+    SKU list as last read: no call to a platform). `done` when it may be queued for the worker,
+    which sends it (`sync.send_now`); otherwise the message says why not."""
     number = order.order_number
     if order.status == OrderStatus.ERROR:
         result = order_hold_retry(order=order, user=user)
@@ -155,23 +154,7 @@ def order_send_now(*, order: Order, user: AbstractBaseUser | None) -> FixResult:
     warehouse, why_not = _warehouse(order)
     if warehouse is None:
         return FixResult(False, "error", f"Order #{number} cannot be sent: {why_not}.")
-    message = f"Send now asked by {_person(user)}: queued in the worker."
-    order_event(order=order, message=message, code="send_queued", user=user)
-    transaction.on_commit(partial(async_task, SEND_NOW_TASK, order.pk))
-    return FixResult(
-        True,
-        "success",
-        f"Order #{number} is queued to be sent to {warehouse.platform_label} by the worker: its history shows "
-        "the result (reload the page). It waits if no worker is running.",
-    )
-
-
-def order_send_now_run(*, order_id: int) -> str:
-    """The worker's part of Send now: re-check with a fresh SKU list and deliver."""
-    counts = orders_retry(order_ids=[order_id])
-    order = Order.objects.filter(pk=order_id).first()
-    state = order.get_status_display() if order else "gone"
-    return f"order {order_id}: {state} ({counts['delivered']} delivered)"
+    return FixResult(True, "info", f"Order #{number} is queued to be sent to {warehouse.platform_label} by the worker.")
 
 
 def order_alias_add(*, order: Order, cart_sku: str, warehouse_sku: str, user: AbstractBaseUser | None) -> FixResult:

@@ -26,6 +26,7 @@ from orders.services.holds_fix import order_fix_options
 from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
+from sync.send_now import order_send_job, order_send_now
 
 PAGE_SIZE = 50
 PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
@@ -98,6 +99,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "shipments": order.shipments.all(),
             "fix": fix,
+            "job": order_send_job(order=order, job_id=request.GET.get("job", "")),
             "can_retry": fix.can_retry,
             "ship_to_form": ShipToForm(order=order) if fix.can_edit_ship_to else None,
             "mapping_url": mapping_url,
@@ -122,8 +124,12 @@ def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def order_send(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send now: queued in the worker; the history shows the result."""
-    return _hold_action(request, pk, "send")
+    """Send now: checked here, sent by the worker; the order's page follows the job to its summary."""
+    order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    result, job = order_send_now(order=order, user=request.user)
+    fix_result_message(request, result)
+    follow = f"?job={job.pk}#job" if job is not None else "#hold"
+    return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]) + follow)
 
 
 @require_POST

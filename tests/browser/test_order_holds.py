@@ -1,6 +1,7 @@
 """Fixing a held order from its own page in headless Chromium: the admin's order page and the
 merchant's (desktop and 375 px), an alias picked from the warehouse's SKU list (an unknown one
-refused), retry, send now, and an edited ship-to."""
+refused), retry, send now (its job run inline here; with a real worker in test_sync_now), and an
+edited ship-to."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def test_staff_fix_a_held_order_from_its_admin_page(page, admin_user, wired, scr
     assert "Order #7001 released" in _wait_for_message(page, "success")
 
     page.get_by_role("button", name="Send now").click()
-    assert "queued to be sent" in _wait_for_message(page, "success")
+    assert _wait_for_message(page, "success") == "Send now: delivered 1 of 1."  # the job ran inline here
+    assert page.locator("#job").get_attribute("data-job-state") == "finished"
     held.refresh_from_db()
     assert held.status == OrderStatus.AT_WMS  # the task ran (synchronously, in tests)
     assert wired.bergen.order(held.cust_ref)["poNum"] == "7001"
@@ -79,7 +81,8 @@ def _merchant_fixes_a_held_order(page, wired, number: str) -> None:
     box = send.bounding_box()
     assert box is not None and box["x"] + box["width"] <= page.viewport_size["width"]  # reachable on screen
     send.click()
-    assert "queued to be sent" in _wait_for_message(page, "success")
+    assert _wait_for_message(page, "success") == "Send now: delivered 1 of 1."  # the job ran inline here
+    assert "Send now: delivered 1 of 1." in page.locator("#job").inner_text()
     held.refresh_from_db()
     assert held.status == OrderStatus.AT_WMS
     assert held.events.get(code="send_queued").user == user

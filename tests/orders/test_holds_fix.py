@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from orders.models import HoldCode, OrderStatus, SKUAlias, WarehouseSKUList
-from orders.services.holds_fix import order_alias_add, order_hold_retry, order_send_now, order_ship_to_edit
+from orders.services.holds_fix import order_alias_add, order_hold_retry, order_ship_to_edit
 from tests.factories import UserFactory
 
 
@@ -138,20 +138,3 @@ def test_the_ship_to_of_a_sent_order_is_not_edited(wired):
     assert not result.done and "the warehouse has it already" in result.message
     order.refresh_from_db()
     assert order.ship_city != "Elsewhere"
-
-
-def test_send_now_queues_the_delivery_in_the_worker(wired, held_for_sku, django_capture_on_commit_callbacks):
-    order_alias_add(order=held_for_sku, cart_sku="TEE-BLK", warehouse_sku="SKU-2", user=None)
-    held_for_sku.refresh_from_db()
-    user = UserFactory()
-
-    with django_capture_on_commit_callbacks(execute=False) as queued:
-        result = order_send_now(order=held_for_sku, user=user)
-
-    assert result.done and "queued to be sent" in result.message
-    assert wired.bergen.orders == []  # nothing sent in the request
-    assert held_for_sku.events.get(code="send_queued").user == user
-    queued[0]()  # what the worker runs (tasks run synchronously in tests)
-    held_for_sku.refresh_from_db()
-    assert held_for_sku.status == OrderStatus.AT_WMS
-    assert len(wired.bergen.orders) == 1

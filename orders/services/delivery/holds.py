@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from integrations.connectors.errors import ConnectorError, ThrottledError
@@ -15,6 +15,8 @@ from orders.services.delivery.claims import DeliveryOutcome
 from orders.services.delivery.deliver import order_deliver
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
+from orders.services.translation.sku_check import sku_list_refresh
+from orders.services.translation.sku_list import sku_list_stored
 from orders.services.translation.translate import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.
@@ -36,8 +38,21 @@ class RetryCount(StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
-    """Translate and validate held orders again; those that pass become `new` (history says why)."""
+def _skus_as_stored(warehouse: WMSConnection | None) -> set[str] | None:
+    """The warehouse's SKU list as last read (a stale one is read again in the worker); None when
+    it was never read (the SKUs are then not checked)."""
+    if warehouse is None:
+        return None
+    stored = sku_list_stored(warehouse=warehouse)
+    sku_list_refresh(warehouse=warehouse, stored=stored)
+    return set(stored.skus) if stored.skus is not None else None
+
+
+def held_orders_recheck(*, orders: Iterable[Order], why: str, live_skus: bool = True) -> dict[str, int]:
+    """Translate and validate held orders again; those that pass become `new` (history says why).
+
+    `live_skus` reads the warehouse's SKU list from the warehouse (in the worker); without it the
+    list as last read is used, so that a request calls no platform."""
     counts = {RecheckCount.RELEASED: 0, RecheckCount.STILL_HELD: 0}
     groups: dict[tuple[int, int | None], tuple[WMSConnection | None, list[Order]]] = {}
     for order in orders:
@@ -58,7 +73,10 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str) -> dict[str, int]:
                 connector = warehouse_connector_for(connection=warehouse)
             except ConnectionNotConfigured:
                 connector = None
-        skus, _note = warehouse_skus(connector=connector, warehouse=warehouse)
+        if live_skus:
+            skus, _note = warehouse_skus(connector=connector, warehouse=warehouse)
+        else:
+            skus = _skus_as_stored(warehouse)
         ctx = load_context(
             merchant_id=merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
         )
@@ -88,16 +106,20 @@ def warehouse_settings_saved(*, warehouse_id: int) -> dict[str, int]:
     return held_orders_recheck(orders=orders, why="warehouse settings changed")
 
 
-def orders_retry(*, order_ids: Iterable[int]) -> dict[str, int]:
-    """Retry now: re-check held orders, then deliver every order that is ready."""
+def orders_retry(*, order_ids: Iterable[int], progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Retry now (in the worker): re-check held orders, then deliver every order that is ready;
+    `progress` hears which order is being sent."""
     orders = list(Order.objects.filter(pk__in=list(order_ids)).select_related("warehouse", "cart_connection"))
     counts = held_orders_recheck(orders=orders, why="retry asked")
     counts.update(dict.fromkeys(RetryCount, 0))
     Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).update(next_attempt_at=None)
     connectors = {}
-    for order in Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).select_related(
-        "warehouse"
-    ):
+    ready = list(
+        Order.objects.filter(pk__in=[o.pk for o in orders], status=OrderStatus.NEW).select_related("warehouse")
+    )
+    for done, order in enumerate(ready):
+        if progress is not None:
+            progress(f"sending order #{order.order_number} ({done + 1} of {len(ready)})")
         if order.warehouse is None:
             continue
         try:

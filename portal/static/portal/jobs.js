@@ -1,5 +1,6 @@
 /* Follow a job queued for the worker (sync.jobs): poll its status URL, show its progress, then its
-   summary; every [data-job-button] on the page stays disabled while it is queued or running. */
+   summary; every [data-job-button] on the page stays disabled while it is queued or running. A
+   panel's [data-job-reload] link shows once the job has finished, to reload what it changed. */
 (function () {
   "use strict";
   var COLORS = { success: "#2e7d32", warning: "#b26a00", error: "#ba2121", queued: "#6b7785", running: "#1f6fb2" };
@@ -31,6 +32,8 @@
           if (data.finished) {
             show(panel, "finished", data.level, data.summary);
             setBusy(false);
+            var reload = panel.querySelector("[data-job-reload]");
+            if (reload) { reload.hidden = false; }
           } else {
             show(panel, data.state, "", data.progress);
             setBusy(true);
