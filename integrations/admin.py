@@ -340,12 +340,22 @@ class WMSConnectionAdmin(ConnectionAdmin):
         return f"Set: dates without an offset are read in {obj.time_zone}, and tracking windows are written in it."
 
     def save_related(self, request, form, formsets, change):
+        """The orders a saved shipping mapping was holding are checked first (their history names
+        the mapping and the person), then the rest held on this warehouse (its settings)."""
         super().save_related(request, form, formsets, change)
-        released = warehouse_settings_saved(warehouse_id=form.instance.pk)["released"]
+        person, released = request.user.get_username(), 0
         for formset in formsets:
             for mapping in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-                released += shipping_mapping_saved(warehouse_id=form.instance.pk, cart_method=mapping.cart_method)[
-                    "released"
-                ]
+                what = (
+                    f"shipping method '{mapping.cart_method}' mapped to '{mapping.ship_code}' by {person} in the admin"
+                )
+                released += shipping_mapping_saved(
+                    warehouse_id=form.instance.pk, cart_method=mapping.cart_method, what=what, user=request.user
+                )["released"]
+        released += warehouse_settings_saved(
+            warehouse_id=form.instance.pk,
+            what=f"warehouse settings changed by {person} in the admin",
+            user=request.user,
+        )["released"]
         if released:
             self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)

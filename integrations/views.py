@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.connectors.answers import summary
 from integrations.connectors.errors import ConnectorError
 from integrations.grants import GrantRefused, grant_state_issue, grant_state_read, grant_state_take
+from integrations.history import connection_change_record
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.services import ConnectionNotConfigured, oauth_authorization_url, oauth_complete
@@ -111,5 +112,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         except (ConnectorError, ConnectionNotConfigured) as exc:
             messages.error(request, f"Access was not granted: {exc}")
         else:
+            message = f"Access granted at {connection.platform_label}: new tokens stored"
+            connection_change_record(connection=connection, user=request.user, message=message)
             messages.success(request, f"Access granted: {connection.platform_label} tokens stored (encrypted).")
     return HttpResponseRedirect(_return_url(origin, kind, connection.pk))

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin, KeyCheckedAutocompleteSelect
+from integrations.history import connection_change_record
 from integrations.models import Merchant
 from orders.models import CarrierNameMap, ShippingMethodMap, SKUAlias
 from orders.services.aliases import aliases_saved, person_name
@@ -188,10 +189,34 @@ class ShippingMethodMapAdmin(AutocompleteFiltersMixin, admin.ModelAdmin):
     list_select_related = ["warehouse__merchant"]
 
     def save_model(self, request, obj, form, change):
+        """Saved on its own page: Django's History keeps the mapping's change; the warehouse's history
+        says it too, and each order it checks again names the person."""
         super().save_model(request, obj, form, change)
-        released = shipping_mapping_saved(warehouse_id=obj.warehouse_id, cart_method=obj.cart_method)["released"]
+        what = f"shipping method '{obj.cart_method}' mapped to '{obj.ship_code}'"
+        connection_change_record(
+            connection=obj.warehouse,
+            user=request.user,
+            message=f"{'Changed' if change else 'Added'} in the admin: {what}",
+        )
+        released = shipping_mapping_saved(
+            warehouse_id=obj.warehouse_id,
+            cart_method=obj.cart_method,
+            what=f"{what} by {person_name(user=request.user)} in the admin",
+            user=request.user,
+        )["released"]
         if released:
             self.message_user(request, f"{released} held order(s) released and ready to send.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        message = f"Deleted in the admin: shipping method '{obj.cart_method}' mapped to '{obj.ship_code}'"
+        connection_change_record(connection=obj.warehouse, user=request.user, message=message)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("warehouse"):
+            message = f"Deleted in the admin: shipping method '{obj.cart_method}' mapped to '{obj.ship_code}'"
+            connection_change_record(connection=obj.warehouse, user=request.user, message=message)
+        super().delete_queryset(request, queryset)
 
 
 class ShippingMethodMapInline(admin.TabularInline):

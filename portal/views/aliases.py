@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from integrations.history import ADDITION, CHANGE, DELETION, change_record
 from orders.models import SKUAlias
 from orders.services.aliases import aliases_saved, person_name
 from orders.services.translation.alias_files import (
@@ -64,8 +66,16 @@ def alias_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _alias_form_page(request: HttpRequest, form: SKUAliasForm) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         change = form.instance.pk is not None
-        alias = form.save()
-        what = f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} {'changed' if change else 'added'}"
+        with transaction.atomic():
+            alias = form.save()
+            what = f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} {'changed' if change else 'added'}"
+            changed = ", ".join(str(form.fields[name].label) for name in form.changed_data)
+            change_record(
+                obj=alias,
+                user=request.user,
+                message=f"{what[0].upper()}{what[1:]} on the merchant pages" + (f" ({changed})" if change else ""),
+                flag=CHANGE if change else ADDITION,
+            )
         release = aliases_saved(
             merchant_id=alias.merchant_id,
             cart_skus=[alias.cart_sku],
@@ -82,7 +92,10 @@ def _alias_form_page(request: HttpRequest, form: SKUAliasForm) -> HttpResponse:
 def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     alias = get_scoped_or_404(SKUAlias, request.merchant, pk=pk)
     if request.method == "POST":
-        alias.delete()
+        with transaction.atomic():
+            message = f"SKU alias {alias.cart_sku} → {alias.warehouse_sku} deleted on the merchant pages"
+            change_record(obj=alias, user=request.user, message=message, flag=DELETION)
+            alias.delete()
         messages.success(request, f"Alias {alias.cart_sku} → {alias.warehouse_sku} deleted.")
         return HttpResponseRedirect(reverse("portal:alias_list"))
     return render(request, "portal/alias_confirm_delete.html", {"alias": alias})
@@ -108,6 +121,8 @@ def alias_import(request: HttpRequest) -> HttpResponse:
             except ImportConflict as exc:
                 errors = exc.errors
             else:
+                message = f"SKU aliases imported from a CSV file on the merchant pages: {result.describe()}"
+                change_record(obj=request.merchant, user=request.user, message=message)
                 level = messages.WARNING if result.release.still_held or result.note else messages.SUCCESS
                 messages.add_message(request, level, f"Imported: {result.describe()}")
                 return HttpResponseRedirect(reverse("portal:alias_list"))

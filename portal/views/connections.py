@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,9 +21,19 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.accounts import connection_account_refresh, shared_account_warning
 from integrations.connectors.base import Connector, OAuthConnector
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
+from integrations.history import (
+    ADDITION,
+    CHANGE,
+    DELETION,
+    connection_change_record,
+    connection_form_changes,
+    connection_history,
+    mapping_change_record,
+)
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.views import PORTAL, oauth_redirect
 from orders.models import ShippingMethodMap
+from orders.services.aliases import person_name
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
 from portal.forms import ShippingMethodForm, connection_form_class
 from portal.guides import GUIDELINES, guide_for, untestable_permissions
@@ -106,13 +117,23 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         request.POST or None, instance=connection, merchant=request.merchant, saving_for_grant=action == "grant"
     )
     if request.method == "POST" and form.is_valid():
+        created = connection.pk is None
         connection = form.save()
+        connection_change_record(
+            connection=connection,
+            user=request.user,
+            message=f"{'Added' if created else 'Changed'} on the merchant pages: "
+            + connection_form_changes(form=form, created=created),
+            flag=ADDITION if created else CHANGE,
+        )
         connection_account_refresh(connection, reconfigured=form.account_fields_changed)
         messages.success(request, f"{connection.platform_label} saved.")
         if action != "test" and not connection.last_test_ok:
             messages.info(request, NOT_CONNECTED_YET)
         if isinstance(connection, WMSConnection):
-            _report_released(request, warehouse_settings_saved(warehouse_id=connection.pk)["released"])
+            what = f"warehouse settings changed by {person_name(user=request.user)}"
+            released = warehouse_settings_saved(warehouse_id=connection.pk, what=what, user=request.user)["released"]
+            _report_released(request, released)
         if action == "grant" and form.oauth:
             return oauth_redirect(request, connection=connection, kind=kind.key, origin=PORTAL)
         if action == "test":
@@ -133,6 +154,7 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         "runs": last_runs(connection) if connection.pk else [],
         "untested": untestable_permissions(connection.platform) if connection.last_test_ok else "",
         "job": _page_job(request, connection) if connection.pk else None,
+        "history": connection_history(connection=connection) if connection.pk else [],
     }
     if isinstance(connection, WMSConnection) and connection.pk:
         context["shipping_methods"] = scoped(ShippingMethodMap, request.merchant).filter(warehouse=connection)
@@ -160,6 +182,8 @@ def _queue(request: HttpRequest, kind: Kind, connection: Connection, job_kind: s
     if job is None:
         job = job_queue(kind=job_kind, connection=connection, user=request.user)
         job.refresh_from_db()
+        message = f"{job.get_kind_display().capitalize()} asked on the merchant pages (job {job.pk})"
+        connection_change_record(connection=connection, user=request.user, message=message)
     else:
         messages.info(request, f"{job.get_kind_display().capitalize()} is already {job.get_state_display()}.")
     if job.finished:  # run inline (tasks run in the request: the test settings)
@@ -221,9 +245,19 @@ def shipping_method_add(request: HttpRequest, pk: int) -> HttpResponse:
     warehouse = get_scoped_or_404(WMSConnection, request.merchant, pk=pk)
     form = ShippingMethodForm(request.POST, warehouse=warehouse, instance=ShippingMethodMap(warehouse=warehouse))
     if form.is_valid():
-        mapping = form.save()
+        with transaction.atomic():
+            mapping = form.save()
+            what = f"shipping method '{mapping.cart_method}' mapped to '{mapping.ship_code}'"
+            mapping_change_record(
+                mapping=mapping, connection=warehouse, user=request.user, message=f"Added: {what}", flag=ADDITION
+            )
         messages.success(request, f"Shipping method '{mapping.cart_method}' now goes as {mapping.ship_code}.")
-        released = shipping_mapping_saved(warehouse_id=warehouse.pk, cart_method=mapping.cart_method)["released"]
+        released = shipping_mapping_saved(
+            warehouse_id=warehouse.pk,
+            cart_method=mapping.cart_method,
+            what=f"{what} by {person_name(user=request.user)}",
+            user=request.user,
+        )["released"]
         _report_released(request, released)
     else:
         for errors in form.errors.values():
@@ -235,6 +269,14 @@ def shipping_method_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def shipping_method_delete(request: HttpRequest, pk: int) -> HttpResponse:
     mapping = get_scoped_or_404(ShippingMethodMap, request.merchant, pk=pk)
-    mapping.delete()
+    with transaction.atomic():
+        mapping_change_record(
+            mapping=mapping,
+            connection=mapping.warehouse,
+            user=request.user,
+            message=f"Deleted: shipping method '{mapping.cart_method}' mapped to '{mapping.ship_code}'",
+            flag=DELETION,
+        )
+        mapping.delete()
     messages.success(request, f"Mapping for shipping method '{mapping.cart_method}' deleted.")
     return HttpResponseRedirect(_edit_url(KINDS["warehouse"], mapping.warehouse_id) + "#shipping")

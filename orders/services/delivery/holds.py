@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from integrations.connectors.errors import ConnectorError, ThrottledError
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
@@ -95,15 +97,32 @@ def sku_alias_saved(*, alias: SKUAlias) -> dict[str, int]:
     )
 
 
-def shipping_mapping_saved(*, warehouse_id: int, cart_method: str) -> dict[str, int]:
+def shipping_mapping_saved(
+    *, warehouse_id: int, cart_method: str, what: str = "", user: AbstractBaseUser | None = None
+) -> dict[str, int]:
+    """Check again the warehouse's orders held for `cart_method`; `what` says what the person did
+    ("shipping method 'Express' mapped to 'FEDEX' by ann"), for each order's history with `user`."""
     orders = orders_held_for_shipping(warehouse_id=warehouse_id, cart_method=cart_method)
-    return held_orders_recheck(orders=orders, why=f"shipping method '{cart_method}' mapped")
+    return _person_recheck(orders=orders, why=what or f"shipping method '{cart_method}' mapped", user=user)
 
 
-def warehouse_settings_saved(*, warehouse_id: int) -> dict[str, int]:
+def warehouse_settings_saved(
+    *, warehouse_id: int, what: str = "", user: AbstractBaseUser | None = None
+) -> dict[str, int]:
     """A new default ship code or reference rule may release orders held on this warehouse."""
     orders = orders_held_for_shipping(warehouse_id=warehouse_id)
-    return held_orders_recheck(orders=orders, why="warehouse settings changed")
+    return _person_recheck(orders=orders, why=what or "warehouse settings changed", user=user)
+
+
+def _person_recheck(*, orders: Iterable[Order], why: str, user: AbstractBaseUser | None) -> dict[str, int]:
+    """`held_orders_recheck`, after a history row with the person on each order it checks (as an
+    alias save writes), so every order released or held again says who changed what."""
+    orders = list(orders)
+    if user is not None and user.is_authenticated:
+        for order in orders:
+            if order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS:
+                order_event(order=order, message=f"{why[0].upper()}{why[1:]}.", code="mapping_saved", user=user)
+    return held_orders_recheck(orders=orders, why=why)
 
 
 def orders_retry(*, order_ids: Iterable[int], progress: Callable[[str], None] | None = None) -> dict[str, int]:
