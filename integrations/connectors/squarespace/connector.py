@@ -329,7 +329,7 @@ class SquarespaceCart(CartConnector):
             except AuthenticationError as exc:
                 if exc.status != 403:
                     raise
-                missing.append(refusal)
+                missing.append(f"{refusal} (Squarespace answered {exc})")
         if missing:
             raise permissions_missing(missing, where=KEYS_PAGE)
         reads = "orders and stock levels" if len(checks) > 1 else "orders"
