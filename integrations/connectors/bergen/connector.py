@@ -395,8 +395,6 @@ class BergenWarehouse(WarehouseConnector):
         self.fetch_token()
         self.get_json(ORDERS_PATH, params={"pgsiz": 1, "pgnum": 1})
         customer = self.settings.get("customer_name") or "(no customer name set)"
-        return f"credentials accepted: token issued by {self.api_base()}, customer {customer}." + writes_unchecked(
-            "Bergen Logistics",
-            f"sending orders needs the API user to be allowed to create orders for customer {customer} "
-            "(Bergen Logistics issues the API credentials)",
-        )
+        needs = f"sending orders needs the API user to be allowed to create orders for customer {customer}"
+        answer = f"credentials accepted: token issued by {self.api_base()}, customer {customer}."
+        return answer + writes_unchecked("Bergen Logistics", needs)
