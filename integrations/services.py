@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations.accounts import connection_account_learn, connection_account_refresh
 from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
+from integrations.connectors.permissions import INVENTORY_SYNC_HINT
 from integrations.connectors.registry import cart_connector_class, warehouse_connector_class
 from integrations.cooldowns import connection_cooldown
 from integrations.models import CartConnection, Connection, WMSConnection
@@ -56,6 +57,8 @@ def _connector_settings(connection: Connection, cls: type[Connector]) -> dict[st
     """The connection's settings for its connector. Keys starting with "_" are ours to give (the
     OAuth app and its endpoints): a connection's stored settings never supply them."""
     given = {k: v for k, v in (connection.settings or {}).items() if not str(k).startswith("_")}
+    if isinstance(connection, CartConnection):
+        given[INVENTORY_SYNC_HINT] = connection.inventory_sync_enabled
     if issubclass(cls, OAuthConnector):
         given.update(oauth_app(platform=connection.platform, cls=cls).connector_settings())
     return given

@@ -13,6 +13,8 @@ What is emulated, and as strictly as documented:
 - ``GET /1.0/commerce/orders/{id}``; ``POST /1.0/commerce/orders/{id}/fulfillments`` (204).
 - ``GET /1.0/commerce/inventory`` (cursor pages, body key ``inventory``), ``GET /1.0/commerce/inventory/{ids}``
   and ``POST /1.0/commerce/inventory/adjustments`` (204, ``Idempotency-Key`` required).
+- Each API's permission level, chosen when the key is made (none, Read Only, Read and Write): 403
+  ``AUTHORIZATION_ERROR`` on every endpoint of an API the key has no level for, and on its writes with Read Only.
 - Errors ``{"type", "subtype", "message", "details": null, "contextId"}``; over the rate limit 429 for a
   cooldown, without ``Retry-After`` (none is documented).
 
@@ -84,6 +86,8 @@ class SquarespaceSandbox(SandboxServer):
         port: int = 0,
         orders_read_only: bool = False,
         inventory_permission: bool = True,
+        orders_permission: bool = True,
+        inventory_read_only: bool = False,
         cursor_secret: bytes | None = None,
     ) -> None:
         self.api_key = api_key
@@ -91,10 +95,13 @@ class SquarespaceSandbox(SandboxServer):
         self.rate_limit_per_minute = rate_limit_per_minute
         self.cooldown_seconds = cooldown_seconds
         self.rate_window_seconds = rate_window_seconds
-        # A key created with Orders "Read" only gets 403 when fulfilling; a key without the Inventory
-        # permission gets 403 on every inventory endpoint.
+        # Each API's permission level is chosen when a key is made (docs: "Authentication and
+        # permissions"): none, Read Only or Read and Write. Without a level a key gets 403 on that API's
+        # every endpoint; with Read Only, 403 on its writes (fulfilling; stock adjustments).
         self.orders_read_only = orders_read_only
         self.inventory_permission = inventory_permission
+        self.orders_permission = orders_permission
+        self.inventory_read_only = inventory_read_only
         self.orders: dict[str, dict[str, Any]] = {}
         self.inventory: dict[str, dict[str, Any]] = {}
         self.fulfillment_calls: list[dict[str, Any]] = []
@@ -255,7 +262,17 @@ class SquarespaceSandbox(SandboxServer):
 
     # -- orders ------------------------------------------------------------------------------------
 
+    def _orders_refused(self, *, write: bool = False) -> Response | None:
+        if not self.orders_permission:
+            return self.error_response(403, "This API key has no Orders permission.", code="MISSING_SCOPE")
+        if write and self.orders_read_only:
+            return self.error_response(403, "This API key cannot write orders.", code="MISSING_SCOPE")
+        return None
+
     def _list_orders(self, request: RecordedRequest, match: re.Match[str]) -> Response:
+        refused = self._orders_refused()
+        if refused is not None:
+            return refused
         cursor = request.param("cursor")
         if cursor:
             others = sorted(name for name in request.query if name != "cursor")
@@ -324,12 +341,16 @@ class SquarespaceSandbox(SandboxServer):
         return order, None
 
     def _get_order(self, request: RecordedRequest, match: re.Match[str]) -> Response:
+        refused = self._orders_refused()
+        if refused is not None:
+            return refused
         order, error = self._find_order(match["order_id"])
         return error if order is None else json_response(200, data.public_copy(order))
 
     def _fulfill(self, request: RecordedRequest, match: re.Match[str]) -> Response:
-        if self.orders_read_only:
-            return self.error_response(403, "This API key cannot write orders.", code="MISSING_SCOPE")
+        refused = self._orders_refused(write=True)
+        if refused is not None:
+            return refused
         order, error = self._find_order(match["order_id"])
         if order is None:
             return error
@@ -368,10 +389,12 @@ class SquarespaceSandbox(SandboxServer):
 
     # -- inventory ---------------------------------------------------------------------------------
 
-    def _inventory_refused(self) -> Response | None:
-        if self.inventory_permission:
-            return None
-        return self.error_response(403, "This API key has no Inventory permission.", code="MISSING_SCOPE")
+    def _inventory_refused(self, *, write: bool = False) -> Response | None:
+        if not self.inventory_permission:
+            return self.error_response(403, "This API key has no Inventory permission.", code="MISSING_SCOPE")
+        if write and self.inventory_read_only:
+            return self.error_response(403, "This API key cannot write inventory.", code="MISSING_SCOPE")
+        return None
 
     def _list_inventory(self, request: RecordedRequest, match: re.Match[str]) -> Response:
         refused = self._inventory_refused()
@@ -412,7 +435,7 @@ class SquarespaceSandbox(SandboxServer):
         return json_response(200, {"inventory": [data.public_copy(self.inventory[i]) for i in ids]})
 
     def _adjust_inventory(self, request: RecordedRequest, match: re.Match[str]) -> Response:
-        refused = self._inventory_refused()
+        refused = self._inventory_refused(write=True)
         if refused is not None:
             return refused
         key = request.header("Idempotency-Key")

@@ -59,6 +59,7 @@ from integrations.connectors.errors import (
     PermanentError,
     TemporaryError,
 )
+from integrations.connectors.permissions import writes_unchecked
 from integrations.http import ApiClient, parse_json
 
 TOKEN_PATH = "/AuthServer/api/Token"
@@ -394,4 +395,6 @@ class BergenWarehouse(WarehouseConnector):
         self.fetch_token()
         self.get_json(ORDERS_PATH, params={"pgsiz": 1, "pgnum": 1})
         customer = self.settings.get("customer_name") or "(no customer name set)"
-        return f"credentials accepted: token issued by {self.api_base()}, customer {customer}"
+        needs = f"sending orders needs the API user to be allowed to create orders for customer {customer}"
+        answer = f"credentials accepted: token issued by {self.api_base()}, customer {customer}."
+        return answer + writes_unchecked("Bergen Logistics", needs)

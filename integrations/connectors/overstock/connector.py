@@ -83,6 +83,7 @@ from integrations.connectors.overstock.writes import (
 )
 from integrations.connectors.overstock.xml import error_summary, read_xml, text, windows
 from integrations.connectors.parsing import format_datetime, whole_seconds
+from integrations.connectors.permissions import writes_unchecked
 from integrations.http import ApiClient
 
 ORDERS_PATH = "/salesorders"
@@ -192,7 +193,11 @@ class OverstockCart(CartConnector):
         seen = len(page.orders) + len(page.rejected)
         return (
             "credentials accepted: the API username and password can read orders "
-            f"({seen} in the last 5 minutes; warehouse {self.warehouse_filter().name or 'not set'})"
+            f"({seen} in the last 5 minutes; warehouse {self.warehouse_filter().name or 'not set'})."
+        ) + writes_unchecked(
+            "Overstock",
+            "sending tracking needs the API user to be allowed to confirm shipments for this Warehouse Name "
+            "(your Overstock rep sets up the Supplier Oasis API user)",
         )
 
     # --- tracking back ---

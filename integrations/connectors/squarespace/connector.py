@@ -37,6 +37,7 @@ from integrations.connectors.canonical import (
 )
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
 from integrations.connectors.parsing import format_datetime
+from integrations.connectors.permissions import INVENTORY_SYNC_HINT, permissions_missing, writes_unchecked
 from integrations.connectors.squarespace.wire import (
     format_adjustments,
     format_fulfillment,
@@ -53,6 +54,10 @@ from integrations.http import ApiClient, answer_detail, parse_json
 ORDERS_PATH = "/1.0/commerce/orders"
 INVENTORY_PATH = "/1.0/commerce/inventory"
 ADJUSTMENTS_PATH = "/1.0/commerce/inventory/adjustments"
+KEYS_PAGE = (
+    "Squarespace: Settings → Advanced → Developer API Keys (a key's permissions are chosen when it is made: "
+    "make a new key and paste it here)."
+)
 
 
 @contextmanager
@@ -298,12 +303,37 @@ class SquarespaceCart(CartConnector):
         return dict.fromkeys(named, reason)
 
     def test_connection(self) -> str:
+        """Reads that prove the key's read permissions (Orders; Inventory while the connection's
+        inventory sync is on): each one missing is named. Its write levels cannot be asked (see
+        `integrations.connectors.permissions`)."""
         now = datetime.now(UTC)
-        self.api().get_json(
-            ORDERS_PATH,
-            params={
-                "modifiedAfter": format_datetime(now - timedelta(minutes=5)),
-                "modifiedBefore": format_datetime(now, round_up=True),
-            },
-        )
-        return "credentials accepted: the API key can read orders"
+        window = {
+            "modifiedAfter": format_datetime(now - timedelta(minutes=5)),
+            "modifiedBefore": format_datetime(now, round_up=True),
+        }
+        orders = "This API key cannot read orders: in Squarespace, make a key with Orders: Read and write."
+        checks = [(ORDERS_PATH, window, orders)]
+        if self.settings.get(INVENTORY_SYNC_HINT, True):
+            checks.append(
+                (
+                    INVENTORY_PATH,
+                    {},
+                    "This API key cannot read stock levels: in Squarespace, make a key with Inventory: Read and "
+                    "write (the inventory sync sets them; or turn the inventory sync off on this connection).",
+                )
+            )
+        missing = []
+        for path, params, refusal in checks:
+            try:
+                self.api().get_json(path, params=params)
+            except AuthenticationError as exc:
+                if exc.status != 403:
+                    raise
+                missing.append(f"{refusal} (Squarespace answered {exc})")
+        if missing:
+            raise permissions_missing(missing, where=KEYS_PAGE)
+        reads = "orders and stock levels" if len(checks) > 1 else "orders"
+        needs = "sending tracking needs Orders: Read and write"
+        if len(checks) > 1:
+            needs += ", setting stock levels needs Inventory: Read and write"
+        return f"credentials accepted: the API key can read {reads}." + writes_unchecked("Squarespace", needs)

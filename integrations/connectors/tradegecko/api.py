@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import requests
 
 from integrations.connectors.answers import summary
-from integrations.connectors.base import ConfigField, OAuthConnector, account_identity_of, url_host
+from integrations.connectors.base import CART, ConfigField, OAuthConnector, account_identity_of, url_host
 from integrations.connectors.errors import (
     AuthenticationError,
     BadPayloadError,
@@ -43,6 +43,7 @@ from integrations.connectors.errors import (
     ReauthorizationRequired,
 )
 from integrations.connectors.parsing import decimal_or_none, text
+from integrations.connectors.permissions import writes_unchecked
 from integrations.connectors.tradegecko.wire import is_last_page, pagination, record, records, whole_units
 from integrations.http import ApiClient, parse_json, redact
 from integrations.outbound import OPERATOR_CONFIGURED
@@ -344,13 +345,29 @@ class TradeGeckoApi(OAuthConnector):
         return account_identity_of("tradegecko", url_host(self.base_url), account_id) if account_id else ""
 
     def test_connection(self) -> str:
-        """The account the token opens, and the connection's stock location when one is set."""
+        """The account the token opens, and the connection's stock location when one is set; the
+        writes its role needs are named, not checked (see `integrations.connectors.permissions`)."""
+        return self._account_and_location() + writes_unchecked(self.label, self.writes_needed())
+
+    def writes_needed(self) -> str:
+        """What the role writes, for the test's sentence on write permission."""
+        if self.role == CART:
+            return (
+                "sending tracking (fulfilments) and stock levels (stock adjustments) needs the user who granted "
+                "access, or whose privileged token this is, to be allowed to fulfil orders and adjust stock"
+            )
+        return (
+            "sending orders needs the user who granted access, or whose privileged token this is, to be "
+            "allowed to create orders"
+        )
+
+    def _account_and_location(self) -> str:
         account = self.account()
         name = summary(text(account.get("name")) or text(account.get("id")), 80)
         answer = f"credentials accepted: {self.label} account {name}"
         location = text(self.settings.get(self.location_setting)) if self.location_setting else ""
         if not location:
-            return answer
+            return answer + "."
         field = next(f.label for f in self.setting_fields if f.name == self.location_setting)
         try:
             found = self.get_record(f"/locations/{location}", "location", f"stock location {location}")
@@ -361,4 +378,4 @@ class TradeGeckoApi(OAuthConnector):
                 f"{answer}, but stock location {location} is not one of its locations: check the {field} setting",
                 status=404,
             ) from exc
-        return f"{answer}; {field} {location} is “{summary(text(found.get('label')), 80) or location}”"
+        return f"{answer}; {field} {location} is “{summary(text(found.get('label')), 80) or location}”."

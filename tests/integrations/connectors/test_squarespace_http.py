@@ -171,4 +171,8 @@ def test_the_rate_limit_cooldown_stops_the_run():
 
 
 def test_test_connection_reports_what_was_checked(squarespace_sandbox):
-    assert connector(squarespace_sandbox).test_connection() == "credentials accepted: the API key can read orders"
+    assert (
+        connector(squarespace_sandbox)
+        .test_connection()
+        .startswith("credentials accepted: the API key can read orders and stock levels.")
+    )

@@ -184,7 +184,7 @@ def test_both_names_and_both_roles_speak_the_same_api(tradegecko_sandbox):
 
     assert quickbooks.startswith("credentials accepted: QuickBooks Commerce account ")
     assert warehouse.startswith("credentials accepted: TradeGecko account ")
-    assert warehouse.endswith(f"Stock location ID {location} is “Hoboken DC”")
+    assert f"Stock location ID {location} is “Hoboken DC”." in warehouse
 
 
 def test_a_stock_location_of_another_account_is_named(tradegecko_sandbox):
