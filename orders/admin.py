@@ -111,7 +111,7 @@ def send_now(modeladmin, request, queryset):
 
 @admin.action(description="Send without the lines canceled at the cart")
 def accept_line_cancellation(modeladmin, request, queryset):
-    counts = orders_accept_line_cancellation(order_ids=queryset.values_list("pk", flat=True))
+    counts = orders_accept_line_cancellation(order_ids=queryset.values_list("pk", flat=True), user=request.user)
     modeladmin.message_user(
         request,
         "{released} released without their canceled lines (the next sync sends them), {still_held} still held.".format(

@@ -198,3 +198,21 @@ def test_retrying_a_warehouse_problem_runs_the_sync_that_failed_for_its_carts(
     assert text.startswith(f"Queued: shipments sync of {wired.cart}.")
     assert SyncRun.objects.filter(kind="shipments", warehouse=wired.wms, status="succeeded").exists()
     assert Problem.objects.get().status == Problem.Status.RESOLVED
+
+
+def test_a_mapping_saved_checks_held_orders_against_the_stored_sku_list_without_calling_the_warehouse(wired):
+    seed(
+        wired.squarespace,
+        "2004",
+        lines=[{"sku": "TEE-BLK", "quantity": 1, "price": "10.00", "name": "Item"}],
+        shipping_method="Express",
+    )
+    sync(wired.cart)  # reads (and stores) the warehouse's SKU list, without TEE-BLK
+    wired.bergen.reset()
+
+    ShippingMethodMap.objects.create(warehouse=wired.wms, cart_method="Express", ship_code="UPS:2DAY")
+    counts = shipping_mapping_saved(warehouse_id=wired.wms.pk, cart_method="Express")
+
+    assert counts["still_held"] == 1, "still held: the stored list does not have the SKU"
+    assert Order.objects.get(order_number="2004").hold_code == HoldCode.UNKNOWN_SKU
+    assert wired.bergen.requests == [], "a person's save is a request: the warehouse is not called"

@@ -114,15 +114,18 @@ def warehouse_settings_saved(
     return _person_recheck(orders=orders, why=what or "warehouse settings changed", user=user)
 
 
-def _person_recheck(*, orders: Iterable[Order], why: str, user: AbstractBaseUser | None) -> dict[str, int]:
-    """`held_orders_recheck`, after a history row with the person on each order it checks (as an
-    alias save writes), so every order released or held again says who changed what."""
+def _person_recheck(
+    *, orders: Iterable[Order], why: str, user: AbstractBaseUser | None, code: str = "mapping_saved"
+) -> dict[str, int]:
+    """`held_orders_recheck` against the SKU lists as last read (a person's save is a request: no
+    platform is called), after a history row with the person on each order it checks (as an alias
+    save writes), so every order released or held again says who changed what."""
     orders = list(orders)
     if user is not None and user.is_authenticated:
         for order in orders:
             if order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS:
-                order_event(order=order, message=f"{why[0].upper()}{why[1:]}.", code="mapping_saved", user=user)
-    return held_orders_recheck(orders=orders, why=why)
+                order_event(order=order, message=f"{why[0].upper()}{why[1:]}.", code=code, user=user)
+    return held_orders_recheck(orders=orders, why=why, live_skus=False)
 
 
 def orders_retry(*, order_ids: Iterable[int], progress: Callable[[str], None] | None = None) -> dict[str, int]:
@@ -161,8 +164,11 @@ def orders_retry(*, order_ids: Iterable[int], progress: Callable[[str], None] | 
     return counts
 
 
-def orders_accept_line_cancellation(*, order_ids: Iterable[int]) -> dict[str, int]:
-    """A person chose to send held orders without the lines canceled at the cart."""
+def orders_accept_line_cancellation(
+    *, order_ids: Iterable[int], user: AbstractBaseUser | None = None
+) -> dict[str, int]:
+    """A person (`user`, named on each order's history) chose to send held orders without the lines
+    canceled at the cart; checked against the SKU lists as last read (no platform is called)."""
     orders = list(
         Order.objects.filter(
             pk__in=list(order_ids), status=OrderStatus.ERROR, hold_code=HoldCode.LINE_CANCELED
@@ -171,4 +177,5 @@ def orders_accept_line_cancellation(*, order_ids: Iterable[int]) -> dict[str, in
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(line_cancellation_accepted=True)
     for order in orders:
         order.line_cancellation_accepted = True
-    return held_orders_recheck(orders=orders, why="sent without the lines canceled at the cart, as a person chose")
+    why = "sent without the lines canceled at the cart, as a person chose"
+    return _person_recheck(orders=orders, why=why, user=user, code="line_cancellation_accepted")
