@@ -54,7 +54,14 @@ if SANDBOX_ENABLED:
 RUN_PORT = env.int("PORT", default=8000)
 RUN_SANDBOX_PORTS = {
     name: env.int(f"SANDBOX_PORT_{name.upper()}", default=port)
-    for name, port in (("squarespace", 8701), ("bergen", 8702), ("tradegecko", 8703), ("tradegecko_warehouse", 8704))
+    for name, port in (
+        ("squarespace", 8701),
+        ("bergen", 8702),
+        ("tradegecko", 8703),
+        ("tradegecko_warehouse", 8704),
+        ("overstock", 8705),
+        ("overstock_bergen", 8706),
+    )
 }
 RUN_SANDBOX_STATE_FILE = env.path("SANDBOX_STATE_FILE", default=BASE_DIR / "var" / "sandboxes.json")
 

@@ -19,6 +19,7 @@ from sandbox.demo.sides import (
     BergenDemo,
     DemoCart,
     DemoWarehouse,
+    OverstockDemo,
     SquarespaceDemo,
     TradeGeckoCartDemo,
     TradeGeckoWarehouseDemo,
@@ -30,9 +31,13 @@ SIDES: dict[str, Callable[[], DemoCart | DemoWarehouse]] = {
     "bergen": lambda: BergenDemo("bergen"),
     "tradegecko": lambda: TradeGeckoCartDemo("tradegecko"),
     "tradegecko_warehouse": lambda: TradeGeckoWarehouseDemo("tradegecko"),
+    "overstock": lambda: OverstockDemo("overstock"),
+    # A Bergen of its own: the demo carts share order numbers, so at one warehouse account their
+    # references would collide (as two stores of one customer's would).
+    "overstock_bergen": lambda: BergenDemo("bergen"),
 }
 # The demo merchants: (cart sandbox, warehouse sandbox). The first is the demo merchant, slug "demo".
-PAIRS = (("squarespace", "bergen"), ("tradegecko", "tradegecko_warehouse"))
+PAIRS = (("squarespace", "bergen"), ("tradegecko", "tradegecko_warehouse"), ("overstock", "overstock_bergen"))
 # The demo merchant's login to the merchant pages: documented, for a local database only.
 MERCHANT_LOGIN = ("demo-merchant", "orderbridge-demo")
 

@@ -28,7 +28,7 @@ def local_setup(transactional_db) -> Iterator[dict]:
         side.sandbox.start()
     try:
         connections, created = local_merchants_wire(sides)
-        assert created and len(connections) == 2
+        assert created and len(connections) == 3
         yield {"admin": demo_admin_login(), "merchant": local_merchant_login(), "sides": sides}
     finally:
         for side in sides.values():

@@ -188,12 +188,12 @@ def test_orders_at_the_warehouse_survive_a_restart_and_the_demo_merchant_is_crea
         assert "bergen sandbox at" in second.output() and "(records restored)" in second.output()
         assert "Demo merchant" not in second.output()  # neither created again nor re-pointed
         assert bergen_references(bergen_url) == delivered
-        assert Merchant.objects.filter(slug__startswith="demo").count() == 2
+        assert Merchant.objects.filter(slug__startswith="demo").count() == 3
         assert CartConnection.objects.filter(merchant__slug="demo").count() == 1
         assert WMSConnection.objects.filter(merchant__slug="demo").count() == 1
         # Every wired connection's Test connection passes against the running sandboxes.
         wired = [*CartConnection.objects.all(), *WMSConnection.objects.all()]
-        assert len(wired) == 4
+        assert len(wired) == 6
         for connection in wired:
             result = connection_test(connection=connection)
             assert result.ok, f"{connection}: {result.message}"
