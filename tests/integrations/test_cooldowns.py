@@ -4,6 +4,7 @@ at the sandboxes, which record every request), and it ends when due."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -107,7 +108,9 @@ def test_an_admin_retry_during_the_cooldown_sends_nothing_and_says_why(wired, ad
 
     assert len(wired.bergen.requests) == requests
     [(level, text)] = messages_of(response)
-    assert level == "warning" and "1 not sent: the warehouse asked us to wait (rate limit)" in text
+    text = html.unescape(text)
+    assert level == "warning" and "1 wait for the warehouse's rate limit" in text
+    assert "nothing is sent to it until" in text, "the job's summary says until when"
     order.refresh_from_db()
     assert order.status == OrderStatus.NEW and not order.claimed_by
     event = order.events.get(code="rate_limited")
