@@ -8,6 +8,7 @@ what was done and why the rest was not: never "nothing to do" after work was don
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -19,10 +20,13 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.connectors.canonical import Address
 from integrations.models import CartConnection, Connection, SyncOutcome
 from integrations.services import connection_test
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
+from orders.services.delivery.claims import DeliveryOutcome
 from orders.services.delivery.holds import orders_retry
+from orders.services.delivery.trial_order import TestOrderLine, order_send_test
 from sync.cycle import cart_connection_sync_orders
 from sync.heartbeat import NO_WORKER_MESSAGE, worker_missing
 from sync.models import Job
@@ -38,6 +42,7 @@ def job_queue(
     connection: Connection | None = None,
     orders: list[Order] | None = None,
     user: object | None = None,
+    params: dict | None = None,
 ) -> Job:
     """Record the job and hand it to the worker once the request's transaction commits."""
     if connection is not None:
@@ -49,6 +54,7 @@ def job_queue(
         kind=kind,
         merchant_id=merchant_id,
         order_ids=[o.pk for o in orders or []],
+        params=params or {},
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         **side,
     )
@@ -136,10 +142,43 @@ def _test_connection(job: Job) -> tuple[str, str]:
     return Job.Level.ERROR, f"{connection.platform_label} is not connected. Test connection failed: {result.message}"
 
 
+def _test_order(job: Job) -> tuple[str, str]:
+    """A test order made and sent here, from what the page asked (`params`, see `trial_order_params`)."""
+    cart, params = job.cart_connection, job.params
+    if cart is None or not cart.active or not cart.merchant.active:
+        return Job.Level.ERROR, "Not sent: this cart connection (or its merchant) is inactive."
+    Job.objects.filter(pk=job.pk).update(progress="making the test order and sending it", updated_at=timezone.now())
+    sent = order_send_test(
+        cart_connection=cart,
+        lines=[TestOrderLine(sku=line["sku"], quantity=int(line["quantity"])) for line in params.get("lines", [])],
+        ship_method=params.get("ship_method", ""),
+        ship_to=Address(**params.get("ship_to", {})),
+        requested_by=params.get("requested_by", ""),
+    )
+    Job.objects.filter(pk=job.pk).update(order_ids=[sent.order.pk])
+    text = f"Test order {sent.order.order_number}: {sent.message}"
+    if sent.outcome == DeliveryOutcome.DELIVERED:
+        return Job.Level.SUCCESS, text
+    if sent.outcome == DeliveryOutcome.RETRY:
+        return Job.Level.WARNING, text
+    return Job.Level.ERROR, f"Test order {sent.order.order_number} was not delivered. {sent.message}"
+
+
+def trial_order_params(*, lines: list[TestOrderLine], ship_method: str, ship_to: Address, requested_by: str) -> dict:
+    """What a test-order job is asked with, as JSON (the job rebuilds the lines and ship-to from it)."""
+    return {
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
+        "ship_method": ship_method,
+        "ship_to": dataclasses.asdict(ship_to),
+        "requested_by": requested_by,
+    }
+
+
 RUNNERS: dict[str, Callable[[Job], tuple[str, str]]] = {
     Job.Kind.SYNC_ORDERS: _sync_orders,
     Job.Kind.SEND_ORDERS: _send_orders,
     Job.Kind.TEST_CONNECTION: _test_connection,
+    Job.Kind.TEST_ORDER: _test_order,
 }
 
 

@@ -83,6 +83,7 @@ class Job(MerchantScoped):
         SYNC_ORDERS = "sync_orders", "sync now"
         SEND_ORDERS = "send_orders", "send now"
         TEST_CONNECTION = "test_connection", "test connection"
+        TEST_ORDER = "test_order", "send a test order"
 
     class State(models.TextChoices):
         QUEUED = "queued", "waiting for a worker"
@@ -100,6 +101,9 @@ class Job(MerchantScoped):
     cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, null=True, blank=True)
     warehouse = models.ForeignKey(WMSConnection, on_delete=models.CASCADE, null=True, blank=True)
     order_ids = models.JSONField(default=list, blank=True, help_text="The orders a send-now job sends.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="What the job was asked with (a test order's lines, method and ship-to)."
+    )
     sync_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     progress = models.TextField(blank=True, help_text="What the job has done so far, while it runs.")
     summary = models.TextField(blank=True, help_text="What the job did, with reasons.")

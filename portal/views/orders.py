@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,12 +19,13 @@ from integrations.services import ConnectionNotConfigured, warehouse_connector_f
 from integrations.tenancy import CrossMerchantLink
 from orders.hold_forms import ShipToForm, fix_result_message, hold_actions
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
-from orders.services.delivery.claims import DeliveryOutcome
-from orders.services.delivery.trial_order import TestOrderLine, order_send_test
+from orders.services.delivery.trial_order import TestOrderLine
 from orders.services.holds_fix import order_fix_options
 from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
+from sync.jobs import job_queue, trial_order_params
+from sync.models import Job
 from sync.send_now import order_send_job, order_send_now
 
 PAGE_SIZE = 50
@@ -198,8 +198,7 @@ def test_order(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = form.cleaned_data
         first, _, last = data["ship_name"].partition(" ")
-        sent = order_send_test(
-            cart_connection=data["cart_connection"],
+        params = trial_order_params(
             lines=[
                 TestOrderLine(sku=f.cleaned_data["sku"], quantity=f.cleaned_data["quantity"])
                 for f in formset.forms
@@ -218,14 +217,9 @@ def test_order(request: HttpRequest) -> HttpResponse:
             ),
             requested_by=request.user.get_username(),
         )
-        number = sent.order.order_number
-        if sent.outcome == DeliveryOutcome.DELIVERED:
-            messages.success(request, f"Test order {number}: {sent.message}")
-        elif sent.outcome == DeliveryOutcome.RETRY:
-            messages.warning(request, f"Test order {number}: {sent.message}")
-        else:
-            messages.error(request, f"Test order {number} was not delivered. {sent.message}")
-        return HttpResponseRedirect(reverse("portal:order_detail", args=[sent.order.pk]))
+        # Made and sent by the worker (the warehouse is called): this page follows the job to its summary.
+        job = job_queue(kind=Job.Kind.TEST_ORDER, connection=data["cart_connection"], user=request.user, params=params)
+        return HttpResponseRedirect(f"{reverse('portal:test_order')}?job={job.pk}#job")
     methods = (
         scoped(ShippingMethodMap, merchant).order_by("cart_method").values_list("cart_method", flat=True).distinct()
     )
@@ -238,5 +232,14 @@ def test_order(request: HttpRequest) -> HttpResponse:
             "ship_methods": methods,
             "has_carts": form.fields["cart_connection"].queryset.exists(),
             "recent": scoped(Order, merchant).filter(is_test=True).order_by("-pk")[:10],
+            "job": _test_order_job(request),
         },
     )
+
+
+def _test_order_job(request: HttpRequest) -> Job | None:
+    """The test-order job the page follows (`?job=`): one of this merchant's, else none."""
+    job_id = request.GET.get("job", "")
+    if not job_id.isdigit():
+        return None
+    return scoped(Job, request.merchant).filter(pk=int(job_id), kind=Job.Kind.TEST_ORDER).first()

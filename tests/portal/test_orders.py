@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import HoldCode, Order, OrderStatus, Shipment, WarehouseSKUList
+from sync.models import Job
 from tests.admin_helpers import form_values, import_order, messages_of
 from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory, SKUAliasFactory
 from tests.portal.conftest import import_orders
@@ -182,6 +184,15 @@ def sample_order_form(client) -> dict[str, list[str]]:
     return form_values(client.get(reverse("portal:test_order")).content.decode(), "test-order-form")
 
 
+def test_order_job() -> Job:
+    """The one test-order job (the test settings run it inline, as the worker would)."""
+    [job] = Job.objects.filter(kind=Job.Kind.TEST_ORDER)
+    return job
+
+
+test_order_job.__test__ = False  # a helper, not a test
+
+
 class TestSendTestOrder:
     def test_the_form_renders_with_a_test_address_and_the_mapped_methods(self, wired_client, wired):
         page = wired_client.get(reverse("portal:test_order")).content.decode()
@@ -201,10 +212,11 @@ class TestSendTestOrder:
         today = timezone.localdate().strftime("%Y%m%d")
         assert order.order_number == f"TEST-{today}-1"
         assert order.status == OrderStatus.AT_WMS
-        assert response.redirect_chain[-1][0] == reverse("portal:order_detail", args=[order.pk])
-        [(level, text)] = messages_of(response)
-        assert level == "success"
-        assert text == f"Test order TEST-{today}-1: Delivered to Bergen Logistics as TEST-{today}-1."
+        job = test_order_job()
+        assert response.redirect_chain[-1][0] == f"{reverse('portal:test_order')}?job={job.pk}#job"
+        assert job.order_ids == [order.pk] and job.level == "success"
+        assert job.summary == f"Test order TEST-{today}-1: Delivered to Bergen Logistics as TEST-{today}-1."
+        assert job.summary in html.unescape(response.content.decode()), "the page shows how it went"
         sent = wired.bergen.order(f"TEST-{today}-1")
         assert sent["poNum"] == f"TEST-{today}-1"
         assert sent["shipTo"]["name"] == "TEST ORDER do not ship"
@@ -216,12 +228,13 @@ class TestSendTestOrder:
 
         response = wired_client.post(reverse("portal:test_order"), data, follow=True)
 
-        [(level, text)] = messages_of(response)
-        assert level == "error"
-        assert "was not delivered. Held: The warehouse does not know SKU 'NOPE-1'" in text
-        page = response.content.decode()
-        assert f"{reverse('portal:alias_create')}?cart_sku=NOPE-1" in page
+        job = test_order_job()
+        assert job.level == "error"
+        assert "was not delivered. Held: The warehouse does not know SKU 'NOPE-1'" in job.summary
+        assert job.summary in html.unescape(response.content.decode())
         order = Order.objects.get(is_test=True)
+        page = wired_client.get(reverse("portal:order_detail", args=[order.pk])).content.decode()
+        assert f"{reverse('portal:alias_create')}?cart_sku=NOPE-1" in page, "its page offers the fix"
         assert order.status == OrderStatus.CANCELED  # closed: no sync sends it later
         assert wired.bergen.orders == []
 
@@ -231,9 +244,30 @@ class TestSendTestOrder:
 
         response = wired_client.post(reverse("portal:test_order"), data, follow=True)
 
-        [(level, text)] = messages_of(response)
-        assert level == "error"
-        assert "Shipping method 'Teleport' has no warehouse code" in text
+        job = test_order_job()
+        assert job.level == "error" and "Shipping method 'Teleport' has no warehouse code" in job.summary
+        assert response.status_code == 200
+
+    def test_the_request_only_queues_it_and_the_page_follows_the_job(self, wired_client, wired, settings):
+        settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}  # a real worker would take it later
+        data = sample_order_form(wired_client)
+        data.update({"lines-0-sku": ["SKU-1"], "lines-0-quantity": ["2"], "ship_method": ["Standard"]})
+        wired.bergen.reset()
+
+        response = wired_client.post(reverse("portal:test_order"), data, follow=True)
+
+        assert wired.bergen.requests == [], "the warehouse is called by the worker, not in the request"
+        job = test_order_job()
+        assert job.state == Job.State.QUEUED and job.params["lines"] == [{"sku": "SKU-1", "quantity": 2}]
+        page = response.content.decode()
+        assert "Queued: waiting for a worker" in page and "data-job-button disabled" in page
+
+    def test_another_merchants_job_is_not_followed(self, wired_client, wired, theirs):
+        other = Job.objects.create(kind=Job.Kind.TEST_ORDER, merchant=theirs.merchant, summary="THEIR SECRET SUMMARY")
+
+        page = wired_client.get(f"{reverse('portal:test_order')}?job={other.pk}").content.decode()
+
+        assert "THEIR SECRET SUMMARY" not in page and 'id="job"' not in page
 
     @pytest.mark.parametrize(
         "lines, error",
