@@ -4,8 +4,9 @@ Two pages start it: the admin (staff, any connection) and the merchant pages (a 
 their own connections only). Both end at the one callback URL registered with the platform. The
 state (`integrations.grants`) is signed, expires, works once, and is bound to the user who started
 it, to the connection and to where it started; the callback checks again that this user may still
-change that connection, then sends them back there. What the platform says in the callback (an
-`error_description`) is shown only as a short summary (`connectors.answers`).
+change that connection, queues the exchange of the code for tokens in the worker (a grant job, the code
+encrypted until used) and sends them back there, where the page follows the job. What the platform
+says in the callback (an `error_description`) is shown only as a short summary (`connectors.answers`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.connectors.answers import summary
-from integrations.connectors.errors import ConnectorError
 from integrations.grants import GrantRefused, grant_state_issue, grant_state_read, grant_state_take
-from integrations.history import connection_change_record
 from integrations.members import merchant_for
 from integrations.models import CartConnection, Connection, WMSConnection
-from integrations.services import ConnectionNotConfigured, oauth_authorization_url, oauth_complete
+from integrations.services import ConnectionNotConfigured, oauth_authorization_url
+from sync.jobs import job_queue
+from sync.models import Job
 
 MODELS: dict[str, type[Connection]] = {"cart": CartConnection, "warehouse": WMSConnection}
 ADMIN, PORTAL = "admin", "portal"
@@ -103,16 +104,24 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     elif not request.GET.get("code"):
         messages.error(request, f"{connection.platform_label} came back without an authorization code: try again.")
     else:
-        try:
-            oauth_complete(
-                connection=connection,
-                code=request.GET["code"],
-                redirect_uri=request.build_absolute_uri(reverse("oauth_callback")),
-            )
-        except (ConnectorError, ConnectionNotConfigured) as exc:
-            messages.error(request, f"Access was not granted: {exc}")
-        else:
-            message = f"Access granted at {connection.platform_label}: new tokens stored"
-            connection_change_record(connection=connection, user=request.user, message=message)
-            messages.success(request, f"Access granted: {connection.platform_label} tokens stored (encrypted).")
+        return _grant_queue(request, connection, _return_url(origin, kind, connection.pk))
     return HttpResponseRedirect(_return_url(origin, kind, connection.pk))
+
+
+def _grant_queue(request: HttpRequest, connection: Connection, back: str) -> HttpResponse:
+    """The code is exchanged for tokens in the worker (the platform is called there): a grant job,
+    with the code encrypted until it is used, followed on the connection's page."""
+    job = job_queue(
+        kind=Job.Kind.GRANT,
+        connection=connection,
+        user=request.user,
+        params={"redirect_uri": request.build_absolute_uri(reverse("oauth_callback"))},
+        secret=request.GET["code"],
+    )
+    job.refresh_from_db()
+    if job.finished:  # run inline (tasks run in the request: the test settings)
+        getattr(messages, job.level or "info")(request, job.summary)
+    else:
+        label = connection.platform_label
+        messages.info(request, f"{label} granted access: the worker now exchanges the code for tokens (job {job.pk}).")
+    return HttpResponseRedirect(f"{back}?job={job.pk}#job")

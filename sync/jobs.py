@@ -21,8 +21,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.connectors.canonical import Address
+from integrations.connectors.errors import ConnectorError
+from integrations.history import connection_change_record
 from integrations.models import CartConnection, Connection, SyncOutcome
-from integrations.services import connection_test
+from integrations.services import ConnectionNotConfigured, connection_test, oauth_complete
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
 from orders.services.delivery.claims import DeliveryOutcome
 from orders.services.delivery.holds import orders_retry
@@ -43,6 +45,7 @@ def job_queue(
     orders: list[Order] | None = None,
     user: object | None = None,
     params: dict | None = None,
+    secret: str = "",
 ) -> Job:
     """Record the job and hand it to the worker once the request's transaction commits."""
     if connection is not None:
@@ -55,6 +58,7 @@ def job_queue(
         merchant_id=merchant_id,
         order_ids=[o.pk for o in orders or []],
         params=params or {},
+        secret=secret,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         **side,
     )
@@ -81,7 +85,7 @@ def job_run(*, job_id: int) -> str:
         state=Job.State.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
     ):
         return f"job {job_id}: already taken or gone"
-    job = Job.objects.select_related("merchant", "cart_connection", "warehouse").get(pk=job_id)
+    job = Job.objects.select_related("merchant", "cart_connection", "warehouse", "requested_by").get(pk=job_id)
     try:
         level, summary = RUNNERS[job.kind](job)
     except Exception as exc:
@@ -89,7 +93,12 @@ def job_run(*, job_id: int) -> str:
         level, summary = Job.Level.ERROR, f"Failed: internal error ({type(exc).__name__}: {exc})."
     # Also over the sweep's "the worker stopped" (a worker silent for longer than a task may run): what it did wins.
     Job.objects.filter(pk=job_id).update(
-        state=Job.State.FINISHED, level=level, summary=summary, finished_at=timezone.now(), updated_at=timezone.now()
+        state=Job.State.FINISHED,
+        level=level,
+        summary=summary,
+        secret="",  # an authorization code is used once: not kept
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     return f"job {job_id}: {summary}"
 
@@ -174,11 +183,27 @@ def trial_order_params(*, lines: list[TestOrderLine], ship_method: str, ship_to:
     }
 
 
+def _grant(job: Job) -> tuple[str, str]:
+    """An access grant's authorization code exchanged for tokens, stored encrypted on the connection."""
+    connection = job.connection
+    label = connection.platform_label
+    try:
+        oauth_complete(connection=connection, code=job.secret, redirect_uri=job.params.get("redirect_uri", ""))
+    except (ConnectorError, ConnectionNotConfigured) as exc:
+        return Job.Level.ERROR, f"Access was not granted: {exc}"
+    if job.requested_by is not None:
+        connection_change_record(
+            connection=connection, user=job.requested_by, message=f"Access granted at {label}: new tokens stored"
+        )
+    return Job.Level.SUCCESS, f"Access granted: {label} tokens stored (encrypted)."
+
+
 RUNNERS: dict[str, Callable[[Job], tuple[str, str]]] = {
     Job.Kind.SYNC_ORDERS: _sync_orders,
     Job.Kind.SEND_ORDERS: _send_orders,
     Job.Kind.TEST_CONNECTION: _test_connection,
     Job.Kind.TEST_ORDER: _test_order,
+    Job.Kind.GRANT: _grant,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from integrations.fields import KeptEncryptedTextField
 from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.tenancy import MerchantScoped
 from orders.models import SyncRun
@@ -84,6 +85,7 @@ class Job(MerchantScoped):
         SEND_ORDERS = "send_orders", "send now"
         TEST_CONNECTION = "test_connection", "test connection"
         TEST_ORDER = "test_order", "send a test order"
+        GRANT = "grant", "access grant"
 
     class State(models.TextChoices):
         QUEUED = "queued", "waiting for a worker"
@@ -104,6 +106,8 @@ class Job(MerchantScoped):
     params = models.JSONField(
         default=dict, blank=True, help_text="What the job was asked with (a test order's lines, method and ship-to)."
     )
+    # An access grant's one-time authorization code, encrypted, and emptied when the job ends.
+    secret = KeptEncryptedTextField(blank=True, default="", editable=False)
     sync_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     progress = models.TextField(blank=True, help_text="What the job has done so far, while it runs.")
     summary = models.TextField(blank=True, help_text="What the job did, with reasons.")

@@ -6,12 +6,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.db import connection as db_connection
 from django.test import Client
 from django.urls import reverse
 
 from integrations.connectors.registry import CART_CONNECTORS, WAREHOUSE_CONNECTORS
 from integrations.models import CartConnection, WMSConnection
 from orders.models import OrderStatus, ShippingMethodMap
+from sync.jobs import job_run
+from sync.models import Job
 from tests.admin_helpers import form_values, import_order, messages_of
 from tests.credentials import raw_credentials
 from tests.factories import CartConnectionFactory, WMSConnectionFactory
@@ -318,12 +321,42 @@ class TestAccessGrant:
         assert parse_qs(urlsplit(callback).query)["code"]
         done = client.get(callback, follow=True)
 
-        assert done.redirect_chain[-1][0] == reverse("portal:connection_edit", args=["cart", connection.pk])
+        [job] = Job.objects.filter(kind=Job.Kind.GRANT)  # the code is exchanged in the worker (inline here)
+        edit_url = reverse("portal:connection_edit", args=["cart", connection.pk])
+        assert done.redirect_chain[-1][0] == f"{edit_url}?job={job.pk}#job"
         assert any("Access granted" in text for _, text in messages_of(done))
+        assert job.level == "success" and job.secret == "", "the one-time code is not kept once used"
         connection.refresh_from_db()
         assert connection.needs_new_grant is False
         assert set(connection.get_credentials()) == {"access_token", "refresh_token", "expires_at"}
         assert connection.get_credentials()["access_token"] not in done.content.decode()
+
+    def test_the_callback_only_queues_the_exchange_with_the_code_encrypted(self, client, mine, oauth_app, settings):
+        settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}  # a real worker would take it later
+        url, data = new_page(client, "cart", "tradegecko")
+        data.update(name=["Gecko"], action=["grant"])
+        client.post(url, data)
+        connection = CartConnection.objects.get(name="Gecko")
+        point_at_sandbox(connection, oauth_app.base_url)
+        edit = reverse("portal:connection_edit", args=["cart", connection.pk])
+        start = client.post(edit, {**form_values(client.get(edit).content.decode(), FORM), "action": ["grant"]})
+        callback = self.authorize(start)
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        oauth_app.reset()
+
+        done = client.get(callback, follow=True)
+
+        assert oauth_app.requests == [], "the code is exchanged by the worker, not in the request"
+        [job] = Job.objects.filter(kind=Job.Kind.GRANT)
+        assert job.state == Job.State.QUEUED and 'id="job"' in done.content.decode()
+        with db_connection.cursor() as cursor:
+            cursor.execute("SELECT secret FROM sync_job WHERE id = %s", [job.pk])
+            assert code not in str(cursor.fetchone()[0]), "stored encrypted"
+        job_run(job_id=job.pk)  # the worker's part
+        job.refresh_from_db()
+        connection.refresh_from_db()
+        assert job.level == "success" and job.secret == ""
+        assert set(connection.get_credentials()) == {"access_token", "refresh_token", "expires_at"}
 
     def test_the_grant_button_on_a_saved_connection(self, client, mine, oauth_app):
         connection = CartConnectionFactory(
@@ -407,7 +440,9 @@ class TestAccessGrant:
         start = admin_client.post(reverse("oauth_start", args=["cart", connection.pk]))
         done = admin_client.get(self.authorize(start))
 
-        assert done["Location"] == reverse("admin:integrations_cartconnection_change", args=[connection.pk])
+        [job] = Job.objects.filter(kind=Job.Kind.GRANT)
+        admin_url = reverse("admin:integrations_cartconnection_change", args=[connection.pk])
+        assert done["Location"] == f"{admin_url}?job={job.pk}#job"
         connection.refresh_from_db()
         assert connection.get_credentials()["access_token"]
 
