@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 
 from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
 from integrations.tenancy import CrossMerchantLink, MerchantScoped
+from orders.models_changes import OrderChange  # noqa: F401
 from orders.models_mapping import CarrierNameMap, ShippingMethodMap, SKUAlias, WarehouseSKUList  # noqa: F401
 
 

@@ -228,7 +228,7 @@ def test_an_order_canceled_at_the_cart_before_delivery_becomes_canceled_with_his
     assert wired.bergen.orders == []
 
 
-def test_an_order_canceled_at_the_cart_after_delivery_gets_a_history_entry_only(wired, settings):
+def test_an_order_canceled_at_the_cart_after_delivery_is_kept_as_a_change_to_pass_on(wired, settings):
     settings.ORDER_IMPORT_LAG_SECONDS = 0
     cart_order = seed(wired.squarespace, "1001")
     sync(wired.cart)
@@ -243,9 +243,10 @@ def test_an_order_canceled_at_the_cart_after_delivery_gets_a_history_entry_only(
     assert order.status == OrderStatus.AT_WMS
     assert order.cart_status == "canceled"
     assert status_changes(order) == changes_before
-    events = OrderEvent.objects.filter(order=order, code="cart_canceled_after_delivery")
-    assert events.count() == 1
-    assert "ask the warehouse" in events.get().message
+    [change] = order.changes.all()
+    assert (change.kind, change.status) == ("cancel", "pending")
+    events = OrderEvent.objects.filter(order=order, code="change_cancel")
+    assert events.count() == 1 and "Canceled at the cart" in events.get().message
 
 
 def test_an_order_canceled_at_the_cart_while_its_send_is_uncertain_is_not_sent_if_the_warehouse_lacks_it(

@@ -3,8 +3,10 @@
 Before the order reached the warehouse, the cart's version wins: the order is updated and prepared
 again, or canceled when the cart closed it. While a send may have reached the warehouse, the change
 is recorded and not applied (the delivery asks the warehouse, and sends nothing the cart has
-canceled). After it reached the warehouse, the cart's status is recorded and a cancellation, of the
-order or of some of its lines, is written in its history for a person to pass on.
+canceled), and the change is kept to pass on once it is found there. At the warehouse and not shipped,
+a cancellation of the order or of some of its lines, or an edit, is recorded as a change to pass on
+(`orders.services.changes`); the order itself keeps what the warehouse holds until the change is
+applied there. Shipped, a cancellation is written in its history for a person to take up.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from integrations.connectors.canonical import CART_CANCELED, CART_FULFILLED, CartOrder
 from orders.models import HoldCode, Order, OrderLine, OrderStatus
+from orders.services.changes.detect import cart_change_record
 from orders.services.intake.importer import Importer
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event, order_set_status
@@ -46,7 +49,9 @@ def send_in_flight(*, order: Order) -> bool:
 
 
 def _changed_during_send(importer: Importer, order: Order, co: CartOrder) -> None:
-    """The warehouse may hold it already: record what the cart says and let the delivery decide."""
+    """The warehouse may hold it already: record what the cart says and let the delivery decide; the
+    change is kept (`changes.detect`) and passed on once the order is found at the warehouse."""
+    cart_change_record(order=order, co=co, ctx=importer.context, run=importer.run)
     _cart_status_record(order, co)
     if co.cart_status in (CART_CANCELED, CART_FULFILLED):
         note = (
@@ -84,7 +89,13 @@ def _changed_before_delivery(importer: Importer, order: Order, co: CartOrder) ->
 
 
 def _changed_after_delivery(importer: Importer, order: Order, co: CartOrder) -> None:
-    """Record the cart's status; a cancellation there is for a person to pass on to the warehouse."""
+    """Record the cart's status. At the warehouse and not shipped: the change (a cancellation, lines
+    canceled, an edit) is recorded to pass on (`changes.detect`). Shipped: a cancellation is for a
+    person to take up with the warehouse."""
+    if order.status == OrderStatus.AT_WMS:
+        cart_change_record(order=order, co=co, ctx=importer.context, run=importer.run)
+        _cart_status_record(order, co)  # the order keeps what the warehouse holds until the change is applied
+        return
     if order.status in DELIVERED_STATUSES and co.cart_status != order.cart_status and co.cart_status == CART_CANCELED:
         order_event(
             order=order,

@@ -1,0 +1,120 @@
+"""What the cart changed on an order the warehouse has, or may have: recorded as a pending `OrderChange`.
+
+The order as the cart has it now is translated as it would be sent (the same aliases and shipping
+map as a new order) and compared with what the warehouse was sent: a cancellation at the cart, lines
+canceled or fewer (a partial cancellation), or any other difference in the ship-to, the lines and
+quantities or the shipping method (an edit, carrying the whole order as it should be). Nothing that
+the warehouse holds differs: nothing is recorded. A later version replaces a change not yet passed on.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+
+from integrations.connectors.canonical import CART_CANCELED, CartOrder, WarehouseOrder
+from orders.models import Order, OrderChange, SyncRun
+from orders.services.records.history import order_event
+from orders.services.translation.cart_fields import apply_cart_fields, build_lines
+from orders.services.translation.translate import TranslationContext, order_translate, warehouse_order_for
+
+SHIP_TO_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "address_3", "city", "state", "zip")
+SHIP_TO_MORE = ("country", "phone", "email")
+
+
+def cart_change_record(
+    *, order: Order, co: CartOrder, ctx: TranslationContext, run: SyncRun | None
+) -> OrderChange | None:
+    """Record what the cart changed on `order` (sent, or maybe sent) as a change to pass on; None when
+    the warehouse holds nothing that differs."""
+    if co.cart_status == CART_CANCELED:
+        kind, what, wanted = OrderChange.Kind.CANCEL, "Canceled at the cart", {}
+    else:
+        sent = warehouse_order_for(order=order, lines=list(order.lines.all()))
+        now = _as_the_cart_has_it(order, co, ctx)
+        differences = order_differences(sent=sent, now=now)
+        if not differences:
+            return None
+        kind = OrderChange.Kind.CANCEL_LINES if _only_fewer(sent, now) else OrderChange.Kind.EDIT
+        what, wanted = "Changed at the cart: " + "; ".join(differences), _as_json(now)
+    return _record(order, kind, what, wanted, co.modified_at, run)
+
+
+def _as_json(order: WarehouseOrder) -> dict:
+    """The order as plain JSON (times as ISO text, prices as decimal text)."""
+    return json.loads(json.dumps(dataclasses.asdict(order), cls=DjangoJSONEncoder))
+
+
+def _as_the_cart_has_it(order: Order, co: CartOrder, ctx: TranslationContext) -> WarehouseOrder:
+    """The order translated from the cart's version, in memory (nothing is saved)."""
+    version = copy.copy(order)
+    apply_cart_fields(order=version, co=co)
+    lines = build_lines(order=version, co=co)
+    order_translate(order=version, lines=lines, ctx=ctx)
+    return warehouse_order_for(order=version, lines=lines)
+
+
+def order_differences(*, sent: WarehouseOrder, now: WarehouseOrder) -> list[str]:
+    """What differs between what the warehouse was sent and the order now, in words."""
+    differences = []
+    before, after = sent.ship_to, now.ship_to
+    changed = [f for f in SHIP_TO_FIELDS + SHIP_TO_MORE if getattr(before, f) != getattr(after, f)]
+    if changed:
+        fields = ", ".join(f.replace("_", " ") for f in changed)
+        differences.append(f"ship-to ({fields}) now {after.full_name}, {after.address_1}, {after.city}")
+    if sent.ship_code != now.ship_code:
+        differences.append(f"shipping {sent.ship_code or 'none'} → {now.ship_code or 'none'}")
+    was, is_now = _quantities(sent), _quantities(now)
+    for sku in sorted(set(was) | set(is_now)):
+        if was.get(sku, 0) != is_now.get(sku, 0):
+            differences.append(f"{sku} × {was.get(sku, 0)} → {is_now.get(sku, 0)}")
+    return differences
+
+
+def _quantities(order: WarehouseOrder) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for item in order.items:
+        quantities[item.sku] = quantities.get(item.sku, 0) + int(item.quantity)
+    return quantities
+
+
+def _only_fewer(sent: WarehouseOrder, now: WarehouseOrder) -> bool:
+    """Only lines canceled or quantities lowered: a partial cancellation."""
+    was, is_now = _quantities(sent), _quantities(now)
+    same_rest = sent.ship_to == now.ship_to and sent.ship_code == now.ship_code
+    return same_rest and all(is_now.get(sku, 0) <= n for sku, n in was.items()) and set(is_now) <= set(was)
+
+
+def _record(
+    order: Order, kind: str, what: str, wanted: dict, version: datetime | None, run: SyncRun | None
+) -> OrderChange | None:
+    """The change, once per order, kind and cart version; earlier changes not yet passed on (and not
+    being passed on now) are replaced by it."""
+    open_changes = OrderChange.objects.filter(order=order, status=OrderChange.Status.PENDING, uncertain=False)
+    open_changes.filter(claimed_by="").exclude(kind=kind, cart_modified_at=version).update(
+        status=OrderChange.Status.SUPERSEDED
+    )
+    try:
+        with transaction.atomic():
+            change = OrderChange.objects.create(
+                order=order,
+                merchant_id=order.merchant_id,
+                kind=kind,
+                cart_modified_at=version,
+                what=what,
+                wanted=wanted,
+            )
+    except IntegrityError:  # this version was recorded already (seen again in the overlap window)
+        return None
+    order_event(
+        order=order,
+        message=f"{what}. To pass on to the warehouse: it is not yet changed there.",
+        code=f"change_{kind}",
+        run=run,
+    )
+    return change

@@ -1,0 +1,100 @@
+"""A change at the cart to an order the warehouse has is kept as a change to pass on: an edit with the
+whole order as it should be, fewer items as a partial cancellation, once per version of the cart's order;
+the order itself keeps what the warehouse holds."""
+
+from __future__ import annotations
+
+import copy
+
+from orders.models import OrderChange, OrderStatus
+from tests.orders.helpers import order_for, seed, sync
+
+
+def delivered(wired, settings, **kwargs):
+    settings.ORDER_IMPORT_LAG_SECONDS = 0
+    cart_order = seed(wired.squarespace, "1001", **kwargs)
+    sync(wired.cart)
+    order = order_for(wired.cart, cart_order)
+    assert order.status == OrderStatus.AT_WMS
+    return cart_order, order
+
+
+def test_a_new_ship_to_is_an_edit_carrying_the_order_as_it_should_be(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    address = copy.deepcopy(cart_order["shippingAddress"])
+    address.update(address1="99 New Street", city="Trenton")
+
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+
+    [change] = order.changes.all()
+    assert (change.kind, change.status) == (OrderChange.Kind.EDIT, OrderChange.Status.PENDING)
+    assert "99 New Street" in change.what and "address 1" in change.what
+    assert change.wanted["ship_to"]["address_1"] == "99 New Street"
+    assert change.wanted["cust_ref"] == order.cust_ref, "the same order at the warehouse, changed"
+    order.refresh_from_db()
+    assert order.ship_address_1 != "99 New Street", "the order keeps what the warehouse holds until applied"
+
+
+def test_a_lower_quantity_is_a_partial_cancellation(wired, settings):
+    cart_order, order = delivered(wired, settings, lines=[{"sku": "SKU-1", "quantity": 3, "price": "5.00"}])
+    items = copy.deepcopy(cart_order["lineItems"])
+    items[0]["quantity"] = 1
+
+    wired.squarespace.update_order(cart_order["id"], lineItems=items)
+    sync(wired.cart)
+
+    [change] = order.changes.all()
+    assert change.kind == OrderChange.Kind.CANCEL_LINES
+    assert "SKU-1 × 3 → 1" in change.what
+    assert [(i["sku"], i["quantity"]) for i in change.wanted["items"]] == [("SKU-1", 1)]
+
+
+def test_a_version_seen_again_is_recorded_once_and_an_unchanged_order_not_at_all(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    billing = copy.deepcopy(cart_order["billingAddress"])
+    billing.update(city="Camden")
+    wired.squarespace.update_order(cart_order["id"], billingAddress=billing)  # not sent to the warehouse
+    sync(wired.cart)
+    assert not order.changes.exists()
+
+    address = copy.deepcopy(cart_order["shippingAddress"])
+    address.update(city="Trenton")
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+    sync(wired.cart)
+
+    assert order.changes.count() == 1
+
+
+def test_a_later_version_replaces_a_change_not_yet_passed_on(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    address = copy.deepcopy(cart_order["shippingAddress"])
+    address.update(city="Trenton")
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+
+    wired.squarespace.update_order(cart_order["id"], fulfillmentStatus="CANCELED")
+    sync(wired.cart)
+
+    assert [(c.kind, c.status) for c in order.changes.order_by("pk")] == [
+        (OrderChange.Kind.EDIT, OrderChange.Status.SUPERSEDED),
+        (OrderChange.Kind.CANCEL, OrderChange.Status.PENDING),
+    ]
+
+
+def test_a_change_seen_while_a_send_is_uncertain_is_kept_to_pass_on(wired, settings):
+    settings.ORDER_IMPORT_LAG_SECONDS = 0
+    cart_order = seed(wired.squarespace, "1001")
+    wired.bergen.fail_next(1, status=500, path_contains="/orders", method="POST", mode="after")
+    sync(wired.cart)
+    order = order_for(wired.cart, cart_order)
+    assert order.delivery_uncertain
+    address = copy.deepcopy(cart_order["shippingAddress"])
+    address.update(city="Trenton")
+
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+
+    [change] = order.changes.all()
+    assert change.kind == OrderChange.Kind.EDIT and "Trenton" in change.what
