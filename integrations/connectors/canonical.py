@@ -233,3 +233,42 @@ class InventoryPushResult:
     refused: dict[str, str] = field(default_factory=dict)  # key -> reason
     verified: list[str] = field(default_factory=list)  # accepted keys the cart shows at the level sent
     unverified: dict[str, str] = field(default_factory=dict)  # accepted key -> what the cart shows, or why unknown
+
+
+# What a warehouse says about where an order is in its life (`WarehouseConnector.order_state`).
+WH_RECEIVED = "received"  # held, not yet picked: a cancel or an update can still reach it
+WH_PICKING = "picking"  # being picked or packed: changes are refused (too late)
+WH_SHIPPED = "shipped"  # shipped or closed at the warehouse
+WH_CANCELED = "canceled"  # canceled at the warehouse (by us or by it)
+
+# How a change ended when the warehouse took it (`ChangeResult.outcome`); refusals are errors.
+CHANGE_APPLIED = "applied"  # sent, and the read-back shows it
+CHANGE_ALREADY = "already"  # the read-back before sending showed it already made: nothing sent
+
+
+@dataclass
+class WarehouseOrderState:
+    """An order as the warehouse holds it now: `state` is one of the WH_* values, `platform_status`
+    the platform's own words for it ("open, pick started", "active, packed"), for a person to read.
+    `ship_to`, `ship_code` and `items` are None where the warehouse does not say; `version` is its
+    concurrency token (an ETag, an update time) where it has one."""
+
+    warehouse_order_id: str
+    cust_ref: str
+    state: str
+    platform_status: str = ""
+    ship_to: Address | None = None
+    ship_code: str | None = None
+    items: list[WarehouseOrderLine] | None = None
+    version: str = ""
+
+
+@dataclass
+class ChangeResult:
+    """A cancel or update the warehouse took: `outcome` is CHANGE_APPLIED (sent, and confirmed by the
+    read-back in `state`) or CHANGE_ALREADY (the order already was as asked; nothing sent). What the
+    read-back does not confirm is raised as `ChangeUnconfirmedError`, never returned."""
+
+    outcome: str
+    state: WarehouseOrderState
+    detail: str = ""
