@@ -246,6 +246,23 @@ CHANGE_APPLIED = "applied"  # sent, and the read-back shows it
 CHANGE_ALREADY = "already"  # the read-back before sending showed it already made: nothing sent
 
 
+def units_by_sku(items: list[WarehouseOrderLine] | None) -> dict[str, int]:
+    """Units per SKU of order lines (an SKU on several lines added up; none or fewer left out)."""
+    totals: dict[str, int] = {}
+    for item in items or []:
+        totals[item.sku] = totals.get(item.sku, 0) + int(item.quantity)
+    return {sku: qty for sku, qty in totals.items() if qty > 0}
+
+
+def units_left(sent: list[WarehouseOrderLine], canceled: list[WarehouseOrderLine]) -> dict[str, int]:
+    """Units per SKU left of an order as sent once the `canceled` units are taken off."""
+    left = units_by_sku(sent)
+    for sku, qty in units_by_sku(canceled).items():
+        if sku in left:
+            left[sku] = max(0, left[sku] - qty)
+    return {sku: qty for sku, qty in left.items() if qty > 0}
+
+
 @dataclass
 class WarehouseOrderState:
     """An order as the warehouse holds it now: `state` is one of the WH_* values, `platform_status`

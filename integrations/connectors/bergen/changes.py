@@ -18,9 +18,7 @@ import requests
 from integrations.connectors.answers import status_phrase, summary
 from integrations.connectors.bergen.lifecycle import (
     lines_body,
-    quantities,
     refusal_code,
-    remaining_after,
     shows_update,
     state_of,
     update_body,
@@ -37,6 +35,8 @@ from integrations.connectors.canonical import (
     WarehouseOrderLine,
     WarehouseOrderRef,
     WarehouseOrderState,
+    units_by_sku,
+    units_left,
 )
 from integrations.connectors.errors import (
     AuthenticationError,
@@ -71,10 +71,10 @@ class BergenOrderChanges:
         if lines:
             if ref.items is None:
                 raise ValueError("a cancel of some lines needs the lines as sent (ref.items)")
-            left = remaining_after(ref.items, lines)
+            left = units_left(ref.items, lines)
             if left:
                 return self._change(
-                    ref, "Cancel of some lines", lambda s: quantities(s.items) == left, lambda r: lines_body(r, left)
+                    ref, "Cancel of some lines", lambda s: units_by_sku(s.items) == left, lambda r: lines_body(r, left)
                 )
         note = (reason or "Canceled at the cart").strip()[:200]
         return self._change(ref, "Cancel", lambda s: s.state == WH_CANCELED, lambda r: {"reason": note}, cancel=True)

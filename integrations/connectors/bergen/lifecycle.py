@@ -32,8 +32,8 @@ from integrations.connectors.canonical import (
     WH_SHIPPED,
     Address,
     WarehouseOrder,
-    WarehouseOrderLine,
     WarehouseOrderState,
+    units_by_sku,
 )
 
 # Pick and pack fields, latest step first, with the words a person reads for each.
@@ -96,23 +96,6 @@ def state_of(record: dict[str, Any], version: str = "") -> WarehouseOrderState |
     )
 
 
-def quantities(items: list[WarehouseOrderLine] | None) -> dict[str, int]:
-    """Units per SKU (an SKU on several lines added up)."""
-    totals: dict[str, int] = {}
-    for item in items or []:
-        totals[item.sku] = totals.get(item.sku, 0) + int(item.quantity)
-    return {sku: qty for sku, qty in totals.items() if qty > 0}
-
-
-def remaining_after(sent: list[WarehouseOrderLine], canceled: list[WarehouseOrderLine]) -> dict[str, int]:
-    """Units per SKU left of the order as sent once `canceled` is taken off (never below zero)."""
-    left = quantities(sent)
-    for sku, qty in quantities(canceled).items():
-        if sku in left:
-            left[sku] = max(0, left[sku] - qty)
-    return {sku: qty for sku, qty in left.items() if qty > 0}
-
-
 def _fold(value: Any) -> str:
     return " ".join(str(value or "").split()).casefold()
 
@@ -131,7 +114,7 @@ def shows_update(state: WarehouseOrderState, payload: WarehouseOrder) -> bool:
     """Whether the order as read already is what `payload` says (ship-to, lines, shipping code)."""
     if _address_key(state.ship_to, read_back=True) != _address_key(payload.ship_to, read_back=False):
         return False
-    if quantities(state.items) != quantities(payload.items):
+    if units_by_sku(state.items) != units_by_sku(payload.items):
         return False
     wanted = tuple(_fold(part) for part in split_ship_code(payload.ship_code))
     return tuple(_fold(part) for part in split_ship_code(state.ship_code or "")) == wanted
@@ -156,7 +139,7 @@ def update_body(record: dict[str, Any], payload: WarehouseOrder, *, customer_nam
     routing.pop("carrier", None)
     routing.pop("mode", None)
     body["routingInfo"] = routing | wanted.get("routingInfo", {})
-    body["orderItems"] = _items_body(quantities(payload.items))
+    body["orderItems"] = _items_body(units_by_sku(payload.items))
     return body
 
 
