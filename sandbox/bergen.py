@@ -28,7 +28,8 @@ Assumptions where the public material is silent (the connector must not rely on 
   written. Stock summaries are one row per item and facility, without a customer field; ``customerid``
   and ``facilityid`` query parameters and ``rql`` narrow them (integrators pass those parameters).
 - Creating an order allocates what is available in its facility; shipping it (``ship_order``) takes the
-  shipped quantities off hand and closes the order.
+  shipped quantities off hand and closes the order. Its life in between (``advance``), its cancel and its
+  update are in ``bergen_orders``.
 
 Long because the emulated contract (auth, orders, tracking, stock) reads in one class; what
 needs no state (record shapes, views, payload checks) lives in ``bergen_data``.
@@ -50,6 +51,7 @@ from functools import partial
 from typing import Any
 
 from sandbox import bergen_data as data
+from sandbox.bergen_orders import OrderLifecycle
 from sandbox.rql import RqlError, compile_rql
 from sandbox.server import RecordedRequest, Response, Route, SandboxServer, json_response, route, text_response
 
@@ -57,8 +59,9 @@ _HAL = "application/hal+json; charset=utf-8"
 _TOKEN_PATH = "/authserver/api/token"
 
 
-class BergenSandbox(SandboxServer):
+class BergenSandbox(OrderLifecycle, SandboxServer):
     """Bergen's warehouse API on loopback; seed stock with ``add_item``, ship with ``ship_order``."""
+
     persisted = ("customers", "stock", "orders", "tracking", "_item_ids", "_versions", "_next_order_item_id")
 
     def __init__(
@@ -195,13 +198,6 @@ class BergenSandbox(SandboxServer):
             self._versions[read_only["orderId"]] += 1
             return rows
 
-    def cancel_order(self, reference_num: str, *, customer: str | None = None) -> None:
-        with self.lock:
-            order = self.order(reference_num, customer)
-            now = data.wms_time(zone=self.zone)
-            order["readOnly"].update(status=data.STATUS_CANCELED, isClosed=True, lastModifiedDate=now)
-            self._versions[order["readOnly"]["orderId"]] += 1
-
     def expire_tokens(self) -> None:
         """Make every issued token expired now, as if ``token_ttl`` had passed."""
         with self.lock:
@@ -227,6 +223,7 @@ class BergenSandbox(SandboxServer):
             route("POST", r"(?i)/orders", self._create_order),
             route("GET", r"(?i)/orders/(?P<order_id>\d+)", self._get_order),
             route("GET", r"(?i)/inventory/stocksummaries", self._stock_summaries),
+            *self.change_routes(),
         ]
 
     def before_dispatch(self, request: RecordedRequest) -> Response | None:
@@ -354,37 +351,6 @@ class BergenSandbox(SandboxServer):
         if ident["name"] not in known:
             return {}, self.error_response(400, f"Unknown {field} name {ident['name']!r}.", code=code)
         return {"id": known[ident["name"]], "name": ident["name"]}, None
-
-    def _missing(self, field: str) -> Response:
-        return self.error_response(400, f"{field} is required.", code="MissingRequiredField", field=field)
-
-    def _check_ship_to(self, ship_to: Any) -> Response | None:
-        problem = data.ship_to_problem(ship_to)
-        if problem is None:
-            return None
-        message, code, field = problem
-        return self.error_response(400, message, code=code, field=field)
-
-    def _check_items(self, lines: Any, customer_id: int) -> tuple[list[tuple[str, float]], Response | None]:
-        if not isinstance(lines, list) or not lines:
-            return [], self._missing("orderItems")
-        items = []
-        for index, line in enumerate(lines):
-            ident = line.get("itemIdentifier") if isinstance(line, dict) else None
-            sku = ident.get("sku") if isinstance(ident, dict) else None
-            if not isinstance(sku, str) or not sku:
-                return [], self._missing(f"orderItems[{index}].itemIdentifier.sku")
-            if (customer_id, sku) not in self._item_ids:
-                return [], self.error_response(
-                    400, f"Item SKU '{sku}' does not exist for this customer.", code="ItemNotFound", sku=sku
-                )
-            qty = line.get("qty")
-            if isinstance(qty, bool) or not isinstance(qty, int | float) or qty <= 0:
-                return [], self.error_response(
-                    400, f"orderItems[{index}].qty must be greater than 0.", code="InvalidValue", sku=sku
-                )
-            items.append((sku, qty))
-        return items, None
 
     def _level(self, customer_id: int, facility_id: int, sku: str) -> data.StockLevel | None:
         for level in self.stock:

@@ -4,7 +4,8 @@ Kept apart from the server so the wire shapes (HAL relations, ``readOnly`` block
 rows) can be read in one place. Assumptions where the public material is silent:
 - Dates are written like Extensiv's, ISO 8601 *without* an offset (``2024-05-01T14:03:07.120``); the
   sandbox writes UTC.
-- ``readOnly.status`` is 0 (open), 1 (complete: shipped) or 2 (canceled).
+- ``readOnly.status`` is 0 (open), 1 (closed: confirmed, shipped) or 2 (canceled); the pick and pack
+  fields (``pickStarted``, ``pickDoneDate``, ``packStarted``, ``packDoneDate``) start empty.
 - Tracking rows come in a HAL page under ``REL_TRACKING`` and carry, besides the documented fields, an
   ``items`` list of ``{"sku", "qty"}`` per package.
 - Orders are stored as created (lines under ``orderItems``, as posted); read back, they show their lines
@@ -159,6 +160,10 @@ def build_order_record(
         "isClosed": False,
         "fullyAllocated": fully_allocated,
         "processDate": None,
+        "pickStarted": False,
+        "pickDoneDate": None,
+        "packStarted": False,
+        "packDoneDate": None,
         "creationDate": now,
         "lastModifiedDate": now,
         "customerIdentifier": dict(customer),

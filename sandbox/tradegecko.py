@@ -8,6 +8,7 @@ What is emulated, as documented:
 - ``Authorization: Bearer`` on every API call; JSON root-keyed both ways; ``limit``/``page`` paging with the
   ``X-Pagination`` header; 300 requests per 300 s with ``X-Rate-Limit-Limit/Remaining/Reset`` (epoch) and
   429 until the reset; ``Idempotency-Key`` on POST and PUT; ``X-Request-ID`` on every answer.
+- Changes after creation (void, shipping address, lines) and when they are refused: ``tradegecko_orders``.
 - Orders, order line items, variants, addresses, companies, locations, fulfillments, fulfillment line items
   and stock adjustments (``sandbox.tradegecko_api``, rules in ``sandbox.tradegecko_store``).
 
@@ -36,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox import tradegecko_data as data
+from sandbox import tradegecko_orders
 from sandbox.server import RecordedRequest, Response, Route, SandboxServer, route
 from sandbox.tradegecko_api import ResourceApi, error_response
 from sandbox.tradegecko_auth import TokenStore
@@ -205,6 +207,13 @@ class TradeGeckoSandbox(SandboxServer):
             moment = fields.pop("updated_at", None) or data.now_utc()
             order.update(fields)
             order["updated_at"] = data.timestamp(moment) if isinstance(moment, datetime) else moment
+            return data.public_copy(order)
+
+    def advance(self, order_reference_or_id: int | str, stage: str) -> dict[str, Any]:
+        """Move an order on at the warehouse: "picking" packs what is left (``tradegecko_orders``)."""
+        with self.lock:
+            order = self._order(order_reference_or_id)
+            tradegecko_orders.advance(self.store, order, stage)
             return data.public_copy(order)
 
     def fulfil(

@@ -33,6 +33,7 @@ from typing import Any
 from sandbox import tradegecko_data as data
 from sandbox.server import RecordedRequest, Response, Route, json_response, route
 from sandbox.tradegecko_data import BadRequest, Invalid
+from sandbox.tradegecko_orders import LineApi, check_order_change
 from sandbox.tradegecko_store import Store
 
 IDEMPOTENCY_TTL = 24 * 3600
@@ -150,6 +151,7 @@ class ResourceApi:
             route("POST", r"/stock_adjustments/?", self._idempotent(self._adjust_stock)),
             route("POST", r"/companies/?", self._idempotent(self._create_company)),
             route("POST", r"/addresses/?", self._idempotent(self._create_address)),
+            *LineApi(self.store, NotFound).routes(self._idempotent),
         ]
         for plural in _ROOTS:
             table.append(route("GET", rf"/{plural}/?", self._lister(plural)))
@@ -228,7 +230,9 @@ class ResourceApi:
 
     def _update_order(self, request: RecordedRequest, match: re.Match[str]) -> Response:
         order = self._find("orders", match)
-        self.store.update_order(order, _root(request, "order"))
+        changes = _root(request, "order")
+        check_order_change(self.store, order, changes)
+        self.store.update_order(order, changes)
         return Response(204)
 
     def _fulfil(self, request: RecordedRequest, match: re.Match[str]) -> Response:

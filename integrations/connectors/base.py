@@ -17,13 +17,16 @@ from urllib.parse import urlsplit
 from integrations.connectors.canonical import (
     CartInventoryItem,
     CartShipment,
+    ChangeResult,
     InventoryPushResult,
     InventoryUpdate,
     OrderPage,
     Shipment,
     StockLevel,
     WarehouseOrder,
+    WarehouseOrderLine,
     WarehouseOrderRef,
+    WarehouseOrderState,
 )
 from integrations.connectors.errors import CallTurnedOffError
 from integrations.connectors.limits import FieldLimit
@@ -365,4 +368,30 @@ class WarehouseConnector(Connector):
 
     def iter_stock_levels(self) -> Iterator[list[StockLevel]]:
         """Available stock per SKU at this connection's warehouse, a page at a time."""
+        raise NotImplementedError
+
+    # --- changes after delivery -------------------------------------------------------------
+    # Whether `order_cancel` takes `lines` (a cancel of part of the order), as the platform documents.
+    partial_cancel_supported: ClassVar[bool] = False
+
+    def order_state(self, ref: WarehouseOrderRef) -> WarehouseOrderState:
+        """Where the order is in its life at the warehouse (received, picking, shipped, canceled),
+        with what it holds now. Raises `ChangeRefusedError` when the warehouse has no such order."""
+        raise NotImplementedError
+
+    def order_cancel(
+        self, ref: WarehouseOrderRef, *, reason: str, lines: list[WarehouseOrderLine] | None = None
+    ) -> ChangeResult:
+        """Cancel the order, or with `lines` (SKU and the quantity to take off) that part of it, then
+        read it back. An order already canceled (or without those units) is CHANGE_ALREADY.
+
+        Raises `ChangeTooLateError` (the warehouse refuses: picking, shipped, closed),
+        `ChangeRefusedError` (a person must look), `ChangeNotSupportedError` (no documented way:
+        nothing sent), `ChangeUnconfirmedError`, `TemporaryError` or `ThrottledError` (retry)."""
+        raise NotImplementedError
+
+    def order_update(self, ref: WarehouseOrderRef, payload: WarehouseOrder) -> ChangeResult:
+        """Make the order at the warehouse what `payload` says (ship-to, lines and quantities,
+        shipping code), then read it back. An order that already is so is CHANGE_ALREADY. Raises as
+        `order_cancel` does."""
         raise NotImplementedError

@@ -233,3 +233,59 @@ class InventoryPushResult:
     refused: dict[str, str] = field(default_factory=dict)  # key -> reason
     verified: list[str] = field(default_factory=list)  # accepted keys the cart shows at the level sent
     unverified: dict[str, str] = field(default_factory=dict)  # accepted key -> what the cart shows, or why unknown
+
+
+# What a warehouse says about where an order is in its life (`WarehouseConnector.order_state`).
+WH_RECEIVED = "received"  # held, not yet picked: a cancel or an update can still reach it
+WH_PICKING = "picking"  # being picked or packed: changes are refused (too late)
+WH_SHIPPED = "shipped"  # shipped or closed at the warehouse
+WH_CANCELED = "canceled"  # canceled at the warehouse (by us or by it)
+
+# How a change ended when the warehouse took it (`ChangeResult.outcome`); refusals are errors.
+CHANGE_APPLIED = "applied"  # sent, and the read-back shows it
+CHANGE_ALREADY = "already"  # the read-back before sending showed it already made: nothing sent
+
+
+def units_by_sku(items: list[WarehouseOrderLine] | None) -> dict[str, int]:
+    """Units per SKU of order lines (an SKU on several lines added up; none or fewer left out)."""
+    totals: dict[str, int] = {}
+    for item in items or []:
+        totals[item.sku] = totals.get(item.sku, 0) + int(item.quantity)
+    return {sku: qty for sku, qty in totals.items() if qty > 0}
+
+
+def units_left(sent: list[WarehouseOrderLine], canceled: list[WarehouseOrderLine]) -> dict[str, int]:
+    """Units per SKU left of an order as sent once the `canceled` units are taken off."""
+    left = units_by_sku(sent)
+    for sku, qty in units_by_sku(canceled).items():
+        if sku in left:
+            left[sku] = max(0, left[sku] - qty)
+    return {sku: qty for sku, qty in left.items() if qty > 0}
+
+
+@dataclass
+class WarehouseOrderState:
+    """An order as the warehouse holds it now: `state` is one of the WH_* values, `platform_status`
+    the platform's own words for it ("open, pick started", "active, packed"), for a person to read.
+    `ship_to`, `ship_code` and `items` are None where the warehouse does not say; `version` is its
+    concurrency token (an ETag, an update time) where it has one."""
+
+    warehouse_order_id: str
+    cust_ref: str
+    state: str
+    platform_status: str = ""
+    ship_to: Address | None = None
+    ship_code: str | None = None
+    items: list[WarehouseOrderLine] | None = None
+    version: str = ""
+
+
+@dataclass
+class ChangeResult:
+    """A cancel or update the warehouse took: `outcome` is CHANGE_APPLIED (sent, and confirmed by the
+    read-back in `state`) or CHANGE_ALREADY (the order already was as asked; nothing sent). What the
+    read-back does not confirm is raised as `ChangeUnconfirmedError`, never returned."""
+
+    outcome: str
+    state: WarehouseOrderState
+    detail: str = ""

@@ -117,3 +117,42 @@ class CallTurnedOffError(ConnectorError):
 
     permanent = True
     code = "not_supported"
+
+
+class ChangeTooLateError(PermanentError):
+    """The warehouse refused a cancel or an update because of where the order is in its life (being
+    picked, shipped, closed): it may ship as it was. `state` is the WH_* value read at the warehouse
+    and `platform_status` its own words; the pipeline raises a problem ("may ship: ask the warehouse
+    to intercept it, or plan a return"). Not retried."""
+
+    code = "too_late"
+
+    def __init__(self, message: str, *, state: str, platform_status: str = "", status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.state = state
+        self.platform_status = platform_status
+
+
+class ChangeRefusedError(PermanentError):
+    """The warehouse refused a cancel or an update for another reason than the order's progress (an
+    unknown SKU, an address it will not take, an order it does not have or has canceled itself): a
+    person must look. Not retried as it is."""
+
+    code = "change_refused"
+
+
+class ChangeNotSupportedError(PermanentError):
+    """The warehouse offers no documented way to make this change (a part of the order, a field):
+    nothing was sent; a person must make it at the warehouse."""
+
+    code = "change_not_supported"
+
+
+class ChangeUnconfirmedError(TemporaryError):
+    """The warehouse answered a cancel or an update, but the order read back does not show it (or
+    could not be read back): retry with backoff, reading the order first (`maybe_delivered` is set)."""
+
+    code = "change_unconfirmed"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, status=status, maybe_delivered=True)

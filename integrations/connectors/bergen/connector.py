@@ -1,13 +1,12 @@
 """Bergen Logistics as a warehouse: the HTTP session (token, paging) and the connector.
 
-Bergen publishes no API specification. What is known: each client has an Account Web Address
-(e.g. https://www.yourcompany.atworkweb.com), an API username and an API password, and chooses a
-warehouse (NJ, NJ2, WEST, EU). **The wire format is modelled on the Extensiv 3PL Warehouse
-Manager REST API** reached at that address: a client-credentials token from
-`/AuthServer/api/Token`, HAL+JSON resources, `POST /orders`, `GET /orders?rql=…`,
-`GET /orders/shipmentstrackinginfo`, `GET /inventory/stocksummaries`. The wire details live in this
-module (paths, auth, paging) and in `wire` and `writes` (payloads, as pure functions), so that
-Bergen's real specification, when it comes, changes these three files only.
+Bergen publishes no API specification. What is known: each client has an Account Web Address (e.g.
+https://www.yourcompany.atworkweb.com), an API username and password, and a warehouse (NJ, NJ2,
+WEST, EU). **The wire format is modelled on the Extensiv 3PL Warehouse Manager REST API** reached at
+that address: a token from `/AuthServer/api/Token`, HAL+JSON, `POST /orders`, `GET /orders?rql=…`,
+`GET /orders/shipmentstrackinginfo`, `GET /inventory/stocksummaries`; the wire details live here
+(paths, auth, paging), in `wire` and `writes` (payloads, pure), and for changes after delivery in
+`changes` and `lifecycle`, so that Bergen's real specification changes these files only.
 
 Tracking back: one canonical parcel per row of the tracking feed (one row per package), filtered on
 the ship date; see `wire.parse_tracking_row` for what an incomplete row becomes.
@@ -32,6 +31,7 @@ import requests
 
 from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, WarehouseConnector, account_identity_of, url_host
+from integrations.connectors.bergen.changes import BergenOrderChanges
 from integrations.connectors.bergen.limits import SHIP_TO_LIMITS
 from integrations.connectors.bergen.wire import (
     FACILITY_REL,
@@ -78,7 +78,7 @@ TOKEN_MARGIN_SECONDS = 60  # renew a token this long before it expires
 # --- HTTP ----------------------------------------------------------------------------------------
 
 
-class BergenWarehouse(WarehouseConnector):
+class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
     """Sends orders to Bergen Logistics and reads back what it holds (wire format: see module doc)."""
 
     key = "bergen"

@@ -46,6 +46,7 @@ from integrations.connectors.canonical import (
 from integrations.connectors.errors import BadPayloadError, DuplicateReferenceError, OrderRejectedError, PermanentError
 from integrations.connectors.parsing import format_datetime, text
 from integrations.connectors.tradegecko.api import ID_BATCH, TradeGeckoApi, chunks
+from integrations.connectors.tradegecko.changes import TradeGeckoOrderChanges
 from integrations.connectors.tradegecko.fulfillments import (
     fulfillment_create_body,
     fulfillment_line_items,
@@ -278,7 +279,7 @@ class QuickBooksCommerceCart(TradeGeckoCart):
     label = "QuickBooks Commerce"
 
 
-class TradeGeckoWarehouse(TradeGeckoApi, WarehouseConnector):
+class TradeGeckoWarehouse(TradeGeckoOrderChanges, TradeGeckoApi, WarehouseConnector):
     """Sends orders into TradeGecko at one stock location and reads back its fulfillments and stock."""
 
     key = "tradegecko"
