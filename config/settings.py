@@ -200,6 +200,8 @@ DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=3
 # then twice as long after each further failure, at most CAP (1, 2, 4... minutes, at most an hour).
 DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60.0)
 DELIVERY_RETRY_CAP_SECONDS = env.float("DELIVERY_RETRY_CAP_SECONDS", default=3600.0)
+# A change at the cart passed on to the warehouse: calls without a clear answer before it is a problem.
+CHANGE_ATTEMPTS = env.int("CHANGE_ATTEMPTS", default=3)
 # A delivered order whose warehouse order cannot be read back, or reads back different from what was
 # sent, is read back again (with the delivery backoff) this many times, then left to a person (a problem).
 WAREHOUSE_VERIFY_ATTEMPTS = env.int("WAREHOUSE_VERIFY_ATTEMPTS", default=3)

@@ -19,7 +19,7 @@ from orders.admin_problems import (  # (its import registers the problems' admin
     reason_label,
 )
 from orders.dashboard import stuck_q
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
+from orders.models import Order, OrderChange, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
 from orders.services.delivery.holds import orders_accept_line_cancellation
 from orders.services.holds_fix import SHIP_TO_FIELDS
 from orders.services.tracking.push import shipments_resend
@@ -47,6 +47,13 @@ class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = "history"
     fields = ["created_at", "from_status", "to_status", "code", "message", "user"]
+    readonly_fields = fields
+
+
+class OrderChangeInline(ReadOnlyInline):
+    model = OrderChange
+    verbose_name_plural = "changes at the cart after it was sent"
+    fields = ["created_at", "kind", "status", "what", "result", "attempts", "resolved_at"]
     readonly_fields = fields
 
 
@@ -172,7 +179,7 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
     ]
     date_hierarchy = "created_at"
     actions = [retry_orders, send_now, accept_line_cancellation]
-    inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+    inlines = [OrderLineInline, OrderChangeInline, ShipmentInline, OrderEventInline]
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [

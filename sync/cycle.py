@@ -30,6 +30,7 @@ from integrations.services import (
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
 from orders.selectors import ClaimedElsewhere, orders_claimed_elsewhere
+from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
 from orders.services.delivery.deliver import pending_orders_deliver
@@ -194,6 +195,8 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
                     cart_connection_id=connection.pk, connector=connector, run=run, progress=checkpoint, counts=counts
                 )
+                # Changes at the cart to orders the warehouse has, passed on and confirmed there.
+                pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
                 notes += delivery_notes(
                     counts=counts, elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk)
                 )

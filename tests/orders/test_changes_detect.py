@@ -1,13 +1,14 @@
 """A change at the cart to an order the warehouse has is kept as a change to pass on: an edit with the
-whole order as it should be, fewer items as a partial cancellation, once per version of the cart's order;
-the order itself keeps what the warehouse holds."""
+whole order as it should be, fewer items as a partial cancellation, once per version of the cart's order,
+a later version replacing one not yet passed on; the order keeps what the warehouse holds until then."""
 
 from __future__ import annotations
 
 import copy
 
-from orders.models import OrderChange, OrderStatus
-from tests.orders.helpers import order_for, seed, sync
+from integrations.cooldowns import cooldown_key, cooldown_record
+from orders.models import Order, OrderChange, OrderStatus
+from tests.orders.helpers import cooldowns_end, order_for, seed, sync
 
 
 def delivered(wired, settings, **kwargs):
@@ -19,10 +20,16 @@ def delivered(wired, settings, **kwargs):
     return cart_order, order
 
 
+def warehouse_waits(wired) -> None:
+    """The warehouse asked us to wait (a recorded cooldown): nothing is sent to it for now."""
+    cooldown_record(cooldown_key(wired.wms), seconds=600, reason="429")
+
+
 def test_a_new_ship_to_is_an_edit_carrying_the_order_as_it_should_be(wired, settings):
     cart_order, order = delivered(wired, settings)
     address = copy.deepcopy(cart_order["shippingAddress"])
     address.update(address1="99 New Street", city="Trenton")
+    warehouse_waits(wired)
 
     wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
     sync(wired.cart)
@@ -40,6 +47,7 @@ def test_a_lower_quantity_is_a_partial_cancellation(wired, settings):
     cart_order, order = delivered(wired, settings, lines=[{"sku": "SKU-1", "quantity": 3, "price": "5.00"}])
     items = copy.deepcopy(cart_order["lineItems"])
     items[0]["quantity"] = 1
+    warehouse_waits(wired)
 
     wired.squarespace.update_order(cart_order["id"], lineItems=items)
     sync(wired.cart)
@@ -52,6 +60,7 @@ def test_a_lower_quantity_is_a_partial_cancellation(wired, settings):
 
 def test_a_version_seen_again_is_recorded_once_and_an_unchanged_order_not_at_all(wired, settings):
     cart_order, order = delivered(wired, settings)
+    warehouse_waits(wired)
     billing = copy.deepcopy(cart_order["billingAddress"])
     billing.update(city="Camden")
     wired.squarespace.update_order(cart_order["id"], billingAddress=billing)  # not sent to the warehouse
@@ -69,6 +78,7 @@ def test_a_version_seen_again_is_recorded_once_and_an_unchanged_order_not_at_all
 
 def test_a_later_version_replaces_a_change_not_yet_passed_on(wired, settings):
     cart_order, order = delivered(wired, settings)
+    warehouse_waits(wired)
     address = copy.deepcopy(cart_order["shippingAddress"])
     address.update(city="Trenton")
     wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
@@ -81,9 +91,12 @@ def test_a_later_version_replaces_a_change_not_yet_passed_on(wired, settings):
         (OrderChange.Kind.EDIT, OrderChange.Status.SUPERSEDED),
         (OrderChange.Kind.CANCEL, OrderChange.Status.PENDING),
     ]
+    cooldowns_end()
+    sync(wired.cart)
+    assert wired.bergen.order(order.cust_ref)["readOnly"]["status"] == 2, "canceled at the warehouse"
 
 
-def test_a_change_seen_while_a_send_is_uncertain_is_kept_to_pass_on(wired, settings):
+def test_a_change_seen_while_a_send_is_uncertain_is_passed_on_once_the_order_is_there(wired, settings):
     settings.ORDER_IMPORT_LAG_SECONDS = 0
     cart_order = seed(wired.squarespace, "1001")
     wired.bergen.fail_next(1, status=500, path_contains="/orders", method="POST", mode="after")
@@ -94,7 +107,10 @@ def test_a_change_seen_while_a_send_is_uncertain_is_kept_to_pass_on(wired, setti
     address.update(city="Trenton")
 
     wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
-    sync(wired.cart)
+    Order.objects.filter(pk=order.pk).update(next_attempt_at=None)  # its retry is due
+    sync(wired.cart)  # the order is found at the warehouse (the lost answer), then the change passed on
 
     [change] = order.changes.all()
     assert change.kind == OrderChange.Kind.EDIT and "Trenton" in change.what
+    assert change.status == OrderChange.Status.APPLIED
+    assert wired.bergen.order(order.cust_ref)["shipTo"]["city"] == "Trenton"

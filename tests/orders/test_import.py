@@ -228,27 +228,6 @@ def test_an_order_canceled_at_the_cart_before_delivery_becomes_canceled_with_his
     assert wired.bergen.orders == []
 
 
-def test_an_order_canceled_at_the_cart_after_delivery_is_kept_as_a_change_to_pass_on(wired, settings):
-    settings.ORDER_IMPORT_LAG_SECONDS = 0
-    cart_order = seed(wired.squarespace, "1001")
-    sync(wired.cart)
-    order = order_for(wired.cart, cart_order)
-    assert order.status == OrderStatus.AT_WMS
-    changes_before = status_changes(order)
-
-    wired.squarespace.update_order(cart_order["id"], fulfillmentStatus="CANCELED")
-    sync(wired.cart)
-
-    order.refresh_from_db()
-    assert order.status == OrderStatus.AT_WMS
-    assert order.cart_status == "canceled"
-    assert status_changes(order) == changes_before
-    [change] = order.changes.all()
-    assert (change.kind, change.status) == ("cancel", "pending")
-    events = OrderEvent.objects.filter(order=order, code="change_cancel")
-    assert events.count() == 1 and "Canceled at the cart" in events.get().message
-
-
 def test_an_order_canceled_at_the_cart_while_its_send_is_uncertain_is_not_sent_if_the_warehouse_lacks_it(
     wired, settings
 ):

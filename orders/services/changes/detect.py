@@ -16,6 +16,8 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from integrations.connectors.canonical import CART_CANCELED, CartOrder, WarehouseOrder
 from orders.models import Order, OrderChange, SyncRun
@@ -95,9 +97,14 @@ def _record(
 ) -> OrderChange | None:
     """The change, once per order, kind and cart version; earlier changes not yet passed on (and not
     being passed on now) are replaced by it."""
-    open_changes = OrderChange.objects.filter(order=order, status=OrderChange.Status.PENDING, uncertain=False)
-    open_changes.filter(claimed_by="").exclude(kind=kind, cart_modified_at=version).update(
-        status=OrderChange.Status.SUPERSEDED
+    # The newer change carries the whole order (or cancels it): an older one not being passed on right
+    # now is dropped, even one that may have reached the warehouse (the connectors read the order first).
+    now = timezone.now()
+    open_changes = OrderChange.objects.filter(order=order, status=OrderChange.Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    open_changes.exclude(kind=kind, cart_modified_at=version).update(
+        status=OrderChange.Status.SUPERSEDED, resolved_at=now, claimed_by="", claimed_until=None
     )
     try:
         with transaction.atomic():
@@ -113,7 +120,7 @@ def _record(
         return None
     order_event(
         order=order,
-        message=f"{what}. To pass on to the warehouse: it is not yet changed there.",
+        message=f"{what}. To pass on to the warehouse (not changed there yet).",
         code=f"change_{kind}",
         run=run,
     )

@@ -3,10 +3,10 @@
 Before the order reached the warehouse, the cart's version wins: the order is updated and prepared
 again, or canceled when the cart closed it. While a send may have reached the warehouse, the change
 is recorded and not applied (the delivery asks the warehouse, and sends nothing the cart has
-canceled), and the change is kept to pass on once it is found there. At the warehouse and not shipped,
-a cancellation of the order or of some of its lines, or an edit, is recorded as a change to pass on
-(`orders.services.changes`); the order itself keeps what the warehouse holds until the change is
-applied there. Shipped, a cancellation is written in its history for a person to take up.
+canceled), and kept to pass on once the order is found there. Sent, a cancellation of the order or
+of some of its lines, or an edit, is recorded as a change to pass on (`orders.services.changes`); the
+order itself keeps what the warehouse holds until the change is applied there. Shipped, the change
+is too late at once (a problem for a person).
 """
 
 from __future__ import annotations
@@ -89,43 +89,11 @@ def _changed_before_delivery(importer: Importer, order: Order, co: CartOrder) ->
 
 
 def _changed_after_delivery(importer: Importer, order: Order, co: CartOrder) -> None:
-    """Record the cart's status. At the warehouse and not shipped: the change (a cancellation, lines
-    canceled, an edit) is recorded to pass on (`changes.detect`). Shipped: a cancellation is for a
-    person to take up with the warehouse."""
-    if order.status == OrderStatus.AT_WMS:
-        cart_change_record(order=order, co=co, ctx=importer.context, run=importer.run)
-        _cart_status_record(order, co)  # the order keeps what the warehouse holds until the change is applied
-        return
-    if order.status in DELIVERED_STATUSES and co.cart_status != order.cart_status and co.cart_status == CART_CANCELED:
-        order_event(
-            order=order,
-            message="Canceled at the cart after it reached the warehouse: ask the warehouse to stop it.",
-            code="cart_canceled_after_delivery",
-            run=importer.run,
-        )
+    """Record the cart's status; sent (at the warehouse or shipped), what changed is recorded as a
+    change to pass on (`changes.detect`), which a shipped order meets as too late, with a problem."""
     if order.status in DELIVERED_STATUSES:
-        _lines_canceled_after_delivery_note(importer, order, co)
-    _cart_status_record(order, co)
-
-
-def _lines_canceled_after_delivery_note(importer: Importer, order: Order, co: CartOrder) -> None:
-    canceled = _canceled_line_ids(co)
-    newly = [
-        line
-        for line in order.lines.filter(canceled_at_cart=False)
-        if (line.cart_line_id or str(line.line_no)) in canceled
-    ]
-    if not newly:
-        return
-    OrderLine.objects.filter(pk__in=[line.pk for line in newly]).update(canceled_at_cart=True)
-    described = ", ".join(f"line {ln.line_no} ({ln.cart_sku})" for ln in newly)
-    order_event(
-        order=order,
-        message=f"Canceled at the cart after the order reached the warehouse: {described}. Line cancellations are "
-        "not passed on by themselves: ask the warehouse not to ship these lines.",
-        code="line_canceled_after_delivery",
-        run=importer.run,
-    )
+        cart_change_record(order=order, co=co, ctx=importer.context, run=importer.run)
+    _cart_status_record(order, co)  # the order keeps what the warehouse holds until a change is applied
 
 
 def _cart_status_record(order: Order, co: CartOrder) -> None:
