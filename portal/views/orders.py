@@ -98,6 +98,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": order.lines.all(),
             "events": events,
             "shipments": order.shipments.all(),
+            "changes": order.changes.order_by("-pk")[:20],
             "fix": fix,
             "job": order_send_job(order=order, job_id=request.GET.get("job", "")),
             "can_retry": fix.can_retry,
