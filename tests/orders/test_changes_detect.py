@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 from integrations.cooldowns import cooldown_key, cooldown_record
-from orders.models import Order, OrderChange, OrderStatus
+from orders.models import Order, OrderChange, OrderStatus, SKUAlias
 from tests.orders.helpers import cooldowns_end, order_for, seed, sync
 
 
@@ -114,3 +114,15 @@ def test_a_change_seen_while_a_send_is_uncertain_is_passed_on_once_the_order_is_
     assert change.kind == OrderChange.Kind.EDIT and "Trenton" in change.what
     assert change.status == OrderChange.Status.APPLIED
     assert wired.bergen.order(order.cust_ref)["shipTo"]["city"] == "Trenton"
+
+
+def test_a_new_alias_is_not_a_change_at_the_cart(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    SKUAlias.objects.create(merchant=wired.merchant, cart_sku="SKU-1", warehouse_sku="SKU-2")
+    billing = copy.deepcopy(cart_order["billingAddress"])
+    billing.update(city="Camden")
+
+    wired.squarespace.update_order(cart_order["id"], billingAddress=billing)  # seen again, nothing sent differs
+    sync(wired.cart)
+
+    assert not order.changes.exists(), "the warehouse keeps the order it was sent: no edit from our own mapping"

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.connectors.canonical import CART_CANCELED, CartOrder, WarehouseOrder
-from orders.models import Order, OrderChange, SyncRun
+from orders.models import Order, OrderChange, OrderLine, SyncRun
 from orders.services.records.history import order_event
 from orders.services.translation.cart_fields import apply_cart_fields, build_lines
 from orders.services.translation.translate import TranslationContext, order_translate, warehouse_order_for
@@ -37,7 +37,10 @@ def cart_change_record(
     if co.cart_status == CART_CANCELED:
         kind, what, wanted = OrderChange.Kind.CANCEL, "Canceled at the cart", {}
     else:
-        sent = warehouse_order_for(order=order, lines=list(order.lines.all()))
+        stored_lines = list(order.lines.all())
+        if not _changed_at_cart(order, stored_lines, co):
+            return None  # what the cart says is what we have (a new alias or map is not a change at the cart)
+        sent = warehouse_order_for(order=order, lines=stored_lines)
         now = _as_the_cart_has_it(order, co, ctx)
         differences = order_differences(sent=sent, now=now)
         if not differences:
@@ -45,6 +48,33 @@ def cart_change_record(
         kind = OrderChange.Kind.CANCEL_LINES if _only_fewer(sent, now) else OrderChange.Kind.EDIT
         what, wanted = "Changed at the cart: " + "; ".join(differences), _as_json(now)
     return _record(order, kind, what, wanted, co.modified_at, run)
+
+
+CART_FIELDS = (
+    "ship_first_name",
+    "ship_last_name",
+    "ship_company",
+    "ship_address_1",
+    "ship_address_2",
+    "ship_address_3",
+    "ship_city",
+    "ship_state",
+    "ship_zip",
+    "ship_country",
+    "ship_phone",
+    "orig_ship_code",
+)
+
+
+def _changed_at_cart(order: Order, lines: list[OrderLine], co: CartOrder) -> bool:
+    """Whether the cart's version differs from ours in what a warehouse is sent (before translation)."""
+    version = copy.copy(order)
+    apply_cart_fields(order=version, co=co)
+    if any(getattr(order, f) != getattr(version, f) for f in CART_FIELDS):
+        return True
+    ours = sorted((ln.cart_sku, ln.quantity, ln.canceled_at_cart) for ln in lines)
+    theirs = sorted((ln.cart_sku, ln.quantity, ln.canceled_at_cart) for ln in build_lines(order=version, co=co))
+    return ours != theirs
 
 
 def _as_json(order: WarehouseOrder) -> dict:
