@@ -20,6 +20,7 @@ from inventory.models import CartInventoryLevel, StockLevel
 from orders.models import (
     CarrierNameMap,
     Order,
+    OrderChange,
     OrderEvent,
     OrderLine,
     OrderStatus,
@@ -208,6 +209,16 @@ class OrderEventFactory(factory.django.DjangoModelFactory[OrderEvent]):
     to_status = OrderStatus.NEW
     code = "imported"
     message = "Imported from the cart."
+
+
+class OrderChangeFactory(factory.django.DjangoModelFactory[OrderChange]):
+    class Meta:
+        model = OrderChange
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.AT_WMS)
+    merchant = factory.SelfAttribute("order.merchant")
+    kind = OrderChange.Kind.CANCEL
+    what = "Canceled at the cart"
 
 
 class SkippedOrderFactory(factory.django.DjangoModelFactory[SkippedOrder]):
