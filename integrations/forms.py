@@ -169,6 +169,7 @@ class CartConnectionForm(ConnectionForm):
             "warehouse",
             "earliest_order_date",
             "skip_test_orders",
+            "hold_minutes",
             "order_watermark",
         ]
 
