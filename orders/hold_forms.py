@@ -1,6 +1,6 @@
 """What a person posts to act on an order's hold, on the admin's order page and the merchant's alike:
 one parser (`hold_actions`) in front of `orders.services.holds_fix`, so both pages behave the same.
-Send now is not among them: it queues a job for the worker (`sync.send_now.order_send_now`), which
+Send now and Release are not among them: they queue a job for the worker (`sync.send_now`), which
 both pages call themselves and then follow."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 from orders.models import Order
+from orders.services.hand_hold import order_hold_by_hand
 from orders.services.holds_fix import (
     SHIP_TO_FIELDS,
     FixResult,
@@ -51,6 +52,8 @@ def hold_actions(request: HttpRequest, order: Order, action: str) -> FixResult |
         )
     if action == "mapping":
         return order_shipping_map_add(order=order, ship_code=data.get("ship_code", ""), user=user)
+    if action == "hand-hold":
+        return order_hold_by_hand(order=order, reason=data.get("reason", ""), user=user)
     if action == "ship-to":
         form = ShipToForm(data, order=order)
         if not form.is_valid():
