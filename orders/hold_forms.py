@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 from orders.models import Order
-from orders.services.hand_hold import order_hold_by_hand
+from orders.services.hand_hold import REASON_MAX_LENGTH, order_hold_by_hand
 from orders.services.holds_fix import (
     SHIP_TO_FIELDS,
     FixResult,
@@ -36,6 +36,12 @@ class ShipToForm(forms.Form):
             )
 
 
+class HandHoldForm(forms.Form):
+    """Why a person holds the order by hand (shown on the order and in its history)."""
+
+    reason = forms.CharField(max_length=REASON_MAX_LENGTH, required=False)  # blank: the service says why not
+
+
 def fix_result_message(request: HttpRequest, result: FixResult) -> None:
     messages.add_message(request, LEVELS.get(result.level, messages.INFO), result.message)
 
@@ -53,7 +59,13 @@ def hold_actions(request: HttpRequest, order: Order, action: str) -> FixResult |
     if action == "mapping":
         return order_shipping_map_add(order=order, ship_code=data.get("ship_code", ""), user=user)
     if action == "hand-hold":
-        return order_hold_by_hand(order=order, reason=data.get("reason", ""), user=user)
+        hold = HandHoldForm(data)
+        if not hold.is_valid():
+            reason = " ".join(hold.errors.get("reason", ["not readable"]))
+            return FixResult(
+                False, "error", f"Not held: the reason is refused ({reason}). Give a reason in plain text."
+            )
+        return order_hold_by_hand(order=order, reason=hold.cleaned_data["reason"], user=user)
     if action == "ship-to":
         form = ShipToForm(data, order=order)
         if not form.is_valid():

@@ -21,7 +21,7 @@ PUSHABLE = (
 )
 
 
-def hold_window_over(now: datetime) -> Q:
+def hold_window_over(*, now: datetime) -> Q:
     """Orders not waiting in their cart connection's hold window at `now` (never had one, released
     early, or its end passed)."""
     return Q(hold_until__isnull=True) | Q(hold_until__lte=now)
@@ -33,7 +33,7 @@ def deliverable_orders(*, cart_connection_id: int, now: datetime | None = None) 
     now = now or timezone.now()
     return (
         Order.objects.filter(cart_connection_id=cart_connection_id, status=OrderStatus.NEW, warehouse__isnull=False)
-        .filter(hold_window_over(now))
+        .filter(hold_window_over(now=now))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("pk")

@@ -59,7 +59,6 @@ _TOKEN_PATH = "/authserver/api/token"
 
 class BergenSandbox(SandboxServer):
     """Bergen's warehouse API on loopback; seed stock with ``add_item``, ship with ``ship_order``."""
-
     persisted = ("customers", "stock", "orders", "tracking", "_item_ids", "_versions", "_next_order_item_id")
 
     def __init__(

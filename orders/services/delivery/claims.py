@@ -99,7 +99,7 @@ def order_claim(*, order_id: int) -> ClaimLease | None:
     lease = ClaimLease.new(now)
     claimed = (
         Order.objects.filter(pk=order_id, status=OrderStatus.NEW)
-        .filter(_claim_free(now), hold_window_over(now))
+        .filter(_claim_free(now), hold_window_over(now=now))
         .update(claimed_by=lease.token, claimed_until=lease.until)
     )
     return lease if claimed else None
@@ -114,7 +114,7 @@ def orders_claim(*, order_ids: list[int]) -> tuple[ClaimLease, int]:
     lease = ClaimLease.new(now)
     claimed = (
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.NEW, delivery_uncertain=False)
-        .filter(_claim_free(now), hold_window_over(now))
+        .filter(_claim_free(now), hold_window_over(now=now))
         .update(
             claimed_by=lease.token,
             claimed_until=lease.until,
