@@ -173,6 +173,14 @@ class CartConnectionForm(ConnectionForm):
             "order_watermark",
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "hold_minutes" in self.fields:
+            self.fields["hold_minutes"].required = False  # left empty: no window
+
+    def clean_hold_minutes(self) -> int:
+        return self.cleaned_data.get("hold_minutes") or 0
+
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [("", "Not known yet"), *((name, name.replace("_", " ")) for name in sorted(time_zone_names()))]
