@@ -169,8 +169,17 @@ class CartConnectionForm(ConnectionForm):
             "warehouse",
             "earliest_order_date",
             "skip_test_orders",
+            "hold_minutes",
             "order_watermark",
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "hold_minutes" in self.fields:
+            self.fields["hold_minutes"].required = False  # left empty: no window
+
+    def clean_hold_minutes(self) -> int:
+        return self.cleaned_data.get("hold_minutes") or 0
 
 
 def time_zone_choices() -> list[tuple[str, str]]:

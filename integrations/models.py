@@ -252,6 +252,12 @@ class CartConnection(Connection):
     skip_test_orders = models.BooleanField(
         default=False, help_text="Skip orders the cart marks as test orders (recorded as skipped)."
     )
+    hold_minutes = models.PositiveIntegerField(
+        "hold window (minutes)",
+        default=0,
+        help_text="A new order waits this many minutes after it was placed before it is sent to the warehouse, "
+        "so that a change or cancellation made at the cart meanwhile is applied. 0: sent at once.",
+    )
     order_watermark = models.DateTimeField(
         null=True,
         blank=True,

@@ -1,6 +1,7 @@
 """The admin's order page acts on its hold: retry, send now, an SKU alias picked from the warehouse's
-SKU list, a shipping mapping, the ship-to. Every button calls `orders.services.holds_fix` (the
-service the merchant's order page calls too) and shows its answer with the reason; Send now queues
+SKU list, a shipping mapping, the ship-to, a hold by hand and its release (or the hold window's).
+Every button calls `orders.services.holds_fix` or `orders.services.hand_hold` (the services the
+merchant's order page calls too) and shows its answer with the reason; Send now and Release queue
 a job for the worker (`sync.send_now`) that the page follows to its summary. The lists' Retry
 (`retry_and_report`) re-checks in the request and queues the sending the same way."""
 
@@ -15,9 +16,10 @@ from django.utils.html import format_html, format_html_join
 
 from orders.hold_forms import LEVELS, ShipToForm, fix_result_message, hold_actions
 from orders.models import Order, OrderStatus
+from orders.services.hand_hold import hand_hold_options
 from orders.services.holds_fix import order_fix_options
 from sync.models import Job
-from sync.send_now import order_send_job, order_send_now, orders_retry_queue
+from sync.send_now import order_release_now, order_send_job, order_send_now, orders_retry_queue
 
 MAX_ORDERS_NAMED = 20
 
@@ -47,8 +49,9 @@ class OrderHoldAdminMixin:
         page = reverse("admin:orders_order_change", args=[order.pk])
         if not request.user.has_perm("orders.change_order"):
             messages.error(request, "Not done: you may look at orders but not change them (ask for 'change order').")
-        elif action == "send":
-            result, job = order_send_now(order=order, user=request.user)
+        elif action in ("send", "release"):
+            queue = order_send_now if action == "send" else order_release_now
+            result, job = queue(order=order, user=request.user)
             fix_result_message(request, result)
             if job is not None:
                 return HttpResponseRedirect(f"{page}?job={job.pk}#hold-panel")
@@ -74,6 +77,7 @@ class OrderHoldAdminMixin:
                 job_status_url=reverse("admin:sync_job_status", args=[job.pk]) if job else "",
                 hold_order=order,
                 fix=options,
+                hand=hand_hold_options(order=order),
                 ship_to_form=ShipToForm(order=order) if options.can_edit_ship_to else None,
                 mapping_url=mapping_url,
             )

@@ -41,6 +41,7 @@ REASON_LABELS = {
     HoldCode.WAREHOUSE_REJECTED: "Refused by the warehouse",
     HoldCode.LINE_CANCELED: "Line canceled at the cart",
     HoldCode.REFERENCE_TAKEN: "Reference taken at the warehouse",
+    HoldCode.HELD_BY_HAND: "Held by hand",
     "held": "Held",
     "failing": "Connection failing",
     "needs_person": "Connection stopped: needs a person",

@@ -1,6 +1,6 @@
 """What a person posts to act on an order's hold, on the admin's order page and the merchant's alike:
 one parser (`hold_actions`) in front of `orders.services.holds_fix`, so both pages behave the same.
-Send now is not among them: it queues a job for the worker (`sync.send_now.order_send_now`), which
+Send now and Release are not among them: they queue a job for the worker (`sync.send_now`), which
 both pages call themselves and then follow."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 from orders.models import Order
+from orders.services.hand_hold import REASON_MAX_LENGTH, order_hold_by_hand
 from orders.services.holds_fix import (
     SHIP_TO_FIELDS,
     FixResult,
@@ -35,6 +36,12 @@ class ShipToForm(forms.Form):
             )
 
 
+class HandHoldForm(forms.Form):
+    """Why a person holds the order by hand (shown on the order and in its history)."""
+
+    reason = forms.CharField(max_length=REASON_MAX_LENGTH, required=False)  # blank: the service says why not
+
+
 def fix_result_message(request: HttpRequest, result: FixResult) -> None:
     messages.add_message(request, LEVELS.get(result.level, messages.INFO), result.message)
 
@@ -51,6 +58,14 @@ def hold_actions(request: HttpRequest, order: Order, action: str) -> FixResult |
         )
     if action == "mapping":
         return order_shipping_map_add(order=order, ship_code=data.get("ship_code", ""), user=user)
+    if action == "hand-hold":
+        hold = HandHoldForm(data)
+        if not hold.is_valid():
+            reason = " ".join(hold.errors.get("reason", ["not readable"]))
+            return FixResult(
+                False, "error", f"Not held: the reason is refused ({reason}). Give a reason in plain text."
+            )
+        return order_hold_by_hand(order=order, reason=hold.cleaned_data["reason"], user=user)
     if action == "ship-to":
         form = ShipToForm(data, order=order)
         if not form.is_valid():

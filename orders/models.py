@@ -43,6 +43,7 @@ class HoldCode(models.TextChoices):
     WAREHOUSE_REJECTED = "warehouse_rejected", "refused by the warehouse"
     LINE_CANCELED = "line_canceled", "line canceled at the cart"
     REFERENCE_TAKEN = "reference_taken", "reference already used at the warehouse by another order"
+    HELD_BY_HAND = "held_by_hand", "held by hand"
 
 
 class Order(MerchantScoped):
@@ -100,6 +101,12 @@ class Order(MerchantScoped):
     warehouse_payload = models.JSONField(null=True, blank=True, help_text="What is (or would be) sent.")
     cart_payload = models.JSONField(null=True, blank=True, help_text="The order as the cart last sent it.")
 
+    hold_until = models.DateTimeField(
+        "hold window ends",
+        null=True,
+        blank=True,
+        help_text="Not sent before this time: its cart connection's hold window. Empty: no window, or released.",
+    )
     # Delivery bookkeeping: durable, on the row (never only in a task queue).
     delivery_attempts = models.PositiveIntegerField(default=0)
     delivery_uncertain = models.BooleanField(

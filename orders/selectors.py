@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import HoldCode, Order, OrderStatus, Shipment, SKUAlias
@@ -21,16 +21,39 @@ PUSHABLE = (
 )
 
 
+def hold_window_over(*, now: datetime) -> Q:
+    """Orders not waiting in their cart connection's hold window at `now` (never had one, released
+    early, or its end passed)."""
+    return Q(hold_until__isnull=True) | Q(hold_until__lte=now)
+
+
 def deliverable_orders(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:
-    """The connection's `new` orders with a warehouse, due (no retry pending) and not claimed by a
-    live run, oldest first."""
+    """The connection's `new` orders with a warehouse, due (out of their hold window, no retry
+    pending) and not claimed by a live run, oldest first."""
     now = now or timezone.now()
     return (
         Order.objects.filter(cart_connection_id=cart_connection_id, status=OrderStatus.NEW, warehouse__isnull=False)
+        .filter(hold_window_over(now=now))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("pk")
     )
+
+
+@dataclass(frozen=True)
+class InHoldWindow:
+    """New orders of a connection waiting in its hold window: a run after `first_ends` sends the first."""
+
+    count: int
+    first_ends: datetime | None
+
+
+def orders_in_hold_window(*, cart_connection_id: int, now: datetime | None = None) -> InHoldWindow:
+    now = now or timezone.now()
+    found = Order.objects.filter(
+        cart_connection_id=cart_connection_id, status=OrderStatus.NEW, hold_until__gt=now
+    ).aggregate(count=Count("pk"), ends=Min("hold_until"))
+    return InHoldWindow(found["count"], found["ends"])
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ class MerchantCartForm(MerchantConnectionMixin, CartConnectionForm):
             "warehouse",
             "earliest_order_date",
             "skip_test_orders",
+            "hold_minutes",
             "notify_customer_on_shipment",
             "inventory_sync_enabled",
             "inventory_buffer",

@@ -49,6 +49,8 @@ urlpatterns = [
     page("orders/<int:pk>/", orders.order_detail, "order_detail"),
     page("orders/<int:pk>/retry/", orders.order_retry, "order_retry"),
     page("orders/<int:pk>/send/", orders.order_send, "order_send"),
+    page("orders/<int:pk>/hold/", orders.order_hand_hold, "order_hand_hold"),
+    page("orders/<int:pk>/release/", orders.order_release, "order_release"),
     page("orders/<int:pk>/alias/", orders.order_alias, "order_alias"),
     page("orders/<int:pk>/mapping/", orders.order_mapping, "order_mapping"),
     page("orders/<int:pk>/ship-to/", orders.order_ship_to, "order_ship_to"),

@@ -29,7 +29,7 @@ from integrations.services import (
 )
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.selectors import ClaimedElsewhere, orders_claimed_elsewhere
+from orders.selectors import ClaimedElsewhere, InHoldWindow, orders_claimed_elsewhere, orders_in_hold_window
 from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
@@ -198,7 +198,9 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
                 # Changes at the cart to orders the warehouse has, passed on and confirmed there.
                 pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
                 notes += delivery_notes(
-                    counts=counts, elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk)
+                    counts=counts,
+                    elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
+                    in_window=orders_in_hold_window(cart_connection_id=connection.pk),
                 )
             except Exception as exc:
                 outcome = failure_classify(
@@ -257,10 +259,19 @@ def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) ->
 UNSENT_KEYS = ("not_sent", "claims_ran_out")
 
 
-def delivery_notes(*, counts: dict[str, int], elsewhere: ClaimedElsewhere) -> list[str]:
+def delivery_notes(
+    *, counts: dict[str, int], elsewhere: ClaimedElsewhere, in_window: InHoldWindow | None = None
+) -> list[str]:
     """Why orders due to be sent were not sent by this run, so that a run that sent nothing never
-    reads as if there was nothing to send. Adds the orders claimed by another run to `counts`."""
+    reads as if there was nothing to send. Adds the orders claimed by another run, and those waiting
+    in the connection's hold window, to `counts`."""
     notes = []
+    if in_window is not None and in_window.count:
+        counts["in_hold_window"] = in_window.count
+        notes.append(
+            f"{in_window.count} order(s) wait in the connection's hold window: the first is sent by a run after "
+            f"{in_window.first_ends:%Y-%m-%d %H:%M} UTC (or release it early on its page)."
+        )
     if counts.get("claims_ran_out"):
         notes.append(
             f"{counts['claims_ran_out']} order(s) not sent: their delivery claim would have ended before a send "

@@ -20,7 +20,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus
-from orders.services.delivery.holds import CART_SIDE_HOLDS, held_orders_recheck
+from orders.services.delivery.holds import NOT_RECHECKED, held_orders_recheck
+from orders.services.hand_hold import order_release_by_hand
 from orders.services.holds_fix import FixResult, order_send_check
 from orders.services.records.history import order_event
 from sync.jobs import job_queue
@@ -103,6 +104,16 @@ def orders_retry_queue(*, order_ids: list[int], user: AbstractBaseUser | None) -
         order_event(order=order, message=f"Retry asked by {who}.", code="retry_asked", user=user)
     counts = held_orders_recheck(orders=orders, why=f"retry asked by {who}", live_skus=False)
     waiting = Order.objects.filter(pk__in=order_ids, status__in=(OrderStatus.NEW, OrderStatus.ERROR))
-    waiting = waiting.exclude(status=OrderStatus.ERROR, hold_code__in=CART_SIDE_HOLDS).order_by("pk")
+    waiting = waiting.exclude(status=OrderStatus.ERROR, hold_code__in=NOT_RECHECKED).order_by("pk")
     not_pending = sum(order.status not in (OrderStatus.NEW, OrderStatus.ERROR) for order in orders)
     return RetryQueued(counts=counts, jobs=orders_send_queue(orders=waiting, user=user), not_pending=not_pending)
+
+
+def order_release_now(*, order: Order, user: AbstractBaseUser | None) -> tuple[FixResult, Job | None]:
+    """An order page's Release: the order is released from its hold by hand or its hold window
+    (`orders.services.hand_hold`), then, when it is ready, its send is queued as Send now does."""
+    released = order_release_by_hand(order=order, user=user)
+    if not released.done or order.status != OrderStatus.NEW:
+        return released, None
+    sent, job = order_send_now(order=order, user=user)
+    return FixResult(True, sent.level, f"{released.message} {sent.message}"), job

@@ -20,13 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
 
 from integrations.models import WMSConnection
 from integrations.services import ConnectionNotConfigured, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import HoldCode, Order, OrderStatus, ShippingMethodMap, SKUAlias
 from orders.selectors import orders_held_for_alias, orders_held_for_shipping
-from orders.services.delivery.holds import CART_SIDE_HOLDS
+from orders.services.delivery.claims import order_hold_window_end
+from orders.services.delivery.holds import CART_SIDE_HOLDS, NOT_RECHECKED, PERSON_HOLDS
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
 from orders.services.translation.sku_check import sku_list_refresh, warehouse_skus_check
@@ -131,6 +133,10 @@ def order_hold_retry(*, order: Order, user: AbstractBaseUser | None) -> FixResul
         return FixResult(False, "info", f"Order #{number} is {order.get_status_display()}, not held: nothing to retry.")
     if order.hold_code in CART_SIDE_HOLDS:
         return FixResult(False, "warning", f"Order #{number} can only be fixed at the cart: {order.hold_reason}")
+    if order.hold_code in PERSON_HOLDS:
+        return FixResult(
+            False, "warning", f"Order #{number} is held by hand: {order.hold_reason} Release it to send it."
+        )
     try:
         order.destination_warehouse()
     except CrossMerchantLink as exc:
@@ -142,8 +148,9 @@ def order_hold_retry(*, order: Order, user: AbstractBaseUser | None) -> FixResul
 
 def order_send_check(*, order: Order, user: AbstractBaseUser | None) -> FixResult:
     """Whether the order can be sent now: a held order is re-checked first (as Retry does, with the
-    SKU list as last read: no call to a platform). `done` when it may be queued for the worker,
-    which sends it (`sync.send_now`); otherwise the message says why not."""
+    SKU list as last read: no call to a platform); an order in its hold window is released from it
+    (recorded with the person). `done` when it may be queued for the worker, which sends it
+    (`sync.send_now`); otherwise the message says why not."""
     number = order.order_number
     if order.status == OrderStatus.ERROR:
         result = order_hold_retry(order=order, user=user)
@@ -154,7 +161,22 @@ def order_send_check(*, order: Order, user: AbstractBaseUser | None) -> FixResul
     warehouse, why_not = _warehouse(order)
     if warehouse is None:
         return FixResult(False, "error", f"Order #{number} cannot be sent: {why_not}.")
+    order_hold_window_release(order=order, user=user)
     return FixResult(True, "info", f"Order #{number} is queued to be sent to {warehouse.platform_label} by the worker.")
+
+
+def order_hold_window_release(*, order: Order, user: AbstractBaseUser | None) -> bool:
+    """End a `new` order's hold window now (a person asked to send it), recorded with the person;
+    False when it was not waiting in one."""
+    waited = order.hold_until
+    if order.status != OrderStatus.NEW or waited is None or waited <= timezone.now():
+        return False
+    if not order_hold_window_end(order_id=order.pk):
+        return False
+    order.hold_until = None
+    message = f"Released early from its hold window (it waited until {waited:%Y-%m-%d %H:%M} UTC) by {_person(user)}."
+    order_event(order=order, message=message, code="hold_window_released", user=user)
+    return True
 
 
 def order_alias_add(*, order: Order, cart_sku: str, warehouse_sku: str, user: AbstractBaseUser | None) -> FixResult:
@@ -273,8 +295,8 @@ def order_fix_options(*, order: Order) -> FixOptions:
     """What the order's page offers; a stale SKU list is read again in the worker when an alias is
     offered (and `sku_list_note` says so)."""
     options = FixOptions(
-        can_retry=order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS,
-        can_send=order.status in PENDING and order.hold_code not in CART_SIDE_HOLDS,
+        can_retry=order.status == OrderStatus.ERROR and order.hold_code not in NOT_RECHECKED,
+        can_send=order.status in PENDING and order.hold_code not in NOT_RECHECKED,
         can_edit_ship_to=order.status in PENDING,
     )
     if order.status != OrderStatus.ERROR:

@@ -20,13 +20,14 @@ from integrations.tenancy import CrossMerchantLink
 from orders.hold_forms import ShipToForm, fix_result_message, hold_actions
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
 from orders.services.delivery.trial_order import TestOrderLine
+from orders.services.hand_hold import hand_hold_options
 from orders.services.holds_fix import order_fix_options
 from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
 from sync.jobs import job_queue, trial_order_params
 from sync.models import Job
-from sync.send_now import order_send_job, order_send_now
+from sync.send_now import order_release_now, order_send_job, order_send_now
 
 PAGE_SIZE = 50
 PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
@@ -100,6 +101,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "shipments": order.shipments.all(),
             "changes": order.changes.order_by("-pk")[:20],
             "fix": fix,
+            "hand": hand_hold_options(order=order),
             "job": order_send_job(order=order, job_id=request.GET.get("job", "")),
             "can_retry": fix.can_retry,
             "ship_to_form": ShipToForm(order=order) if fix.can_edit_ship_to else None,
@@ -130,6 +132,22 @@ def order_send(request: HttpRequest, pk: int) -> HttpResponse:
     result, job = order_send_now(order=order, user=request.user)
     fix_result_message(request, result)
     follow = f"?job={job.pk}#job" if job is not None else "#hold"
+    return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]) + follow)
+
+
+@require_POST
+def order_hand_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hold the order by hand, with the person's reason: it is not sent until someone releases it."""
+    return _hold_action(request, pk, "hand-hold")
+
+
+@require_POST
+def order_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Release a hold by hand or the hold window early; the send is then queued as Send now does."""
+    order = get_scoped_or_404(Order, request.merchant, pk=pk)
+    result, job = order_release_now(order=order, user=request.user)
+    fix_result_message(request, result)
+    follow = f"?job={job.pk}#job" if job is not None else "#hand-hold"
     return HttpResponseRedirect(reverse("portal:order_detail", args=[order.pk]) + follow)
 
 

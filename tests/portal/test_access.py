@@ -194,11 +194,21 @@ def test_every_merchant_page_renders_for_the_merchant(client, mine):
         "order_alias": mine.order.pk,
         "order_mapping": mine.order.pk,
         "order_ship_to": mine.order.pk,
+        "order_hand_hold": mine.order.pk,
+        "order_release": mine.order.pk,
         "order_payload": mine.order.pk,
         "connection_sync": mine.cart.pk,
         "job_status": JobFactory(cart_connection=mine.cart).pk,
     }
-    order_actions = {"order_retry", "order_send", "order_alias", "order_mapping", "order_ship_to"}
+    order_actions = {
+        "order_retry",
+        "order_send",
+        "order_alias",
+        "order_mapping",
+        "order_ship_to",
+        "order_hand_hold",
+        "order_release",
+    }
     post_only = {
         "connection_test",
         "connection_sync",

@@ -52,7 +52,10 @@ def test_the_ship_to_edited_on_the_order_page_is_checked_again(wired_client, wir
     assert order.events.get(code="ship_to_edited").user.username == "wired-shopkeeper"
 
 
-@pytest.mark.parametrize("name", ["order_retry", "order_send", "order_alias", "order_mapping", "order_ship_to"])
+@pytest.mark.parametrize(
+    "name",
+    ["order_retry", "order_send", "order_alias", "order_mapping", "order_ship_to", "order_hand_hold", "order_release"],
+)
 def test_another_merchants_order_is_not_found(client, mine, theirs, name):
     response = client.post(reverse(f"portal:{name}", args=[theirs.order.pk]), {"cart_sku": "X", "warehouse_sku": "Y"})
 

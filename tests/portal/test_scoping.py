@@ -27,6 +27,8 @@ OBJECT_URLS = [
     ("order_alias", lambda o: [o.order.pk]),
     ("order_mapping", lambda o: [o.order.pk]),
     ("order_ship_to", lambda o: [o.order.pk]),
+    ("order_hand_hold", lambda o: [o.order.pk]),
+    ("order_release", lambda o: [o.order.pk]),
     ("order_payload", lambda o: [o.order.pk]),
 ]
 

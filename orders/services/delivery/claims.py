@@ -28,6 +28,7 @@ from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.canonical import WarehouseOrder, WarehouseOrderRef
 from integrations.connectors.errors import ConnectorError, OrderRejectedError
 from orders.models import HoldCode, Order, OrderStatus, SyncRun
+from orders.selectors import hold_window_over
 from orders.services.bulk import rows_update
 from orders.services.delivery.reference_check import ReferenceCheck, reference_taken_reason
 from orders.services.records.health import doubling_delay
@@ -91,28 +92,29 @@ def _claim_free(now: datetime) -> Q:
 
 
 def order_claim(*, order_id: int) -> ClaimLease | None:
-    """Claim a `new` order for one attempt, taking over an expired claim; None when another attempt
-    holds it or it is no longer `new`. Whether it may be uncertain is the caller's to ask."""
+    """Claim a `new` order out of its hold window for one attempt, taking over an expired claim; None
+    when another attempt holds it, it waits in its hold window or it is no longer `new`. Whether it
+    may be uncertain is the caller's to ask."""
     now = timezone.now()
     lease = ClaimLease.new(now)
     claimed = (
         Order.objects.filter(pk=order_id, status=OrderStatus.NEW)
-        .filter(_claim_free(now))
+        .filter(_claim_free(now), hold_window_over(now=now))
         .update(claimed_by=lease.token, claimed_until=lease.until)
     )
     return lease if claimed else None
 
 
 def orders_claim(*, order_ids: list[int]) -> tuple[ClaimLease, int]:
-    """Claim the `new`, not-uncertain orders among `order_ids` (taking over expired claims) and mark
-    them uncertain with their attempt counted, in one UPDATE committed before any send: a crash from
-    here on makes the next attempt ask the warehouse first. Returns the lease and how many it took
-    (the orders with `claimed_by=lease.token`)."""
+    """Claim the `new`, not-uncertain orders among `order_ids` out of their hold window (taking over
+    expired claims) and mark them uncertain with their attempt counted, in one UPDATE committed
+    before any send: a crash from here on makes the next attempt ask the warehouse first. Returns
+    the lease and how many it took (the orders with `claimed_by=lease.token`)."""
     now = timezone.now()
     lease = ClaimLease.new(now)
     claimed = (
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.NEW, delivery_uncertain=False)
-        .filter(_claim_free(now))
+        .filter(_claim_free(now), hold_window_over(now=now))
         .update(
             claimed_by=lease.token,
             claimed_until=lease.until,
@@ -338,4 +340,42 @@ def orders_unclaim_unsent(*, orders: list[Order], token: str, why: ConnectorErro
         claimed_until=None,
         delivery_attempts=F("delivery_attempts") - 1,
         last_error=str(why or ""),
+    )
+
+
+def order_hold_by_hand_mark(*, order_id: int, reason: str) -> bool:
+    """Hold a pending order by hand: `held` with `HELD_BY_HAND`, which no re-check or retry lifts.
+    Only while no send is under way or may have reached the warehouse (not uncertain, no live
+    claim), checked in the same UPDATE; False when that no longer holds. An expired claim is
+    cleared, so that an attempt that outlived its lease finds the order no longer its own."""
+    now = timezone.now()
+    return bool(
+        Order.objects.filter(pk=order_id, status__in=(OrderStatus.NEW, OrderStatus.ERROR), delivery_uncertain=False)
+        .filter(_claim_free(now))
+        .exclude(hold_code=HoldCode.HELD_BY_HAND)
+        .update(
+            status=OrderStatus.ERROR,
+            hold_code=HoldCode.HELD_BY_HAND,
+            hold_reason=reason,
+            claimed_by="",
+            claimed_until=None,
+        )
+    )
+
+
+def order_hand_hold_lift(*, order_id: int) -> bool:
+    """Lift a hold by hand, and the order's hold window with it (a person said "go"): the order
+    stays `held` with no reason until it is checked again (`prepare`), which sets it new or holds
+    it for what is still wrong. False when it is not held by hand (any more)."""
+    return bool(
+        Order.objects.filter(pk=order_id, status=OrderStatus.ERROR, hold_code=HoldCode.HELD_BY_HAND).update(
+            hold_code="", hold_reason="", hold_until=None
+        )
+    )
+
+
+def order_hold_window_end(*, order_id: int) -> bool:
+    """End a `new` order's hold window now (released early); False when it was not waiting in one."""
+    return bool(
+        Order.objects.filter(pk=order_id, status=OrderStatus.NEW, hold_until__gt=timezone.now()).update(hold_until=None)
     )

@@ -23,6 +23,9 @@ from orders.services.translation.translate import load_context, warehouse_skus
 
 # Holds that only the cart can fix are re-read by the next import, not re-checked here.
 CART_SIDE_HOLDS = {HoldCode.BAD_PAYLOAD}
+# Holds that no check, retry or send lifts: only a person's release (`hand_hold`).
+PERSON_HOLDS = {HoldCode.HELD_BY_HAND}
+NOT_RECHECKED = CART_SIDE_HOLDS | PERSON_HOLDS
 
 
 class RecheckCount(StrEnum):
@@ -58,7 +61,7 @@ def held_orders_recheck(*, orders: Iterable[Order], why: str, live_skus: bool = 
     counts = {RecheckCount.RELEASED: 0, RecheckCount.STILL_HELD: 0}
     groups: dict[tuple[int, int | None], tuple[WMSConnection | None, list[Order]]] = {}
     for order in orders:
-        if order.status != OrderStatus.ERROR or order.hold_code in CART_SIDE_HOLDS:
+        if order.status != OrderStatus.ERROR or order.hold_code in NOT_RECHECKED:
             continue
         try:
             warehouse = order.destination_warehouse()
@@ -123,7 +126,7 @@ def _person_recheck(
     orders = list(orders)
     if user is not None and user.is_authenticated:
         for order in orders:
-            if order.status == OrderStatus.ERROR and order.hold_code not in CART_SIDE_HOLDS:
+            if order.status == OrderStatus.ERROR and order.hold_code not in NOT_RECHECKED:
                 order_event(order=order, message=f"{why[0].upper()}{why[1:]}.", code=code, user=user)
     return held_orders_recheck(orders=orders, why=why, live_skus=False)
 

@@ -10,9 +10,14 @@ meanwhile chooses again.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from integrations.connectors.canonical import CartOrder
+from integrations.models import CartConnection
 from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
 from orders.services.bulk import rows_insert
 from orders.services.intake.cust_refs import cust_refs_choose
@@ -52,7 +57,8 @@ def _orders_store(importer: Importer, fresh: list[CartOrder], *, hand_over: bool
     """Store `fresh` with their lines and history; False, with none of them stored, on a collision."""
     connection = importer.connection
     orders, lines_of = _orders_build(importer, fresh)
-    ready = [o for o in orders if o.status == OrderStatus.NEW and o.warehouse_id is not None]
+    # Those waiting in the connection's hold window are not handed over: a run after it sends them.
+    ready = [o for o in orders if o.status == OrderStatus.NEW and o.warehouse_id is not None and o.hold_until is None]
     # Claimed as they are stored (committed with the page), when the delivery takes them at once.
     lease = importer.delivery.lease() if hand_over and importer.delivery is not None and ready else None
     for order in ready if lease is not None else ():
@@ -98,7 +104,9 @@ def _orders_build(importer: Importer, fresh: list[CartOrder]) -> tuple[list[Orde
         lines_of[id(order)], holds_of[id(order)] = lines, holds
     if ctx.warehouse is not None:
         cust_refs_choose(orders=orders, warehouse=ctx.warehouse)
+    now = timezone.now()
     for order in orders:
+        order.hold_until = hold_window_end(connection=connection, ordered_at=order.ordered_at, now=now)
         holds = holds_of[id(order)]
         if ctx.warehouse_connector is not None and order.cust_ref:
             order.warehouse_payload = ctx.warehouse_connector.format_order(
@@ -109,6 +117,20 @@ def _orders_build(importer: Importer, fresh: list[CartOrder]) -> tuple[list[Orde
             order.hold_code = holds[0].code
             order.hold_reason = " ".join(h.message for h in holds)
     return orders, lines_of
+
+
+def hold_window_end(*, connection: CartConnection, ordered_at: datetime | None, now: datetime) -> datetime | None:
+    """When a new order's hold window ends, or None when it has none left.
+
+    Counted from when the order was placed, as the customer sees it (the window is the time they
+    have to change their mind, whenever our sync happens to read the order), or from now when the
+    cart gives no time or one in the future; plus `ORDER_IMPORT_LAG_SECONDS`, so that the import
+    before the send has read the cart up to the window's end."""
+    if not connection.hold_minutes:
+        return None
+    start = min(ordered_at or now, now)
+    ends = start + timedelta(minutes=connection.hold_minutes, seconds=settings.ORDER_IMPORT_LAG_SECONDS)
+    return ends if ends > now else None
 
 
 def _imported_rows_write(importer: Importer, orders: list[Order], lines_of: dict[int, list[OrderLine]]) -> None:

@@ -6,7 +6,7 @@ lifted (`holds`); new orders go through the same steps in memory, a page at a ti
 
 from __future__ import annotations
 
-from orders.models import Order, OrderLine, OrderStatus, SyncRun
+from orders.models import HoldCode, Order, OrderLine, OrderStatus, SyncRun
 from orders.services.intake.cust_refs import order_assign_cust_ref
 from orders.services.records.history import order_set_status
 from orders.services.records.problems import order_held_problem
@@ -24,7 +24,8 @@ def order_prepare(
 ) -> str:
     """Translate and validate a pending order, fix its `cust_ref`, and set it `new` or held.
 
-    Returns the resulting status. Saves the order and its lines.
+    Returns the resulting status. Saves the order and its lines. An order held by hand stays held
+    (with its reason), whatever the checks find: only a person's release lifts that hold.
     """
     holds: list[Hold] = order_translate(order=order, lines=lines, ctx=ctx)
     holds += order_validate(order=order, lines=lines, ctx=ctx)
@@ -35,6 +36,9 @@ def order_prepare(
     OrderLine.objects.bulk_update(lines, ["warehouse_sku"])
     if ctx.warehouse_connector is not None and order.cust_ref:
         order.warehouse_payload = ctx.warehouse_connector.format_order(warehouse_order_for(order=order, lines=lines))
+    if order.hold_code == HoldCode.HELD_BY_HAND:  # kept until a person releases it (`hand_hold`)
+        order.save()
+        return OrderStatus.ERROR
     if holds:
         order.hold_code = holds[0].code
         order.hold_reason = " ".join(h.message for h in holds)

@@ -61,7 +61,9 @@ def rejected_order_store(*, importer: Importer, rejected: RejectedCartOrder, ord
     if order is None:
         _new_order_hold(importer, rejected, message)
     elif (
-        order.status in PENDING_STATUSES and not send_in_flight(order=order) and order.hold_code != HoldCode.BAD_PAYLOAD
+        order.status in PENDING_STATUSES
+        and not send_in_flight(order=order)
+        and order.hold_code not in (HoldCode.BAD_PAYLOAD, HoldCode.HELD_BY_HAND)  # a hand hold stays a person's
     ):
         order.hold_code, order.hold_reason = HoldCode.BAD_PAYLOAD, message
         order.cart_payload = jsonable(rejected.raw)
