@@ -140,6 +140,19 @@ def cycle_diagnosis(cart_id: int) -> dict[str, Any]:
     }
 
 
+def _tracking_missing(orders: dict[str, Order], sides: dict[str, Any], canceled_at_cart: set[str]) -> int:
+    """Tracking numbers the warehouse shipped that the cart order lacks (orders the cart canceled aside)."""
+    by_ref = {o.cust_ref: o for o in orders.values() if o.cust_ref}
+    missing = 0
+    for reference, numbers in sides["shipped"].items():
+        order = by_ref.get(reference)
+        if order is not None and order.order_number in canceled_at_cart:
+            continue
+        at_cart = set(sides["fulfillments"].get(order.cart_order_id, ())) if order is not None else set()
+        missing += sum(1 for number in numbers if number not in at_cart)
+    return missing
+
+
 def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]) -> dict[str, Any]:
     """The run's outcome, from the database and from what the sandboxes hold (``SandboxPair.report``).
 
@@ -160,14 +173,7 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
             lost.append(co.number)
         elif co.invalid and there:
             wrongly_sent.append(co.number)
-    by_ref = {o.cust_ref: o for o in orders.values() if o.cust_ref}
-    tracking_missing = 0
-    for reference, numbers in sides["shipped"].items():
-        order = by_ref.get(reference)
-        if order is not None and order.order_number in canceled_at_cart:
-            continue
-        at_cart = set(sides["fulfillments"].get(order.cart_order_id, ())) if order is not None else set()
-        tracking_missing += sum(1 for number in numbers if number not in at_cart)
+    tracking_missing = _tracking_missing(orders, sides, canceled_at_cart)
     held = [o for o in orders.values() if o.status == OrderStatus.ERROR]
     shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
     refused_resends = OrderEvent.objects.filter(

@@ -7,7 +7,10 @@
 2. A fresh merchant (``chaos-<timestamp>``) is wired to them in the database.
 3. W worker processes run the cycle (``cycle.cycle_pass``) in a loop. When every order is delivered or
    held, the warehouse sandbox ships every order it holds and the workers add the shipments sync;
-   the run has settled when every parcel's tracking was accepted by the cart.
+   the run has settled when every parcel's tracking was accepted by the cart (or refused, for an order
+   the cart canceled). With cancel and edit rates, the cart changes orders at their moments meanwhile
+   (``cart_changes.ChangeDriver``); shipping and settling wait until those changes are made, seen by
+   our import and passed on (``change_figures.changes_unsettled``).
 4. Meanwhile a killer thread SIGKILLs a random working worker K times and starts another in its place.
    The kills are spread over the run: each is due once the run's progress (half orders, half tracking)
    passes a random point, and comes a random moment after that.
@@ -200,13 +203,23 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
         if cart_id is not None:
             chaos_merchant_retire(cart_id)
     result = cycle_report(cart_id, scenario, sides)
-    result.update(
+    result.update(_run_figures(options, sides, killer, started, seed, slug), settled=settled)
+    result["problems"] = chaos_problems(result, sides)
+    if not settled:
+        result["diagnosis"] = cycle_diagnosis(cart_id)
+    return result
+
+
+def _run_figures(
+    options: ChaosOptions, sides: dict[str, Any], killer: Killer, started: float, seed: int, slug: str
+) -> dict[str, Any]:
+    """What the run was: its options, kills, faults and time."""
+    return dict(
         kills=killer.kills,
         faults_injected=sides["faults_by_mode"],
         faults_total=sum(sides["faults_by_mode"].values()),
         requests=sides["requests"],
         seconds=round(time.monotonic() - started, 1),
-        settled=settled,
         seed=seed,
         workers=options.workers,
         fault_rate=options.fault_rate,
@@ -216,10 +229,6 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
         database=connections["default"].vendor,
         merchant=slug,
     )
-    result["problems"] = chaos_problems(result, sides)
-    if not settled:
-        result["diagnosis"] = cycle_diagnosis(cart_id)
-    return result
 
 
 def _watch(
