@@ -18,9 +18,11 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
+from integrations.connectors.canonical import CART_CANCELED
 from integrations.models import CartConnection
-from orders.models import Order, OrderEvent, OrderStatus, Shipment, SyncLock, SyncRun
+from orders.models import Order, OrderEvent, OrderStatus, Shipment, SkippedOrder, SyncLock, SyncRun
 from orders.selectors import deliverable_orders, orders_with_tracking_due
+from sandbox.chaos.change_figures import change_figures
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
 from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
 from sync.cycle import cart_connection_sync_orders
@@ -75,15 +77,22 @@ class CycleState:
     imported: int = 0
     delivered: int = 0
     held: int = 0
+    canceled: int = 0
+    skipped: int = 0
     pending: int = 0
     shipments: int = 0
     shipments_accepted: int = 0
+    # Parcels of orders canceled at the cart, whose tracking the cart refused (it fulfills no canceled order).
+    shipments_refused_canceled: int = 0
 
     def orders_settled(self, orders: int) -> bool:
-        return self.imported == orders and self.delivered + self.held == orders
+        """Every order imported (or skipped: canceled at the cart before we first saw it) and delivered,
+        held or canceled."""
+        return self.imported + self.skipped == orders and self.delivered + self.held + self.canceled == self.imported
 
     def shipments_settled(self, parcels: int) -> bool:
-        return self.shipments == parcels and self.shipments_accepted == parcels
+        final = self.shipments_accepted + self.shipments_refused_canceled
+        return self.shipments == parcels and final == parcels
 
 
 def cycle_state(cart_id: int) -> CycleState:
@@ -94,11 +103,17 @@ def cycle_state(cart_id: int) -> CycleState:
             state.delivered += row["n"]
         elif row["status"] == OrderStatus.ERROR:
             state.held += row["n"]
+        elif row["status"] == OrderStatus.CANCELED:
+            state.canceled += row["n"]
         elif row["status"] == OrderStatus.NEW:
             state.pending += row["n"]
+    state.skipped = SkippedOrder.objects.filter(cart_connection_id=cart_id).count()
     shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
     state.shipments = shipments.count()
     state.shipments_accepted = shipments.filter(push_status=Shipment.PushStatus.ACCEPTED).count()
+    state.shipments_refused_canceled = shipments.filter(
+        push_status=Shipment.PushStatus.FAILED, order__cart_status=CART_CANCELED
+    ).count()
     return state
 
 
@@ -125,29 +140,40 @@ def cycle_diagnosis(cart_id: int) -> dict[str, Any]:
     }
 
 
+def _tracking_missing(orders: dict[str, Order], sides: dict[str, Any], canceled_at_cart: set[str]) -> int:
+    """Tracking numbers the warehouse shipped that the cart order lacks (orders the cart canceled aside)."""
+    by_ref = {o.cust_ref: o for o in orders.values() if o.cust_ref}
+    missing = 0
+    for reference, numbers in sides["shipped"].items():
+        order = by_ref.get(reference)
+        if order is not None and order.order_number in canceled_at_cart:
+            continue
+        at_cart = set(sides["fulfillments"].get(order.cart_order_id, ())) if order is not None else set()
+        missing += sum(1 for number in numbers if number not in at_cart)
+    return missing
+
+
 def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]) -> dict[str, Any]:
     """The run's outcome, from the database and from what the sandboxes hold (``SandboxPair.report``).
 
-    ``lost``: valid orders the warehouse does not have; ``wrongly_sent``: invalid ones it has;
-    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks. The
-    duplicates at the warehouse are the sandbox's own count (``SandboxPair.warehouse_duplicates``).
+    ``lost``: valid orders the warehouse does not have, the cart not having canceled them (one it
+    canceled before it was sent is rightly not there); ``wrongly_sent``: invalid ones it has;
+    ``tracking_missing``: parcels the warehouse shipped whose tracking number the cart order lacks (but
+    for orders the cart canceled: it fulfills none). The duplicates at the warehouse are the sandbox's own
+    count (``SandboxPair.warehouse_duplicates``); the changes' figures are ``change_figures``.
     """
     orders = {o.order_number: o for o in Order.objects.filter(cart_connection_id=cart_id)}
     at_warehouse = sides["warehouse_references"]
+    canceled_at_cart = {number for number, side in sides["order_sides"].items() if side["canceled_at_cart"]}
     lost, wrongly_sent = [], []
     for co in scenario:
         order = orders.get(co.number)
         there = order is not None and bool(order.cust_ref) and order.cust_ref in at_warehouse
-        if not co.invalid and not there:
+        if not co.invalid and not there and co.number not in canceled_at_cart:
             lost.append(co.number)
         elif co.invalid and there:
             wrongly_sent.append(co.number)
-    by_ref = {o.cust_ref: o for o in orders.values() if o.cust_ref}
-    tracking_missing = 0
-    for reference, numbers in sides["shipped"].items():
-        order = by_ref.get(reference)
-        at_cart = set(sides["fulfillments"].get(order.cart_order_id, ())) if order is not None else set()
-        tracking_missing += sum(1 for number in numbers if number not in at_cart)
+    tracking_missing = _tracking_missing(orders, sides, canceled_at_cart)
     held = [o for o in orders.values() if o.status == OrderStatus.ERROR]
     shipments = Shipment.objects.filter(order__cart_connection_id=cart_id)
     refused_resends = OrderEvent.objects.filter(
@@ -159,6 +185,8 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         "imported": len(orders),
         "delivered": sum(1 for o in orders.values() if o.status in DELIVERED),
         "held": len(held),
+        "canceled": sum(1 for o in orders.values() if o.status == OrderStatus.CANCELED),
+        "skipped_canceled": SkippedOrder.objects.filter(cart_connection_id=cart_id).count(),
         "held_without_reason": sum(1 for o in held if not (o.hold_code and o.hold_reason)),
         "lost": len(lost),
         "lost_orders": lost,
@@ -175,4 +203,8 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         "shipments_pushed": shipments.filter(push_status=Shipment.PushStatus.ACCEPTED).count(),
         "tracking_missing": tracking_missing,
         "tracking_duplicates": sides["tracking_duplicates"],
+        "tracking_refused_canceled": shipments.filter(
+            push_status=Shipment.PushStatus.FAILED, order__cart_status=CART_CANCELED
+        ).count(),
+        **change_figures(cart_id, sides),
     }

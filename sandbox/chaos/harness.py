@@ -7,7 +7,10 @@
 2. A fresh merchant (``chaos-<timestamp>``) is wired to them in the database.
 3. W worker processes run the cycle (``cycle.cycle_pass``) in a loop. When every order is delivered or
    held, the warehouse sandbox ships every order it holds and the workers add the shipments sync;
-   the run has settled when every parcel's tracking was accepted by the cart.
+   the run has settled when every parcel's tracking was accepted by the cart (or refused, for an order
+   the cart canceled). With cancel and edit rates, the cart changes orders at their moments meanwhile
+   (``cart_changes.ChangeDriver``); shipping and settling wait until those changes are made, seen by
+   our import and passed on (``change_figures.changes_unsettled``).
 4. Meanwhile a killer thread SIGKILLs a random working worker K times and starts another in its place.
    The kills are spread over the run: each is due once the run's progress (half orders, half tracking)
    passes a random point, and comes a random moment after that.
@@ -38,6 +41,7 @@ from django.db import connections
 from django.utils import timezone
 
 from integrations.checks import send_seconds_at_most
+from sandbox.chaos.change_figures import changes_unsettled
 from sandbox.chaos.cycle import (
     chaos_merchant_retire,
     cycle_diagnosis,
@@ -46,7 +50,7 @@ from sandbox.chaos.cycle import (
     wire_chaos_merchant,
 )
 from sandbox.chaos.sandboxes import SandboxProcess
-from sandbox.chaos.scenario import chaos_orders
+from sandbox.chaos.scenario import chaos_changes, chaos_orders
 from sandbox.chaos.workers import PHASE_SHIPMENTS, WorkerConfig, WorkerPool
 
 # Settings the workers run with (the harness's own process keeps its settings).
@@ -88,6 +92,8 @@ class ChaosOptions:
     seed: int | None = None
     time_limit: float = 170.0
     accept_duplicate_references: bool = False
+    cancel_rate: float = 0.0
+    edit_rate: float = 0.0
 
 
 class Killer(threading.Thread):
@@ -160,6 +166,8 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
     try:
         sandboxes.call("seed", orders=scenario, stock_per_sku=options.orders * 10 + 100)
         sandboxes.call("plant_duplicate_canary")
+        changes = chaos_changes(scenario, cancel_rate=options.cancel_rate, edit_rate=options.edit_rate, seed=seed)
+        sandboxes.call("plan_changes", changes=changes)
         slug = f"chaos-{timezone.now():%Y%m%d-%H%M%S-%f}"
         cart_id = wire_chaos_merchant(addresses, slug=slug).pk
         sandboxes.call(
@@ -195,24 +203,32 @@ def run_chaos(options: ChaosOptions, *, say: Callable[[str], None] = lambda text
         if cart_id is not None:
             chaos_merchant_retire(cart_id)
     result = cycle_report(cart_id, scenario, sides)
-    result.update(
+    result.update(_run_figures(options, sides, killer, started, seed, slug), settled=settled)
+    result["problems"] = chaos_problems(result, sides)
+    if not settled:
+        result["diagnosis"] = cycle_diagnosis(cart_id)
+    return result
+
+
+def _run_figures(
+    options: ChaosOptions, sides: dict[str, Any], killer: Killer, started: float, seed: int, slug: str
+) -> dict[str, Any]:
+    """What the run was: its options, kills, faults and time."""
+    return dict(
         kills=killer.kills,
         faults_injected=sides["faults_by_mode"],
         faults_total=sum(sides["faults_by_mode"].values()),
         requests=sides["requests"],
         seconds=round(time.monotonic() - started, 1),
-        settled=settled,
         seed=seed,
         workers=options.workers,
         fault_rate=options.fault_rate,
         accept_duplicate_references=options.accept_duplicate_references,
+        cancel_rate=options.cancel_rate,
+        edit_rate=options.edit_rate,
         database=connections["default"].vendor,
         merchant=slug,
     )
-    result["problems"] = chaos_problems(result, sides)
-    if not settled:
-        result["diagnosis"] = cycle_diagnosis(cart_id)
-    return result
 
 
 def _watch(
@@ -224,33 +240,40 @@ def _watch(
     started: float,
     say: Callable[[str], None],
 ) -> bool:
-    """Follow the run until it settles (True) or the time limit passes (False); ship when orders settle."""
+    """Follow the run until it settles (True) or the time limit passes (False), making the cart's changes
+    as their moments come; ship when the orders and the changes made before shipping have settled."""
     parcels: int | None = None
     last_said = 0.0
     last_state, moved_at = None, time.monotonic()
     while time.monotonic() - started < options.time_limit:
         pool.check()
         state = cycle_state(cart_id)
-        if state != last_state:
-            last_state, moved_at = state, time.monotonic()
+        drive = sandboxes.call("drive_changes")
+        changes = changes_unsettled(cart_id, drive["made"])
+        changes_settled = changes["unseen"] == 0 and changes["pending"] == 0
+        if (state, changes) != last_state:
+            last_state, moved_at = (state, changes), time.monotonic()
         elif time.monotonic() - moved_at >= STALL_SECONDS:
             moved_at = time.monotonic()
             say(f"no progress for {STALL_SECONDS} s: {cycle_diagnosis(cart_id)}, worker passes {list(pool.beats)}")
         if parcels is None:
-            killer.progress = 0.5 * _progress(state.delivered + state.held, options.orders)
-            if state.orders_settled(options.orders):
+            done = state.delivered + state.held + state.canceled + state.skipped
+            killer.progress = 0.5 * _progress(done, options.orders)
+            if state.orders_settled(options.orders) and changes_settled and not drive["left_before_shipping"]:
                 parcels = sandboxes.call("ship_all", tracking_prefix=f"1ZCHAOS{cart_id}-")
                 pool.phase.value = PHASE_SHIPMENTS
-                say(f"every order delivered or held; the warehouse shipped {parcels} parcel(s)")
+                say(f"every order delivered, held or canceled; the warehouse shipped {parcels} parcel(s)")
         else:
             killer.progress = 0.5 + 0.5 * _progress(state.shipments_accepted, parcels)
-            if state.shipments_settled(parcels) and killer.done:
+            if state.shipments_settled(parcels) and changes_settled and not drive["left"] and killer.done:
                 return True
         if time.monotonic() - last_said >= 5:
             last_said = time.monotonic()
             say(
                 f"{last_said - started:5.1f} s: orders imported {state.imported}/{options.orders}, delivered "
-                f"{state.delivered}, held {state.held}; tracking accepted {state.shipments_accepted}/"
+                f"{state.delivered}, held {state.held}, canceled {state.canceled + state.skipped}; cart changes "
+                f"made {len(drive['made'])}, left {drive['left']}, not yet seen {changes['unseen']}, pending "
+                f"{changes['pending']}; tracking accepted {state.shipments_accepted}/"
                 f"{'?' if parcels is None else parcels}; kills {killer.kills}/{killer.planned}"
             )
         time.sleep(POLL_SECONDS)
@@ -263,8 +286,9 @@ def chaos_problems(result: dict[str, Any], sides: dict[str, Any]) -> list[str]:
     problems = []
     if not result["settled"]:
         problems.append("the run did not settle within the time limit")
-    if result["delivered"] + result["held"] != result["orders"]:
-        problems.append(f"delivered + held = {result['delivered'] + result['held']}, not {result['orders']}")
+    accounted = result["delivered"] + result["held"] + result["canceled"] + result["skipped_canceled"]
+    if accounted != result["orders"]:
+        problems.append(f"delivered + held + canceled = {accounted}, not {result['orders']}")
     if not result["duplicate_canary_seen"]:
         problems.append("the duplicate canary planted at the warehouse was not seen: its counts prove nothing")
     for key in (
@@ -275,10 +299,13 @@ def chaos_problems(result: dict[str, Any], sides: dict[str, Any]) -> list[str]:
         "tracking_duplicates",
         "tracking_missing",
         "held_without_reason",
+        "shipped_after_cancel_unflagged",
+        "shipped_stale_unflagged",
     ):
         if result[key]:
             problems.append(f"{key} = {result[key]}")
-    if result["shipments_pushed"] != result["parcels_shipped"]:
-        problems.append(f"{result['shipments_pushed']} shipments pushed of {result['parcels_shipped']} shipped")
+    told = result["shipments_pushed"] + result["tracking_refused_canceled"]
+    if told != result["parcels_shipped"]:
+        problems.append(f"{told} shipments pushed (or refused: canceled) of {result['parcels_shipped']} shipped")
     problems += [f"sandbox handler error: {error}" for error in sides["handler_errors"]]
     return problems

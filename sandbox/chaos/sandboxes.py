@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.bergen import BergenSandbox
-from sandbox.chaos.scenario import ADDRESS, WAREHOUSE_SKUS, ChaosOrder, parcels_for
+from sandbox.chaos.cart_changes import ChangeDriver, order_sides
+from sandbox.chaos.scenario import ADDRESS, WAREHOUSE_SKUS, CartChange, ChaosOrder, parcels_for
 from sandbox.squarespace import SquarespaceSandbox
 
-CALLS = ("seed", "plant_duplicate_canary", "set_fault_rate", "ship_all", "report")
+CALLS = ("seed", "plant_duplicate_canary", "set_fault_rate", "plan_changes", "drive_changes", "ship_all", "report")
 
 # The canary: one order stored twice, straight into the warehouse sandbox, before the run. Its reference
 # and order number are none the pipeline makes (the scenario's order numbers are digits).
@@ -46,6 +47,8 @@ class SandboxPair:
         self.squarespace = SquarespaceSandbox(rate_limit_per_minute=None)
         self.bergen = BergenSandbox(accept_duplicate_references=accept_duplicate_references)
         self.canary_copies = 0
+        self.changes = ChangeDriver(self.squarespace, self.bergen, [])
+        self.shipped = False
 
     def start(self) -> dict[str, Any]:
         """Start both; return what a connection needs to reach them."""
@@ -95,6 +98,14 @@ class SandboxPair:
         for offset, server in enumerate((self.squarespace, self.bergen)):
             server.set_fault_rate(rate, seed=seed * 2 + offset, timeout_delay=timeout_delay, retry_after=retry_after)
 
+    def plan_changes(self, *, changes: list[CartChange]) -> None:
+        """The changes the cart will make during the run (``drive_changes`` makes them at their moments)."""
+        self.changes = ChangeDriver(self.squarespace, self.bergen, changes)
+
+    def drive_changes(self) -> dict[str, Any]:
+        """Make the cart changes due now (``ChangeDriver.step``)."""
+        return self.changes.step(shipped=self.shipped)
+
     def ship_all(self, *, tracking_prefix: str) -> int:
         """The warehouse ships every order it holds (the first, should a reference be there twice), the
         canary excepted: one parcel per line for orders of several lines, else one. Returns the parcels
@@ -115,6 +126,7 @@ class SandboxPair:
             )
             self.bergen.ship_order(reference, packages, ship_date=shipped_at)
             parcels += len(packages)
+        self.shipped = True
         return parcels
 
     def report(self, *, cart_connection_id: int | None = None) -> dict[str, Any]:
@@ -142,6 +154,8 @@ class SandboxPair:
             },
             **self.warehouse_duplicates(cart_connection_id),
             "shipped": shipped,
+            "order_sides": order_sides(self.squarespace, self.bergen, set(shipped)),
+            "cart_changes": dict(self.changes.made),
             "faults_injected": faults,
             "faults_by_mode": dict(sum((Counter(side) for side in faults.values()), Counter())),
             "requests": {"squarespace": len(self.squarespace.requests), "bergen": len(self.bergen.requests)},

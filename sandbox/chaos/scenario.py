@@ -98,3 +98,42 @@ def parcels_for(items: list[tuple[str, float]], carrier: str, service: str, trac
         }
         for number, group in enumerate(groups, 1)
     ]
+
+
+# When the cart changes an order: before it is delivered (as soon as the run starts, a random moment
+# later), once the warehouse holds it, once the warehouse has started picking it, or after it shipped.
+BEFORE_DELIVERY, AT_WAREHOUSE, PICKING, SHIPPED = "before_delivery", "at_warehouse", "picking", "shipped"
+MOMENTS = (BEFORE_DELIVERY, AT_WAREHOUSE, PICKING, SHIPPED)
+CANCEL, EDIT = "cancel", "edit"
+EDITS = ("address", "quantity", "method")
+
+
+@dataclass
+class CartChange:
+    """One change the cart makes to one valid order: ``kind`` cancel or edit (``edit`` says what),
+    at ``moment``, ``delay`` seconds after that moment comes."""
+
+    number: str
+    kind: str
+    moment: str
+    edit: str = ""
+    delay: float = 0.0
+
+
+def chaos_changes(orders: list[ChaosOrder], *, cancel_rate: float, edit_rate: float, seed: int) -> list[CartChange]:
+    """Each valid order is canceled with probability ``cancel_rate``, else edited with ``edit_rate``
+    (at most one change per order), at a moment drawn from ``MOMENTS``."""
+    rng = random.Random(f"changes:{seed}")
+    changes = []
+    for order in orders:
+        if order.invalid:
+            continue
+        draw = rng.random()
+        if draw < cancel_rate:
+            kind, edit = CANCEL, ""
+        elif draw < cancel_rate + edit_rate:
+            kind, edit = EDIT, rng.choice(EDITS)
+        else:
+            continue
+        changes.append(CartChange(order.number, kind, rng.choice(MOMENTS), edit, round(rng.uniform(0, 2.0), 2)))
+    return changes

@@ -82,6 +82,31 @@ def test_once_picking_started_a_cancellation_is_too_late_and_a_person_is_told(wi
     assert order.status == OrderStatus.AT_WMS
 
 
+def test_a_change_judged_too_late_is_not_recorded_again_when_the_cart_moves_for_another_reason(wired, settings):
+    # Found by chaos_sync: each tracking push moves the cart's order, and the same too-late edit was
+    # recorded and judged again after each one (a history entry and a "too late" each time).
+    cart_order, order = delivered(wired, settings)
+    wired.bergen.advance(order.cust_ref, "picking")
+    address = copy.deepcopy(cart_order["shippingAddress"])
+    address.update(address1="99 New Street")
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+    assert order.changes.get().status == OrderChange.Status.TOO_LATE
+
+    billing = copy.deepcopy(cart_order["billingAddress"])
+    billing.update(city="Camden")
+    wired.squarespace.update_order(cart_order["id"], billingAddress=billing)  # the order moves, the edit stays
+    sync(wired.cart)
+
+    assert order.changes.count() == 1
+    assert order.events.filter(code="change_too_late").count() == 1
+
+    address.update(address1="7 Other Street")  # a new difference is a new change
+    wired.squarespace.update_order(cart_order["id"], shippingAddress=address)
+    sync(wired.cart)
+    assert order.changes.count() == 2
+
+
 def test_a_shipped_order_is_too_late_without_a_call(wired, settings):
     cart_order, order = delivered(wired, settings)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)

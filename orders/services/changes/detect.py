@@ -126,7 +126,15 @@ def _record(
     order: Order, kind: str, what: str, wanted: dict, version: datetime | None, run: SyncRun | None
 ) -> OrderChange | None:
     """The change, once per order, kind and cart version; earlier changes not yet passed on (and not
-    being passed on now) are replaced by it."""
+    being passed on now) are replaced by it. The same change the warehouse already answered with a
+    definite no (too late, refused) is not recorded again when the cart's order moves for another
+    reason (a tracking push, a note): a person has its problem already."""
+    latest = (
+        OrderChange.objects.filter(order=order).exclude(status=OrderChange.Status.SUPERSEDED).order_by("-pk").first()
+    )
+    answered = (OrderChange.Status.TOO_LATE, OrderChange.Status.REFUSED)
+    if latest is not None and latest.status in answered and (latest.kind, latest.wanted) == (kind, wanted):
+        return None
     # The newer change carries the whole order (or cancels it): an older one not being passed on right
     # now is dropped, even one that may have reached the warehouse (the connectors read the order first).
     now = timezone.now()

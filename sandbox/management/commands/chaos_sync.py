@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = (
         "Run the whole sync cycle for a fresh chaos merchant in worker processes against sandboxes that "
         "inject faults, SIGKILL workers along the way, and check that every order was delivered once or "
-        "held and every parcel's tracking reached the cart once. Exits non-zero when not."
+        "held and every parcel's tracking reached the cart once; with --cancel-rate and --edit-rate, that "
+        "every order the cart canceled or changed was either stopped or changed at the warehouse, or flagged. "
+        "Exits non-zero when not."
     )
 
     def add_arguments(self, parser):
@@ -30,6 +32,20 @@ class Command(BaseCommand):
             help="The warehouse sandbox stores a second order under a reference it already has (as some "
             "warehouses do) instead of refusing it, so that a second send shows as a duplicate.",
         )
+        parser.add_argument(
+            "--cancel-rate",
+            type=float,
+            default=0.0,
+            help="Share of valid orders the cart cancels during the run (0-1), at a random moment: before "
+            "delivery, at the warehouse, once it is being picked, or after it shipped.",
+        )
+        parser.add_argument(
+            "--edit-rate",
+            type=float,
+            default=0.0,
+            help="Share of valid orders the cart edits during the run (0-1): ship-to street, a quantity or "
+            "the shipping method, at a random moment as for --cancel-rate.",
+        )
         parser.add_argument("--json", action="store_true", help="End with one JSON object of the outcome.")
 
     def handle(self, *args, **options):
@@ -41,8 +57,11 @@ class Command(BaseCommand):
             )
         if options["orders"] < 1 or options["workers"] < 1 or options["kills"] < 0:
             raise CommandError("--orders and --workers must be at least 1, --kills at least 0.")
-        if not 0 <= options["fault_rate"] <= 1:
-            raise CommandError("--fault-rate must be between 0 and 1.")
+        for name in ("fault_rate", "cancel_rate", "edit_rate"):
+            if not 0 <= options[name] <= 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be between 0 and 1.")
+        if options["cancel_rate"] + options["edit_rate"] > 1:
+            raise CommandError("--cancel-rate and --edit-rate together must be at most 1 (one change per order).")
         chaos = ChaosOptions(
             orders=options["orders"],
             fault_rate=options["fault_rate"],
@@ -51,6 +70,8 @@ class Command(BaseCommand):
             seed=options["seed"],
             time_limit=options["time_limit"],
             accept_duplicate_references=options["accept_duplicate_references"],
+            cancel_rate=options["cancel_rate"],
+            edit_rate=options["edit_rate"],
         )
         result = run_chaos(chaos, say=lambda text: self.stderr.write(text))
         if options["json"]:
@@ -77,6 +98,13 @@ class Command(BaseCommand):
         w(
             f"  tracking: {result['shipments_pushed']} of {result['parcels_shipped']} parcels pushed, "
             f"missing {result['tracking_missing']}, duplicates at the cart {result['tracking_duplicates']}"
+        )
+        w(
+            f"  changes at the cart: {result['canceled_at_cart']} canceled ({result['canceled_in_time']} in time, "
+            f"{result['canceled_too_late_flagged']} too late and flagged, {result['shipped_after_cancel_unflagged']} "
+            f"shipped unflagged), {result['edited_at_cart']} edited ({result['edits_applied']} applied, "
+            f"{result['edits_too_late_flagged']} too late and flagged); shipped stale unflagged "
+            f"{result['shipped_stale_unflagged']}"
         )
         w(f"  faults by mode: {json.dumps(result['faults_injected'], sort_keys=True)}")
         if result["problems"]:
