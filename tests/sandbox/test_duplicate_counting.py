@@ -140,6 +140,11 @@ def test_a_canary_the_counts_do_not_find_is_not_seen_and_fails_the_run(sandbox_p
         "held_without_reason": 0,
         "shipments_pushed": 1,
         "parcels_shipped": 1,
+        "canceled": 0,
+        "skipped_canceled": 0,
+        "shipped_after_cancel_unflagged": 0,
+        "shipped_stale_unflagged": 0,
+        "tracking_refused_canceled": 0,
         **{key: sides[key] for key in ("warehouse_duplicates", "warehouse_duplicate_orders")},
     }
     assert chaos_problems({**clean, "duplicate_canary_seen": True}, sides) == []
