@@ -205,6 +205,16 @@ CHANGE_ATTEMPTS = env.int("CHANGE_ATTEMPTS", default=3)
 # A delivered order whose warehouse order cannot be read back, or reads back different from what was
 # sent, is read back again (with the delivery backoff) this many times, then left to a person (a problem).
 WAREHOUSE_VERIFY_ATTEMPTS = env.int("WAREHOUSE_VERIFY_ATTEMPTS", default=3)
+# Changes made at the warehouse (`orders.services.warehouse_side`): an order at the warehouse this long
+# without having shipped in full is read there (`order_state`) by the shipments sync, again at most
+# every WAREHOUSE_CHECK_EVERY_MINUTES, and at most WAREHOUSE_CHECK_PER_RUN orders a run (the longest
+# unread first), to see it canceled, gone or shipped short.
+WAREHOUSE_CHECK_AFTER_MINUTES = env.int("WAREHOUSE_CHECK_AFTER_MINUTES", default=240)
+WAREHOUSE_CHECK_EVERY_MINUTES = env.int("WAREHOUSE_CHECK_EVERY_MINUTES", default=360)
+WAREHOUSE_CHECK_PER_RUN = env.int("WAREHOUSE_CHECK_PER_RUN", default=50)
+# Overstock lists orders by creation window only: once a day, the windows of its orders not yet shipped
+# and placed in the last CART_REREAD_DAYS days are read again, so that a line canceled later is seen.
+CART_REREAD_DAYS = env.int("CART_REREAD_DAYS", default=14)
 TRACKING_PUSH_RETRY_BASE_SECONDS = env.float("TRACKING_PUSH_RETRY_BASE_SECONDS", default=60.0)
 TRACKING_PUSH_RETRY_CAP_SECONDS = env.float("TRACKING_PUSH_RETRY_CAP_SECONDS", default=3600.0)
 # Tracking the cart answered OK for but does not show when its order is read back is checked again

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from orders import (
@@ -23,6 +24,7 @@ from orders.models import Order, OrderChange, OrderEvent, OrderLine, OrderStatus
 from orders.services.delivery.holds import orders_accept_line_cancellation
 from orders.services.holds_fix import SHIP_TO_FIELDS
 from orders.services.tracking.push import shipments_resend
+from orders.services.warehouse_side import order_warehouse_side_problems
 from sync.send_now import orders_send_queue
 
 
@@ -183,7 +185,20 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
     list_per_page = 50
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["merchant", "cart_connection", "warehouse", "status", "hold_code", "hold_reason"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "merchant",
+                    "cart_connection",
+                    "warehouse",
+                    "status",
+                    "warehouse_side",
+                    "hold_code",
+                    "hold_reason",
+                ]
+            },
+        ),
         (
             "Order",
             {
@@ -244,6 +259,14 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         if obj.status == OrderStatus.AT_WMS and obj.partially_shipped:
             return "at warehouse, partially shipped"
         return obj.get_status_display()
+
+    @admin.display(description="changed at the warehouse")
+    def warehouse_side(self, obj: Order) -> str:
+        """What the warehouse changed on its own (canceled, gone, shipped short), from the open problems."""
+        problems = order_warehouse_side_problems(order=obj)
+        if not problems:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>", ((p.message,) for p in problems))
 
     @admin.display(description="order", ordering="order_number")
     def order(self, obj: Order) -> str:

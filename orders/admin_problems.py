@@ -52,6 +52,9 @@ REASON_LABELS = {
     UNVERIFIED_CODE: "Delivery not confirmed by the warehouse",
     TRACKING_UNVERIFIED: "Tracking not shown by the cart",
     "inventory_unverified": "Stock level not shown by the cart",
+    "canceled_at_warehouse": "Canceled at the warehouse",
+    "gone_at_warehouse": "Rejected or removed by the warehouse",
+    "shipped_short": "Shipped short",
 }
 
 

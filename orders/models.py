@@ -121,6 +121,12 @@ class Order(MerchantScoped):
     line_cancellation_accepted = models.BooleanField(
         default=False, help_text="A person chose to send the order without the lines canceled at the cart."
     )
+    warehouse_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the order was last read at the warehouse to see a change made there (canceled, gone, "
+        "shipped short).",
+    )
     # Whether the warehouse's order reads back as what was sent (`services.delivery.verify`).
     warehouse_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the warehouse's order read back as sent (number, lines, quantities)."

@@ -137,8 +137,8 @@ def cart_connection_sync_orders(
         return _sync_orders(connection, RunLease(key, token), progress)
 
 
-def _warehouse_connector(
-    warehouse: WMSConnection | None, errors: list[str], notes: list[str]
+def warehouse_connector_of(
+    *, warehouse: WMSConnection | None, errors: list[str], notes: list[str]
 ) -> WarehouseConnector | None:
     """The connector orders are delivered through; None (with the reason in `errors` or `notes`)
     when there is no warehouse or it is not configured, and the orders are imported and held."""
@@ -169,7 +169,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     notes: list[str] = []
     failure = RunFailure()
     status = SyncOutcome.SUCCEEDED
-    connector = _warehouse_connector(warehouse, errors, notes)
+    connector = warehouse_connector_of(warehouse=warehouse, errors=errors, notes=notes)
     context = translation_context_factory(connection=connection, warehouse=warehouse, connector=connector, notes=notes)
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
     with (

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from integrations.cooldowns import cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
-from integrations.services import cart_connector_for
+from integrations.services import cart_connector_for, warehouse_connector_for
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
 from orders.services.records.locks import lock_key, sync_lock
 from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.tracking.push import cart_tracking_push
 from orders.services.tracking.shipments import warehouse_shipments_import
+from orders.services.warehouse_side import warehouse_orders_check
 from sync.cycle import RunFailure, failure_classify, skipped_run, sync_run_finish, usable_carts
 
 
@@ -64,13 +65,22 @@ def _one_step_run(
         )
 
 
+def _shipments_and_warehouse_changes(
+    warehouse: WMSConnection, run: SyncRun, counts: dict[str, int], checkpoint: RunCheckpoint
+) -> None:
+    """The parcels first (so an order that shipped is not read as short), then the orders that have
+    waited at the warehouse, read there for what it changed (`orders.services.warehouse_side`)."""
+    now = timezone.now()
+    warehouse_shipments_import(warehouse=warehouse, run=run, now=now, progress=checkpoint, counts=counts)
+    connector = warehouse_connector_for(connection=warehouse)
+    warehouse_orders_check(warehouse=warehouse, connector=connector, run=run, now=now, counts=counts)
+
+
 def warehouse_sync_shipments(*, warehouse: WMSConnection, progress: Callable[[str], None] | None = None) -> SyncRun:
     return _one_step_run(
         SyncRun.Kind.SHIPMENTS,
         warehouse,
-        lambda run, counts, checkpoint: warehouse_shipments_import(
-            warehouse=warehouse, run=run, now=timezone.now(), progress=checkpoint, counts=counts
-        ),
+        lambda run, counts, checkpoint: _shipments_and_warehouse_changes(warehouse, run, counts, checkpoint),
         ("unmatched", "unreadable"),
         progress,
     )

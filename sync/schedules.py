@@ -1,5 +1,6 @@
 """django-q2 schedules, reconciled with the connections: one per active cart connection and sync
-kind (at the connection's interval), plus the global sweep, alert digest, pruning, the daily
+kind (at the connection's interval), a daily re-read of each cart that lists orders by creation time
+only (`sync.reread`), plus the global sweep, alert digest, pruning, the daily
 reconciliation of every cart's orders (`sync.reconcile`) and the workers' one-minute heartbeat.
 
 Idempotent: schedules are found by name and updated in place; schedules of connections that are
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integrations.connectors.registry import CART_CONNECTORS
 from integrations.models import CartConnection
 
 PREFIX = "orderbridge:"
@@ -28,6 +30,10 @@ GLOBAL = {
 }
 
 
+# Carts that list orders by creation time only (Overstock): their open orders read again once a day.
+REREAD = ("reread", "orders.tasks.reread_orders_task", 24 * 60)
+
+
 def schedule_name(kind: str, connection_id: int) -> str:
     return f"{PREFIX}{kind}:cart:{connection_id}"
 
@@ -43,6 +49,14 @@ def _desired() -> dict[str, dict]:
                 "func": func,
                 "args": repr((connection.pk,)),
                 "minutes": max(int(getattr(connection, interval_field)), 1),
+            }
+        connector = CART_CONNECTORS.get(connection.platform)
+        if connector is not None and connector.lists_by_creation:
+            kind, func, minutes = REREAD
+            desired[schedule_name(kind, connection.pk)] = {
+                "func": func,
+                "args": repr((connection.pk,)),
+                "minutes": minutes,
             }
     return desired
 

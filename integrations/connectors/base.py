@@ -280,6 +280,9 @@ class CartConnector(Connector):
         """
         raise NotImplementedError
 
+    # True: orders are listed by creation time only: their later changes are read again (`intake.reread`).
+    lists_by_creation: ClassVar[bool] = False
+
     # --- tracking back --------------------------------------------------------------------
     # Whether the cart takes several shipments for one order (else they are combined into one).
     accepts_multiple_shipments: ClassVar[bool] = True

@@ -23,6 +23,7 @@ from orders.services.delivery.trial_order import TestOrderLine
 from orders.services.hand_hold import hand_hold_options
 from orders.services.holds_fix import order_fix_options
 from orders.services.translation.translate import load_context, order_translate, warehouse_order_for
+from orders.services.warehouse_side import order_warehouse_side_problems
 from portal.forms import OrderFilterForm, TestOrderForm, TestOrderLineFormSet
 from portal.scope import get_scoped_or_404, scoped
 from sync.jobs import job_queue, trial_order_params
@@ -100,6 +101,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "shipments": order.shipments.all(),
             "changes": order.changes.order_by("-pk")[:20],
+            "warehouse_side": order_warehouse_side_problems(order=order),
             "fix": fix,
             "hand": hand_hold_options(order=order),
             "job": order_send_job(order=order, job_id=request.GET.get("job", "")),

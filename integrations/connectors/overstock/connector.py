@@ -13,8 +13,8 @@ integrators do), one request and one page per window. Overstock cannot be asked 
 only: `open_only` is not sent, and the pipeline skips what was shipped before it first saw it.
 Orders for another of the supplier's warehouses come back skipped, with the reason. Windows seem to
 select orders by when Overstock created them, so a change made at Overstock after an order's window
-was read (a line cancelled later) is not seen by the next runs: the Supplier Oasis portal remains
-where late cancellations show.
+was read (a line cancelled later) is not seen by the next runs: the pipeline reads the windows of
+its orders not yet shipped again once a day (`lists_by_creation`).
 
 Tracking: `POST /shipments`, one confirmation per order line shipped. The POST is never resent by
 the HTTP client; the pipeline asks `existing_tracking_numbers` first (and again to read a push
@@ -114,6 +114,7 @@ class OverstockCart(CartConnector):
     credential_fields = CREDENTIAL_FIELDS
     setting_fields = SETTING_FIELDS
     unconfirmed_calls = UNCONFIRMED_CALLS
+    lists_by_creation = True  # the windows are of `sofsCreatedDate` (module docstring)
 
     def account_identity(self) -> str:
         """The API host and the API username (a Supplier Oasis login is one supplier account)."""

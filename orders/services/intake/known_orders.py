@@ -25,14 +25,17 @@ PENDING_STATUSES = (OrderStatus.NEW, OrderStatus.ERROR)
 DELIVERED_STATUSES = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
 
-def known_order_update(*, importer: Importer, order: Order, cart_order: CartOrder) -> None:
-    """Apply to `order` what changed at the cart since we last saw it (nothing when unchanged)."""
-    if not _changed_at_cart(order, cart_order):
+def known_order_update(*, importer: Importer, order: Order, cart_order: CartOrder, changed: bool = False) -> None:
+    """Apply to `order` what changed at the cart since we last saw it (nothing when unchanged).
+
+    `changed`: the caller saw a change that the cart's status and modification time do not show (a
+    line Overstock canceled later, `intake.reread`)."""
+    if not changed and not _changed_at_cart(order, cart_order):
         return  # seen again in the overlap window, unchanged
     # Locked for the page's transaction: a delivery cannot claim it while we change it, and we
     # see a claim taken before (never overwriting a worker's delivery bookkeeping).
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if not _changed_at_cart(order, cart_order):
+    if not changed and not _changed_at_cart(order, cart_order):
         return
     if order.status in PENDING_STATUSES and send_in_flight(order=order):
         _changed_during_send(importer, order, cart_order)

@@ -16,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from orders.models import Order, OrderEvent, OrderStatus, SyncRun
 from orders.services.bulk import rows_insert
 from orders.services.records.problems import (
+    LASTING_ORDER_PROBLEMS,
     order_held_problem,
     order_problem_key,
     order_problems_resolve,
@@ -46,7 +47,7 @@ def order_event(
     if to_status == OrderStatus.ERROR:
         order_held_problem(order=order)
     elif to_status:
-        problems_resolve(prefix=order_problem_key(order=order))
+        problems_resolve(prefix=order_problem_key(order=order), keep=LASTING_ORDER_PROBLEMS)
     return event
 
 

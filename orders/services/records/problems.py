@@ -17,6 +17,13 @@ from orders.models import Order, Problem
 # A cart connection whose daily reconciliation found gaps (or could not read a side): one open per
 # connection, raised and resolved by `sync.reconcile`, shown first on the staff dashboard.
 RECONCILE_GAP = "reconcile_gap"
+# What the warehouse changed on an order by itself (`orders.services.warehouse_side`).
+CANCELED_AT_WAREHOUSE = "canceled_at_warehouse"
+GONE_AT_WAREHOUSE = "gone_at_warehouse"
+SHIPPED_SHORT = "shipped_short"
+# An order's problems that its next status does not settle (a short shipment stays short once the
+# cart has its tracking): kept open when the status changes, until their own path or a person resolves them.
+LASTING_ORDER_PROBLEMS = (CANCELED_AT_WAREHOUSE, SHIPPED_SHORT)
 
 
 def problem_raise(
@@ -56,8 +63,9 @@ def _open_resolved(problems: QuerySet[Problem]) -> int:
     return open_ones.update(status=Problem.Status.RESOLVED, resolved_at=timezone.now())
 
 
-def problems_resolve(*, prefix: str) -> int:
-    return _open_resolved(Problem.objects.filter(key__startswith=prefix))
+def problems_resolve(*, prefix: str, keep: tuple[str, ...] = ()) -> int:
+    """Resolve the open problems whose keys start with `prefix`, but those of the reasons in `keep`."""
+    return _open_resolved(Problem.objects.filter(key__startswith=prefix).exclude(reason_code__in=keep))
 
 
 def order_problems_resolve(*, order_ids: list[int]) -> int:

@@ -26,6 +26,7 @@ from integrations.zones import WIDEST_AHEAD_OF_UTC, WIDEST_BEHIND_UTC
 from orders.models import Order, OrderStatus, Shipment, SyncRun
 from orders.services.lookups import cust_refs_taken
 from orders.services.records.history import order_event, order_set_status
+from orders.services.records.problems import SHIPPED_SHORT, order_problem_key, problems_resolve
 from orders.services.records.sync_runs import counting_into
 
 FIRST_SHIPMENT_LOOKBACK = timedelta(days=30)
@@ -167,21 +168,34 @@ def _another_connections(warehouse: WMSConnection, cust_ref: str) -> bool:
     return bool(cust_ref) and bool(cust_refs_taken(account, {cust_ref.lower()}))
 
 
-def order_shipped_state_update(*, order: Order, run: SyncRun | None = None) -> bool:
-    """Set `shipped` (every line shipped) or partially shipped; True when it became shipped."""
+def units_ordered_and_shipped(*, order: Order) -> tuple[Counter[str], Counter[str]]:
+    """Units per warehouse SKU: those the order holds (lines canceled at the cart left out), and those
+    its parcels carried. A parcel without lines covers the whole order."""
+    ordered: Counter[str] = Counter()
+    for line in order.lines.filter(canceled_at_cart=False):
+        ordered[line.warehouse_sku or line.cart_sku] += line.quantity
     parcels = list(order.shipments.all())
-    complete = any(not p.lines for p in parcels)
-    if not complete:
-        shipped: Counter[str] = Counter()
-        for parcel in parcels:
-            for line in parcel.lines:
-                shipped[str(line.get("sku") or "")] += int(line.get("quantity") or 0)
-        ordered: Counter[str] = Counter()
-        for line in order.lines.all():
-            ordered[line.warehouse_sku or line.cart_sku] += line.quantity
-        complete = all(shipped[sku] >= qty for sku, qty in ordered.items())
+    if any(not p.lines for p in parcels):
+        return ordered, Counter(ordered)
+    shipped: Counter[str] = Counter()
+    for parcel in parcels:
+        for line in parcel.lines:
+            shipped[str(line.get("sku") or "")] += int(line.get("quantity") or 0)
+    return ordered, shipped
+
+
+def order_shipped_state_update(*, order: Order, run: SyncRun | None = None) -> bool:
+    """Set `shipped` (every line shipped) or partially shipped; True when it became shipped. An order
+    the warehouse closed short (`warehouse_side`) that a late parcel completes is no longer short."""
+    ordered, shipped = units_ordered_and_shipped(order=order)
+    complete = all(shipped[sku] >= qty for sku, qty in ordered.items())
     if complete:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CONFIRMED):
+            if order.partially_shipped:
+                order.partially_shipped = False
+                order.save(update_fields=["partially_shipped", "updated_at"])
+                order_event(order=order, message="The rest of the order has shipped.", code="shipped", run=run)
+                problems_resolve(prefix=order_problem_key(order=order, reason_code=SHIPPED_SHORT))
             return False
         order.partially_shipped = False
         order_set_status(
