@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 from orders.models import Order, OrderChange, OrderStatus, Problem
+from orders.services.records.history import order_set_status
 from tests.orders.helpers import order_for, seed, sync
 from tests.portal.conftest import client_of, merchant_user
 
@@ -163,3 +164,15 @@ def test_both_order_pages_show_the_change_and_its_outcome(wired, settings, admin
     merchant_page = client_of(merchant_user(wired.merchant, "shopkeeper")).get(f"/merchant/orders/{order.pk}/")
     for page in (admin_page, merchant_page.content.decode()):
         assert "Canceled at the cart" in page and "too late: the warehouse may ship it" in page
+
+
+def test_a_too_late_cancellation_stays_a_problem_once_the_order_ships(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    wired.bergen.advance(order.cust_ref, "picking")
+    wired.squarespace.update_order(cart_order["id"], fulfillmentStatus="CANCELED")
+    sync(wired.cart)
+
+    order_set_status(order=order, status=OrderStatus.SHIPPED, message="Shipped.", code="shipped")
+
+    problem = Problem.objects.get(order=order, reason_code="change_not_applied")
+    assert problem.status == Problem.Status.OPEN, "it shipped although canceled: a person still has to act"

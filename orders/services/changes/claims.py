@@ -19,9 +19,9 @@ from integrations.connectors.canonical import WarehouseOrderLine, units_by_sku
 from orders.models import Order, OrderChange, OrderLine, OrderStatus, SyncRun
 from orders.services.delivery.claims import retry_delay
 from orders.services.records.history import order_event, order_set_status
-from orders.services.records.problems import order_problem_key, problem_raise
+from orders.services.records.problems import CHANGE_NOT_APPLIED, order_problem_key, problem_raise
 
-CHANGE_PROBLEM = "change_not_applied"  # the problem's reason code: a change the warehouse may not follow
+CHANGE_PROBLEM = CHANGE_NOT_APPLIED  # the problem's reason code: a change the warehouse may not follow
 SHIP_TO = {
     "first_name": "ship_first_name",
     "last_name": "ship_last_name",

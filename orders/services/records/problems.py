@@ -23,7 +23,10 @@ GONE_AT_WAREHOUSE = "gone_at_warehouse"
 SHIPPED_SHORT = "shipped_short"
 # An order's problems that its next status does not settle (a short shipment stays short once the
 # cart has its tracking): kept open when the status changes, until their own path or a person resolves them.
-LASTING_ORDER_PROBLEMS = (CANCELED_AT_WAREHOUSE, SHIPPED_SHORT)
+# A change at the cart the warehouse did not take (too late, refused, unconfirmed): it may ship as it
+# was, which its shipping does not settle (`orders.services.changes`).
+CHANGE_NOT_APPLIED = "change_not_applied"
+LASTING_ORDER_PROBLEMS = (CANCELED_AT_WAREHOUSE, SHIPPED_SHORT, CHANGE_NOT_APPLIED)
 
 
 def problem_raise(
