@@ -37,6 +37,7 @@ from orders.models import Order, OrderChange, OrderStatus, Problem, SyncRun
 from orders.services.records.history import order_event, order_set_status
 from orders.services.records.problems import (
     CANCELED_AT_WAREHOUSE,
+    CHANGE_NOT_APPLIED,
     GONE_AT_WAREHOUSE,
     SHIPPED_SHORT,
     order_problem_key,
@@ -137,6 +138,8 @@ def _canceled(order_id: int, state: WarehouseOrderState, run: SyncRun | None) ->
     if asked.exists():  # one we passed on (too late or unconfirmed then) reached it: its problem is resolved
         message = f"Canceled at the warehouse, as the cart asked (the warehouse shows it {_said(state)})."
         order_set_status(order=order, status=OrderStatus.CANCELED, message=message, code=CANCELED_AT_WAREHOUSE, run=run)
+        # The cancellation it said might not get there did: that problem is settled (it outlasts a status change).
+        problems_resolve(prefix=order_problem_key(order=order, reason_code=CHANGE_NOT_APPLIED))
         return CANCELED_AT_WAREHOUSE
     message = (
         f"canceled at the warehouse (it shows the order {_said(state)}), not by Orderbridge or the cart: it will not "
