@@ -333,6 +333,7 @@ class Shipment(MerchantScoped):
         UNVERIFIED = "unverified", "sent, but not shown by the cart (see error)"
         UNMATCHED = "unmatched", "no order of ours"
         NOT_FOR_CART = "not_for_cart", "nothing to tell the cart (an Orderbridge test order)"
+        CANCELED_AT_CART = "canceled_at_cart", "not told: the order was canceled at the cart"
 
     tenancy_fields = ("warehouse", "order")
 

@@ -30,6 +30,10 @@ from sync.return_path import shipments_sync
 
 DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
+# A parcel of an order the cart canceled: refused by the cart (pushed before the cancel was seen), or
+# not told at all once it was.
+NOT_TOLD_CANCELED = (Shipment.PushStatus.FAILED, Shipment.PushStatus.CANCELED_AT_CART)
+
 
 def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnection:
     """A fresh merchant whose Squarespace cart and Bergen warehouse point at the chaos sandboxes."""
@@ -112,7 +116,7 @@ def cycle_state(cart_id: int) -> CycleState:
     state.shipments = shipments.count()
     state.shipments_accepted = shipments.filter(push_status=Shipment.PushStatus.ACCEPTED).count()
     state.shipments_refused_canceled = shipments.filter(
-        push_status=Shipment.PushStatus.FAILED, order__cart_status=CART_CANCELED
+        push_status__in=NOT_TOLD_CANCELED, order__cart_status=CART_CANCELED
     ).count()
     return state
 
@@ -204,7 +208,7 @@ def cycle_report(cart_id: int, scenario: list[ChaosOrder], sides: dict[str, Any]
         "tracking_missing": tracking_missing,
         "tracking_duplicates": sides["tracking_duplicates"],
         "tracking_refused_canceled": shipments.filter(
-            push_status=Shipment.PushStatus.FAILED, order__cart_status=CART_CANCELED
+            push_status__in=NOT_TOLD_CANCELED, order__cart_status=CART_CANCELED
         ).count(),
         **change_figures(cart_id, sides),
     }

@@ -8,6 +8,7 @@ import copy
 from orders.models import Order, OrderChange, OrderStatus, Problem
 from orders.services.records.history import order_set_status
 from tests.orders.helpers import order_for, seed, sync
+from tests.orders.tracking_helpers import fulfillment_posts, package, run_shipments, ship
 from tests.portal.conftest import client_of, merchant_user
 
 CANCELED_AT_BERGEN = 2  # Extensiv's readOnly.status for a canceled order
@@ -176,3 +177,20 @@ def test_a_too_late_cancellation_stays_a_problem_once_the_order_ships(wired, set
 
     problem = Problem.objects.get(order=order, reason_code="change_not_applied")
     assert problem.status == Problem.Status.OPEN, "it shipped although canceled: a person still has to act"
+
+
+def test_an_order_canceled_at_the_cart_that_shipped_anyway_gets_no_tracking_push(wired, settings):
+    cart_order, order = delivered(wired, settings)
+    wired.bergen.advance(order.cust_ref, "picking")
+    wired.squarespace.update_order(cart_order["id"], fulfillmentStatus="CANCELED")
+    sync(wired.cart)  # too late: a problem
+    ship(wired, order.cust_ref, package("1ZCANCELED", ("SKU-1", 1)))
+
+    run_shipments(wired)
+    run_shipments(wired)
+
+    assert fulfillment_posts(wired.squarespace) == [], "the cart refuses tracking for an order it canceled"
+    [parcel] = order.shipments.all()
+    assert parcel.push_status == "canceled_at_cart"
+    assert order.events.filter(code="tracking_canceled_at_cart").count() == 1
+    assert Problem.objects.get(order=order, reason_code="change_not_applied").status == Problem.Status.OPEN

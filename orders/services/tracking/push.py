@@ -17,7 +17,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from integrations.connectors.base import CartConnector
-from integrations.connectors.canonical import CartShipment, CartShipmentLine
+from integrations.connectors.canonical import CART_CANCELED, CartShipment, CartShipmentLine
 from integrations.connectors.errors import AuthenticationError, ConnectorError, ThrottledError
 from integrations.models import CartConnection, WMSConnection
 from orders.models import Order, OrderStatus, Shipment, SyncRun
@@ -112,9 +112,7 @@ def order_tracking_push(
     parcels = list(order.shipments.filter(push_status__in=PUSHABLE).order_by("shipped_at", "pk"))
     if not parcels:
         return counts
-    if (order.cart_payload or {}).get(TEST_ORDER_MARK) if isinstance(order.cart_payload, dict) else False:
-        # Orderbridge's own test orders do not exist at the cart: nothing to tell it.
-        Shipment.objects.filter(pk__in=[p.pk for p in parcels]).update(push_status=Shipment.PushStatus.NOT_FOR_CART)
+    if _nothing_to_tell(order, parcels, run):
         return counts
     shipped_in_full = order.status in (OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
     wait_for_all = (
@@ -155,6 +153,26 @@ def order_tracking_push(
             run=run,
         )
     return counts
+
+
+def _nothing_to_tell(order: Order, parcels: list[Shipment], run: SyncRun | None) -> bool:
+    """Parcels the cart is not told of, settled here: Orderbridge's own test orders (the cart never
+    had them), and orders the cart canceled (it refuses their tracking; retrying would never end: they
+    shipped although canceled, which the change's too-late problem tells a person)."""
+    ids = [p.pk for p in parcels]
+    if (order.cart_payload or {}).get(TEST_ORDER_MARK) if isinstance(order.cart_payload, dict) else False:
+        Shipment.objects.filter(pk__in=ids).update(push_status=Shipment.PushStatus.NOT_FOR_CART)
+        return True
+    if order.cart_status != CART_CANCELED:
+        return False
+    Shipment.objects.filter(pk__in=ids).update(push_status=Shipment.PushStatus.CANCELED_AT_CART, next_push_at=None)
+    order_event(
+        order=order,
+        message="Tracking not sent to the cart: the order was canceled there, and shipped all the same.",
+        code="tracking_canceled_at_cart",
+        run=run,
+    )
+    return True
 
 
 @dataclass(frozen=True)
