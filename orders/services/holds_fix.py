@@ -31,25 +31,12 @@ from orders.services.delivery.claims import order_hold_window_end
 from orders.services.delivery.holds import CART_SIDE_HOLDS, NOT_RECHECKED, PERSON_HOLDS
 from orders.services.intake.prepare import order_prepare
 from orders.services.records.history import order_event
+from orders.services.translation.cart_fields import SHIP_TO_FIELDS
 from orders.services.translation.sku_check import sku_list_refresh, warehouse_skus_check
 from orders.services.translation.sku_list import StoredSKUs, sku_list_store, sku_list_stored
 from orders.services.translation.translate import load_context, warehouse_skus
 
 PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
-SHIP_TO_FIELDS = (
-    "ship_first_name",
-    "ship_last_name",
-    "ship_company",
-    "ship_address_1",
-    "ship_address_2",
-    "ship_address_3",
-    "ship_city",
-    "ship_state",
-    "ship_zip",
-    "ship_country",
-    "ship_phone",
-    "ship_e_mail",
-)
 
 
 @dataclass(frozen=True)

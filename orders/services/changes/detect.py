@@ -22,10 +22,10 @@ from django.utils import timezone
 from integrations.connectors.canonical import CART_CANCELED, CartOrder, WarehouseOrder
 from orders.models import Order, OrderChange, OrderLine, SyncRun
 from orders.services.records.history import order_event
-from orders.services.translation.cart_fields import apply_cart_fields, build_lines
+from orders.services.translation.cart_fields import SHIP_TO_FIELDS, apply_cart_fields, build_lines
 from orders.services.translation.translate import TranslationContext, order_translate, warehouse_order_for
 
-SHIP_TO_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "address_3", "city", "state", "zip")
+ADDRESS_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "address_3", "city", "state", "zip")
 SHIP_TO_MORE = ("country", "phone", "email")
 
 
@@ -50,20 +50,7 @@ def cart_change_record(
     return _record(order, kind, what, wanted, co.modified_at, run)
 
 
-CART_FIELDS = (
-    "ship_first_name",
-    "ship_last_name",
-    "ship_company",
-    "ship_address_1",
-    "ship_address_2",
-    "ship_address_3",
-    "ship_city",
-    "ship_state",
-    "ship_zip",
-    "ship_country",
-    "ship_phone",
-    "orig_ship_code",
-)
+CART_FIELDS = (*SHIP_TO_FIELDS, "orig_ship_code")  # what a warehouse is sent, as the cart gives it
 
 
 def _changed_at_cart(order: Order, lines: list[OrderLine], co: CartOrder) -> bool:
@@ -95,7 +82,7 @@ def order_differences(*, sent: WarehouseOrder, now: WarehouseOrder) -> list[str]
     """What differs between what the warehouse was sent and the order now, in words."""
     differences = []
     before, after = sent.ship_to, now.ship_to
-    changed = [f for f in SHIP_TO_FIELDS + SHIP_TO_MORE if getattr(before, f) != getattr(after, f)]
+    changed = [f for f in ADDRESS_FIELDS + SHIP_TO_MORE if getattr(before, f) != getattr(after, f)]
     if changed:
         fields = ", ".join(f.replace("_", " ") for f in changed)
         differences.append(f"ship-to ({fields}) now {after.full_name}, {after.address_1}, {after.city}")

@@ -14,6 +14,22 @@ from integrations.connectors.canonical import CartOrder
 from orders.models import Order, OrderLine
 from orders.services.bulk import EncodedJSON
 
+# The order's ship-to as the cart gives it (`apply_cart_fields`), which a person may also edit on a held order.
+SHIP_TO_FIELDS = (
+    "ship_first_name",
+    "ship_last_name",
+    "ship_company",
+    "ship_address_1",
+    "ship_address_2",
+    "ship_address_3",
+    "ship_city",
+    "ship_state",
+    "ship_zip",
+    "ship_country",
+    "ship_phone",
+    "ship_e_mail",
+)
+
 
 def fit(model: type[models.Model], field: str, value: str | None) -> str:
     """Cut to the column's length, without NUL characters (PostgreSQL refuses them in text)."""
