@@ -41,7 +41,7 @@ from orders.services.records.problems import (
     GONE_AT_WAREHOUSE,
     SHIPPED_SHORT,
     order_problem_key,
-    problem_raise,
+    order_problem_raise,
     problems_resolve,
 )
 from orders.services.records.sync_runs import counting_into
@@ -114,15 +114,7 @@ def order_warehouse_check(*, order_id: int, connector: WarehouseConnector, run: 
 
 
 def _problem(order: Order, reason_code: str, message: str) -> None:
-    problem_raise(
-        key=order_problem_key(order=order, reason_code=reason_code),
-        merchant_id=order.merchant_id,
-        reason_code=reason_code,
-        message=f"Order #{order.order_number}: {message}",
-        cart_connection_id=order.cart_connection_id,
-        warehouse_id=order.warehouse_id,
-        order_id=order.pk,
-    )
+    order_problem_raise(order=order, reason_code=reason_code, message=message)
 
 
 def _said(state: WarehouseOrderState) -> str:

@@ -19,7 +19,7 @@ from integrations.connectors.canonical import WarehouseOrderLine, units_by_sku
 from orders.models import Order, OrderChange, OrderLine, OrderStatus, SyncRun
 from orders.services.delivery.claims import retry_delay
 from orders.services.records.history import order_event, order_set_status
-from orders.services.records.problems import CHANGE_NOT_APPLIED, order_problem_key, problem_raise
+from orders.services.records.problems import CHANGE_NOT_APPLIED, order_problem_raise
 
 CHANGE_PROBLEM = CHANGE_NOT_APPLIED  # the problem's reason code: a change the warehouse may not follow
 SHIP_TO = {
@@ -165,12 +165,4 @@ def change_superseded(*, change: OrderChange, token: str, why: str) -> None:
 def _problem(change: OrderChange, status: str, message: str, run: SyncRun | None) -> None:
     order = change.order
     order_event(order=order, message=message, code=f"change_{status}", run=run)
-    problem_raise(
-        key=order_problem_key(order=order, reason_code=CHANGE_PROBLEM),
-        merchant_id=order.merchant_id,
-        reason_code=CHANGE_PROBLEM,
-        message=f"Order #{order.order_number}: {message}",
-        cart_connection_id=order.cart_connection_id,
-        warehouse_id=order.warehouse_id,
-        order_id=order.pk,
-    )
+    order_problem_raise(order=order, reason_code=CHANGE_PROBLEM, message=message)

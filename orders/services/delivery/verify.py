@@ -34,7 +34,7 @@ from orders.models import Order, OrderStatus, SyncRun
 from orders.services.delivery.claims import retry_delay
 from orders.services.delivery.reference_check import differences_named, order_differences
 from orders.services.records.history import EventRow, order_events_write
-from orders.services.records.problems import order_problem_key, problem_raise, problems_resolve
+from orders.services.records.problems import order_problem_key, order_problem_raise, problems_resolve
 from orders.services.translation.translate import warehouse_order_for
 
 log = logging.getLogger(__name__)
@@ -121,15 +121,7 @@ def _unverified(order: Order, check: ReadBack, now: datetime) -> EventRow:
             "warehouse that it carries the order number, lines and quantities sent."
         )
     if check.differences or next_at is None:
-        problem_raise(
-            key=order_problem_key(order=order, reason_code=UNVERIFIED_CODE),
-            merchant_id=order.merchant_id,
-            reason_code=UNVERIFIED_CODE,
-            message=f"Order #{order.order_number}: {problem[0].upper()}{problem[1:]}",
-            cart_connection_id=order.cart_connection_id,
-            warehouse_id=order.warehouse_id,
-            order_id=order.pk,
-        )
+        order_problem_raise(order=order, reason_code=UNVERIFIED_CODE, message=f"{problem[0].upper()}{problem[1:]}")
     then = f"Read back again after {next_at:%Y-%m-%d %H:%M} UTC." if next_at else "Left to a person (see Problems)."
     message = (
         f"Not verified at the warehouse (read-back {attempts} of {limit}): {seen}. It stays delivered and is "

@@ -81,6 +81,19 @@ def order_problem_key(*, order: Order, reason_code: str = "") -> str:
     return f"order:{order.pk}:{reason_code}"
 
 
+def order_problem_raise(*, order: Order, reason_code: str, message: str) -> None:
+    """An open problem about one order, keyed by the order and `reason_code`; `message` after "Order #N: "."""
+    problem_raise(
+        key=order_problem_key(order=order, reason_code=reason_code),
+        merchant_id=order.merchant_id,
+        reason_code=reason_code,
+        message=f"Order #{order.order_number}: {message}",
+        cart_connection_id=order.cart_connection_id,
+        warehouse_id=order.warehouse_id,
+        order_id=order.pk,
+    )
+
+
 def order_held_problem(*, order: Order) -> None:
     key = order_problem_key(order=order, reason_code=order.hold_code or "held")
     # One open hold per order, for its current reason.
