@@ -8,6 +8,7 @@ by its connector class (`credential_fields`, `setting_fields`).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -232,6 +233,11 @@ class WMSConnection(Connection):
         return "" if self.zone else TIME_ZONE_UNSET_NOTE
 
 
+# The longest hold window: a week. Longer would keep orders from the warehouse past anything a merchant
+# means, and a value near the integer limit would overflow the date it is added to.
+HOLD_MINUTES_MAX = 7 * 24 * 60
+
+
 class CartConnection(Connection):
     """An order source (cart or marketplace)."""
 
@@ -255,8 +261,10 @@ class CartConnection(Connection):
     hold_minutes = models.PositiveIntegerField(
         "hold window (minutes)",
         default=0,
+        validators=[MaxValueValidator(HOLD_MINUTES_MAX)],
         help_text="A new order waits this many minutes after it was placed before it is sent to the warehouse, "
-        "so that a change or cancellation made at the cart meanwhile is applied. 0: sent at once.",
+        f"so that a change or cancellation made at the cart meanwhile is applied. 0: sent at once; at most "
+        f"{HOLD_MINUTES_MAX} (7 days).",
     )
     order_watermark = models.DateTimeField(
         null=True,
@@ -292,6 +300,12 @@ class CartConnection(Connection):
     class Meta:
         verbose_name = "cart connection"
         ordering = ["merchant__name", "pk"]
+
+    @property
+    def hold_window(self) -> timedelta:
+        """The hold window as a duration, never past `HOLD_MINUTES_MAX` (a row written around the
+        forms still computes)."""
+        return timedelta(minutes=min(self.hold_minutes or 0, HOLD_MINUTES_MAX))
 
     def resolved_warehouse(self) -> WMSConnection | None:
         """Where this cart's orders go: its chosen warehouse, else the merchant's only active one.

@@ -64,7 +64,8 @@ def connection_reconcile(*, connection: CartConnection, days: int, now: datetime
     )
     moments = Moments(
         watermark=connection.order_watermark,
-        grace_cutoff=now - timedelta(hours=settings.RECONCILE_GRACE_HOURS),
+        # an order still inside its hold window is waiting, not missing
+        grace_cutoff=now - timedelta(hours=settings.RECONCILE_GRACE_HOURS) - connection.hold_window,
     )
     try:
         cart = cart_connector_for(connection=connection)

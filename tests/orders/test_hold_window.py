@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from integrations.forms import CartConnectionForm
+from integrations.models import HOLD_MINUTES_MAX, CartConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.selectors import deliverable_orders
@@ -166,3 +168,25 @@ def test_send_now_on_an_order_in_its_window_releases_it_and_says_who(wired, sett
     order.refresh_from_db()
     assert order.hold_until is None
     assert OrderEvent.objects.get(order=order, code="hold_window_released").user == bob
+
+
+def test_a_window_past_a_week_is_refused_on_the_form_with_the_limit(wired):
+    data = CartConnectionForm(instance=wired.cart).initial | {"hold_minutes": 2**31 - 1}
+    form = CartConnectionForm(data=data, instance=wired.cart)
+
+    assert not form.is_valid()
+    assert str(HOLD_MINUTES_MAX) in " ".join(form.errors["hold_minutes"])
+
+
+def test_a_huge_window_stored_around_the_form_still_imports_held_for_at_most_a_week(wired, settings):
+    settings.ORDER_IMPORT_LAG_SECONDS = 0
+    CartConnection.objects.filter(pk=wired.cart.pk).update(hold_minutes=2**31 - 1)
+    wired.cart.refresh_from_db()
+    cart_order = seed(wired.squarespace, "1001", created_on=ago(minutes=1))
+
+    run = sync(wired.cart)
+
+    order = order_for(wired.cart, cart_order)
+    assert run.counts["in_hold_window"] == 1
+    assert order.hold_until == order.ordered_at + timedelta(minutes=HOLD_MINUTES_MAX)
+    assert order_posts(wired.bergen) == []

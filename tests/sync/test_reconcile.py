@@ -195,3 +195,17 @@ def test_the_scheduled_task_reconciles_every_connection_and_alerts_the_gaps(wire
     assert Reconciliation.objects.filter(cart_connection=wired.cart).count() == 1
     [mail] = [m for m in mailoutbox if "reconcile_gap" in m.body]
     assert "#7801 missing at warehouse" in mail.body
+
+
+def test_an_order_inside_a_hold_window_longer_than_the_grace_is_in_progress_not_a_gap(wired, settings):
+    settings.RECONCILE_GRACE_HOURS = 1
+    wired.cart.hold_minutes = 3 * 24 * 60
+    wired.cart.save()
+    wired.squarespace.add_order(order_number="7701", created_on=timezone.now() - timedelta(days=1), lines=ONE_SKU_1)
+    cart_connection_sync_orders(connection=wired.cart)
+    Order.objects.filter(order_number="7701").update(created_at=timezone.now() - timedelta(days=1))
+
+    result = reconciled(wired)
+
+    assert by_category(result) == {"in_progress": ["7701"]}
+    assert result.counts()["gaps"] == 0

@@ -129,7 +129,7 @@ def hold_window_end(*, connection: CartConnection, ordered_at: datetime | None, 
     if not connection.hold_minutes:
         return None
     start = min(ordered_at or now, now)
-    ends = start + timedelta(minutes=connection.hold_minutes, seconds=settings.ORDER_IMPORT_LAG_SECONDS)
+    ends = start + connection.hold_window + timedelta(seconds=settings.ORDER_IMPORT_LAG_SECONDS)
     return ends if ends > now else None
 
 
