@@ -21,7 +21,6 @@ from orders.admin_problems import (  # (its import registers the problems' admin
 )
 from orders.dashboard import stuck_q
 from orders.models import Order, OrderChange, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
-from orders.services.delivery.holds import orders_accept_line_cancellation
 from orders.services.holds_fix import SHIP_TO_FIELDS
 from orders.services.tracking.push import shipments_resend
 from orders.services.warehouse_side import order_warehouse_side_problems
@@ -118,17 +117,6 @@ def send_now(modeladmin, request, queryset):
         modeladmin.message_user(request, format_html('{}: <a href="{}">follow it</a>.', text, url))
 
 
-@admin.action(description="Send without the lines canceled at the cart")
-def accept_line_cancellation(modeladmin, request, queryset):
-    counts = orders_accept_line_cancellation(order_ids=queryset.values_list("pk", flat=True), user=request.user)
-    modeladmin.message_user(
-        request,
-        "{released} released without their canceled lines (the next sync sends them), {still_held} still held.".format(
-            **counts
-        ),
-    )
-
-
 class StuckFilter(admin.SimpleListFilter):
     """Orders at the warehouse for longer than their cart connection's `stuck_after_hours` (the
     dashboard's "stuck" counts link here)."""
@@ -180,7 +168,7 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         "=lines__warehouse_sku",
     ]
     date_hierarchy = "created_at"
-    actions = [retry_orders, send_now, accept_line_cancellation]
+    actions = [retry_orders, send_now]
     inlines = [OrderLineInline, OrderChangeInline, ShipmentInline, OrderEventInline]
     list_per_page = 50
     show_full_result_count = False

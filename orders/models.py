@@ -41,7 +41,7 @@ class HoldCode(models.TextChoices):
     BAD_PAYLOAD = "bad_payload", "unreadable at the cart"
     NO_WAREHOUSE = "no_warehouse", "no warehouse connected"
     WAREHOUSE_REJECTED = "warehouse_rejected", "refused by the warehouse"
-    LINE_CANCELED = "line_canceled", "line canceled at the cart"
+    LINE_CANCELED = "line_canceled", "line canceled at the cart"  # no longer raised: Retry releases such orders
     REFERENCE_TAKEN = "reference_taken", "reference already used at the warehouse by another order"
     HELD_BY_HAND = "held_by_hand", "held by hand"
 
@@ -118,9 +118,6 @@ class Order(MerchantScoped):
     claimed_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     partially_shipped = models.BooleanField(default=False, help_text="Some lines have shipped, not all.")
-    line_cancellation_accepted = models.BooleanField(
-        default=False, help_text="A person chose to send the order without the lines canceled at the cart."
-    )
     warehouse_checked_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.urls import reverse
 
-from orders.models import HoldCode, OrderStatus, ShippingMethodMap, SKUAlias
+from orders.models import OrderStatus, ShippingMethodMap, SKUAlias
 from tests.admin_helpers import form_values
-from tests.factories import OrderFactory, OrderLineFactory, SKUAliasFactory, WarehouseSKUListFactory
+from tests.factories import SKUAliasFactory, WarehouseSKUListFactory
 
 SECRET = "bergen-password-never-logged-77"
 
@@ -114,19 +114,3 @@ def test_retry_on_the_admin_order_page_and_list_names_the_user(admin_client, adm
     assert len(asked) == 2 and {e.user for e in asked} == {admin_user}
     held_for_sku.refresh_from_db()
     assert held_for_sku.status != OrderStatus.ERROR
-
-
-def test_sending_without_the_canceled_lines_names_the_user_on_the_order(admin_client, admin_user):
-    order = OrderFactory(status=OrderStatus.ERROR, hold_code=HoldCode.LINE_CANCELED, hold_reason="Line 2 canceled.")
-    OrderLineFactory(order=order)
-
-    response = admin_client.post(
-        reverse("admin:orders_order_changelist"),
-        {"action": "accept_line_cancellation", "_selected_action": [order.pk]},
-    )
-
-    assert response.status_code == 302
-    order.refresh_from_db()
-    assert order.line_cancellation_accepted
-    event = order.events.get(code="line_cancellation_accepted")
-    assert event.user == admin_user and "without the lines canceled at the cart" in event.message

@@ -74,6 +74,22 @@ def test_a_line_overstock_cancels_later_reaches_the_bergen_order_as_fewer_units(
     assert again.counts["reread_changed"] == 0 and order.changes.count() == 1
 
 
+def test_a_line_canceled_before_delivery_is_left_out_of_the_send_by_itself_and_said(
+    wired, overstock_cart, overstock_sandbox
+):
+    overstock_sandbox.add_order("OS-5101", lines=LINES, created=ago(hours=3))
+    overstock_sandbox.cancel_line("OS-5101", 2)
+
+    run = sync(overstock_cart)
+
+    order = Order.objects.get(cart_connection=overstock_cart, cart_order_id="OS-5101")
+    assert order.status == OrderStatus.AT_WMS, (run.error, order.hold_reason)
+    assert units_at_bergen(wired, order) == [("SKU-1", 1)]
+    delivered_line = order.events.get(code="delivered").message
+    assert "Sent without what was canceled at the cart: line 2 (SKU-2)" in delivered_line
+    assert not order.problems.filter(resolved_at__isnull=True).exists()
+
+
 def test_only_recent_orders_not_yet_shipped_are_read_again_by_their_hours(wired, overstock_cart, overstock_sandbox):
     for number, hours in (("OS-6001", 3), ("OS-6002", 15 * 24), ("OS-6003", 30)):
         overstock_sandbox.add_order(number, lines=LINES, created=ago(hours=hours))

@@ -117,7 +117,7 @@ def _record(
     stopped: ConnectorError | None = None
     for order, (outcome, value) in zip(batch.orders, results, strict=True):
         if outcome == SendOutcome.DELIVERED:
-            delivered.append((order, value.ref, delivered_message(order, value.ref)))
+            delivered.append((order, value.ref, delivered_message(order, value.ref, batch.lines[order.pk])))
             checks.append((order, value))
         elif outcome == SendOutcome.DUPLICATE:
             found = _duplicate_answer(order, batch, connector, run)

@@ -15,6 +15,7 @@ know of writes its history row through `history`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,7 +35,7 @@ from orders.services.delivery.reference_check import ReferenceCheck, reference_t
 from orders.services.records.health import doubling_delay
 from orders.services.records.history import EventRow, order_event, order_events_write
 from orders.services.translation.references import order_reference_propose
-from orders.services.translation.translate import adaptation_note, unknown_sku_hold
+from orders.services.translation.translate import adaptation_note, canceled_lines_note, unknown_sku_hold
 
 DELIVERY_BATCH_SIZE = 50  # orders claimed, sent and recorded together
 TAKEN = "taken_by_another_run"  # the count of orders another run claimed first (one at a time: SKIPPED)
@@ -137,12 +138,14 @@ def order_mark_uncertain(*, order: Order, token: str) -> bool:
     return bool(still_ours)
 
 
-def delivered_message(order: Order, ref: WarehouseOrderRef) -> str:
-    """The history line of an order the warehouse took from our send, with what the send adapted."""
+def delivered_message(order: Order, ref: WarehouseOrderRef, lines: Iterable) -> str:
+    """The history line of an order the warehouse took from our send (of `lines`, the order's lines
+    as sent from), with what the send adapted and what it left out."""
     return (
         f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}"
         + (f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else ".")
         + adaptation_note(order=order)
+        + canceled_lines_note(lines)
     )
 
 

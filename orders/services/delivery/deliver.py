@@ -101,7 +101,8 @@ def order_deliver(
     was_uncertain = order.delivery_uncertain  # a previous attempt may have reached the warehouse
     sending = False
     try:
-        payload = warehouse_order_for(order=order, lines=list(order.lines.all()))
+        lines = list(order.lines.all())
+        payload = warehouse_order_for(order=order, lines=lines)
         if was_uncertain:
             found = _found_before_sending(order, token, payload, connector, run, counts)
             if found is not None:
@@ -116,7 +117,7 @@ def order_deliver(
         except DuplicateReferenceError:
             return _duplicate_answer(order, token, payload, connector, run, counts)
         outcome = order_mark_delivered(
-            order=order, token=token, ref=ref, message=delivered_message(order, ref), run=run
+            order=order, token=token, ref=ref, message=delivered_message(order, ref, lines), run=run
         )
         check = warehouse_read_back(connector=connector, sent=payload, ref=ref)
         orders_verification_record(checks=[(order, check)], run=run, counts=counts)

@@ -165,20 +165,3 @@ def orders_retry(*, order_ids: Iterable[int], progress: Callable[[str], None] | 
             outcome = None
         counts[RetryCount.DELIVERED if outcome == DeliveryOutcome.DELIVERED else RetryCount.NOT_DELIVERED] += 1
     return counts
-
-
-def orders_accept_line_cancellation(
-    *, order_ids: Iterable[int], user: AbstractBaseUser | None = None
-) -> dict[str, int]:
-    """A person (`user`, named on each order's history) chose to send held orders without the lines
-    canceled at the cart; checked against the SKU lists as last read (no platform is called)."""
-    orders = list(
-        Order.objects.filter(
-            pk__in=list(order_ids), status=OrderStatus.ERROR, hold_code=HoldCode.LINE_CANCELED
-        ).select_related("warehouse", "cart_connection")
-    )
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(line_cancellation_accepted=True)
-    for order in orders:
-        order.line_cancellation_accepted = True
-    why = "sent without the lines canceled at the cart, as a person chose"
-    return _person_recheck(orders=orders, why=why, user=user, code="line_cancellation_accepted")

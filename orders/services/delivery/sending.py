@@ -62,6 +62,7 @@ LINE_FIELDS_FOR_SENDING = (
     "description",
     "price",
     "canceled_at_cart",
+    "cart_sku",
 )
 
 

@@ -114,17 +114,7 @@ def order_translate(*, order: Order, lines: Iterable[OrderLine], ctx: Translatio
 def order_validate(*, order: Order, lines: list[OrderLine], ctx: TranslationContext) -> list[Hold]:
     """Holds for what the warehouse would refuse: no lines, bad quantities, address, unknown SKUs."""
     holds: list[Hold] = []
-    canceled = [line for line in lines if line.canceled_at_cart]
-    if canceled and not order.line_cancellation_accepted:
-        described = ", ".join(f"line {ln.line_no} ({ln.cart_sku or 'no SKU'})" for ln in canceled)
-        holds.append(
-            Hold(
-                HoldCode.LINE_CANCELED,
-                f"Canceled at the cart: {described}. Line cancellations are not applied by themselves: "
-                "use the admin's 'send without the canceled lines' action, or cancel the order at the cart.",
-            )
-        )
-    lines = [line for line in lines if not line.canceled_at_cart]
+    lines = [line for line in lines if not line.canceled_at_cart]  # sent without them (`canceled_lines_note`)
     if not lines:
         holds.append(Hold(HoldCode.NO_LINES, "The order has no item lines to ship: check it at the cart."))
     bad_qty = [line for line in lines if line.quantity <= 0]
@@ -233,6 +223,15 @@ def adaptation_note(*, order: Order) -> str:
         return ""
     changes = "; ".join(a.describe(warehouse.platform_label) for a in fitted.adaptations)
     return f" Sent adapted to the warehouse's field limits (the order keeps the original): {changes}."
+
+
+def canceled_lines_note(lines: Iterable) -> str:
+    """What the send left out because the cart canceled it, for the order's history ("" when nothing)."""
+    canceled = [line for line in lines if line.canceled_at_cart]
+    if not canceled:
+        return ""
+    described = ", ".join(f"line {ln.line_no} ({ln.cart_sku or 'no SKU'})" for ln in canceled)
+    return f" Sent without what was canceled at the cart: {described}."
 
 
 def warehouse_order_for(*, order: Order, lines: Iterable[OrderLine]) -> WarehouseOrder:
