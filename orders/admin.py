@@ -21,6 +21,7 @@ from orders.admin_problems import (  # (its import registers the problems' admin
 )
 from orders.dashboard import stuck_q
 from orders.models import Order, OrderChange, OrderEvent, OrderLine, OrderStatus, Shipment, SkippedOrder
+from orders.selectors import with_list_marks
 from orders.services.holds_fix import SHIP_TO_FIELDS
 from orders.services.tracking.push import shipments_resend
 from orders.services.warehouse_side import order_warehouse_side_problems
@@ -235,9 +236,16 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
     def has_delete_permission(self, request, obj=None):
         return False  # a deleted order would be imported and shipped again
 
+    def get_queryset(self, request):
+        return with_list_marks(super().get_queryset(request))
+
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Order) -> str:
-        """The status in words; a hold by its reason, clipped, with what to do on hover."""
+        """The status in words (a hold by its reason, clipped, with what to do on hover), then what
+        the list marks: a hold window, a change to pass on, a change the warehouse did not take."""
+        return format_html("{}{}", self._status_words(obj), self._marks(obj))
+
+    def _status_words(self, obj: Order) -> str:
         if obj.status == OrderStatus.ERROR:
             return format_html(
                 '<span class="ob-status ob-status-held ob-clip ob-clip-short" title="{}">held: {}</span>',
@@ -247,6 +255,17 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         if obj.status == OrderStatus.AT_WMS and obj.partially_shipped:
             return "at warehouse, partially shipped"
         return obj.get_status_display()
+
+    def _marks(self, obj: Order) -> str:
+        marks = []  # (class, hover, words)
+        if getattr(obj, "in_hold_window", False):
+            until = timezone.localtime(obj.hold_until)
+            marks.append(("ob-quiet", f"Sent after {until:%Y-%m-%d %H:%M}", f"hold window until {until:%H:%M}"))
+        if getattr(obj, "change_pending", False):
+            marks.append(("ob-status-partial", "Changed at the cart: the next sync passes it on", "change to pass on"))
+        if getattr(obj, "change_not_applied", False):
+            marks.append(("ob-status-held", "The warehouse may ship it as it was: see the order", "change not applied"))
+        return format_html_join("", ' · <span class="ob-status {}" title="{}">{}</span>', marks)
 
     @admin.display(description="changed at the warehouse")
     def warehouse_side(self, obj: Order) -> str:

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from orders.models import HoldCode, Order, OrderStatus, Shipment, SKUAlias
+from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SKUAlias
+from orders.models_changes import OrderChange
+from orders.services.records.problems import CHANGE_NOT_APPLIED
 
 # Shipments whose tracking the cart has yet to accept.
 PUSHABLE = (
@@ -19,6 +21,21 @@ PUSHABLE = (
     Shipment.PushStatus.FAILED,
     Shipment.PushStatus.UNVERIFIED,
 )
+
+
+def with_list_marks(orders: QuerySet[Order], *, now: datetime | None = None) -> QuerySet[Order]:
+    """The orders annotated with what the order lists mark beside the status: `in_hold_window` (new,
+    waiting in its cart connection's hold window), `change_pending` (a change made at the cart not yet
+    passed on to the warehouse) and `change_not_applied` (one the warehouse did not take: too late,
+    refused or unconfirmed, its problem still open)."""
+    now = now or timezone.now()
+    return orders.annotate(
+        in_hold_window=ExpressionWrapper(Q(status=OrderStatus.NEW, hold_until__gt=now), output_field=BooleanField()),
+        change_pending=Exists(OrderChange.objects.filter(order=OuterRef("pk"), status__in=OrderChange.OPEN)),
+        change_not_applied=Exists(
+            Problem.objects.filter(order=OuterRef("pk"), reason_code=CHANGE_NOT_APPLIED, status=Problem.Status.OPEN)
+        ),
+    )
 
 
 def hold_window_over(*, now: datetime) -> Q:

@@ -19,6 +19,7 @@ from integrations.services import ConnectionNotConfigured, warehouse_connector_f
 from integrations.tenancy import CrossMerchantLink
 from orders.hold_forms import ShipToForm, fix_result_message, hold_actions
 from orders.models import HoldCode, Order, OrderLine, OrderStatus, ShippingMethodMap, SKUAlias
+from orders.selectors import with_list_marks
 from orders.services.delivery.trial_order import TestOrderLine
 from orders.services.hand_hold import hand_hold_options
 from orders.services.holds_fix import order_fix_options
@@ -37,7 +38,7 @@ PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
 def order_list(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     form = OrderFilterForm(request.GET or None, merchant=merchant)
-    orders = scoped(Order, merchant).select_related("cart_connection", "warehouse").order_by("-pk")
+    orders = with_list_marks(scoped(Order, merchant).select_related("cart_connection", "warehouse").order_by("-pk"))
     if form.is_valid():
         data = form.cleaned_data
         if data["status"]:

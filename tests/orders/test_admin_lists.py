@@ -17,6 +17,7 @@ from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnec
 from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SkippedOrder, SyncRun
 from tests.factories import (
     CartConnectionFactory,
+    OrderChangeFactory,
     OrderFactory,
     ProblemFactory,
     ShipmentFactory,
@@ -210,3 +211,23 @@ def test_every_autocomplete_filters_related_admin_can_search(db):
             if isinstance(entry, type) and issubclass(entry, AutocompleteFilter):
                 related = model._meta.get_field(entry.field_name).related_model
                 assert admin.site._registry[related].search_fields, f"{model.__name__}.{entry.field_name}"
+
+
+def test_the_order_list_marks_a_hold_window_a_change_to_pass_on_and_a_change_not_applied(admin_client, db):
+    waiting = OrderFactory(order_number="7201", status=OrderStatus.NEW)
+    Order.objects.filter(pk=waiting.pk).update(hold_until=timezone.now() + timedelta(minutes=30))
+    pending = OrderFactory(order_number="7202", status=OrderStatus.AT_WMS)
+    OrderChangeFactory(order=pending)
+    late = OrderFactory(order_number="7203", status=OrderStatus.AT_WMS)
+    ProblemFactory(
+        cart_connection=late.cart_connection, order=late, key=f"order:{late.pk}:c", reason_code="change_not_applied"
+    )
+    OrderFactory(order_number="7204", status=OrderStatus.AT_WMS)
+
+    page = admin_client.get(changelist(Order)).content.decode()
+
+    rows = {n: next(row for row in page.split("<tr") if n in row) for n in ("7201", "7202", "7203", "7204")}
+    assert "hold window until" in rows["7201"] and "change to pass on" not in rows["7201"]
+    assert "change to pass on" in rows["7202"] and "hold window" not in rows["7202"]
+    assert "change not applied" in rows["7203"] and "to pass on" not in rows["7203"]
+    assert not any(mark in rows["7204"] for mark in ("hold window", "change to pass on", "change not applied"))

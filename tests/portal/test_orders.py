@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import HoldCode, Order, OrderStatus, Shipment, WarehouseSKUList
+from orders.models import HoldCode, Order, OrderChange, OrderStatus, Shipment, WarehouseSKUList
 from sync.models import Job
 from tests.admin_helpers import form_values, import_order, messages_of
-from tests.factories import CartConnectionFactory, OrderFactory, OrderLineFactory, SKUAliasFactory
+from tests.factories import (
+    CartConnectionFactory,
+    OrderChangeFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProblemFactory,
+    SKUAliasFactory,
+)
 from tests.portal.conftest import import_orders
 
 
@@ -31,6 +39,31 @@ class TestList:
         assert "held: unknown SKU" in page
         assert "The warehouse does not know SKU &#x27;MINE-LINE-SKU&#x27;" in page
         assert "at warehouse" in page
+
+    def test_marks_the_hold_window_a_change_to_pass_on_and_a_change_not_applied(self, client, mine):
+        waiting = OrderFactory(cart_connection=mine.cart, order_number="7101", status=OrderStatus.NEW)
+        Order.objects.filter(pk=waiting.pk).update(hold_until=timezone.now() + timedelta(minutes=30))
+        pending = OrderFactory(cart_connection=mine.cart, order_number="7102", status=OrderStatus.AT_WMS)
+        OrderChangeFactory(order=pending)
+        late = OrderFactory(cart_connection=mine.cart, order_number="7103", status=OrderStatus.AT_WMS)
+        OrderChangeFactory(order=late, status=OrderChange.Status.TOO_LATE)
+        ProblemFactory(
+            cart_connection=mine.cart, order=late, key=f"order:{late.pk}:change", reason_code="change_not_applied"
+        )
+        OrderFactory(cart_connection=mine.cart, order_number="7104", status=OrderStatus.AT_WMS)
+
+        response = client.get(reverse("portal:order_list"))
+
+        rows = {o.order_number: o for o in response.context["page"]}
+        marks = {n: (o.in_hold_window, o.change_pending, o.change_not_applied) for n, o in rows.items()}
+        assert marks["7101"] == (True, False, False)
+        assert marks["7102"] == (False, True, False)
+        assert marks["7103"] == (False, False, True)
+        assert marks["7104"] == (False, False, False)
+        page = response.content.decode()
+        assert page.count("hold window until") == 1
+        assert page.count("change to pass on</span>") == 1
+        assert page.count("change not applied</span>") == 1
 
     def test_filters_by_status_cart_and_search(self, client, mine):
         other_cart = CartConnectionFactory(merchant=mine.merchant, warehouse=mine.wms, name="Outlet")
