@@ -202,5 +202,7 @@ class WMSConnectionForm(ConnectionForm):
             "default_ship_code",
             "tracking_mode",
             "time_zone",
+            "daily_cutoff",
             "shipment_watermark",
         ]
+        widgets = {"daily_cutoff": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}

@@ -8,7 +8,7 @@ by its connector class (`credential_fields`, `setting_fields`).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -217,6 +217,14 @@ class WMSConnection(Connection):
         null=True, blank=True, help_text="Shipments up to this time (UTC) have been read from the warehouse."
     )
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone], help_text=TIME_ZONE_HELP)
+    daily_cutoff = models.TimeField(
+        "daily carrier cut-off",
+        null=True,
+        blank=True,
+        help_text="When the warehouse's carriers collect the day's parcels, in the warehouse's time zone. A change "
+        "that reaches the warehouse too late (the order is being picked) gives the next cut-off as the deadline "
+        "to ask the warehouse to intercept it. Empty: not known.",
+    )
 
     class Meta:
         verbose_name = "warehouse connection"
@@ -231,6 +239,16 @@ class WMSConnection(Connection):
     def time_zone_note(self) -> str:
         """What the pages say while the zone is not known (the tracking window is widened); else ""."""
         return "" if self.zone else TIME_ZONE_UNSET_NOTE
+
+    def next_cutoff(self, after: datetime) -> datetime | None:
+        """The first daily carrier cut-off after `after`, in the warehouse's zone (UTC while the zone
+        is not known); None when the cut-off is not set."""
+        if self.daily_cutoff is None:
+            return None
+        zone = self.zone or UTC
+        local = after.astimezone(zone)
+        cutoff = datetime.combine(local.date(), self.daily_cutoff, tzinfo=zone)
+        return cutoff if cutoff > local else datetime.combine(local.date() + timedelta(days=1), self.daily_cutoff, zone)
 
 
 # The longest hold window: a week. Longer would keep orders from the warehouse past anything a merchant

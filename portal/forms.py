@@ -107,6 +107,7 @@ class MerchantWarehouseForm(MerchantConnectionMixin, WMSConnectionForm):
             "default_ship_code",
             "tracking_mode",
             "time_zone",
+            "daily_cutoff",
             "cust_ref_max_length",
             "cust_ref_charset",
             "cust_ref_prefix",

@@ -4,6 +4,9 @@ warehouse sandbox's own store and requests, not only from our database."""
 from __future__ import annotations
 
 import copy
+from datetime import time
+
+from django.utils import timezone
 
 from orders.models import Order, OrderChange, OrderStatus, Problem
 from orders.services.records.history import order_set_status
@@ -80,8 +83,24 @@ def test_once_picking_started_a_cancellation_is_too_late_and_a_person_is_told(wi
     assert change.status == OrderChange.Status.TOO_LATE and run.counts["changes_too_late"] == 1
     problem = Problem.objects.get(order=order, status=Problem.Status.OPEN)
     assert "may ship" in problem.message and "intercept" in problem.message
+    assert "Deadline not known: set the warehouse's daily carrier cut-off" in problem.message
     order.refresh_from_db()
     assert order.status == OrderStatus.AT_WMS
+
+
+def test_a_too_late_change_gives_the_warehouse_s_next_carrier_cut_off_as_its_deadline(wired, settings):
+    wired.wms.time_zone, wired.wms.daily_cutoff = "America/New_York", time(16, 0)
+    wired.wms.save()
+    cart_order, order = delivered(wired, settings)
+    wired.bergen.advance(order.cust_ref, "picking")
+
+    wired.squarespace.update_order(cart_order["id"], fulfillmentStatus="CANCELED")
+    sync(wired.cart)
+
+    problem = Problem.objects.get(order=order, status=Problem.Status.OPEN)
+    expected = wired.wms.next_cutoff(timezone.now())
+    assert expected.hour == 16 and expected > timezone.now()
+    assert f"Deadline: before {expected:%Y-%m-%d} 16:00 (America/New_York)" in problem.message
 
 
 def test_a_change_judged_too_late_is_not_recorded_again_when_the_cart_moves_for_another_reason(wired, settings):

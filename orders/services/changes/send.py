@@ -19,7 +19,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.connectors.base import WarehouseConnector
-from integrations.connectors.canonical import Address, WarehouseOrder, WarehouseOrderLine, WarehouseOrderRef
+from integrations.connectors.canonical import (
+    WH_SHIPPED,
+    Address,
+    WarehouseOrder,
+    WarehouseOrderLine,
+    WarehouseOrderRef,
+)
 from integrations.connectors.errors import (
     AuthenticationError,
     ChangeNotSupportedError,
@@ -104,7 +110,8 @@ def _call(change: OrderChange, token: str, order: Order, connector: WarehouseCon
         else:
             result = connector.order_update(ref, _warehouse_order(change.wanted))
     except ChangeTooLateError as exc:
-        change_too_late(change=change, token=token, reason=str(exc), run=run)
+        deadline = "" if exc.state == WH_SHIPPED else intercept_deadline(order=order, now=timezone.now())
+        change_too_late(change=change, token=token, reason=f"{exc}{deadline}", run=run)
         return "changes_too_late"
     except (ChangeRefusedError, ChangeNotSupportedError) as exc:
         change_refused(change=change, token=token, reason=str(exc), run=run)
@@ -121,6 +128,20 @@ def _call(change: OrderChange, token: str, order: Order, connector: WarehouseCon
     )
     change_applied(change=change, token=token, result=said, run=run)
     return "changes_applied"
+
+
+def intercept_deadline(*, order: Order, now: datetime) -> str:
+    """What a too-late change's problem says of the deadline to intercept the order: the warehouse's
+    next carrier cut-off in its own zone, or how to make it known."""
+    warehouse = order.warehouse
+    cutoff = warehouse.next_cutoff(now) if warehouse is not None else None
+    if cutoff is None:
+        return (
+            ". Deadline not known: set the warehouse's daily carrier cut-off on its connection to see, on changes "
+            "refused as too late, when its carriers next collect"
+        )
+    zone = warehouse.time_zone or "UTC"
+    return f". Deadline: before {cutoff:%Y-%m-%d %H:%M} ({zone}), when the warehouse's carriers next collect"
 
 
 def _units_off(ref: WarehouseOrderRef, wanted: dict) -> list[WarehouseOrderLine]:
