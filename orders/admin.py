@@ -237,7 +237,7 @@ class OrderAdmin(OrderHoldAdminMixin, AutocompleteFiltersMixin, admin.ModelAdmin
         return False  # a deleted order would be imported and shipped again
 
     def get_queryset(self, request):
-        return with_list_marks(super().get_queryset(request))
+        return with_list_marks(orders=super().get_queryset(request))
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Order) -> str:

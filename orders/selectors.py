@@ -23,7 +23,7 @@ PUSHABLE = (
 )
 
 
-def with_list_marks(orders: QuerySet[Order], *, now: datetime | None = None) -> QuerySet[Order]:
+def with_list_marks(*, orders: QuerySet[Order], now: datetime | None = None) -> QuerySet[Order]:
     """The orders annotated with what the order lists mark beside the status: `in_hold_window` (new,
     waiting in its cart connection's hold window), `change_pending` (a change made at the cart not yet
     passed on to the warehouse) and `change_not_applied` (one the warehouse did not take: too late,

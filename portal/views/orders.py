@@ -38,7 +38,9 @@ PENDING = (OrderStatus.NEW, OrderStatus.ERROR)
 def order_list(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     form = OrderFilterForm(request.GET or None, merchant=merchant)
-    orders = with_list_marks(scoped(Order, merchant).select_related("cart_connection", "warehouse").order_by("-pk"))
+    orders = with_list_marks(
+        orders=scoped(Order, merchant).select_related("cart_connection", "warehouse").order_by("-pk")
+    )
     if form.is_valid():
         data = form.cleaned_data
         if data["status"]:

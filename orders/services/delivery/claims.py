@@ -145,7 +145,7 @@ def delivered_message(order: Order, ref: WarehouseOrderRef, lines: Iterable) -> 
         f"Delivered to {order.warehouse.platform_label} as {order.cust_ref}"
         + (f" (warehouse order {ref.warehouse_order_id})." if ref.warehouse_order_id else ".")
         + adaptation_note(order=order)
-        + canceled_lines_note(lines)
+        + canceled_lines_note(lines=lines)
     )
 
 

@@ -225,7 +225,7 @@ def adaptation_note(*, order: Order) -> str:
     return f" Sent adapted to the warehouse's field limits (the order keeps the original): {changes}."
 
 
-def canceled_lines_note(lines: Iterable) -> str:
+def canceled_lines_note(*, lines: Iterable) -> str:
     """What the send left out because the cart canceled it, for the order's history ("" when nothing)."""
     canceled = [line for line in lines if line.canceled_at_cart]
     if not canceled:
