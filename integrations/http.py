@@ -105,6 +105,34 @@ class CooldownHook(Protocol):
         """The platform asked us to wait `seconds` before the next request."""
 
 
+class BudgetHook(Protocol):
+    """A platform account's rate budget, shared by every worker and every sync kind (`integrations.budget`)."""
+
+    def spend(self) -> None:
+        """Take one request's token: wait a short while for one, else raise `ThrottledError` (nothing is sent)."""
+
+    def throttled(self, seconds: float) -> None:
+        """The platform answered 429 and asked us to wait `seconds`: the budget learns from it."""
+
+    def observed(self, remaining: int, reset_in: float) -> None:
+        """The platform said how many requests it still takes in the `reset_in` seconds left of its window."""
+
+
+def rate_headers(response: requests.Response) -> tuple[int, float] | None:
+    """What `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` (an epoch, TradeGecko's) say: requests left
+    and seconds until the window resets; None when they are absent or unreadable."""
+    remaining, reset = response.headers.get("X-Rate-Limit-Remaining"), response.headers.get("X-Rate-Limit-Reset")
+    if remaining is None or reset is None:
+        return None
+    try:
+        left, epoch = int(float(remaining)), float(reset)
+    except ValueError:
+        return None
+    if left < 0 or epoch < 1e9:
+        return None
+    return left, max(0.0, epoch - time.time())
+
+
 def cooldown_error(platform: str, wait: float) -> ThrottledError:
     """What a run that met a platform's cooldown says: nothing is sent to it until the end."""
     ends = datetime.now(UTC) + timedelta(seconds=wait)
@@ -124,6 +152,8 @@ class ApiClient:
 
     # The platform account's cooldown, consulted before each request (set by `Connector.make_client`).
     cooldown: CooldownHook | None = None
+    # The platform account's rate budget, a token taken before each request (set by `Connector.make_client`).
+    budget: BudgetHook | None = None
 
     def __init__(
         self,
@@ -205,9 +235,12 @@ class ApiClient:
         throttle_waits = 0
         while True:
             self._keep_cooldown()
+            if self.budget is not None:
+                self.budget.spend()
             _pace(self.rate_key, self.min_interval)
             try:
                 response = self._send(method, url, params=params, json_body=json_body, data=data, headers=headers)
+                self._observe_budget(response)
             except AddressRefusedError as exc:
                 raise self._fail(
                     AddressRefusedError,
@@ -262,6 +295,8 @@ class ApiClient:
         if not (status == 429 or (status == 503 and "Retry-After" in response.headers)):
             return False
         wait = retry_after_seconds(response, self.default_cooldown)
+        if self.budget is not None and status == 429:
+            self.budget.throttled(wait)
         if wait <= self.max_throttle_wait and waits_so_far < 3:
             time.sleep(wait)
             return True
@@ -293,6 +328,14 @@ class ApiClient:
             f"{self.platform} refused the request ({status}) at {url}: {answer_detail(response, self.secrets)}",
             status=status,
         )
+
+    def _observe_budget(self, response: requests.Response) -> None:
+        """Tell the budget what the platform's rate headers say, where it sends them (not on a 429:
+        `throttled` learns from that)."""
+        if self.budget is not None and response.status_code != 429:
+            seen = rate_headers(response)
+            if seen is not None:
+                self.budget.observed(*seen)
 
     def _keep_cooldown(self) -> None:
         """Wait out the short remainder of the account's recorded cooldown; when it is longer, raise

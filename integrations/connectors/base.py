@@ -29,8 +29,8 @@ from integrations.connectors.canonical import (
     WarehouseOrderState,
 )
 from integrations.connectors.errors import CallTurnedOffError
-from integrations.connectors.limits import FieldLimit
-from integrations.http import ApiClient, CooldownHook
+from integrations.connectors.limits import FieldLimit, RateLimit
+from integrations.http import ApiClient, BudgetHook, CooldownHook
 from integrations.outbound import OutboundPolicy
 
 CART = "cart"
@@ -131,6 +131,9 @@ class Connector:
     # Calls this connector makes only when a person turned them on for the connection (name ->
     # why they are unconfirmed); each has its switch among `setting_fields` (`call_switches`).
     unconfirmed_calls: ClassVar[dict[str, UnconfirmedCall]] = {}
+    # What one platform account takes (`integrations.budget` keeps every worker under it). Where a
+    # platform documents nothing, the connector names its own figure a guess.
+    rate_limit: ClassVar[RateLimit] = RateLimit(requests=60, seconds=60, source="guess: nothing documented")
 
     def __init__(
         self,
@@ -142,6 +145,7 @@ class Connector:
         on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
         outbound: OutboundPolicy | None = None,
         cooldown: CooldownHook | None = None,
+        budget: BudgetHook | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.outbound = outbound  # where its requests may go; None: public https addresses only
@@ -151,6 +155,8 @@ class Connector:
         self.on_credentials_changed = on_credentials_changed
         # The platform account's rate-limit cooldown (kept by the caller): every client consults it.
         self.cooldown = cooldown
+        # The platform account's shared rate budget (kept by the caller): a token before every request.
+        self.budget = budget
 
     @classmethod
     def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +203,7 @@ class Connector:
         kwargs.setdefault("outbound", self.outbound)
         client = ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
         client.cooldown = self.cooldown
+        client.budget = self.budget
         return client
 
     def test_connection(self) -> str:
