@@ -379,9 +379,8 @@ class PlatformCooldown(models.Model):
 
 
 class PlatformBudget(models.Model):
-    """A platform account's rate budget: a token bucket every worker takes its requests' tokens from,
-    by one conditional UPDATE (see `integrations.budget`). Times are Unix epoch seconds, so that the
-    arithmetic is the same SQL on PostgreSQL and SQLite."""
+    """A platform account's rate budget, a token bucket taken by conditional UPDATE (`integrations.budget`).
+    Times are epoch seconds, so that the arithmetic is the same SQL on PostgreSQL and SQLite."""
 
     key = models.CharField(max_length=200, unique=True, help_text="The platform account the requests count against.")
     tokens = models.FloatField(help_text="Requests the account takes now, as of refreshed_at.")

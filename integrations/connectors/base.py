@@ -78,16 +78,14 @@ class ConfigField:
     default: Any = ""
     # An address the connector calls: checked where it is typed (https, public: `integrations.outbound`).
     address: bool = False
-    # A switch (a checkbox: True or False), such as turning on an unconfirmed call.
-    switch: bool = False
+    switch: bool = False  # a switch (a checkbox: True or False), such as turning on an unconfirmed call
 
 
 @dataclass(frozen=True)
 class UnconfirmedCall:
-    """An endpoint that neither the platform's documentation nor integrators' published code
-    confirms: off until a person turns it on for the connection. `reason` says why it is
-    unconfirmed, `turn_on_if` when a person may turn it on; both are shown where it is switched
-    and in the message of a run it stops."""
+    """An endpoint that neither the platform's documentation nor integrators' published code confirms: off
+    until a person turns it on for the connection. `reason` says why it is unconfirmed, `turn_on_if` when a
+    person may turn it on; both are shown where it is switched and in the message of a run it stops."""
 
     label: str  # what the call does, e.g. "Inventory upload"
     reason: str
@@ -131,9 +129,7 @@ class Connector:
     # Calls this connector makes only when a person turned them on for the connection (name ->
     # why they are unconfirmed); each has its switch among `setting_fields` (`call_switches`).
     unconfirmed_calls: ClassVar[dict[str, UnconfirmedCall]] = {}
-    # What one platform account takes (`integrations.budget` keeps every worker under it). Where a
-    # platform documents nothing, the connector names its own figure a guess.
-    rate_limit: ClassVar[RateLimit] = RateLimit(requests=60, seconds=60, source="guess: nothing documented")
+    rate_limit: ClassVar[RateLimit] = RateLimit(requests=120, seconds=60, source="guess: no limit documented")
 
     def __init__(
         self,
@@ -153,10 +149,8 @@ class Connector:
         self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
         self.on_credentials_changed = on_credentials_changed
-        # The platform account's rate-limit cooldown (kept by the caller): every client consults it.
-        self.cooldown = cooldown
-        # The platform account's shared rate budget (kept by the caller): a token before every request.
-        self.budget = budget
+        # The platform account's rate-limit cooldown and rate budget (kept by the caller): every client keeps to them.
+        self.cooldown, self.budget = cooldown, budget
 
     @classmethod
     def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +196,7 @@ class Connector:
         kwargs.setdefault("secrets", self.secrets())
         kwargs.setdefault("outbound", self.outbound)
         client = ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
-        client.cooldown = self.cooldown
-        client.budget = self.budget
+        client.cooldown, client.budget = self.cooldown, self.budget
         return client
 
     def test_connection(self) -> str:

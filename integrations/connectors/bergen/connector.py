@@ -59,7 +59,6 @@ from integrations.connectors.errors import (
     PermanentError,
     TemporaryError,
 )
-from integrations.connectors.limits import RateLimit
 from integrations.connectors.permissions import writes_unchecked
 from integrations.http import ApiClient, parse_json
 
@@ -84,7 +83,6 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
 
     key = "bergen"
     label = "Bergen Logistics"
-    rate_limit = RateLimit(requests=120, seconds=60, source="guess: Bergen (and Extensiv) document no limit")
     default_base_url = ""  # no global address: each client has its own Account Web Address
     base_url_help = "Leave empty to use the Account Web Address; set it only to point at a sandbox."
     credential_fields = (
