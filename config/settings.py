@@ -180,6 +180,26 @@ HTTP_MAX_THROTTLE_WAIT_SECONDS = env.float("HTTP_MAX_THROTTLE_WAIT_SECONDS", def
 HTTP_TRUST_ENV = env.bool("HTTP_TRUST_ENV", default=False)
 # Pace requests below each platform's published limit (set false for benchmarks).
 HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
+# One rate budget per platform account, shared by every worker (integrations.budget): in the
+# database, or in Redis when REDIS_URL is set. Its refill is BUDGET_SAFETY of the documented rate.
+BUDGET_ENABLED = env.bool("BUDGET_ENABLED", default=True)
+BUDGET_SAFETY = env.float("BUDGET_SAFETY", default=0.9)
+# Tokens one take claims at most, and how long the unspent ones stay usable in the process.
+BUDGET_LOCAL_TOKENS = env.int("BUDGET_LOCAL_TOKENS", default=5)
+BUDGET_LOCAL_SECONDS = env.float("BUDGET_LOCAL_SECONDS", default=1.0)
+# The share of the bucket each sync kind must leave: orders may use it all, tracking ("shipments")
+# only above its reserve, inventory only above a larger one.
+BUDGET_RESERVES = {
+    "orders": 0.0,
+    "shipments": env.float("BUDGET_TRACKING_RESERVE", default=0.25),
+    "inventory": env.float("BUDGET_INVENTORY_RESERVE", default=0.5),
+}
+# A 429 lowers the account's rate to this share of what it was (never below BUDGET_MIN_FACTOR of
+# the documented one); it recovers by BUDGET_RECOVERY_PER_MINUTE of the documented rate a minute.
+BUDGET_TEACH_FACTOR = env.float("BUDGET_TEACH_FACTOR", default=0.8)
+BUDGET_MIN_FACTOR = env.float("BUDGET_MIN_FACTOR", default=0.2)
+BUDGET_RECOVERY_PER_MINUTE = env.float("BUDGET_RECOVERY_PER_MINUTE", default=0.01)
+BUDGET_REDIS_PREFIX = env.str("BUDGET_REDIS_PREFIX", default="orderbridge:budget:")
 # Order import: re-read this much before the watermark, and stay this far behind "now".
 ORDER_IMPORT_OVERLAP_SECONDS = env.int("ORDER_IMPORT_OVERLAP_SECONDS", default=600)
 ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)

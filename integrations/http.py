@@ -15,9 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -32,6 +30,7 @@ from integrations.connectors.errors import (
     TemporaryError,
     ThrottledError,
 )
+from integrations.http_limits import BudgetHook, CooldownHook, cooldown_error, rate_headers, retry_after_seconds
 from integrations.outbound import OutboundPolicy, public_only
 from integrations.outbound_adapter import GuardedAdapter
 from integrations.transport import DirectSender
@@ -55,31 +54,6 @@ def _pace(rate_key: str, interval: float) -> None:
         time.sleep(slot - now)
 
 
-def retry_after_seconds(response: requests.Response, default: float) -> float:
-    """How long a 429/503 asks us to wait: Retry-After (seconds or date), else a reset epoch."""
-    header = response.headers.get("Retry-After")
-    if header:
-        header = header.strip()
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(header)
-                return max(0.0, when.timestamp() - time.time())
-            except (TypeError, ValueError, IndexError, OverflowError):
-                pass
-    for name in ("X-Rate-Limit-Reset", "X-RateLimit-Reset", "RateLimit-Reset"):
-        reset = response.headers.get(name)
-        if reset:
-            try:
-                value = float(reset)
-            except ValueError:
-                continue
-            # An epoch timestamp, or (RateLimit-Reset) seconds from now.
-            return max(0.0, value - time.time()) if value > 1e9 else max(0.0, value)
-    return default
-
-
 def error_detail(response: requests.Response, secrets: Iterable[str] = ()) -> str:
     """The summary of a JSON error answer's message field (see `connectors.answers`), or "": a body
     that is not a JSON error (an HTML page, plain text) is never quoted."""
@@ -95,25 +69,6 @@ def answer_detail(response: requests.Response, secrets: Iterable[str] = ()) -> s
     return error_detail(response, secrets) or status_phrase(response.status_code)
 
 
-class CooldownHook(Protocol):
-    """A platform account's rate-limit cooldown as every process knows it (`integrations.cooldowns`)."""
-
-    def remaining(self) -> float:
-        """Seconds left of the account's cooldown (0 when it has none)."""
-
-    def started(self, seconds: float, reason: str) -> None:
-        """The platform asked us to wait `seconds` before the next request."""
-
-
-def cooldown_error(platform: str, wait: float) -> ThrottledError:
-    """What a run that met a platform's cooldown says: nothing is sent to it until the end."""
-    ends = datetime.now(UTC) + timedelta(seconds=wait)
-    return ThrottledError(
-        f"{platform} asked us to wait (rate limit, 429): nothing is sent to it until {ends:%Y-%m-%d %H:%M:%S} UTC",
-        retry_after=wait,
-    )
-
-
 class ApiClient:
     """A keep-alive session bound to one connection's base URL, secrets and outbound policy.
 
@@ -124,6 +79,8 @@ class ApiClient:
 
     # The platform account's cooldown, consulted before each request (set by `Connector.make_client`).
     cooldown: CooldownHook | None = None
+    # The platform account's rate budget, a token taken before each request (set by `Connector.make_client`).
+    budget: BudgetHook | None = None
 
     def __init__(
         self,
@@ -205,9 +162,12 @@ class ApiClient:
         throttle_waits = 0
         while True:
             self._keep_cooldown()
+            if self.budget is not None:
+                self.budget.spend()
             _pace(self.rate_key, self.min_interval)
             try:
                 response = self._send(method, url, params=params, json_body=json_body, data=data, headers=headers)
+                self._observe_budget(response)
             except AddressRefusedError as exc:
                 raise self._fail(
                     AddressRefusedError,
@@ -262,6 +222,8 @@ class ApiClient:
         if not (status == 429 or (status == 503 and "Retry-After" in response.headers)):
             return False
         wait = retry_after_seconds(response, self.default_cooldown)
+        if self.budget is not None and status == 429:
+            self.budget.throttled(wait)
         if wait <= self.max_throttle_wait and waits_so_far < 3:
             time.sleep(wait)
             return True
@@ -293,6 +255,14 @@ class ApiClient:
             f"{self.platform} refused the request ({status}) at {url}: {answer_detail(response, self.secrets)}",
             status=status,
         )
+
+    def _observe_budget(self, response: requests.Response) -> None:
+        """Tell the budget what the platform's rate headers say, where it sends them (not on a 429:
+        `throttled` learns from that)."""
+        if self.budget is not None and response.status_code != 429:
+            seen = rate_headers(response)
+            if seen is not None:
+                self.budget.observed(*seen)
 
     def _keep_cooldown(self) -> None:
         """Wait out the short remainder of the account's recorded cooldown; when it is longer, raise

@@ -394,3 +394,25 @@ class PlatformCooldown(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} until {self.until:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class PlatformBudget(models.Model):
+    """A platform account's rate budget, a token bucket taken by conditional UPDATE (`integrations.budget`).
+    Times are epoch seconds, so that the arithmetic is the same SQL on PostgreSQL and SQLite."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="The platform account the requests count against.")
+    tokens = models.FloatField(help_text="Requests the account takes now, as of refreshed_at.")
+    refreshed_at = models.FloatField(
+        help_text="When tokens was brought up to date (epoch seconds); later than now while a 429's cooldown lasts."
+    )
+    rate_factor = models.FloatField(
+        default=1.0, help_text="Share of the documented rate the account takes: lowered by a 429, then recovering."
+    )
+    taught_at = models.FloatField(default=0.0, help_text="When a 429 last lowered rate_factor (epoch seconds).")
+    last_granted = models.FloatField(default=0.0, help_text="Tokens the last take got (read back by the taker).")
+
+    class Meta:
+        verbose_name = "platform rate budget"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.1f} tokens at {self.rate_factor:.0%} of the documented rate"

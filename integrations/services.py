@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.accounts import connection_account_learn, connection_account_refresh
+from integrations.budget import connection_budget
 from integrations.connectors.base import CartConnector, Connector, OAuthConnector, WarehouseConnector
 from integrations.connectors.errors import ConnectorError, ReauthorizationRequired
 from integrations.connectors.permissions import INVENTORY_SYNC_HINT
@@ -96,6 +97,7 @@ def _connector_kwargs(connection: Connection, cls: type[Connector]) -> dict:
         ),
         "outbound": connection_policy(connection),
         "cooldown": connection_cooldown(connection),
+        "budget": connection_budget(connection, cls.rate_limit),
     }
 
 

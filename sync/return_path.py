@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from integrations.budget import spending_for
 from integrations.cooldowns import cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import cart_connector_for, warehouse_connector_for
@@ -54,7 +55,8 @@ def _one_step_run(
         outcome = SyncOutcome.SUCCEEDED
         cooldowns_wait_short([connection], progress)
         try:
-            step(run, counts, RunCheckpoint(run, lease, counts, progress))
+            with spending_for(kind):  # the connectors the step builds spend the account's budget as `kind`
+                step(run, counts, RunCheckpoint(run, lease, counts, progress))
         except Exception as exc:
             label = "Cart" if isinstance(connection, CartConnection) else "Warehouse"
             outcome = failure_classify(exc=exc, label=label, errors=errors, connection=connection, failure=failure)

@@ -29,8 +29,8 @@ from integrations.connectors.canonical import (
     WarehouseOrderState,
 )
 from integrations.connectors.errors import CallTurnedOffError
-from integrations.connectors.limits import FieldLimit
-from integrations.http import ApiClient, CooldownHook
+from integrations.connectors.limits import FieldLimit, RateLimit
+from integrations.http import ApiClient, BudgetHook, CooldownHook
 from integrations.outbound import OutboundPolicy
 
 CART = "cart"
@@ -78,16 +78,14 @@ class ConfigField:
     default: Any = ""
     # An address the connector calls: checked where it is typed (https, public: `integrations.outbound`).
     address: bool = False
-    # A switch (a checkbox: True or False), such as turning on an unconfirmed call.
-    switch: bool = False
+    switch: bool = False  # a switch (a checkbox: True or False), such as turning on an unconfirmed call
 
 
 @dataclass(frozen=True)
 class UnconfirmedCall:
-    """An endpoint that neither the platform's documentation nor integrators' published code
-    confirms: off until a person turns it on for the connection. `reason` says why it is
-    unconfirmed, `turn_on_if` when a person may turn it on; both are shown where it is switched
-    and in the message of a run it stops."""
+    """An endpoint that neither the platform's documentation nor integrators' published code confirms: off
+    until a person turns it on for the connection. `reason` says why it is unconfirmed, `turn_on_if` when a
+    person may turn it on; both are shown where it is switched and in the message of a run it stops."""
 
     label: str  # what the call does, e.g. "Inventory upload"
     reason: str
@@ -131,6 +129,7 @@ class Connector:
     # Calls this connector makes only when a person turned them on for the connection (name ->
     # why they are unconfirmed); each has its switch among `setting_fields` (`call_switches`).
     unconfirmed_calls: ClassVar[dict[str, UnconfirmedCall]] = {}
+    rate_limit: ClassVar[RateLimit] = RateLimit(requests=120, seconds=60, source="guess: no limit documented")
 
     def __init__(
         self,
@@ -142,6 +141,7 @@ class Connector:
         on_credentials_changed: Callable[[dict[str, Any]], None] | None = None,
         outbound: OutboundPolicy | None = None,
         cooldown: CooldownHook | None = None,
+        budget: BudgetHook | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.outbound = outbound  # where its requests may go; None: public https addresses only
@@ -149,8 +149,8 @@ class Connector:
         self.settings = self.settings_with_defaults(settings or {})
         self.rate_key = rate_key or f"{self.key}:{self.base_url}"
         self.on_credentials_changed = on_credentials_changed
-        # The platform account's rate-limit cooldown (kept by the caller): every client consults it.
-        self.cooldown = cooldown
+        # The platform account's rate-limit cooldown and rate budget (kept by the caller): every client keeps to them.
+        self.cooldown, self.budget = cooldown, budget
 
     @classmethod
     def settings_with_defaults(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +196,7 @@ class Connector:
         kwargs.setdefault("secrets", self.secrets())
         kwargs.setdefault("outbound", self.outbound)
         client = ApiClient(base_url or self.base_url, platform=self.label, rate_key=self.rate_key, **kwargs)
-        client.cooldown = self.cooldown
+        client.cooldown, client.budget = self.cooldown, self.budget
         return client
 
     def test_connection(self) -> str:

@@ -74,3 +74,18 @@ class FieldLimit:
     def required_for(self, country: str) -> bool:
         """Whether the field must be filled for a ship-to in `country` (an alpha-2 code)."""
         return self.required and (not self.required_countries or country in self.required_countries)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """How many requests a platform account takes in a window (`Connector.rate_limit`), and where the
+    figure comes from: the platform's documentation, or a guess (named as such) where it documents
+    none. The shared rate budget (`integrations.budget`) keeps every worker under it."""
+
+    requests: int
+    seconds: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.requests < 1 or self.seconds <= 0:
+            raise ValueError(f"a rate limit needs at least one request in a positive window, not {self!r}")

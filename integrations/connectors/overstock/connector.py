@@ -57,6 +57,7 @@ from integrations.connectors.canonical import (
     OrderPage,
 )
 from integrations.connectors.errors import BadPayloadError, PermanentError, TemporaryError
+from integrations.connectors.limits import RateLimit
 from integrations.connectors.overstock.config import (
     CREDENTIAL_FIELDS,
     DEFAULT_INVENTORY_PATH,
@@ -106,6 +107,7 @@ class OverstockCart(CartConnector):
 
     key = "overstock"
     label = "Overstock Supplier Oasis"
+    rate_limit = RateLimit(requests=120, seconds=60, source="guess: Overstock documents no limit")
     default_base_url = "https://api.supplieroasis.com"
     base_url_help = (
         "Leave as is for Overstock. Overstock's test host is https://api.test.supplieroasis.com; "

@@ -36,6 +36,7 @@ from integrations.connectors.canonical import (
     OrderPage,
 )
 from integrations.connectors.errors import AuthenticationError, BadPayloadError, PermanentError, TemporaryError
+from integrations.connectors.limits import RateLimit
 from integrations.connectors.parsing import format_datetime
 from integrations.connectors.permissions import INVENTORY_SYNC_HINT, permissions_missing, writes_unchecked
 from integrations.connectors.squarespace.wire import (
@@ -91,6 +92,7 @@ class SquarespaceCart(CartConnector):
 
     key = "squarespace"
     label = "Squarespace Commerce"
+    rate_limit = RateLimit(requests=300, seconds=60, source="doc: 300 a minute; over it 429 and a one-minute cooldown")
     default_base_url = "https://api.squarespace.com"
     base_url_help = "Leave as is for Squarespace; point it at a sandbox to test."
     credential_fields = (

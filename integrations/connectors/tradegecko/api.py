@@ -42,6 +42,7 @@ from integrations.connectors.errors import (
     PermanentError,
     ReauthorizationRequired,
 )
+from integrations.connectors.limits import RateLimit
 from integrations.connectors.parsing import decimal_or_none, text
 from integrations.connectors.permissions import writes_unchecked
 from integrations.connectors.tradegecko.wire import is_last_page, pagination, record, records, whole_units
@@ -80,6 +81,7 @@ class TradeGeckoApi(OAuthConnector):
     """HTTP, auth and paging for TradeGecko; the cart and warehouse roles add what they do."""
 
     label = "TradeGecko"
+    rate_limit = RateLimit(requests=300, seconds=300, source="doc: 300 per 300 s per app and account")
     default_base_url = "https://api.tradegecko.com"
     base_url_help = "Leave as is for TradeGecko / QuickBooks Commerce; point it at a sandbox to test."
     credential_fields = (
