@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0013_cart_hold_minutes_bounded"),
+        ("integrations", "0014_warehouse_daily_cutoff"),
     ]
 
     operations = [
