@@ -12,6 +12,7 @@ from integrations.models import (
     Merchant,
     MerchantMembership,
     OAuthGrantState,
+    PlatformBudget,
     PlatformCooldown,
     SyncOutcome,
     WMSConnection,
@@ -189,6 +190,15 @@ class PlatformCooldownFactory(factory.django.DjangoModelFactory[PlatformCooldown
     key = factory.Sequence(lambda n: f"squarespace:account-{n}")
     until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=15))
     reason = "429 Too Many Requests, Retry-After: 900"
+
+
+class PlatformBudgetFactory(factory.django.DjangoModelFactory[PlatformBudget]):
+    class Meta:
+        model = PlatformBudget
+
+    key = factory.Sequence(lambda n: f"squarespace:account-{n}")
+    tokens = 25.0
+    refreshed_at = factory.LazyFunction(lambda: timezone.now().timestamp())
 
 
 class CarrierNameMapFactory(factory.django.DjangoModelFactory[CarrierNameMap]):
