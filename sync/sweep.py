@@ -16,7 +16,7 @@ from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.records.problems import connection_problem, problem_raise
 from orders.services.records.sync_runs import sync_runs_close_interrupted
 from sync.heartbeat import missing_after
-from sync.models import Job, WorkerHeartbeat
+from sync.models import Job, WebhookNotification, WorkerHeartbeat
 
 # Beyond django-q2's task timeout a task is killed, so a running job silent for longer (plus this
 # margin for the last write) has no worker left; a queued one the broker would have handed out again.
@@ -36,7 +36,10 @@ def _due_carts(now) -> dict[str, set[int]]:
     retries = CartConnection.objects.filter(active=True, blocked_reason="", consecutive_failures__gt=0).filter(
         next_attempt_at__lte=now
     )
+    # Notifications that waited (another orders run held the lock, or a run failed): drained again.
+    waiting = WebhookNotification.objects.filter(handled_at__isnull=True, received_at__lte=now - timedelta(minutes=1))
     return {
+        "sync.tasks.webhook_inbox_drain_task": set(waiting.values_list("cart_connection_id", flat=True)),
         "orders.tasks.sync_orders_task": set(deliveries.values_list("cart_connection_id", flat=True))
         | set(retries.values_list("pk", flat=True)),
         "orders.tasks.sync_shipments_task": set(tracking.values_list("order__cart_connection_id", flat=True)),

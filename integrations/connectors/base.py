@@ -256,6 +256,12 @@ class OAuthConnector(Connector):
             stored = {k: v for k, v in stored.items() if k not in ("refresh_token", "expires_at")}
         return super().credentials_after_edit(stored, typed)
 
+    @classmethod
+    def needs_grant(cls, credentials: dict[str, Any]) -> bool:
+        """Whether these credentials still wait for the access grant (a platform that also takes a
+        key says otherwise)."""
+        return not credentials.get("access_token")
+
     def authorization_url(self, *, client_id: str, redirect_uri: str, state: str) -> str:
         """Where to send the merchant to grant us access."""
         raise NotImplementedError
