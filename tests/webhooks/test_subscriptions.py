@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from django.db import connection as db
+from django.urls import reverse
 from django_q.models import Schedule
 
 from integrations.models import CartConnection, WebhookSubscription
@@ -14,6 +15,7 @@ from integrations.webhooks import webhooks_ensure, webhooks_status
 from sync.schedules import schedule_name, schedules_reconcile
 from sync.tasks import webhooks_check_task
 from tests.factories import CartConnectionFactory
+from tests.portal.conftest import client_of, merchant_user
 from tests.webhooks.conftest import PUBLIC, grant
 
 
@@ -129,3 +131,17 @@ def test_an_access_token_that_ran_out_is_refreshed_and_stored(wired, public_site
     assert fresh["access_token"] != old["access_token"] and fresh["refresh_token"] != old["refresh_token"]
     assert fresh["expires_at"] > time.time() + 1000
     assert fresh["api_key"] == old["api_key"]  # the key stays, unused while the grant works
+
+
+def test_the_connection_pages_say_whether_webhooks_are_live(wired, public_site, admin_client):
+    page = admin_client.get(f"/admin/integrations/cartconnection/{wired.cart.pk}/change/").content.decode()
+    assert "Webhooks: off. This connection uses an API key" in page
+
+    grant(wired.cart)
+    webhooks_ensure(connection=wired.cart)
+
+    page = admin_client.get(f"/admin/integrations/cartconnection/{wired.cart.pk}/change/").content.decode()
+    assert "Webhooks: live since" in page
+    shopkeeper = client_of(merchant_user(wired.merchant, "hooked-shopkeeper"))
+    page = shopkeeper.get(reverse("portal:connection_edit", args=["cart", wired.cart.pk])).content.decode()
+    assert 'id="webhooks-status">Webhooks: live since' in page
