@@ -379,12 +379,8 @@ class PlatformCooldown(models.Model):
 
 
 class WebhookSubscription(models.Model):
-    """A cart connection's webhook subscription at its platform, kept by `integrations.webhooks`.
-
-    The platform sends notifications to `endpoint_url`, which ends in `token` (opaque, random): the
-    token finds the subscription, its secret verifies the signature. The secret is shown by the
-    platform only when the subscription is made, and is kept encrypted like the credentials.
-    """
+    """A cart connection's webhook subscription at its platform (kept by `integrations.webhooks`): the
+    `token` ending its endpoint URL finds it, its secret (encrypted) verifies the signatures."""
 
     connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="webhook_subscriptions")
     platform_id = models.CharField(max_length=100, help_text="The subscription's id at the platform.")
@@ -393,14 +389,11 @@ class WebhookSubscription(models.Model):
     endpoint_url = models.URLField(max_length=500)
     secret = KeptEncryptedTextField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    checked_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the platform last showed this subscription as it should be."
-    )
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="When the platform last showed it as made.")
 
     class Meta:
-        ordering = ["connection_id", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["connection", "platform_id"], name="webhook_subscription_unique_remote")
+            models.UniqueConstraint(fields=["connection", "platform_id"], name="webhook_subscription_unique")
         ]
 
     def __str__(self) -> str:

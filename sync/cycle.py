@@ -187,27 +187,7 @@ def _sync_orders(
         BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
     ) as deliverer:
         try:
-            if cart_order_ids is not None:
-                notes.append(f"Webhook: {len(cart_order_ids)} notified order(s) read by id.")
-                cart_orders_import_by_id(
-                    connection=connection,
-                    run=run,
-                    cart_order_ids=cart_order_ids,
-                    context=context,
-                    delivery=deliverer,
-                    counts=counts,
-                )
-            else:
-                cart_orders_import(
-                    connection=connection,
-                    run=run,
-                    now=timezone.now(),
-                    context=context,
-                    progress=checkpoint,
-                    delivery=deliverer,
-                    counts=counts,
-                )
-                missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
+            _orders_import(connection, run, context, checkpoint, deliverer, counts, notes, cart_order_ids)
         except Exception as exc:
             status = failure_classify(exc=exc, label="Cart", errors=errors, connection=connection, failure=failure)
         if connector is not None:
@@ -237,6 +217,41 @@ def _sync_orders(
     return sync_run_finish(
         run=run, connection=connection, status=status, counts=counts, errors=errors + notes, failure=failure
     )
+
+
+def _orders_import(
+    connection: CartConnection,
+    run: SyncRun,
+    context: Callable[[], TranslationContext],
+    checkpoint: RunCheckpoint,
+    deliverer: BatchDeliverer | None,
+    counts: dict[str, int],
+    notes: list[str],
+    cart_order_ids: list[str] | None,
+) -> None:
+    """The run's import: the orders a webhook named, by id; else the listing since the watermark,
+    counting what it found that no notification announced."""
+    if cart_order_ids is not None:
+        notes.append(f"Webhook: {len(cart_order_ids)} notified order(s) read by id.")
+        cart_orders_import_by_id(
+            connection=connection,
+            run=run,
+            cart_order_ids=cart_order_ids,
+            context=context,
+            delivery=deliverer,
+            counts=counts,
+        )
+        return
+    cart_orders_import(
+        connection=connection,
+        run=run,
+        now=timezone.now(),
+        context=context,
+        progress=checkpoint,
+        delivery=deliverer,
+        counts=counts,
+    )
+    missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
 
 
 def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:

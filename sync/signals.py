@@ -23,13 +23,13 @@ def connection_changed(sender: type, **kwargs: object) -> None:
 
 
 @receiver(post_save, sender=CartConnection)
-def connection_deactivated(sender: type, instance: CartConnection, **kwargs: object) -> None:
+def connection_deactivated(*, instance: CartConnection, **kwargs: object) -> None:
     if not instance.active and WebhookSubscription.objects.filter(connection=instance).exists():
-        transaction.on_commit(lambda: async_task("sync.tasks.webhooks_remove_task", instance.pk))
+        transaction.on_commit(lambda: async_task("sync.tasks.webhooks_remove_task", connection_id=instance.pk))
 
 
 @receiver(pre_delete, sender=CartConnection)
-def connection_deleted(sender: type, instance: CartConnection, **kwargs: object) -> None:
+def connection_deleted(*, instance: CartConnection, **kwargs: object) -> None:
     webhooks_remove(connection=instance)
 
 

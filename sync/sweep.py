@@ -36,10 +36,7 @@ def _due_carts(now) -> dict[str, set[int]]:
     retries = CartConnection.objects.filter(active=True, blocked_reason="", consecutive_failures__gt=0).filter(
         next_attempt_at__lte=now
     )
-    # Notifications that waited (another orders run held the lock, or a run failed): drained again.
-    waiting = WebhookNotification.objects.filter(handled_at__isnull=True, received_at__lte=now - timedelta(minutes=1))
     return {
-        "sync.tasks.webhook_inbox_drain_task": set(waiting.values_list("cart_connection_id", flat=True)),
         "orders.tasks.sync_orders_task": set(deliveries.values_list("cart_connection_id", flat=True))
         | set(retries.values_list("pk", flat=True)),
         "orders.tasks.sync_shipments_task": set(tracking.values_list("order__cart_connection_id", flat=True)),
@@ -141,6 +138,11 @@ def sweep() -> str:
         for connection_id in sorted(connection_ids):
             async_task(func, connection_id, False, group="orderbridge-sweep")
             started += 1
+    # Notifications that waited (another orders run held the lock, or a run failed): drained again.
+    waiting = WebhookNotification.objects.filter(handled_at__isnull=True, received_at__lte=now - timedelta(minutes=1))
+    for connection_id in sorted(set(waiting.values_list("cart_connection_id", flat=True))):
+        async_task("sync.tasks.webhook_inbox_drain_task", connection_id=connection_id, group="orderbridge-sweep")
+        started += 1
     heartbeats = heartbeat_check(now=now)
     stuck = stuck_orders_check(now=now)
     return (

@@ -32,7 +32,7 @@ def heartbeat_task() -> str:
     return "worker alive"
 
 
-def webhook_inbox_drain_task(connection_id: int, scheduled: bool = False) -> str:
+def webhook_inbox_drain_task(*, connection_id: int) -> str:
     """The notified orders of one cart connection read and delivered (`sync.webhooks.drain`)."""
     return inbox_drain(connection_id=connection_id)
 
@@ -42,7 +42,7 @@ def webhooks_check_task() -> str:
     return webhooks_check()
 
 
-def webhooks_remove_task(connection_id: int) -> str:
+def webhooks_remove_task(*, connection_id: int) -> str:
     """A deactivated connection's webhook subscriptions removed at its platform and here."""
     connection = CartConnection.objects.filter(pk=connection_id).first()
     if connection is None or connection.active:

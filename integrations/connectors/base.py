@@ -3,6 +3,7 @@
 A connector is an adapter between a platform's HTTP API and the canonical dataclasses in
 `canonical.py`. It never touches the database: the pipeline in `orders/` and `inventory/` gives it
 a connection's base URL, decrypted credentials and settings, and stores what it returns.
+Long because the two interfaces and what they share (configuration, the OAuth grant) read in one place.
 """
 
 from __future__ import annotations
@@ -258,9 +259,7 @@ class OAuthConnector(Connector):
 
     @classmethod
     def needs_grant(cls, credentials: dict[str, Any]) -> bool:
-        """Whether these credentials still wait for the access grant (a platform that also takes a
-        key says otherwise)."""
-        return not credentials.get("access_token")
+        return not credentials.get("access_token")  # (a platform that also takes a key says otherwise)
 
     def authorization_url(self, *, client_id: str, redirect_uri: str, state: str) -> str:
         """Where to send the merchant to grant us access."""

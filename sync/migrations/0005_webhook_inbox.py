@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0014_webhook_subscription'),
+        ('integrations', '0013_cart_hold_minutes_bounded'),
         ('orders', '0013_shipment_canceled_at_cart'),
         ('sync', '0004_job_test_order_and_grant'),
     ]

@@ -89,5 +89,5 @@ def notification_receive(*, platform: str, token: str, body: bytes, signature: s
         created = False
     if not created:
         return Receipt(200, "Already received.")
-    transaction.on_commit(lambda: async_task(DRAIN_TASK, connection.pk, group="orderbridge-webhooks"))
+    transaction.on_commit(lambda: async_task(DRAIN_TASK, connection_id=connection.pk, group="orderbridge-webhooks"))
     return Receipt(200, "Received.")

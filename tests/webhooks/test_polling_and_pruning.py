@@ -41,7 +41,7 @@ def test_the_endpoint_stores_and_queues_without_any_outbound_request(hooked, mon
     assert WebhookNotification.objects.get().outcome == ""  # waiting for the worker
     assert OrmQ.objects.count() == 1
 
-    webhook_inbox_drain_task(hooked.cart.pk)  # the worker's turn
+    webhook_inbox_drain_task(connection_id=hooked.cart.pk)  # the worker's turn
     assert WebhookNotification.objects.get().outcome == "imported"
     assert len(hooked.bergen.orders) == 1
 
