@@ -4,7 +4,9 @@ the OAuth grant beside the API key, and its refresh."""
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 from django.db import connection as db
 from django.urls import reverse
 from django_q.models import Schedule
@@ -12,6 +14,7 @@ from django_q.models import Schedule
 from integrations.models import CartConnection, WebhookSubscription
 from integrations.services import cart_connector_for
 from integrations.webhooks import webhooks_ensure, webhooks_status
+from sync.models import Job
 from sync.schedules import schedule_name, schedules_reconcile
 from sync.tasks import webhooks_check_task
 from tests.factories import CartConnectionFactory
@@ -145,3 +148,20 @@ def test_the_connection_pages_say_whether_webhooks_are_live(wired, public_site, 
     shopkeeper = client_of(merchant_user(wired.merchant, "hooked-shopkeeper"))
     page = shopkeeper.get(reverse("portal:connection_edit", args=["cart", wired.cart.pk])).content.decode()
     assert 'id="webhooks-status">Webhooks: live since' in page
+
+
+def test_granting_from_the_connection_page_makes_the_subscription(wired, public_site, admin_client):
+    start = admin_client.post(reverse("oauth_start", args=["cart", wired.cart.pk]))
+    authorize = urlsplit(start["Location"])
+    assert parse_qs(authorize.query)["scope"] == ["website.orders,website.inventory"]
+    assert parse_qs(authorize.query)["access_type"] == ["offline"]
+    back = requests.get(start["Location"], allow_redirects=False, timeout=5)
+    callback = urlsplit(back.headers["Location"])
+
+    admin_client.get(f"{callback.path}?{callback.query}")
+
+    [job] = Job.objects.filter(kind=Job.Kind.GRANT)
+    assert job.level == "success" and "Webhooks: live" in job.summary
+    assert CartConnection.objects.get(pk=wired.cart.pk).get_credentials()["access_token"]
+    [remote] = wired.squarespace.subscriptions.values()
+    assert WebhookSubscription.objects.get().platform_id == remote["id"]
