@@ -19,7 +19,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import CART_CONNECTORS
 from integrations.connectors.webhooks import WebhookCart
@@ -52,16 +51,22 @@ def endpoint_url(*, platform: str, token: str) -> str:
     return settings.PUBLIC_BASE_URL + reverse("webhook_receive", args=[platform, token])
 
 
-def _unavailable(connection: CartConnection, connector: Connector) -> str:
+def _connector(connection: CartConnection) -> WebhookCart:
+    connector = cart_connector_for(connection=connection)
+    assert isinstance(connector, WebhookCart)  # the callers checked `webhook_capable`
+    return connector
+
+
+def _unavailable(connection: CartConnection, connector: WebhookCart) -> str:
     if not connection.active or not connection.merchant.active:
         return "Webhooks: off. The connection is inactive."
-    reason = connector.webhooks_unavailable()  # type: ignore[attr-defined]
+    reason = connector.webhooks_unavailable()
     if reason:
         return reason
     if not settings.PUBLIC_BASE_URL:
         return NO_PUBLIC_URL
     if not settings.PUBLIC_BASE_URL.startswith("https://"):
-        return NOT_HTTPS.format(platform=connector.label, url=settings.PUBLIC_BASE_URL)
+        return NOT_HTTPS.format(platform=connection.platform_label, url=settings.PUBLIC_BASE_URL)
     return ""
 
 
@@ -69,14 +74,14 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
     """Have exactly one live subscription at the platform for this connection (or none, and why)."""
     if not webhook_capable(connection):
         return WebhooksOutcome(False, "")
-    connector = cart_connector_for(connection=connection)
+    connector = _connector(connection)
     reason = _unavailable(connection, connector)
     if reason:
         webhooks_remove(connection=connection, connector=connector)
         return WebhooksOutcome(False, reason)
     ours = list(connection.webhook_subscriptions.all())
-    remote = {s.platform_id: s for s in connector.webhook_subscriptions()}  # type: ignore[attr-defined]
-    topics = tuple(sorted(connector.webhook_topics))  # type: ignore[attr-defined]
+    remote = {s.platform_id: s for s in connector.webhook_subscriptions()}
+    topics = tuple(sorted(connector.webhook_topics))
     live = [
         s
         for s in ours
@@ -99,7 +104,7 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
         return WebhooksOutcome(True, "Webhooks: live (checked at the platform just now).")
     token = secrets.token_urlsafe(32)
     url = endpoint_url(platform=connection.platform, token=token)
-    made = connector.webhook_subscribe(url)  # type: ignore[attr-defined]
+    made = connector.webhook_subscribe(url)
     with transaction.atomic():
         WebhookSubscription.objects.create(
             connection=connection,
@@ -113,14 +118,14 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
     return WebhooksOutcome(True, "Webhooks: live (subscription made just now).")
 
 
-def _unsubscribe(connector: Connector, platform_id: str) -> None:
+def _unsubscribe(connector: WebhookCart, platform_id: str) -> None:
     try:
-        connector.webhook_unsubscribe(platform_id)  # type: ignore[attr-defined]
+        connector.webhook_unsubscribe(platform_id)
     except ConnectorError as exc:
         log.warning("webhook subscription %s could not be removed: %s", platform_id, exc)
 
 
-def webhooks_remove(*, connection: CartConnection, connector: Connector | None = None) -> int:
+def webhooks_remove(*, connection: CartConnection, connector: WebhookCart | None = None) -> int:
     """Remove the connection's subscriptions at the platform (best effort: a platform that cannot be
     reached keeps sending to an address that then answers 404) and here; returns how many."""
     subs = list(connection.webhook_subscriptions.all())
@@ -128,7 +133,7 @@ def webhooks_remove(*, connection: CartConnection, connector: Connector | None =
         return 0
     if connector is None:
         try:
-            connector = cart_connector_for(connection=connection)
+            connector = _connector(connection)
         except ConnectionNotConfigured:
             connector = None
     for sub in subs:
@@ -154,7 +159,7 @@ def webhooks_status(*, connection: CartConnection) -> str:
             "safety net."
         )
     try:
-        connector = cart_connector_for(connection=connection)
+        connector = _connector(connection)
     except ConnectionNotConfigured:
         return ""
     not_yet = "Webhooks: not subscribed yet (the daily check or a new grant makes the subscription)."

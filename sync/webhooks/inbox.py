@@ -62,7 +62,7 @@ def notification_receive(*, platform: str, token: str, body: bytes, signature: s
     )
     if cls is None or subscription is None:
         return Receipt(404, "Unknown webhook address.")
-    if not signature or not cls.signature_valid(body, signature, subscription.secret):
+    if not (signature and subscription.secret) or not cls.signature_valid(body, signature, subscription.secret):
         return Receipt(401, "The signature does not match.")
     try:
         notification = cls.notification_parse(body)

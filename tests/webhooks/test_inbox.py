@@ -4,6 +4,8 @@ with nothing stored; a notified order reaches the warehouse once."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -149,4 +151,16 @@ def test_a_topic_that_names_no_order_is_answered_and_not_stored(hooked):
     body = json.dumps({"id": "n9", "topic": "extension.uninstall", "createdOn": "2026-12-06T03:00:00Z"}).encode()
 
     assert post(path, body, signature_of(body, secret)) == (200, "Ignored: not about an order.")
+    assert not WebhookNotification.objects.exists()
+
+
+def test_a_secret_we_cannot_read_verifies_nothing(hooked):
+    """An undecryptable secret reads as empty: a body signed with an empty key must not pass."""
+    path, _secret = endpoint_and_secret(hooked)
+    WebhookSubscription.objects.update(secret="")
+    hooked.squarespace.add_order(order_number="7006", lines=LINE)
+    [sent] = hooked.squarespace.outbox
+    empty_key = hmac.new(b"", sent.body, hashlib.sha256).hexdigest()
+
+    assert post(path, sent.body, empty_key)[0] == 401
     assert not WebhookNotification.objects.exists()
