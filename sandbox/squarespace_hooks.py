@@ -294,14 +294,14 @@ class SquarespaceHooks:
                 accepted += 1
         return accepted
 
-    def start_notifier(self, interval: float = 0.5) -> None:
+    def start_notifier(self, interval: float = 0.5, transport: Transport | None = None) -> None:
         """Deliver the outbox from a background thread (a running demo), retrying failures."""
         if self._notifier is not None:
             return
 
         def loop() -> None:
             while not self._notifier_stop.wait(interval):
-                self.notifications_deliver()
+                self.notifications_deliver(transport)
 
         self._notifier = threading.Thread(target=loop, name="squarespace-notifier", daemon=True)
         self._notifier.start()
