@@ -3,9 +3,10 @@
 The one owner of `WebhookSubscription` rows. `webhooks_ensure` is called after an access grant and
 by the daily check: it asks the platform which subscriptions exist, keeps ours when the platform
 still shows it as made, makes one when there is none (its secret stored encrypted), and removes
-those at our address that are not ours (left over from an earlier grant). `webhooks_remove` undoes
-it when the connection is deactivated or deleted. A connection that cannot have webhooks (an API
-key, no https `PUBLIC_BASE_URL`) keeps none and is polled; `webhooks_status` says which, for its page.
+those at our address that no connection here knows (left over from an earlier grant; another
+connection to the same site keeps its own). `webhooks_remove` undoes it when the connection is
+deactivated or deleted. A connection that cannot have webhooks (an API key, no https
+`PUBLIC_BASE_URL`) keeps none and is polled; `webhooks_status` says which, for its page.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.connectors.errors import ConnectorError
+from integrations.connectors.errors import BadPayloadError, ConnectorError
 from integrations.connectors.registry import CART_CONNECTORS
 from integrations.connectors.webhooks import WebhookCart
 from integrations.models import CartConnection, WebhookSubscription
@@ -95,9 +95,11 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
         if sub not in keep:
             _unsubscribe(connector, sub.platform_id)
             sub.delete()
-    kept_ids = {s.platform_id for s in keep}
-    for platform_id, sub in remote.items():  # ours from an earlier grant, whose secret we no longer hold
-        if platform_id not in kept_ids and sub.endpoint_url.startswith(hooks_prefix):
+    # At our address but known to no connection here (an earlier grant's, its secret lost); another
+    # connection to the same site keeps its own.
+    known = set(WebhookSubscription.objects.values_list("endpoint_url", flat=True))
+    for platform_id, sub in remote.items():
+        if sub.endpoint_url.startswith(hooks_prefix) and sub.endpoint_url not in known:
             _unsubscribe(connector, platform_id)
     if keep:
         WebhookSubscription.objects.filter(pk=keep[0].pk).update(checked_at=timezone.now())
@@ -105,16 +107,18 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
     token = secrets.token_urlsafe(32)
     url = endpoint_url(platform=connection.platform, token=token)
     made = connector.webhook_subscribe(url)
-    with transaction.atomic():
-        WebhookSubscription.objects.create(
-            connection=connection,
-            platform_id=made.platform_id,
-            token=token,
-            topics=list(made.topics or topics),
-            endpoint_url=url,
-            secret=made.secret,
-            checked_at=timezone.now(),
-        )
+    if not made.secret:  # nothing could be verified: not kept
+        _unsubscribe(connector, made.platform_id)
+        raise BadPayloadError(f"{connection.platform_label} made the webhook subscription without its secret")
+    WebhookSubscription.objects.create(
+        connection=connection,
+        platform_id=made.platform_id,
+        token=token,
+        topics=list(made.topics or topics),
+        endpoint_url=url,
+        secret=made.secret,
+        checked_at=timezone.now(),
+    )
     return WebhooksOutcome(True, "Webhooks: live (subscription made just now).")
 
 

@@ -165,3 +165,18 @@ def test_granting_from_the_connection_page_makes_the_subscription(wired, public_
     assert CartConnection.objects.get(pk=wired.cart.pk).get_credentials()["access_token"]
     [remote] = wired.squarespace.subscriptions.values()
     assert WebhookSubscription.objects.get().platform_id == remote["id"]
+
+
+def test_two_connections_to_the_same_site_keep_each_its_own_subscription(wired, public_site):
+    other = CartConnectionFactory(
+        merchant=wired.merchant, api_base_url=wired.squarespace.base_url, sandbox_tooling=True
+    )
+    grant(wired.cart)
+    grant(other)
+
+    webhooks_ensure(connection=wired.cart)
+    webhooks_ensure(connection=other)
+    webhooks_check_task()
+
+    assert len(wired.squarespace.subscriptions) == 2
+    assert {s.platform_id for s in WebhookSubscription.objects.all()} == set(wired.squarespace.subscriptions)
