@@ -256,7 +256,7 @@ OAUTH_CLIENTS = {
         "authorize_url": env.str(f"{platform.upper()}_OAUTH_AUTHORIZE_URL", default=""),
         "token_url": env.str(f"{platform.upper()}_OAUTH_TOKEN_URL", default=""),
     }
-    for platform in ("tradegecko", "quickbooks_commerce")
+    for platform in ("tradegecko", "quickbooks_commerce", "squarespace")
 }
 # Sync runs: a run's lock lease (longer than any run; a killed worker's lease expires), when a
 # connection counts as unhealthy, how long temporary failures are retried before giving up, and how
@@ -265,6 +265,13 @@ SYNC_LOCK_SECONDS = env.int("SYNC_LOCK_SECONDS", default=900)
 UNHEALTHY_AFTER_FAILURES = env.int("UNHEALTHY_AFTER_FAILURES", default=3)
 RETRY_GIVE_UP_HOURS = env.int("RETRY_GIVE_UP_HOURS", default=24)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=30)
+# Webhooks (Squarespace with an OAuth grant): the public https address platforms send notifications to
+# (this site's own, e.g. https://orderbridge.example.com; empty: no subscriptions, polling only); how
+# long handled notifications are kept in the inbox; and the slower polling of a cart whose webhooks
+# are live (polling stays on as the safety net, and counts what the notifications missed).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=7)
+WEBHOOK_POLL_MINUTES = env.int("WEBHOOK_POLL_MINUTES", default=15)
 # Alerts: the support team's addresses (comma-separated), besides each merchant's contact.
 SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderbridge@localhost")

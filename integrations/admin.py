@@ -26,6 +26,7 @@ from integrations.connectors.base import OAuthConnector
 from integrations.forms import CartConnectionForm, WMSConnectionForm
 from integrations.models import CartConnection, Merchant, WMSConnection
 from integrations.services import connector_class_for
+from integrations.webhooks import webhooks_status
 from integrations.zones import TIME_ZONE_UNSET_NOTE
 from orders.admin_mapping import CarrierNameMapInline, ShippingMethodMapInline
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
@@ -302,6 +303,7 @@ class CartConnectionAdmin(ConnectionAdmin):
     inlines = [CarrierNameMapInline]
     list_display = ConnectionAdmin.list_display + ["order_watermark"]
     actions = [sync_connections, *ConnectionAdmin.actions]
+    readonly_fields = [*ConnectionAdmin.readonly_fields, "webhooks"]
     autocomplete_fields = ["merchant", "warehouse"]
     merchant_scoped_autocompletes = ["warehouse"]
     schedule_fields = [
@@ -315,6 +317,11 @@ class CartConnectionAdmin(ConnectionAdmin):
         "inventory_buffer",
         "inventory_min_level",
     ]
+
+    @admin.display(description="webhooks")
+    def webhooks(self, obj) -> str:
+        """Live, or why not (polling only), from our rows and settings: no platform call."""
+        return webhooks_status(connection=obj) if obj is not None and obj.pk else ""
 
 
 @admin.register(WMSConnection)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from integrations.fields import KeptEncryptedTextField, Undecryptable
 from integrations.models_limits import PlatformBudget, PlatformCooldown  # noqa: F401
+from integrations.models_webhooks import WebhookSubscription  # noqa: F401
 from integrations.platforms import CART_PLATFORMS, PLATFORM_LABELS, WAREHOUSE_PLATFORMS
 from integrations.tenancy import CrossMerchantLink, MerchantScoped
 from integrations.zones import TIME_ZONE_HELP, TIME_ZONE_UNSET_NOTE, validate_time_zone, zone_named

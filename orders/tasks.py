@@ -16,6 +16,7 @@ from sync.cycle import cart_connection_sync_orders
 from sync.reread import cart_connection_reread_orders
 from sync.return_path import inventory_sync, shipments_sync
 from sync.sweep import sweep, sync_runs_prune
+from sync.webhooks.drain import inbox_prune
 
 
 def _due_connection(connection_id: int, *, scheduled: bool) -> tuple[CartConnection | None, str]:
@@ -91,7 +92,7 @@ def alerts_task() -> str:
 
 
 def prune_task() -> str:
-    return sync_runs_prune()
+    return f"{sync_runs_prune()}; {inbox_prune()} handled webhook notification(s) pruned"
 
 
 def warehouse_sku_list_read_task(warehouse_id: int) -> str:

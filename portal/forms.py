@@ -66,7 +66,7 @@ class MerchantConnectionMixin:
 
     def save(self, commit: bool = True):
         instance = super().save(commit=False)
-        if self.oauth and not instance.get_credentials().get("access_token"):
+        if self.oauth and self.connectors[instance.platform].needs_grant(instance.get_credentials()):
             instance.needs_new_grant = True  # saved to grant access next: says so until granted
         if commit:
             instance.save()

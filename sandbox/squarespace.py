@@ -11,6 +11,8 @@ What is emulated, and as strictly as documented:
   current reference says it "cannot be used with other parameters"). Pages of ``page_size`` (50) ordered
   by ``modifiedOn``, body ``{"result", "pagination": {"hasNextPage", "nextPageCursor", "nextPageUrl"}}``.
 - ``GET /1.0/commerce/orders/{id}``; ``POST /1.0/commerce/orders/{id}/fulfillments`` (204).
+- The OAuth grant, webhook subscriptions and signed notifications of new and changed orders
+  (``squarespace_hooks``); an OAuth access token is accepted wherever the API key is.
 - ``GET /1.0/commerce/inventory`` (cursor pages, body key ``inventory``), ``GET /1.0/commerce/inventory/{ids}``
   and ``POST /1.0/commerce/inventory/adjustments`` (204, ``Idempotency-Key`` required).
 - Each API's permission level, chosen when the key is made (none, Read Only, Read and Write): 403
@@ -53,6 +55,7 @@ from urllib.parse import urlencode
 
 from sandbox import squarespace_data as data
 from sandbox.server import RecordedRequest, Response, Route, SandboxServer, json_response, route
+from sandbox.squarespace_hooks import SquarespaceHooks
 
 _ERROR_TYPES = {
     400: "INVALID_REQUEST_ERROR",
@@ -70,7 +73,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _P = "/1.0/commerce"
 
 
-class SquarespaceSandbox(SandboxServer):
+class SquarespaceSandbox(SquarespaceHooks, SandboxServer):
     """A Squarespace site's Commerce API on loopback; seed it with ``add_order`` and ``add_inventory``."""
 
     persisted = ("orders", "inventory", "fulfillment_calls", "adjustments", "ignored_adjustments", "_idempotency")
@@ -113,6 +116,7 @@ class SquarespaceSandbox(SandboxServer):
         self._hits: deque[float] = deque()
         self._cooldown_until = 0.0
         self._cursors = data.CursorCodec(cursor_secret)
+        self.hooks_init()
         super().__init__(port=port)
 
     # -- seeding and assertions --------------------------------------------------------------------
@@ -163,6 +167,7 @@ class SquarespaceSandbox(SandboxServer):
             order.update(raw_overrides)
             self.orders[order["id"]] = order
             self._orders_changed()
+            self.notify("order.create", order["id"])
             return data.public_copy(order)
 
     def update_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
@@ -173,6 +178,12 @@ class SquarespaceSandbox(SandboxServer):
             order.update(fields)
             order["modifiedOn"] = data.iso(modified) if isinstance(modified, datetime) else modified
             self._orders_changed()
+            # Squarespace notifies status changes only (not address or line edits).
+            update = {"FULFILLED": "FULFILLED", "CANCELED": "CANCELED", "PENDING": "MARKED_PENDING"}.get(
+                str(fields.get("fulfillmentStatus"))
+            )
+            if update:
+                self.notify("order.update", order_id, update)
             return data.public_copy(order)
 
     def add_inventory(
@@ -214,13 +225,17 @@ class SquarespaceSandbox(SandboxServer):
             route("GET", rf"{_P}/inventory", self._list_inventory),
             route("POST", rf"{_P}/inventory/adjustments", self._adjust_inventory),
             route("GET", rf"{_P}/inventory/(?P<ids>[^/]+)", self._get_inventory_items),
+            *self.hook_routes(),
         ]
 
     def before_dispatch(self, request: RecordedRequest) -> Response | None:
         limited = self._rate_limited()
         if limited is not None:
             return limited
-        if request.header("Authorization") != f"Bearer {self.api_key}":
+        if self.is_oauth_path(request.path):
+            return None  # the OAuth provider authenticates the client itself
+        bearer = request.header("Authorization") or ""
+        if bearer != f"Bearer {self.api_key}" and not self.oauth_token_valid(bearer.removeprefix("Bearer ")):
             return self.error_response(401, "Missing or invalid Authorization header.")
         if not (request.header("User-Agent") or "").strip():
             return self.error_response(400, "A User-Agent header is required.", code="MISSING_ARGUMENT")

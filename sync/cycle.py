@@ -34,11 +34,12 @@ from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
 from orders.services.delivery.deliver import pending_orders_deliver
-from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import
+from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import, cart_orders_import_by_id
 from orders.services.records.health import FailureKind, connection_record_run, failure_kind
 from orders.services.records.locks import lock_key, sync_lock
 from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
+from sync.webhooks.missed import missed_by_webhooks_count
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +125,22 @@ def skipped_run(*, kind: str, connection: CartConnection | WMSConnection) -> Syn
 
 
 def cart_connection_sync_orders(
-    *, connection: CartConnection, progress: Callable[[str], None] | None = None
+    *,
+    connection: CartConnection,
+    progress: Callable[[str], None] | None = None,
+    cart_order_ids: list[str] | None = None,
 ) -> SyncRun:
     """Import new orders from one cart connection and deliver what is ready. Never raises.
 
-    Skipped (recorded as such) while another orders run of the same connection holds its lock."""
+    With `cart_order_ids` (orders a webhook named), only those orders are read, by id, instead of
+    the listing since the watermark. Skipped (recorded as such) while another orders run of the
+    same connection holds its lock."""
     key = lock_key(SyncRun.Kind.ORDERS, connection)
     with sync_lock(key=key) as token:
         if token is None:
             return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
-        return _sync_orders(connection, RunLease(key, token), progress)
+        return _sync_orders(connection, RunLease(key, token), progress, cart_order_ids)
 
 
 def warehouse_connector_of(
@@ -154,7 +160,12 @@ def warehouse_connector_of(
     return connector
 
 
-def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable[[str], None] | None) -> SyncRun:
+def _sync_orders(
+    connection: CartConnection,
+    lease: RunLease,
+    progress: Callable[[str], None] | None,
+    cart_order_ids: list[str] | None = None,
+) -> SyncRun:
     try:
         warehouse = connection.resolved_warehouse()
     except CrossMerchantLink as exc:
@@ -176,15 +187,7 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
         BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
     ) as deliverer:
         try:
-            cart_orders_import(
-                connection=connection,
-                run=run,
-                now=timezone.now(),
-                context=context,
-                progress=checkpoint,
-                delivery=deliverer,
-                counts=counts,
-            )
+            _orders_import(connection, run, context, checkpoint, deliverer, counts, notes, cart_order_ids)
         except Exception as exc:
             status = failure_classify(exc=exc, label="Cart", errors=errors, connection=connection, failure=failure)
         if connector is not None:
@@ -214,6 +217,41 @@ def _sync_orders(connection: CartConnection, lease: RunLease, progress: Callable
     return sync_run_finish(
         run=run, connection=connection, status=status, counts=counts, errors=errors + notes, failure=failure
     )
+
+
+def _orders_import(
+    connection: CartConnection,
+    run: SyncRun,
+    context: Callable[[], TranslationContext],
+    checkpoint: RunCheckpoint,
+    deliverer: BatchDeliverer | None,
+    counts: dict[str, int],
+    notes: list[str],
+    cart_order_ids: list[str] | None,
+) -> None:
+    """The run's import: the orders a webhook named, by id; else the listing since the watermark,
+    counting what it found that no notification announced."""
+    if cart_order_ids is not None:
+        notes.append(f"Webhook: {len(cart_order_ids)} notified order(s) read by id.")
+        cart_orders_import_by_id(
+            connection=connection,
+            run=run,
+            cart_order_ids=cart_order_ids,
+            context=context,
+            delivery=deliverer,
+            counts=counts,
+        )
+        return
+    cart_orders_import(
+        connection=connection,
+        run=run,
+        now=timezone.now(),
+        context=context,
+        progress=checkpoint,
+        delivery=deliverer,
+        counts=counts,
+    )
+    missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
 
 
 def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:

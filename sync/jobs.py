@@ -32,6 +32,7 @@ from orders.services.delivery.trial_order import TestOrderLine, order_send_test
 from sync.cycle import cart_connection_sync_orders
 from sync.heartbeat import NO_WORKER_MESSAGE, worker_missing
 from sync.models import Job
+from sync.webhooks.subscriptions import webhooks_ensure_for
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,8 @@ def _grant(job: Job) -> tuple[str, str]:
         connection_change_record(
             connection=connection, user=job.requested_by, message=f"Access granted at {label}: new tokens stored"
         )
-    return Job.Level.SUCCESS, f"Access granted: {label} tokens stored (encrypted)."
+    hooks = webhooks_ensure_for(connection=connection) if isinstance(connection, CartConnection) else ""
+    return Job.Level.SUCCESS, f"Access granted: {label} tokens stored (encrypted).{' ' + hooks if hooks else ''}"
 
 
 RUNNERS: dict[str, Callable[[Job], tuple[str, str]]] = {

@@ -135,3 +135,45 @@ class Job(MerchantScoped):
     @property
     def finished(self) -> bool:
         return self.state == self.State.FINISHED
+
+
+class WebhookNotification(models.Model):
+    """The inbox: one row per notification a platform sent about one order, stored before it is
+    answered, and handled by a worker (`sync.webhooks.drain`) that reads the order from the platform.
+
+    The unique constraint is the deduplication: a duplicate or replayed notification (same
+    connection, order, topic and time) finds its row and stores nothing. Handled rows are pruned
+    after `WEBHOOK_INBOX_RETENTION_DAYS`.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "waiting for the worker"
+        IMPORTED = "imported", "order read and stored by a run"
+        SUPERSEDED = "superseded", "older than a notification already handled (nothing to do)"
+        GONE = "gone", "the connection is inactive (polling and webhooks off)"
+        GAVE_UP = "gave_up", "not read after several tries (polling reads it)"
+
+    platform = models.CharField(max_length=40)
+    cart_connection = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="webhook_notifications")
+    notification_id = models.CharField(max_length=100, help_text="The platform's id of the notification.")
+    topic = models.CharField(max_length=60)
+    cart_order_id = models.CharField(max_length=100)
+    event_at = models.DateTimeField(help_text="When the platform made the notification.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    handled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sync_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["event_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "cart_connection", "cart_order_id", "topic", "event_at"],
+                name="webhook_notification_once",
+            )
+        ]
+        indexes = [models.Index(fields=["cart_connection", "handled_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.cart_order_id} at {self.event_at:%Y-%m-%d %H:%M:%S} UTC"

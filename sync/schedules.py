@@ -1,7 +1,9 @@
 """django-q2 schedules, reconciled with the connections: one per active cart connection and sync
 kind (at the connection's interval), a daily re-read of each cart that lists orders by creation time
 only (`sync.reread`), plus the global sweep, alert digest, pruning, the daily
-reconciliation of every cart's orders (`sync.reconcile`) and the workers' one-minute heartbeat.
+reconciliation of every cart's orders (`sync.reconcile`), the daily check of the webhook
+subscriptions and the workers' one-minute heartbeat. A cart whose webhooks are live is polled for
+orders every `WEBHOOK_POLL_MINUTES` at most often (polling stays on as the safety net).
 
 Idempotent: schedules are found by name and updated in place; schedules of connections that are
 gone or inactive are deleted. Safe to run on every deploy and after every connection change.
@@ -9,11 +11,12 @@ gone or inactive are deleted. Safe to run on every deploy and after every connec
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
 from integrations.connectors.registry import CART_CONNECTORS
-from integrations.models import CartConnection
+from integrations.models import CartConnection, WebhookSubscription
 
 PREFIX = "orderbridge:"
 KINDS = {
@@ -27,6 +30,7 @@ GLOBAL = {
     f"{PREFIX}prune": ("orders.tasks.prune_task", 24 * 60),
     f"{PREFIX}reconcile": ("sync.tasks.reconcile_task", 24 * 60),  # the daily proof that nothing was missed
     f"{PREFIX}heartbeat": ("sync.tasks.heartbeat_task", 1),  # an idle worker is seen alive (sync.heartbeat)
+    f"{PREFIX}webhooks": ("sync.tasks.webhooks_check_task", 24 * 60),  # subscriptions still as made
 }
 
 
@@ -41,14 +45,18 @@ def schedule_name(kind: str, connection_id: int) -> str:
 def _desired() -> dict[str, dict]:
     desired = {name: {"func": func, "args": "", "minutes": minutes} for name, (func, minutes) in GLOBAL.items()}
     connections = CartConnection.objects.filter(active=True, merchant__active=True)
+    hooked = set(WebhookSubscription.objects.values_list("connection_id", flat=True))
     for connection in connections:
         for kind, (func, interval_field) in KINDS.items():
             if kind == "inventory" and not connection.inventory_sync_enabled:
                 continue
+            minutes = max(int(getattr(connection, interval_field)), 1)
+            if kind == "orders" and connection.pk in hooked:  # polling is the safety net: slower
+                minutes = max(minutes, settings.WEBHOOK_POLL_MINUTES)
             desired[schedule_name(kind, connection.pk)] = {
                 "func": func,
                 "args": repr((connection.pk,)),
-                "minutes": max(int(getattr(connection, interval_field)), 1),
+                "minutes": minutes,
             }
         connector = CART_CONNECTORS.get(connection.platform)
         if connector is not None and connector.lists_by_creation:

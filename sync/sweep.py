@@ -16,7 +16,7 @@ from orders.models import Order, OrderStatus, Problem, Shipment, SyncRun
 from orders.services.records.problems import connection_problem, problem_raise
 from orders.services.records.sync_runs import sync_runs_close_interrupted
 from sync.heartbeat import missing_after
-from sync.models import Job, WorkerHeartbeat
+from sync.models import Job, WebhookNotification, WorkerHeartbeat
 
 # Beyond django-q2's task timeout a task is killed, so a running job silent for longer (plus this
 # margin for the last write) has no worker left; a queued one the broker would have handed out again.
@@ -138,6 +138,11 @@ def sweep() -> str:
         for connection_id in sorted(connection_ids):
             async_task(func, connection_id, False, group="orderbridge-sweep")
             started += 1
+    # Notifications that waited (another orders run held the lock, or a run failed): drained again.
+    waiting = WebhookNotification.objects.filter(handled_at__isnull=True, received_at__lte=now - timedelta(minutes=1))
+    for connection_id in sorted(set(waiting.values_list("cart_connection_id", flat=True))):
+        async_task("sync.tasks.webhook_inbox_drain_task", connection_id=connection_id, group="orderbridge-sweep")
+        started += 1
     heartbeats = heartbeat_check(now=now)
     stuck = stuck_orders_check(now=now)
     return (

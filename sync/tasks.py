@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from integrations.models import CartConnection
+from integrations.webhooks import webhooks_remove
 from sync.heartbeat import heartbeat_beat
 from sync.jobs import job_run
 from sync.reconcile.result import totals
 from sync.reconcile.run import DEFAULT_DAYS, reconcile
+from sync.webhooks.drain import inbox_drain
+from sync.webhooks.subscriptions import webhooks_check
 
 
 def reconcile_task(*, days: int = DEFAULT_DAYS) -> str:
@@ -26,3 +30,21 @@ def heartbeat_task() -> str:
     """The one-minute beat that keeps an idle worker seen (`sync.heartbeat`)."""
     heartbeat_beat(force=True)
     return "worker alive"
+
+
+def webhook_inbox_drain_task(*, connection_id: int) -> str:
+    """The notified orders of one cart connection read and delivered (`sync.webhooks.drain`)."""
+    return inbox_drain(connection_id=connection_id)
+
+
+def webhooks_check_task() -> str:
+    """The daily check of every cart connection's webhook subscriptions at its platform."""
+    return webhooks_check()
+
+
+def webhooks_remove_task(*, connection_id: int) -> str:
+    """A deactivated connection's webhook subscriptions removed at its platform and here."""
+    connection = CartConnection.objects.filter(pk=connection_id).first()
+    if connection is None or connection.active:
+        return f"cart connection {connection_id}: gone or active again, nothing removed"
+    return f"{connection}: {webhooks_remove(connection=connection)} webhook subscription(s) removed"

@@ -15,6 +15,7 @@ from integrations.models import (
     PlatformBudget,
     PlatformCooldown,
     SyncOutcome,
+    WebhookSubscription,
     WMSConnection,
 )
 from inventory.models import CartInventoryLevel, StockLevel
@@ -34,7 +35,7 @@ from orders.models import (
     SyncRun,
     WarehouseSKUList,
 )
-from sync.models import Job, Reconciliation, WorkerHeartbeat
+from sync.models import Job, Reconciliation, WebhookNotification, WorkerHeartbeat
 
 
 class MerchantFactory(factory.django.DjangoModelFactory[Merchant]):
@@ -357,3 +358,27 @@ def unsaved_orders(connection: CartConnection, count: int, prefix: str = "bulk")
         )
         for n in range(count)
     ]
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory[WebhookSubscription]):
+    class Meta:
+        model = WebhookSubscription
+
+    connection = factory.SubFactory(CartConnectionFactory)
+    platform_id = factory.Sequence(lambda n: f"{n:024x}")
+    token = factory.Sequence(lambda n: f"webhook-token-{n}")
+    topics = factory.LazyFunction(lambda: ["order.create", "order.update"])
+    endpoint_url = factory.LazyAttribute(lambda o: f"https://orderbridge.example/hooks/squarespace/{o.token}/")
+    secret = "ab" * 32
+
+
+class WebhookNotificationFactory(factory.django.DjangoModelFactory[WebhookNotification]):
+    class Meta:
+        model = WebhookNotification
+
+    platform = "squarespace"
+    cart_connection = factory.SubFactory(CartConnectionFactory)
+    notification_id = factory.Sequence(lambda n: f"notification-{n}")
+    topic = "order.create"
+    cart_order_id = factory.Sequence(lambda n: f"{n:024x}")
+    event_at = factory.LazyFunction(timezone.now)

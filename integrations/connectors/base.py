@@ -3,6 +3,7 @@
 A connector is an adapter between a platform's HTTP API and the canonical dataclasses in
 `canonical.py`. It never touches the database: the pipeline in `orders/` and `inventory/` gives it
 a connection's base URL, decrypted credentials and settings, and stores what it returns.
+Long because the two interfaces and what they share (configuration, the OAuth grant) read in one place.
 """
 
 from __future__ import annotations
@@ -255,6 +256,10 @@ class OAuthConnector(Connector):
         if typed.get("access_token") and not typed.get("refresh_token"):
             stored = {k: v for k, v in stored.items() if k not in ("refresh_token", "expires_at")}
         return super().credentials_after_edit(stored, typed)
+
+    @classmethod
+    def needs_grant(cls, credentials: dict[str, Any]) -> bool:
+        return not credentials.get("access_token")  # (a platform that also takes a key says otherwise)
 
     def authorization_url(self, *, client_id: str, redirect_uri: str, state: str) -> str:
         """Where to send the merchant to grant us access."""

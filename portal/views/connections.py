@@ -32,6 +32,7 @@ from integrations.history import (
 )
 from integrations.models import CartConnection, Connection, WMSConnection
 from integrations.views import PORTAL, oauth_redirect
+from integrations.webhooks import webhooks_status
 from orders.models import ShippingMethodMap
 from orders.services.aliases import person_name
 from orders.services.delivery.holds import shipping_mapping_saved, warehouse_settings_saved
@@ -155,6 +156,9 @@ def _connection_form_page(request: HttpRequest, kind: Kind, connection: Connecti
         "untested": untestable_permissions(connection.platform) if connection.last_test_ok else "",
         "job": _page_job(request, connection) if connection.pk else None,
         "history": connection_history(connection=connection) if connection.pk else [],
+        "webhooks": webhooks_status(connection=connection)
+        if isinstance(connection, CartConnection) and connection.pk
+        else "",
     }
     if isinstance(connection, WMSConnection) and connection.pk:
         context["shipping_methods"] = scoped(ShippingMethodMap, request.merchant).filter(warehouse=connection)

@@ -152,6 +152,7 @@ def test_running_the_command_twice_is_harmless_and_says_so_in_json(written_under
         "reencrypted": {
             "integrations.cartconnection.credentials": 2,
             "integrations.wmsconnection.credentials": 2,
+            "integrations.webhooksubscription.secret": 0,  # a webhook subscription's signing secret
             "sync.job.secret": 0,  # an access grant's code, kept only until its job has used it
         },
         "unreadable": [],

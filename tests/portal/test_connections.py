@@ -430,7 +430,8 @@ class TestAccessGrant:
         assert "paste a privileged access token" in text
 
     def test_a_platform_without_a_grant_has_no_grant_url(self, client, mine):
-        assert client.post(reverse("portal:connection_grant", args=["cart", mine.cart.pk])).status_code == 404
+        connection = CartConnectionFactory(merchant=mine.merchant, platform="overstock")
+        assert client.post(reverse("portal:connection_grant", args=["cart", connection.pk])).status_code == 404
 
     def test_the_staff_path_still_works_and_returns_to_the_admin(self, admin_client, mine, oauth_app):
         connection = CartConnectionFactory(

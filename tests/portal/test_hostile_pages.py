@@ -56,6 +56,7 @@ PARAMETERS = {
     "pk": [WORLD_PK],
     "kind": sorted(KINDS),
     "platform": sorted({*CART_CONNECTORS, *WAREHOUSE_CONNECTORS}),
+    "token": ["no-such-webhook-token"],
 }
 # Query parameters pages read without a form (search, filters, pagination, redirects, OAuth).
 QUERY_NAMES = ["q", "page", "status", "connection", "next", "cart_sku", "state", "code", "error", "error_description"]

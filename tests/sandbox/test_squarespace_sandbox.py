@@ -6,6 +6,9 @@ against it points at the connector, not at the emulator.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -434,3 +437,38 @@ def test_responses_carry_content_length_for_keep_alive(squarespace_sandbox):
     for _ in range(3):
         response = session.get(squarespace_sandbox.base_url + ORDERS, timeout=5)
         assert int(response.headers["Content-Length"]) == len(response.content)
+
+
+def test_notifications_are_sent_from_a_background_thread_and_retried_until_accepted(squarespace_sandbox):
+    """The sandbox's own sender: a 500 is tried again, a 2xx ends it; each body is signed as documented."""
+    sandbox = squarespace_sandbox
+    sandbox.subscriptions["s1"] = {
+        "id": "s1",
+        "endpointUrl": "https://receiver.test/hooks/1/",
+        "topics": ["order.create"],
+        "secret": "ab" * 32,
+    }
+    answers = iter([500, 200])
+    received: list[tuple[str, bytes, dict[str, str]]] = []
+    done = threading.Event()
+
+    def transport(url: str, body: bytes, headers: dict[str, str]) -> int:
+        received.append((url, body, headers))
+        status = next(answers, 200)
+        if status == 200:
+            done.set()
+        return status
+
+    sandbox.start_notifier(interval=0.01, transport=transport)
+    sandbox.add_order(order_number="9001")
+    assert done.wait(5)
+    sandbox.stop_notifier()
+    time.sleep(0.05)
+
+    assert len(received) == 2 and received[0][1] == received[1][1]
+    url, body, headers = received[0]
+    assert url == "https://receiver.test/hooks/1/"
+    expected = hmac.new(bytes.fromhex("ab" * 32), body, hashlib.sha256).hexdigest()
+    assert headers["Squarespace-Signature"] == expected
+    [outgoing] = sandbox.outbox
+    assert outgoing.delivered and outgoing.statuses == [500, 200]

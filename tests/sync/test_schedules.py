@@ -23,7 +23,7 @@ def test_one_schedule_per_active_cart_and_kind_at_its_interval_plus_the_globals(
 
     schedules = ours()
     assert set(schedules) == set(GLOBAL) | {schedule_name(k, cart.pk) for k in ("orders", "shipments", "inventory")}
-    assert counts == {"created": 8, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert counts == {"created": 9, "updated": 0, "deleted": 0, "unchanged": 0}
     orders = schedules[schedule_name("orders", cart.pk)]
     assert (orders.func, orders.args, orders.schedule_type, orders.minutes, orders.repeats) == (
         "orders.tasks.sync_orders_task",
@@ -47,7 +47,7 @@ def test_running_it_again_changes_nothing(db):
 
     counts = schedules_reconcile()
 
-    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 8}
+    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 9}
     assert {name: (s.pk, s.minutes, s.next_run) for name, s in ours().items()} == before
 
 
@@ -139,6 +139,6 @@ def test_setup_schedules_prints_its_counts(db, capsys):
 
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "schedules: 8 created, 0 updated, 0 deleted, 0 unchanged",
-        "schedules: 0 created, 0 updated, 0 deleted, 8 unchanged",
+        "schedules: 9 created, 0 updated, 0 deleted, 0 unchanged",
+        "schedules: 0 created, 0 updated, 0 deleted, 9 unchanged",
     ]

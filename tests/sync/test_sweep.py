@@ -148,7 +148,9 @@ def test_pruning_deletes_runs_and_closed_problems_older_than_the_retention(wired
 
     result = prune_task()
 
-    assert result == "pruned 1 sync run(s) and 1 closed problem(s) older than 30 days"
+    assert result == (
+        "pruned 1 sync run(s) and 1 closed problem(s) older than 30 days; 0 handled webhook notification(s) pruned"
+    )
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [new_run.pk]
     assert set(Problem.objects.values_list("pk", flat=True)) == {old_open.pk, new_closed.pk}
     assert not Problem.objects.filter(pk=old_closed.pk).exists()

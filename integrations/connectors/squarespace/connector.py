@@ -1,6 +1,7 @@
 """Squarespace Commerce as a cart: orders in, tracking and stock levels out, over its HTTP API.
 
-Wire contract (developers.squarespace.com/commerce-apis): `Authorization: Bearer <API key>`, a
+Wire contract (developers.squarespace.com/commerce-apis): `Authorization: Bearer <API key or OAuth
+access token>` (the grant and its refresh: `oauth`; webhook subscriptions need the grant), a
 mandatory `User-Agent`, 300 requests a minute with a one-minute cooldown after a 429 (no
 Retry-After). `GET /1.0/commerce/orders` takes a date range (both ends together) and optionally
 `fulfillmentStatus`; later pages are asked for with `cursor` alone, because the API refuses a
@@ -39,6 +40,9 @@ from integrations.connectors.errors import AuthenticationError, BadPayloadError,
 from integrations.connectors.limits import RateLimit
 from integrations.connectors.parsing import format_datetime
 from integrations.connectors.permissions import INVENTORY_SYNC_HINT, permissions_missing, writes_unchecked
+from integrations.connectors.squarespace import hooks
+from integrations.connectors.squarespace.oauth import OAUTH_CREDENTIAL_FIELDS, SquarespaceOAuth
+from integrations.connectors.squarespace.subscriptions import SquarespaceWebhooks
 from integrations.connectors.squarespace.wire import (
     format_adjustments,
     format_fulfillment,
@@ -87,8 +91,9 @@ def _refusal(response: requests.Response, secrets: list[str]) -> str:
     return f"{response.status_code}{' ' + subtype if subtype else ''}: {detail}"
 
 
-class SquarespaceCart(CartConnector):
-    """Reads orders from a Squarespace site with a Developer API key (webhooks need OAuth: we poll)."""
+class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
+    """Reads orders from a Squarespace site with a Developer API key (polling only) or an OAuth grant
+    (polling and webhooks)."""
 
     key = "squarespace"
     label = "Squarespace Commerce"
@@ -102,11 +107,16 @@ class SquarespaceCart(CartConnector):
             help_text=(
                 "Squarespace: Settings → Advanced → Developer API Keys → Generate key. Give Orders and Inventory "
                 "the “Read and Write” permission (writing is needed to send tracking and stock levels). "
-                "The key is shown once."
+                "The key is shown once. Or leave it empty and use “Grant us API access” instead (needed for "
+                "webhooks: Squarespace does not give them to API keys)."
             ),
             secret=True,
+            required=False,
         ),
+        *OAUTH_CREDENTIAL_FIELDS,
     )
+    webhook_topics = hooks.ORDER_TOPICS
+    signature_header = hooks.SIGNATURE_HEADER
 
     def account_identity(self) -> str:
         """The API host and a digest of the key: a key belongs to one website (Squarespace's
@@ -114,17 +124,16 @@ class SquarespaceCart(CartConnector):
         forbid), so the key stands for its site, and only the digest is kept."""
         api_key = str(self.credentials.get("api_key") or "")
         if not api_key:
-            return ""
+            return ""  # a grant: only the platform can tell which site (not asked: see above)
         return account_identity_of("squarespace", url_host(self.base_url), "key-" + secret_digest(api_key))
 
     def api(self) -> ApiClient:
-        """The HTTP session, a new one for each listing or write (no token to keep between them)."""
+        """The HTTP session, a new one for each listing or write (a granted token refreshed when due)."""
+        bearer = self.bearer()
         return self.make_client(
-            headers={
-                "Authorization": f"Bearer {self.credentials.get('api_key', '')}",
-                "Accept": "application/json",
-            },
-            credential_name="the API key",
+            headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
+            secrets=[*self.secrets(), bearer],
+            credential_name="the access grant" if self.granted else "the API key",
             min_interval=0.2,  # 300 requests a minute
             default_cooldown=60,  # a 429 means a one-minute cooldown, with no Retry-After
         )

@@ -82,6 +82,27 @@ def cart_orders_import(
     return counts
 
 
+def cart_orders_import_by_id(
+    *,
+    connection: CartConnection,
+    run: SyncRun,
+    cart_order_ids: list[str],
+    context: Callable[[], TranslationContext],
+    delivery: NewOrdersDelivery | None = None,
+    counts: dict[str, int] | None = None,
+) -> dict[str, int]:
+    """Read these orders from the cart (a webhook named them) and store them as a listing page is
+    stored: the same exactly-once rules and change detection. The watermark stays where it is (the
+    polling owns it)."""
+    counts = counting_into(counts, *IMPORT_COUNTS)
+    connector = cart_connector_for(connection=connection)
+    importer = Importer(connection=connection, run=run, context_factory=context, counts=counts, delivery=delivery)
+    cart_page_store(importer=importer, page=connector.orders_by_id(cart_order_ids))
+    importer.hand_over()
+    counts["pages"] += 1
+    return counts
+
+
 def cart_page_store(*, importer: Importer, page: OrderPage) -> None:
     """Store one page of the cart's orders in one transaction: orders we have are updated, new ones
     stored or skipped, those we cannot read held or named on the run. The page's new orders ready to

@@ -1,0 +1,77 @@
+"""The worker's side of the inbox: the notified orders read from the cart and delivered, by one run.
+
+A connection's pending notifications are taken together. One whose order was read after the
+notification was made (another notification's run read it since) is superseded: nothing to do,
+which is what keeps a late, out-of-order notification from changing anything. The others' orders
+are read by id in one orders run (`sync.cycle`, the same intake and delivery as polling, under the
+same lock): the cart's current state is stored once, and an order we hold already changes only if
+the cart changed it. While another orders run holds the lock, the rows wait for the sweep; a run
+that fails leaves them for another try, and after `MAX_ATTEMPTS` to polling.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from integrations.models import CartConnection, SyncOutcome
+from sync.cycle import cart_connection_sync_orders
+from sync.models import WebhookNotification
+
+MAX_ATTEMPTS = 5
+Outcome = WebhookNotification.Outcome
+
+
+def _superseded(connection: CartConnection, pending: list[WebhookNotification]) -> list[WebhookNotification]:
+    """The pending rows whose order was read (by a handled notification's run) after they were made."""
+    ids = {row.cart_order_id for row in pending}
+    last_read = dict(
+        WebhookNotification.objects.filter(cart_connection=connection, cart_order_id__in=ids, outcome=Outcome.IMPORTED)
+        .values("cart_order_id")
+        .annotate(last=Max("handled_at"))
+        .values_list("cart_order_id", "last")
+    )
+    return [row for row in pending if last_read.get(row.cart_order_id) and last_read[row.cart_order_id] >= row.event_at]
+
+
+def inbox_drain(*, connection_id: int) -> str:
+    """Handle the connection's pending notifications; a summary for the task's result."""
+    connection = CartConnection.objects.select_related("merchant", "warehouse").filter(pk=connection_id).first()
+    pending_rows = WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True)
+    if connection is None or not (connection.active and connection.merchant.active):
+        gone = pending_rows.update(handled_at=timezone.now(), outcome=Outcome.GONE)
+        return f"cart connection {connection_id} is gone or inactive: {gone} notification(s) set aside"
+    pending = list(pending_rows)
+    if not pending:
+        return f"{connection}: no notification waiting"
+    superseded = _superseded(connection, pending)
+    WebhookNotification.objects.filter(pk__in=[r.pk for r in superseded]).update(
+        handled_at=timezone.now(), outcome=Outcome.SUPERSEDED
+    )
+    rest = [r for r in pending if r not in superseded]
+    if not rest:
+        return f"{connection}: {len(superseded)} notification(s) superseded, nothing to read"
+    order_ids = list(dict.fromkeys(r.cart_order_id for r in rest))
+    run = cart_connection_sync_orders(connection=connection, cart_order_ids=order_ids)
+    rows = WebhookNotification.objects.filter(pk__in=[r.pk for r in rest])
+    if run.status == SyncOutcome.SKIPPED:
+        return f"{connection}: another orders run is in progress; {len(rest)} notification(s) wait for the sweep"
+    if run.status in (SyncOutcome.SUCCEEDED, SyncOutcome.PARTIAL):
+        rows.update(handled_at=timezone.now(), outcome=Outcome.IMPORTED, sync_run=run)
+        return f"{connection}: {len(order_ids)} notified order(s) read in orders run {run.pk} ({run.status})"
+    for row in rest:
+        row.attempts += 1
+        if row.attempts >= MAX_ATTEMPTS:
+            row.handled_at, row.outcome = timezone.now(), Outcome.GAVE_UP
+        row.sync_run = run
+        row.save(update_fields=["attempts", "handled_at", "outcome", "sync_run"])
+    return f"{connection}: orders run {run.pk} {run.status}; {len(rest)} notification(s) to try again"
+
+
+def inbox_prune() -> int:
+    """Delete handled notifications older than `WEBHOOK_INBOX_RETENTION_DAYS`; returns how many."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_INBOX_RETENTION_DAYS)
+    return WebhookNotification.objects.filter(handled_at__lt=cutoff).delete()[0]

@@ -1,0 +1,93 @@
+"""The inbox: a notification verified, stored once, and handed to the worker, without calling anyone.
+
+`notification_receive` is all the public endpoint does. The token in the URL finds the subscription
+(unknown: 404); its secret must verify the signature over the raw body, compared in constant time
+(else 401); the body must be a notification (else 400, and the body is never echoed). What is not
+about an order, or is for an inactive connection, or older than the inbox keeps rows (a replay of
+something already pruned), is answered 200 and stored nowhere, so the platform stops resending it.
+Everything else is one row, unique on (platform, connection, order, topic, time): a duplicate or a
+replay finds the row and changes nothing. A new row queues the worker once the row is committed.
+No platform is called here: the worker reads the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.connectors.registry import CART_CONNECTORS
+from integrations.connectors.webhooks import NotificationRefused, WebhookCart
+from integrations.models import WebhookSubscription
+from sync.models import WebhookNotification
+
+DRAIN_TASK = "sync.tasks.webhook_inbox_drain_task"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer to the platform: HTTP status and a short text (never the body it sent)."""
+
+    status: int
+    message: str
+
+
+def _connector_class(platform: str) -> type[WebhookCart] | None:
+    cls = CART_CONNECTORS.get(platform)
+    return cls if cls is not None and issubclass(cls, WebhookCart) else None  # type: ignore[return-value]
+
+
+def max_body_bytes(platform: str) -> int:
+    cls = _connector_class(platform)
+    return cls.max_notification_bytes if cls is not None else 0
+
+
+def signature_header(platform: str) -> str:
+    cls = _connector_class(platform)
+    return cls.signature_header if cls is not None else ""
+
+
+def notification_receive(*, platform: str, token: str, body: bytes, signature: str) -> Receipt:
+    cls = _connector_class(platform)
+    subscription = (
+        WebhookSubscription.objects.select_related("connection__merchant")
+        .filter(token=token, connection__platform=platform)
+        .first()
+        if cls is not None and token
+        else None
+    )
+    if cls is None or subscription is None:
+        return Receipt(404, "Unknown webhook address.")
+    if not (signature and subscription.secret) or not cls.signature_valid(body, signature, subscription.secret):
+        return Receipt(401, "The signature does not match.")
+    try:
+        notification = cls.notification_parse(body)
+    except NotificationRefused as exc:
+        return Receipt(400, f"Not a notification: {exc}.")
+    if notification is None:
+        return Receipt(200, "Ignored: not about an order.")
+    connection = subscription.connection
+    if not (connection.active and connection.merchant.active):
+        return Receipt(200, "Ignored: the connection is inactive.")
+    if notification.event_at < timezone.now() - timedelta(days=settings.WEBHOOK_INBOX_RETENTION_DAYS):
+        return Receipt(200, "Ignored: older than the inbox keeps notifications.")
+    try:
+        with transaction.atomic():
+            _row, created = WebhookNotification.objects.get_or_create(
+                platform=platform,
+                cart_connection=connection,
+                cart_order_id=notification.cart_order_id,
+                topic=notification.topic,
+                event_at=notification.event_at,
+                defaults={"notification_id": notification.notification_id},
+            )
+    except IntegrityError:  # the same notification, stored at the same moment by another request
+        created = False
+    if not created:
+        return Receipt(200, "Already received.")
+    transaction.on_commit(lambda: async_task(DRAIN_TASK, connection_id=connection.pk, group="orderbridge-webhooks"))
+    return Receipt(200, "Received.")
