@@ -89,5 +89,18 @@ def notification_receive(*, platform: str, token: str, body: bytes, signature: s
         created = False
     if not created:
         return Receipt(200, "Already received.")
-    transaction.on_commit(lambda: async_task(DRAIN_TASK, connection_id=connection.pk, group="orderbridge-webhooks"))
+    transaction.on_commit(lambda: inbox_drain_queue(connection_id=connection.pk))
     return Receipt(200, "Received.")
+
+
+def inbox_drain_queue(*, connection_id: int) -> None:
+    async_task(DRAIN_TASK, connection_id=connection_id, group="orderbridge-webhooks")
+
+
+def inbox_drain_queue_if_waiting(*, connection_id: int) -> bool:
+    """Queue the connection's drain when notifications wait (called by an orders run that just let the
+    lock go: a drain skipped while it ran would otherwise leave them to the sweep)."""
+    waiting = WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True).exists()
+    if waiting:
+        inbox_drain_queue(connection_id=connection_id)
+    return waiting
