@@ -14,6 +14,7 @@ from django.utils.timesince import timesince, timeuntil
 
 from config.admin_filters import AutocompleteFiltersMixin, autocomplete_filter
 from config.admin_guard import KeyCheckedAutocompleteMixin
+from integrations import admin_webhooks  # noqa: F401 - registers the subscriptions page
 from integrations.accounts import connection_account_refresh
 from integrations.admin_actions import (
     queue_job,

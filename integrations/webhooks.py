@@ -71,7 +71,8 @@ def _unavailable(connection: CartConnection, connector: WebhookCart) -> str:
 
 
 def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
-    """Have exactly one live subscription at the platform for this connection (or none, and why)."""
+    """Have exactly one live subscription per topic group at the platform for this connection (one in
+    all for Squarespace, one per event for TradeGecko), or none, and why."""
     if not webhook_capable(connection):
         return WebhooksOutcome(False, "")
     connector = _connector(connection)
@@ -81,18 +82,16 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
         return WebhooksOutcome(False, reason)
     ours = list(connection.webhook_subscriptions.all())
     remote = {s.platform_id: s for s in connector.webhook_subscriptions()}
-    topics = tuple(sorted(connector.webhook_topics))
-    live = [
-        s
-        for s in ours
-        if s.platform_id in remote
-        and remote[s.platform_id].endpoint_url == endpoint_url(platform=connection.platform, token=s.token)
-        and remote[s.platform_id].topics == topics
-    ]
-    keep = live[:1]
+    keep: dict[tuple[str, ...], WebhookSubscription] = {}  # one live subscription per topic group
+    for sub in ours:
+        shown = remote.get(sub.platform_id)
+        if shown is not None and shown.endpoint_url == endpoint_url(platform=connection.platform, token=sub.token):
+            keep.setdefault(shown.topics, sub)
+    groups = connector.webhook_topic_groups()
+    kept = {topics: sub for topics, sub in keep.items() if topics in groups}
     hooks_prefix = endpoint_url(platform=connection.platform, token="-").removesuffix("-/")
     for sub in ours:
-        if sub not in keep:
+        if sub not in kept.values():
             _unsubscribe(connector, sub.platform_id)
             sub.delete()
     # At our address but known to no connection here (an earlier grant's, its secret lost); another
@@ -101,13 +100,20 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
     for platform_id, sub in remote.items():
         if sub.endpoint_url.startswith(hooks_prefix) and sub.endpoint_url not in known:
             _unsubscribe(connector, platform_id)
-    if keep:
-        WebhookSubscription.objects.filter(pk=keep[0].pk).update(checked_at=timezone.now())
+    WebhookSubscription.objects.filter(pk__in=[s.pk for s in kept.values()]).update(checked_at=timezone.now())
+    missing = [topics for topics in groups if topics not in kept]
+    for topics in missing:
+        _subscribe(connection, connector, topics)
+    if not missing:
         return WebhooksOutcome(True, "Webhooks: live (checked at the platform just now).")
+    return WebhooksOutcome(True, f"Webhooks: live ({len(missing)} subscription(s) made just now).")
+
+
+def _subscribe(connection: CartConnection, connector: WebhookCart, topics: tuple[str, ...]) -> None:
     token = secrets.token_urlsafe(32)
     url = endpoint_url(platform=connection.platform, token=token)
-    made = connector.webhook_subscribe(url)
-    if not made.secret:  # nothing could be verified: not kept
+    made = connector.webhook_subscribe(url, topics)
+    if not made.secret and not connector.app_signed:  # nothing could be verified: not kept
         _unsubscribe(connector, made.platform_id)
         raise BadPayloadError(f"{connection.platform_label} made the webhook subscription without its secret")
     WebhookSubscription.objects.create(
@@ -119,7 +125,6 @@ def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:
         secret=made.secret,
         checked_at=timezone.now(),
     )
-    return WebhooksOutcome(True, "Webhooks: live (subscription made just now).")
 
 
 def _unsubscribe(connector: WebhookCart, platform_id: str) -> None:

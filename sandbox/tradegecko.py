@@ -11,6 +11,7 @@ What is emulated, as documented:
 - Changes after creation (void, shipping address, lines) and when they are refused: ``tradegecko_orders``.
 - Orders, order line items, variants, addresses, companies, locations, fulfillments, fulfillment line items
   and stock adjustments (``sandbox.tradegecko_api``, rules in ``sandbox.tradegecko_store``).
+- Webhooks and their signed notifications, retried with backoff (``sandbox.tradegecko_hooks``).
 
 Assumptions here (more in the modules named above):
 - 401 is ``{"type": "Unauthorized", "message"}`` with ``WWW-Authenticate: Bearer realm="Doorkeeper",
@@ -41,6 +42,7 @@ from sandbox import tradegecko_orders
 from sandbox.server import RecordedRequest, Response, Route, SandboxServer, route
 from sandbox.tradegecko_api import ResourceApi, error_response
 from sandbox.tradegecko_auth import TokenStore
+from sandbox.tradegecko_hooks import TradeGeckoHooks
 from sandbox.tradegecko_store import Store
 
 DEFAULT_ADDRESS: dict[str, Any] = {
@@ -60,7 +62,7 @@ DEFAULT_ADDRESS: dict[str, Any] = {
 }
 
 
-class TradeGeckoSandbox(SandboxServer):
+class TradeGeckoSandbox(TradeGeckoHooks, SandboxServer):
     """One TradeGecko account on loopback; seed with ``add_variant``/``add_order``, ship with ``fulfil``."""
 
     persisted = ("store", "_default_company")
@@ -89,6 +91,7 @@ class TradeGeckoSandbox(SandboxServer):
         self._window_reset: float | None = None
         self._window_count = 0
         self._default_company: int | None = None
+        self.hooks_init()
         super().__init__(port=port)
 
     # -- seeding -----------------------------------------------------------------------------------
@@ -198,6 +201,7 @@ class TradeGeckoSandbox(SandboxServer):
             order["status"] = status
             order.update(raw_overrides)
             order["updated_at"] = data.timestamp(updated_at or created_at or data.now_utc())
+            self.hooks_scan()
             return data.public_copy(order)
 
     def update_order(self, order_id: int, **fields: Any) -> dict[str, Any]:
@@ -207,6 +211,7 @@ class TradeGeckoSandbox(SandboxServer):
             moment = fields.pop("updated_at", None) or data.now_utc()
             order.update(fields)
             order["updated_at"] = data.timestamp(moment) if isinstance(moment, datetime) else moment
+            self.hooks_scan()
             return data.public_copy(order)
 
     def advance(self, order_reference_or_id: int | str, stage: str) -> dict[str, Any]:
@@ -335,6 +340,7 @@ class TradeGeckoSandbox(SandboxServer):
         return [
             route("GET", r"/oauth/authorize/?", self.tokens.authorize_endpoint),
             route("POST", r"/oauth/token/?", self.tokens.token_endpoint),
+            *self.hook_routes(),
             *self._api.routes(),
         ]
 
@@ -356,6 +362,7 @@ class TradeGeckoSandbox(SandboxServer):
     def _dispatch(self, request: RecordedRequest) -> Response:
         response = super()._dispatch(request)
         with self.lock:
+            self.hooks_scan()  # a write may have made or finalized an order: webhooks notified
             response.headers["X-Request-ID"] = str(uuid.uuid4())
             if not request.path.startswith("/oauth/"):
                 response.headers.update(self._rate_headers())

@@ -39,6 +39,7 @@ from orders.services.records.health import FailureKind, connection_record_run, f
 from orders.services.records.locks import lock_key, sync_lock
 from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
 from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
+from sync.webhooks.inbox import inbox_drain_queue_if_waiting
 from sync.webhooks.missed import missed_by_webhooks_count
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,10 @@ def cart_connection_sync_orders(
         if token is None:
             return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
-        return _sync_orders(connection, RunLease(key, token), progress, cart_order_ids)
+        run = _sync_orders(connection, RunLease(key, token), progress, cart_order_ids)
+    if cart_order_ids is None:  # a notification's drain skipped while this polling run held the lock
+        inbox_drain_queue_if_waiting(connection_id=connection.pk)
+    return run
 
 
 def warehouse_connector_of(

@@ -40,11 +40,27 @@ class Notification:
 
 
 class WebhookCart:
-    """A cart connector that can subscribe to order notifications (mixed into its `CartConnector`)."""
+    """A cart connector that can subscribe to order notifications (mixed into its `CartConnector`).
+
+    Platforms differ in three ways the class says: whether one subscription takes several topics
+    (Squarespace) or one each (TradeGecko: `one_topic_per_subscription`); whether each subscription
+    has its own secret (Squarespace) or every notification is signed with our OAuth app's client
+    secret (TradeGecko: `app_signed`); and whether the notification's id comes in a header
+    (`delivery_header`) rather than in the body."""
 
     webhook_topics: ClassVar[tuple[str, ...]] = ()
     signature_header: ClassVar[str] = ""
+    delivery_header: ClassVar[str] = ""
+    one_topic_per_subscription: ClassVar[bool] = False
+    app_signed: ClassVar[bool] = False
     max_notification_bytes: ClassVar[int] = 64 * 1024
+
+    @classmethod
+    def webhook_topic_groups(cls) -> tuple[tuple[str, ...], ...]:
+        """The topics of each subscription the connection keeps (sorted within each)."""
+        if cls.one_topic_per_subscription:
+            return tuple((topic,) for topic in sorted(cls.webhook_topics))
+        return (tuple(sorted(cls.webhook_topics)),)
 
     def webhooks_unavailable(self) -> str:
         """Why this connection cannot have webhooks (a person reads it), or "" when it can."""
@@ -53,8 +69,9 @@ class WebhookCart:
     def webhook_subscriptions(self) -> list[RemoteSubscription]:
         raise NotImplementedError
 
-    def webhook_subscribe(self, endpoint_url: str) -> RemoteSubscription:
-        """Make a subscription to `webhook_topics` at `endpoint_url`; the answer holds its secret."""
+    def webhook_subscribe(self, endpoint_url: str, topics: tuple[str, ...]) -> RemoteSubscription:
+        """Make a subscription to `topics` (one of `webhook_topic_groups`) at `endpoint_url`; the answer
+        holds its secret unless the platform signs with our app's (`app_signed`)."""
         raise NotImplementedError
 
     def webhook_unsubscribe(self, platform_id: str) -> None:
@@ -71,9 +88,9 @@ class WebhookCart:
         raise NotImplementedError
 
     @classmethod
-    def notification_parse(cls, body: bytes) -> Notification | None:
-        """The notification in `body`; None for a topic that is not about an order; raises
-        `NotificationRefused` for a body that is not a notification."""
+    def notification_parse(cls, body: bytes, *, delivery_id: str = "") -> Notification | None:
+        """The notification in `body` (`delivery_id`: the `delivery_header`'s value); None for a topic
+        that is not about an order; raises `NotificationRefused` for a body that is not a notification."""
         raise NotImplementedError
 
 

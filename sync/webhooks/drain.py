@@ -5,8 +5,13 @@ notification was made (another notification's run read it since) is superseded: 
 which is what keeps a late, out-of-order notification from changing anything. The others' orders
 are read by id in one orders run (`sync.cycle`, the same intake and delivery as polling, under the
 same lock): the cart's current state is stored once, and an order we hold already changes only if
-the cart changed it. While another orders run holds the lock, the rows wait for the sweep; a run
-that fails leaves them for another try, and after `MAX_ATTEMPTS` to polling.
+the cart changed it. A run that fails leaves them for another try, and after `MAX_ATTEMPTS` to polling.
+
+A notification stored while a run holds the lock is not left for the sweep: its own drain is
+skipped, but the drain that holds the lock takes the connection's waiting rows again after each
+run until none is left (at most `MAX_ROUNDS` runs), and a polling run, once it lets the lock go,
+queues a drain when rows wait (`inbox_drain_queue_if_waiting`). The sweep only catches what a lost
+task left behind.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from sync.cycle import cart_connection_sync_orders
 from sync.models import WebhookNotification
 
 MAX_ATTEMPTS = 5
+# Runs one drain makes at most, for rows that keep arriving while it runs (then the next drain goes on).
+MAX_ROUNDS = 20
 Outcome = WebhookNotification.Outcome
 
 
@@ -38,37 +45,52 @@ def _superseded(connection: CartConnection, pending: list[WebhookNotification]) 
 
 
 def inbox_drain(*, connection_id: int) -> str:
-    """Handle the connection's pending notifications; a summary for the task's result."""
+    """Handle the connection's pending notifications, again after each run while new ones came in
+    meanwhile; a summary for the task's result."""
     connection = CartConnection.objects.select_related("merchant", "warehouse").filter(pk=connection_id).first()
     pending_rows = WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True)
     if connection is None or not (connection.active and connection.merchant.active):
         gone = pending_rows.update(handled_at=timezone.now(), outcome=Outcome.GONE)
         return f"cart connection {connection_id} is gone or inactive: {gone} notification(s) set aside"
-    pending = list(pending_rows)
-    if not pending:
-        return f"{connection}: no notification waiting"
+    tried: set[int] = set()  # rows a failed run of this drain left for a later try
+    results = []
+    for _round in range(MAX_ROUNDS):
+        pending = [row for row in pending_rows.all() if row.pk not in tried]
+        if not pending:
+            break
+        result, ran = _drain_round(connection, pending)
+        results.append(result)
+        if not ran:
+            break
+        tried.update(row.pk for row in pending)
+    return "; ".join(results) or f"{connection}: no notification waiting"
+
+
+def _drain_round(connection: CartConnection, pending: list[WebhookNotification]) -> tuple[str, bool]:
+    """One run over these rows: the summary, and whether it held the lock (False: another run has it)."""
     superseded = _superseded(connection, pending)
     WebhookNotification.objects.filter(pk__in=[r.pk for r in superseded]).update(
         handled_at=timezone.now(), outcome=Outcome.SUPERSEDED
     )
     rest = [r for r in pending if r not in superseded]
     if not rest:
-        return f"{connection}: {len(superseded)} notification(s) superseded, nothing to read"
+        return f"{connection}: {len(superseded)} notification(s) superseded, nothing to read", True
     order_ids = list(dict.fromkeys(r.cart_order_id for r in rest))
     run = cart_connection_sync_orders(connection=connection, cart_order_ids=order_ids)
     rows = WebhookNotification.objects.filter(pk__in=[r.pk for r in rest])
     if run.status == SyncOutcome.SKIPPED:
-        return f"{connection}: another orders run is in progress; {len(rest)} notification(s) wait for the sweep"
+        waiting = f"{len(rest)} notification(s) wait for it to finish"
+        return f"{connection}: another orders run is in progress; {waiting}", False
     if run.status in (SyncOutcome.SUCCEEDED, SyncOutcome.PARTIAL):
         rows.update(handled_at=timezone.now(), outcome=Outcome.IMPORTED, sync_run=run)
-        return f"{connection}: {len(order_ids)} notified order(s) read in orders run {run.pk} ({run.status})"
+        return f"{connection}: {len(order_ids)} notified order(s) read in orders run {run.pk} ({run.status})", True
     for row in rest:
         row.attempts += 1
         if row.attempts >= MAX_ATTEMPTS:
             row.handled_at, row.outcome = timezone.now(), Outcome.GAVE_UP
         row.sync_run = run
         row.save(update_fields=["attempts", "handled_at", "outcome", "sync_run"])
-    return f"{connection}: orders run {run.pk} {run.status}; {len(rest)} notification(s) to try again"
+    return f"{connection}: orders run {run.pk} {run.status}; {len(rest)} notification(s) to try again", True
 
 
 def inbox_prune() -> int:

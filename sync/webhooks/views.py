@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sync.webhooks.inbox import max_body_bytes, notification_receive, signature_header
+from sync.webhooks.inbox import delivery_header, max_body_bytes, notification_receive, signature_header
 
 
 def _answer(status: int, message: str) -> HttpResponse:
@@ -33,7 +33,12 @@ def webhook_receive(request: HttpRequest, platform: str, token: str) -> HttpResp
     body = request.read(limit + 1)
     if len(body) > limit:
         return _answer(413, f"The body is larger than {limit} bytes.")
+    delivery = delivery_header(platform)
     receipt = notification_receive(
-        platform=platform, token=token, body=body, signature=request.headers.get(signature_header(platform), "")
+        platform=platform,
+        token=token,
+        body=body,
+        signature=request.headers.get(signature_header(platform), ""),
+        delivery_id=request.headers.get(delivery, "") if delivery else "",
     )
     return _answer(receipt.status, receipt.message)

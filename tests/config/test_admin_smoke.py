@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 from django_q.signing import SignedPackage
 
-from integrations.models import CartConnection, Merchant, SyncOutcome, WMSConnection
+from integrations.models import CartConnection, Merchant, SyncOutcome, WebhookSubscription, WMSConnection
 from inventory.models import CartInventoryLevel, StockLevel
 from orders.models import (
     HoldCode,
@@ -24,12 +24,14 @@ from orders.models import (
     SKUAlias,
     SyncRun,
 )
-from sync.models import Job, WorkerHeartbeat
+from sync.models import Job, WebhookNotification, WorkerHeartbeat
 from tests.factories import (
     JobFactory,
     OrderLineFactory,
     ShippingMethodMapFactory,
     SKUAliasFactory,
+    WebhookNotificationFactory,
+    WebhookSubscriptionFactory,
     WorkerHeartbeatFactory,
 )
 
@@ -89,6 +91,8 @@ def every_object(admin_user) -> dict:
     return {
         Job: JobFactory(cart_connection=cart, requested_by=admin_user, summary="Done: imported 1; delivered 1."),
         WorkerHeartbeat: WorkerHeartbeatFactory(),
+        WebhookSubscription: WebhookSubscriptionFactory(connection=cart),
+        WebhookNotification: WebhookNotificationFactory(cart_connection=cart, cart_order_id=order.cart_order_id),
         Merchant: order.merchant,
         CartConnection: cart,
         WMSConnection: wms,

@@ -102,8 +102,8 @@ def post(path: str, body: bytes, signature: str = "", **extra) -> tuple[int, str
     return response.status_code, response.content.decode()
 
 
-def test_an_unknown_address_is_404_and_stores_nothing(hooked):
-    assert post(reverse("webhook_receive", args=["squarespace", "no-such-token"]), b"{}", "00")[0] == 404
+def test_an_unknown_address_is_gone_and_stores_nothing(hooked):
+    assert post(reverse("webhook_receive", args=["squarespace", "no-such-token"]), b"{}", "00")[0] == 410
     assert post(reverse("webhook_receive", args=["bergen", "x"]), b"{}")[0] == 404
     assert Client().get(reverse("webhook_receive", args=["squarespace", "x"])).status_code == 405
     assert not WebhookNotification.objects.exists()

@@ -63,21 +63,29 @@ KEYS_PAGE = (
     "Squarespace: Settings → Advanced → Developer API Keys (a key's permissions are chosen when it is made: "
     "make a new key and paste it here)."
 )
+GRANT_PAGE = (
+    "On this connection's page, use “Grant us API access” again and allow every access Orderbridge asks for "
+    "(website.orders, website.inventory)."
+)
 
 
 @contextmanager
-def _permission(needed: str) -> Iterator[None]:
-    """Turn a 403 (the key works but lacks a permission) into what to change on the key."""
+def _permission(needed: str, *, granted: bool) -> Iterator[None]:
+    """Turn a 403 (the credential works but lacks a permission) into what to change: the key's
+    permissions, or the grant's scopes."""
     try:
         yield
     except AuthenticationError as exc:
         if exc.status != 403:
             raise
-        raise AuthenticationError(
-            f"403: the Squarespace API key is valid but lacks a permission: it needs {needed}. In Squarespace: "
-            f"Settings → Advanced → Developer API Keys (generate a new key if it cannot be edited). ({exc})",
-            status=403,
-        ) from exc
+        if granted:
+            message = f"403: the Squarespace access grant is valid but lacks a scope: it needs {needed}. {GRANT_PAGE}"
+        else:
+            message = (
+                f"403: the Squarespace API key is valid but lacks a permission: it needs {needed}. In Squarespace: "
+                "Settings → Advanced → Developer API Keys (generate a new key if it cannot be edited)."
+            )
+        raise AuthenticationError(f"{message} ({exc})", status=403) from exc
 
 
 def _refusal(response: requests.Response, secrets: list[str]) -> str:
@@ -204,7 +212,7 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
         body = format_fulfillment(shipment, notify_customer=notify_customer, now=datetime.now(UTC))
         if body is None:
             return
-        with _permission("Orders “Read and Write” to send tracking"):
+        with _permission("Orders “Read and Write” to send tracking", granted=self.granted):
             response = self.api().request(
                 "POST",
                 f"{self._order_path(cart_order_id)}/fulfillments",
@@ -234,7 +242,7 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
         params: dict[str, str] = {}
         seen: set[str] = set()
         while True:
-            with _permission("Inventory “Read” (or “Read and Write”) to read stock"):
+            with _permission("Inventory “Read” (or “Read and Write”) to read stock", granted=self.granted):
                 body = client.get_json(INVENTORY_PATH, params=params)
             items, cursor = parse_inventory_page(body)
             yield items
@@ -282,7 +290,7 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
         pipeline sends them again); a refused key or a throttled read stops the run as any call does."""
         ids = ",".join(quote(u.key, safe="") for u in updates)
         try:
-            with _permission("Inventory “Read” (or “Read and Write”) to read stock"):
+            with _permission("Inventory “Read” (or “Read and Write”) to read stock", granted=self.granted):
                 response = client.request("GET", f"{INVENTORY_PATH}/{ids}", ok_statuses=(400, 404))
             if response.status_code in (400, 404):
                 raise PermanentError(_refusal(response, client.secrets), status=response.status_code)
@@ -298,7 +306,7 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
         Squarespace applies a call in full or not at all. A refusal that names no item of the batch
         refuses every item with the reason; a concurrent modification is temporary.
         """
-        with _permission("Inventory “Read and Write” to set stock levels"):
+        with _permission("Inventory “Read and Write” to set stock levels", granted=self.granted):
             response = client.request(
                 "POST", ADJUSTMENTS_PATH, json_body=body, headers={"Idempotency-Key": key}, ok_statuses=(400, 409)
             )
@@ -322,17 +330,22 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
             "modifiedAfter": format_datetime(now - timedelta(minutes=5)),
             "modifiedBefore": format_datetime(now, round_up=True),
         }
-        orders = "This API key cannot read orders: in Squarespace, make a key with Orders: Read and write."
+        granted = self.granted
+        if granted:
+            orders = "This access grant cannot read orders: it needs the website.orders scope."
+            stock = (
+                "This access grant cannot read stock levels: it needs the website.inventory scope (the inventory "
+                "sync sets them; or turn the inventory sync off on this connection)."
+            )
+        else:
+            orders = "This API key cannot read orders: in Squarespace, make a key with Orders: Read and write."
+            stock = (
+                "This API key cannot read stock levels: in Squarespace, make a key with Inventory: Read and "
+                "write (the inventory sync sets them; or turn the inventory sync off on this connection)."
+            )
         checks = [(ORDERS_PATH, window, orders)]
         if self.settings.get(INVENTORY_SYNC_HINT, True):
-            checks.append(
-                (
-                    INVENTORY_PATH,
-                    {},
-                    "This API key cannot read stock levels: in Squarespace, make a key with Inventory: Read and "
-                    "write (the inventory sync sets them; or turn the inventory sync off on this connection).",
-                )
-            )
+            checks.append((INVENTORY_PATH, {}, stock))
         missing = []
         for path, params, refusal in checks:
             try:
@@ -342,8 +355,10 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
                     raise
                 missing.append(f"{refusal} (Squarespace answered {exc})")
         if missing:
-            raise permissions_missing(missing, where=KEYS_PAGE)
+            raise permissions_missing(missing, where=GRANT_PAGE if granted else KEYS_PAGE)
         reads = "orders and stock levels" if len(checks) > 1 else "orders"
+        if granted:
+            return f"credentials accepted: the access grant can read {reads} (with the scopes that also write them)."
         needs = "sending tracking needs Orders: Read and write"
         if len(checks) > 1:
             needs += ", setting stock levels needs Inventory: Read and write"

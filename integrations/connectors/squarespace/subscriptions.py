@@ -38,8 +38,8 @@ class SquarespaceWebhooks(WebhookCart):
     def webhook_subscriptions(self) -> list[RemoteSubscription]:
         return hooks.parse_subscriptions(self.api().get_json(hooks.SUBSCRIPTIONS_PATH))
 
-    def webhook_subscribe(self, endpoint_url: str) -> RemoteSubscription:
-        body = {"endpointUrl": endpoint_url, "topics": list(self.webhook_topics)}
+    def webhook_subscribe(self, endpoint_url: str, topics: tuple[str, ...]) -> RemoteSubscription:
+        body = {"endpointUrl": endpoint_url, "topics": list(topics)}
         client = self.api()
         response = client.request("POST", hooks.SUBSCRIPTIONS_PATH, json_body=body)
         return hooks.parse_subscription(parse_json(response, self.label, client.secrets))
@@ -67,5 +67,5 @@ class SquarespaceWebhooks(WebhookCart):
         return hooks.signature_valid(body, signature, secret)
 
     @classmethod
-    def notification_parse(cls, body: bytes) -> Notification | None:
-        return hooks.parse_notification(body)
+    def notification_parse(cls, body: bytes, *, delivery_id: str = "") -> Notification | None:
+        return hooks.parse_notification(body)  # Squarespace's id is in the body

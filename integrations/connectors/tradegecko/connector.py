@@ -66,6 +66,7 @@ from integrations.connectors.tradegecko.stock import (
     tracks_stock,
     variant_on_hand,
 )
+from integrations.connectors.tradegecko.subscriptions import TradeGeckoWebhooks
 from integrations.connectors.tradegecko.wire import describe_errors, error_fields, parse_order_page, record, wanted_ids
 from integrations.connectors.tradegecko.writes import (
     classify_order_refusal,
@@ -90,7 +91,7 @@ def _refusal(response: Any) -> str:
     return summary(describe_errors(error_fields(body))) or status_phrase(response.status_code)
 
 
-class TradeGeckoCart(TradeGeckoApi, CartConnector):
+class TradeGeckoCart(TradeGeckoWebhooks, TradeGeckoApi, CartConnector):
     """Orders from TradeGecko; tracking and stock levels back to it."""
 
     key = "tradegecko"
