@@ -33,7 +33,6 @@ import hmac
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from urllib.parse import urlencode
 import requests
 
 from sandbox import squarespace_data as data
+from sandbox.notifier import BackgroundNotifier
 from sandbox.server import RecordedRequest, Response, Route, json_response, route
 
 OAUTH = "/api/1/login/oauth/provider"
@@ -71,8 +71,10 @@ def _http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
     return requests.post(url, data=body, headers=headers, timeout=5).status_code
 
 
-class SquarespaceHooks:
+class SquarespaceHooks(BackgroundNotifier):
     """OAuth, subscriptions and notifications; the host class gives ``lock`` and ``error_response``."""
+
+    notifier_name = "squarespace-notifier"
 
     oauth_client_id = "sandbox-squarespace-client"
     oauth_client_secret = "sandbox-squarespace-client-secret"  # noqa: S105 - the sandbox's own
@@ -89,8 +91,6 @@ class SquarespaceHooks:
         self.duplicate_notifications = False
         self.reorder_notifications = False
         self.max_attempts = max_attempts
-        self._notifier: threading.Thread | None = None
-        self._notifier_stop = threading.Event()
 
     def hook_routes(self) -> list[Route]:
         return [
@@ -294,25 +294,5 @@ class SquarespaceHooks:
                 accepted += 1
         return accepted
 
-    def start_notifier(self, interval: float = 0.5, transport: Transport | None = None) -> None:
-        """Deliver the outbox from a background thread (a running demo), retrying failures."""
-        if self._notifier is not None:
-            return
-
-        def loop() -> None:
-            while not self._notifier_stop.wait(interval):
-                self.notifications_deliver(transport)
-
-        self._notifier = threading.Thread(target=loop, name="squarespace-notifier", daemon=True)
-        self._notifier.start()
-
-    def stop(self) -> None:
-        self.stop_notifier()
-        super().stop()  # type: ignore[misc]
-
-    def stop_notifier(self) -> None:
-        self._notifier_stop.set()
-        if self._notifier is not None:
-            self._notifier.join(timeout=5)
-        self._notifier = None
-        self._notifier_stop = threading.Event()
+    def _notifier_tick(self, transport: Transport | None) -> None:
+        self.notifications_deliver(transport)

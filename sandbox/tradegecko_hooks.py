@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from typing import Any
 
 import requests
 
+from sandbox.notifier import BackgroundNotifier
 from sandbox.server import RecordedRequest, Response, Route, json_response, route
 
 EVENTS = ("order.create", "order.finalized", "order.fulfilled", "fulfillments.create")
@@ -60,9 +60,11 @@ def _http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
     return requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False).status_code
 
 
-class TradeGeckoHooks:
+class TradeGeckoHooks(BackgroundNotifier):
     """Webhooks and notifications; the host gives ``lock``, ``store``, ``client_secret``, ``base_url``,
     ``error_response``."""
+
+    notifier_name = "tradegecko-notifier"
 
     lock: Any
     store: Any
@@ -76,8 +78,6 @@ class TradeGeckoHooks:
         self.duplicate_notifications = False
         self.reorder_notifications = False
         self._seen_status: dict[int, str] = {}
-        self._notifier: threading.Thread | None = None
-        self._notifier_stop = threading.Event()
 
     def hook_routes(self) -> list[Route]:
         return [
@@ -195,28 +195,8 @@ class TradeGeckoHooks:
                 self.webhooks.pop(webhook_id, None)
             return sorted(failing)
 
-    def start_notifier(self, interval: float = 0.5, transport: Transport | None = None) -> None:
-        """Deliver from a background thread (a running demo), retrying failures with backoff."""
-        if self._notifier is not None:
-            return
-
-        def loop() -> None:
-            while not self._notifier_stop.wait(interval):
-                self.notifications_deliver(transport, wait_backoff=True)
-
-        self._notifier = threading.Thread(target=loop, name="tradegecko-notifier", daemon=True)
-        self._notifier.start()
-
-    def stop(self) -> None:
-        self.stop_notifier()
-        super().stop()  # type: ignore[misc]
-
-    def stop_notifier(self) -> None:
-        self._notifier_stop.set()
-        if self._notifier is not None:
-            self._notifier.join(timeout=5)
-        self._notifier = None
-        self._notifier_stop = threading.Event()
+    def _notifier_tick(self, transport: Transport | None) -> None:
+        self.notifications_deliver(transport, wait_backoff=True)
 
 
 def _now_iso() -> str:

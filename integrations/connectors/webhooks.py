@@ -7,6 +7,7 @@ signature), replayed, duplicated or late can at worst cause one more read of the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -16,6 +17,17 @@ from integrations.connectors.canonical import OrderPage
 
 class NotificationRefused(ValueError):
     """A notification body we cannot use: the message says why, for the sender's log (no body echo)."""
+
+
+def notification_object(body: bytes) -> dict:
+    """A notification's body as the JSON object it must be; `NotificationRefused` when it is not."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise NotificationRefused("the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise NotificationRefused("the body is not a JSON object")
+    return payload
 
 
 @dataclass(frozen=True)

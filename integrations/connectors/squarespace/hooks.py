@@ -15,12 +15,11 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from integrations.connectors.errors import BadPayloadError
 from integrations.connectors.parsing import parse_datetime
-from integrations.connectors.webhooks import Notification, NotificationRefused, RemoteSubscription
+from integrations.connectors.webhooks import Notification, NotificationRefused, RemoteSubscription, notification_object
 
 SUBSCRIPTIONS_PATH = "/1.0/webhook_subscriptions"
 ORDER_TOPICS = ("order.create", "order.update")
@@ -47,12 +46,7 @@ def signature_valid(body: bytes, signature: str, secret: str) -> bool:
 
 def parse_notification(body: bytes) -> Notification | None:
     """The notification in a (verified) body; None for a topic that names no order."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise NotificationRefused("the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise NotificationRefused("the body is not a JSON object")
+    payload = notification_object(body)
     topic = payload.get("topic")
     if not isinstance(topic, str) or not topic:
         raise NotificationRefused("the notification has no topic")

@@ -19,12 +19,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from integrations.connectors.errors import BadPayloadError
-from integrations.connectors.webhooks import Notification, NotificationRefused, RemoteSubscription
+from integrations.connectors.webhooks import Notification, NotificationRefused, RemoteSubscription, notification_object
 
 WEBHOOKS_PATH = "/webhooks"
 ORDER_EVENTS = ("order.create", "order.finalized")
@@ -48,12 +47,7 @@ def signature_valid(body: bytes, signature: str, secret: str) -> bool:
 
 def parse_notification(body: bytes, *, delivery_id: str = "") -> Notification | None:
     """The notification in a (verified) body; None for an event that is not about an order."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise NotificationRefused("the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise NotificationRefused("the body is not a JSON object")
+    payload = notification_object(body)
     event = payload.get("event")
     if not isinstance(event, str) or not event:
         raise NotificationRefused("the notification has no event")
