@@ -116,8 +116,8 @@ class Fleet:
         return {
             "orders_placed": len(self.placed),
             "orders_at_warehouse": len(latencies),
-            "latency_p50_s": _percentile(latencies, 50),
-            "latency_p99_s": _percentile(latencies, 99),
+            "latency_p50_s": percentile(latencies, 50),
+            "latency_p99_s": percentile(latencies, 99),
             "latency_max_s": round(max(latencies), 2) if latencies else None,
             "rate_limit_violations": self.carts.throttled + self.warehouses.throttled,
             "lost": lost,
@@ -131,7 +131,8 @@ class Fleet:
         }
 
 
-def _percentile(values: list[float], percent: int) -> float | None:
+def percentile(values: list[float], percent: int) -> float | None:
+    """The ``percent`` percentile of ``values``, rounded to 10 ms; None when there are none."""
     if not values:
         return None
     if len(values) == 1:
