@@ -278,6 +278,8 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
         finally:
             cluster.stop()
         figures.update(sandboxes.figures())
+    if not figures["drained"]:  # what had not arrived was still on its way, not known lost
+        figures["not_at_warehouse_when_stopped"], figures["lost"] = figures["lost"], None
     figures["run_seconds"] = round(time.monotonic() - began, 1)
     return _ordered(options, figures)
 
