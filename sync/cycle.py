@@ -214,23 +214,7 @@ def _sync_orders(
         if connector is not None:
             try:
                 deliverer.finish()
-                for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
-                    counts.pop(key, None)
-                pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
-                    cart_connection_id=connection.pk,
-                    connector=connector,
-                    run=run,
-                    progress=checkpoint,
-                    counts=counts,
-                    turn=turn,
-                )
-                # Changes at the cart to orders the warehouse has, passed on and confirmed there.
-                pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
-                notes += delivery_notes(
-                    counts=counts,
-                    elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
-                    in_window=orders_in_hold_window(cart_connection_id=connection.pk),
-                )
+                notes += _due_deliver(connection, connector, run, checkpoint, counts, turn)
             except Exception as exc:
                 outcome = failure_classify(
                     exc=exc, label="Warehouse", errors=errors, connection=warehouse, failure=failure
@@ -242,6 +226,30 @@ def _sync_orders(
         status = SyncOutcome.PARTIAL
     return sync_run_finish(
         run=run, connection=connection, status=status, counts=counts, errors=errors + notes, failure=failure
+    )
+
+
+def _due_deliver(
+    connection: CartConnection,
+    connector: WarehouseConnector,
+    run: SyncRun,
+    progress: RunCheckpoint,
+    counts: dict[str, int],
+    turn: DeliveryTurn,
+) -> list[str]:
+    """After the import's own deliveries: what is due besides (retries, uncertain sends, other runs'
+    leftovers), then the cart's changes to orders the warehouse has. Returns the run's notes on them."""
+    for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
+        counts.pop(key, None)
+    pending_orders_deliver(
+        cart_connection_id=connection.pk, connector=connector, run=run, progress=progress, counts=counts, turn=turn
+    )
+    # Changes at the cart to orders the warehouse has, passed on and confirmed there.
+    pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
+    return delivery_notes(
+        counts=counts,
+        elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
+        in_window=orders_in_hold_window(cart_connection_id=connection.pk),
     )
 
 
