@@ -208,6 +208,9 @@ ORDER_IMPORT_LAG_SECONDS = env.int("ORDER_IMPORT_LAG_SECONDS", default=30)
 # one after another (threads would only contend for the interpreter's lock).
 DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=4)
 DELIVERY_CONCURRENT_ABOVE_MS = env.int("DELIVERY_CONCURRENT_ABOVE_MS", default=20)
+# A scheduled orders run delivers at most this many batches, then queues the connection's next turn
+# behind the work waiting: one merchant's backlog does not hold the workers (sync.cycle).
+DELIVERY_BATCHES_PER_TURN = env.int("DELIVERY_BATCHES_PER_TURN", default=1)
 # Inventory: the cart's item list is re-read when the last read is older than this (an hourly run
 # reads it every time); in between, runs push to the items last read. A full push always reads it.
 INVENTORY_CATALOG_REFRESH_MINUTES = env.int("INVENTORY_CATALOG_REFRESH_MINUTES", default=55)

@@ -12,7 +12,7 @@ from integrations.models import CartConnection
 from integrations.tenancy import CrossMerchantLink
 from orders.services.holds_fix import sku_list_read
 from sync.alerts import alerts_send_digests
-from sync.cycle import cart_connection_sync_orders
+from sync.cycle import cart_connection_sync_orders_turn
 from sync.reread import cart_connection_reread_orders
 from sync.return_path import inventory_sync, shipments_sync
 from sync.sweep import sweep, sync_runs_prune
@@ -38,7 +38,7 @@ def sync_orders_task(connection_id: int, scheduled: bool = True) -> str:
     connection, why_not = _due_connection(connection_id, scheduled=scheduled)
     if connection is None:
         return why_not
-    run = cart_connection_sync_orders(connection=connection)
+    run = cart_connection_sync_orders_turn(connection=connection)
     return f"orders run {run.pk}: {run.status}"
 
 

@@ -171,6 +171,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         held = sandbox._take_hold(request)
         if held is not None:
             held.hold()
+        if sandbox.latency_seconds:  # outside every lock: the threaded server answers others meanwhile
+            sandbox._stopping.wait(sandbox.latency_seconds)
         if fault is None:
             self._write(response)
         elif fault.mode == "after":
@@ -226,6 +228,8 @@ class SandboxServer:
         # Exceptions raised by handlers (answered 500): a test can assert this stays empty.
         self.handler_errors: list[Exception] = []
         self.basic_auth_challenge = False
+        # Seconds every processed request waits before its answer is written (a distant platform).
+        self.latency_seconds = 0.0
         self._faults: list[Fault] = []
         self._fault_rate: FaultRate | None = None
         self._holds: list[HeldReply] = []

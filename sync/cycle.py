@@ -14,8 +14,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from integrations.accounts import connection_account_learn
 from integrations.connectors.base import WarehouseConnector
@@ -34,6 +36,7 @@ from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
 from orders.services.delivery.deliver import pending_orders_deliver
+from orders.services.delivery.turns import DEFERRED, DeliveryTurn
 from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import, cart_orders_import_by_id
 from orders.services.records.health import FailureKind, connection_record_run, failure_kind
 from orders.services.records.locks import lock_key, sync_lock
@@ -125,13 +128,18 @@ def skipped_run(*, kind: str, connection: CartConnection | WMSConnection) -> Syn
     )
 
 
+NEXT_TURN_TASK = "orders.tasks.sync_orders_task"
+
+
 def cart_connection_sync_orders(
     *,
     connection: CartConnection,
     progress: Callable[[str], None] | None = None,
     cart_order_ids: list[str] | None = None,
+    turn: DeliveryTurn | None = None,
 ) -> SyncRun:
-    """Import new orders from one cart connection and deliver what is ready. Never raises.
+    """Import new orders from one cart connection and deliver what is ready (with a `turn`, as many
+    batches as it allows). Never raises.
 
     With `cart_order_ids` (orders a webhook named), only those orders are read, by id, instead of
     the listing since the watermark. Skipped (recorded as such) while another orders run of the
@@ -141,9 +149,21 @@ def cart_connection_sync_orders(
         if token is None:
             return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
         sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
-        run = _sync_orders(connection, RunLease(key, token), progress, cart_order_ids)
+        run = _sync_orders(connection, RunLease(key, token), progress, turn or DeliveryTurn(), cart_order_ids)
     if cart_order_ids is None:  # a notification's drain skipped while this polling run held the lock
         inbox_drain_queue_if_waiting(connection_id=connection.pk)
+    return run
+
+
+def cart_connection_sync_orders_turn(*, connection: CartConnection) -> SyncRun:
+    """One turn of a connection's orders sync on the shared workers: at most DELIVERY_BATCHES_PER_TURN
+    batches delivered, then, when more is due, the connection's next turn queued behind the work already
+    waiting. So a merchant's backlog never keeps another merchant's first order waiting for more than
+    that many batches (on each worker)."""
+    turn = DeliveryTurn(batches=settings.DELIVERY_BATCHES_PER_TURN)
+    run = cart_connection_sync_orders(connection=connection, turn=turn)
+    if turn.deferred:
+        transaction.on_commit(lambda: async_task(NEXT_TURN_TASK, connection.pk, True, group="orderbridge-turns"))
     return run
 
 
@@ -168,6 +188,7 @@ def _sync_orders(
     connection: CartConnection,
     lease: RunLease,
     progress: Callable[[str], None] | None,
+    turn: DeliveryTurn,
     cart_order_ids: list[str] | None = None,
 ) -> SyncRun:
     try:
@@ -188,7 +209,7 @@ def _sync_orders(
     context = translation_context_factory(connection=connection, warehouse=warehouse, connector=connector, notes=notes)
     # Orders ready to send go to the warehouse page by page, while the next page is read and stored.
     with (
-        BatchDeliverer(connector, run, checkpoint, counts=counts) if connector is not None else nullcontext()
+        BatchDeliverer(connector, run, checkpoint, counts=counts, turn=turn) if connector is not None else nullcontext()
     ) as deliverer:
         try:
             _orders_import(connection, run, context, checkpoint, deliverer, counts, notes, cart_order_ids)
@@ -197,18 +218,7 @@ def _sync_orders(
         if connector is not None:
             try:
                 deliverer.finish()
-                for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
-                    counts.pop(key, None)
-                pending_orders_deliver(  # what is due besides: retries, uncertain sends, other runs' leftovers
-                    cart_connection_id=connection.pk, connector=connector, run=run, progress=checkpoint, counts=counts
-                )
-                # Changes at the cart to orders the warehouse has, passed on and confirmed there.
-                pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
-                notes += delivery_notes(
-                    counts=counts,
-                    elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
-                    in_window=orders_in_hold_window(cart_connection_id=connection.pk),
-                )
+                notes += _due_deliver(connection, connector, run, checkpoint, counts, turn)
             except Exception as exc:
                 outcome = failure_classify(
                     exc=exc, label="Warehouse", errors=errors, connection=warehouse, failure=failure
@@ -258,6 +268,30 @@ def _orders_import(
     missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
 
 
+def _due_deliver(
+    connection: CartConnection,
+    connector: WarehouseConnector,
+    run: SyncRun,
+    progress: RunCheckpoint,
+    counts: dict[str, int],
+    turn: DeliveryTurn,
+) -> list[str]:
+    """After the import's own deliveries: what is due besides (retries, uncertain sends, other runs'
+    leftovers), then the cart's changes to orders the warehouse has. Returns the run's notes on them."""
+    for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
+        counts.pop(key, None)
+    pending_orders_deliver(
+        cart_connection_id=connection.pk, connector=connector, run=run, progress=progress, counts=counts, turn=turn
+    )
+    # Changes at the cart to orders the warehouse has, passed on and confirmed there.
+    pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
+    return delivery_notes(
+        counts=counts,
+        elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
+        in_window=orders_in_hold_window(cart_connection_id=connection.pk),
+    )
+
+
 def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:
     """A run that reads and sends nothing: the cart's warehouse is another merchant's. It fails as
     needing a person, so scheduled runs stop (and a problem is raised) until someone corrects it."""
@@ -298,7 +332,7 @@ def _account_learned(warehouse: WMSConnection, connector: WarehouseConnector) ->
     return []
 
 
-UNSENT_KEYS = ("not_sent", "claims_ran_out")
+UNSENT_KEYS = ("not_sent", "claims_ran_out", DEFERRED)
 
 
 def delivery_notes(
@@ -308,6 +342,12 @@ def delivery_notes(
     reads as if there was nothing to send. Adds the orders claimed by another run, and those waiting
     in the connection's hold window, to `counts`."""
     notes = []
+    if counts.get(DEFERRED):
+        notes.append(
+            f"{counts[DEFERRED]} order(s) left for this connection's next turn, queued behind other merchants' "
+            f"work (a turn delivers at most DELIVERY_BATCHES_PER_TURN = {settings.DELIVERY_BATCHES_PER_TURN} "
+            "batch(es))."
+        )
     if in_window is not None and in_window.count:
         counts["in_hold_window"] = in_window.count
         notes.append(

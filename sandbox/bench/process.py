@@ -22,7 +22,8 @@ START_TIMEOUT_SECONDS = 600  # seeding 50,000 orders takes a while
 ANSWER_TIMEOUT_SECONDS = 120
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
+    """This process's user and system CPU time."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -46,7 +47,7 @@ def serve(channel: Connection, spec: BenchSpec) -> None:
                 taken = cart.take_requests() + warehouse.take_requests()
                 channel.send(sorted(taken, key=lambda r: r["seq"]))
             elif command == "cpu":
-                channel.send(_cpu_seconds())
+                channel.send(cpu_seconds())
             elif command == "counts":
                 channel.send(
                     {
@@ -65,9 +66,13 @@ def serve(channel: Connection, spec: BenchSpec) -> None:
 
 
 class SandboxProcess:
-    """A seeded pair of bench sandboxes in a child process; use as a context manager."""
+    """A seeded pair of bench sandboxes in a child process; use as a context manager.
 
-    def __init__(self, spec: BenchSpec) -> None:
+    ``target`` is the child's main, given the pipe's end and the spec (the fleet benchmark has its own)."""
+
+    target = staticmethod(serve)
+
+    def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.urls: dict[str, str] = {}
         self._channel: Connection | None = None
@@ -76,7 +81,9 @@ class SandboxProcess:
     def __enter__(self) -> SandboxProcess:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(child, self.spec), name="bench-sandboxes", daemon=True)
+        self._process = context.Process(
+            target=self.target, args=(child, self.spec), name="bench-sandboxes", daemon=True
+        )
         self._process.start()
         child.close()
         self._channel = parent
@@ -97,7 +104,7 @@ class SandboxProcess:
                 self._process.kill()
                 self._process.join()
 
-    def ask(self, command: str) -> Any:
+    def ask(self, command: Any) -> Any:
         assert self._channel is not None, "the sandbox process is not started"
         self._channel.send(command)
         answer = self._answer(ANSWER_TIMEOUT_SECONDS)

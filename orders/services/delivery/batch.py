@@ -51,6 +51,7 @@ from orders.services.delivery.sending import (
     lines_for_sending,
     orders_send,
 )
+from orders.services.delivery.turns import DeliveryTurn
 from orders.services.delivery.verify import VERIFY_COUNTS, ReadBack, matched, orders_verification_record
 from orders.services.records.sync_runs import counting_into
 from orders.services.translation.translate import warehouse_order_for
@@ -177,7 +178,8 @@ class BatchDeliverer:
     one, importing the next page. Only the calling thread touches the database.
 
     A warehouse stop (429, 401) or a failure of our own is kept, no further batch is claimed, and
-    `finish` raises it: `deliver` itself never raises, so an import feeding it carries on."""
+    `finish` raises it: `deliver` itself never raises, so an import feeding it carries on. Given a
+    `turn`, it claims no more batches than the turn allows; the orders beyond stay due, deferred."""
 
     def __init__(
         self,
@@ -186,8 +188,10 @@ class BatchDeliverer:
         progress: Callable[[str], None] | None = None,
         *,
         counts: dict[str, int] | None = None,
+        turn: DeliveryTurn | None = None,
     ) -> None:
         self.connector, self.run, self.progress = connector, run, progress
+        self.turn = turn or DeliveryTurn()
         # The outcomes, counted as each batch is recorded (into the caller's dict when given).
         self.counts = counting_into(counts, *DELIVERY_COUNTS, *VERIFY_COUNTS)
         self.pace = SendPace()
@@ -238,13 +242,16 @@ class BatchDeliverer:
             if self._cooling_down():  # they stay new and unclaimed: the next run sends them
                 self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(order_ids) - start
                 return
+            if not self.turn.take():  # they stay new and unclaimed: the connection's next turn sends them
+                self.turn.defer(len(order_ids) - start, self.counts)
+                return
             batch = _claim(order_ids[start : start + DELIVERY_BATCH_SIZE], self.run, self.counts, self._warehouses)
             self._submit(batch)
 
     def lease(self) -> ClaimLease | None:
         """A claim for orders about to be stored and handed to `deliver_claimed`; none once the
-        deliveries have stopped (those orders wait, unclaimed, for the next run)."""
-        return None if self._cooling_down() else ClaimLease.new()
+        deliveries have stopped or the turn is used up (those orders wait, unclaimed, for the next run)."""
+        return None if self._cooling_down() or self.turn.used_up else ClaimLease.new()
 
     def deliver_claimed(self, lease: ClaimLease, orders: list[Order], lines: dict[int, list]) -> None:
         """Deliver orders stored under `lease` (committed), as they are in memory: nothing to claim
@@ -255,6 +262,10 @@ class BatchDeliverer:
                 if self._halted:
                     orders_unclaim_unsent(orders=orders[start:], token=lease.token, why=self.stopped)
                     self.counts["not_sent"] = self.counts.get("not_sent", 0) + len(orders) - start
+                    return
+                if not self.turn.take():
+                    orders_unclaim_unsent(orders=orders[start:], token=lease.token, why=None)
+                    self.turn.defer(len(orders) - start, self.counts)
                     return
                 self._submit(_Claimed(lease.token, lease.until, chunk, {o.pk: lines[o.pk] for o in chunk}))
         except Exception as exc:  # a database error or a bug: kept for `finish`; unreleased claims are asked for first

@@ -45,6 +45,7 @@ from orders.services.delivery.claims import (
     order_retry_later,
 )
 from orders.services.delivery.reference_check import already_there_message, reference_check, reference_unreadable
+from orders.services.delivery.turns import DeliveryTurn
 from orders.services.delivery.verify import (
     VERIFY_COUNTS,
     matched,
@@ -65,10 +66,11 @@ def pending_orders_deliver(
     run: SyncRun | None,
     progress: Callable[[str], None] | None = None,
     counts: dict[str, int] | None = None,
+    turn: DeliveryTurn | None = None,
 ) -> dict[str, int]:
-    """Deliver every due `new` order of a cart connection, counting into `counts` as it goes. Stops
-    (raising) when the warehouse refuses our credentials or throttles us for long: the rest waits
-    for the next run."""
+    """Deliver every due `new` order of a cart connection, counting into `counts` as it goes; with a
+    `turn`, as many batches as it allows (the rest deferred). Stops (raising) when the warehouse
+    refuses our credentials or throttles us for long: the rest waits for the next run."""
     counts = counting_into(counts, *DELIVERY_COUNTS, *VERIFY_COUNTS)
     before = counts[DeliveryOutcome.DELIVERED]
     due = list(deliverable_orders(cart_connection_id=cart_connection_id).values_list("pk", "delivery_uncertain"))
@@ -77,7 +79,7 @@ def pending_orders_deliver(
         key = TAKEN if outcome == DeliveryOutcome.SKIPPED else outcome.value
         counts[key] = counts.get(key, 0) + 1
     ready = [pk for pk, uncertain in due if not uncertain]
-    with BatchDeliverer(connector, run, counts=counts) as deliverer:
+    with BatchDeliverer(connector, run, counts=counts, turn=turn) as deliverer:
         for start in range(0, len(ready), DELIVERY_BATCH_SIZE):
             deliverer.deliver(ready[start : start + DELIVERY_BATCH_SIZE])
             if progress:

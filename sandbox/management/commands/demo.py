@@ -84,6 +84,5 @@ class Command(BaseCommand):
                 w(f"    ! #{gap.order_number} {gap.category.replace('_', ' ')}: {gap.reason} {gap.action}")
 
 
-
 def _dumps(value: dict) -> str:
     return json.dumps(value)
