@@ -4,8 +4,8 @@ Overstock selects orders by when it created them (`CartConnector.lists_by_creati
 cancels after the order's window was read is never listed again. Once a day the hour-long windows of
 the connection's orders not yet shipped (new, held, at the warehouse) and placed in the last
 `CART_REREAD_DAYS` days are read again. An order whose lines the cart canceled since goes through
-`known_order_update` as any change does: before delivery it is held as today, after delivery the
-cancellation becomes a change passed on to the warehouse (`changes`). Orders we do not have are
+`known_order_update` as any change does: before delivery it is sent without the canceled lines,
+after delivery the cancellation becomes a change passed on to the warehouse (`changes`). Orders we do not have are
 left to the imports and the daily reconciliation.
 """
 
