@@ -125,7 +125,6 @@ class SquarespaceCart(CartConnector):
                 "Accept": "application/json",
             },
             credential_name="the API key",
-            min_interval=0.2,  # 300 requests a minute
             default_cooldown=60,  # a 429 means a one-minute cooldown, with no Retry-After
         )
 
