@@ -27,7 +27,9 @@ Where: in the database by default (one conditional UPDATE per take, which claims
 `BUDGET_LOCAL_TOKENS` tokens kept in the process for `BUDGET_LOCAL_SECONDS`), in Redis when
 `REDIS_URL` is set (one Lua script per take: `integrations.budget_redis`). With the database the
 run's own thread takes from the shared bucket; other threads (a batch's concurrent sends) never
-touch the database and keep to a bucket of the same shape in this process.
+touch the database and keep to a bucket of the same shape in this process. A take inside a transaction
+holds the row's lock until the transaction ends (every other worker's take for the account waits): no
+request is made inside a long one (the import reads the warehouse's SKU list before a page's).
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
 
 from integrations.accounts import connection_account_key
-from integrations.budget import spending_for
+from integrations.budget import DatabaseBudgets, spending_for
 from integrations.connectors.limits import RateLimit
 from integrations.connectors.squarespace.connector import SquarespaceCart
 from integrations.cooldowns import cooldown_until
@@ -68,3 +69,22 @@ def test_a_run_builds_its_connectors_spending_as_its_kind(wired, settings):
 
     assert (inside.budget.kind, outside.budget.kind) == ("inventory", "orders")
     assert inside.budget.bucket.reserve == settings.BUDGET_RESERVES["inventory"] > 0
+
+
+def test_an_orders_run_takes_no_token_inside_a_transaction(wired, monkeypatch):
+    """A take inside a transaction would keep the account's budget row locked until it commits, and
+    every other worker's take for the account waiting: the warehouse's SKU list a new order needs is
+    read before the page's transaction. (The takes are watched, not replaced.)"""
+    inside: list[bool] = []
+    take = DatabaseBudgets.take
+
+    def watched(self, key, bucket, want, now):
+        inside.append(any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks))
+        return take(self, key, bucket, want, now)
+
+    monkeypatch.setattr(DatabaseBudgets, "take", watched)
+    seed(wired.squarespace, "1001")
+
+    assert sync(wired.cart).status == SyncOutcome.SUCCEEDED
+    assert len(wired.bergen.orders) == 1
+    assert inside and not any(inside)
