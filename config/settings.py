@@ -178,8 +178,6 @@ HTTP_BACKOFF_SECONDS = env.float("HTTP_BACKOFF_SECONDS", default=0.5)
 HTTP_MAX_THROTTLE_WAIT_SECONDS = env.float("HTTP_MAX_THROTTLE_WAIT_SECONDS", default=5.0)
 # Use HTTP(S)_PROXY / NO_PROXY and netrc from the environment (off: no lookup per request).
 HTTP_TRUST_ENV = env.bool("HTTP_TRUST_ENV", default=False)
-# Pace requests below each platform's published limit (set false for benchmarks).
-HTTP_PACING_ENABLED = env.bool("HTTP_PACING_ENABLED", default=True)
 # One rate budget per platform account, shared by every worker (integrations.budget): in the
 # database, or in Redis when REDIS_URL is set. Its refill is BUDGET_SAFETY of the documented rate.
 BUDGET_ENABLED = env.bool("BUDGET_ENABLED", default=True)

@@ -8,10 +8,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HTTP_TIMEOUT_SECONDS = 3.0
 HTTP_BACKOFF_SECONDS = 0.01
 HTTP_MAX_THROTTLE_WAIT_SECONDS = 1.0
-HTTP_PACING_ENABLED = False
-# The sandboxes are hit in bursts far above any account's limit: the rate budget is off but in its own
-# tests (tests/integrations/test_budget.py, tests/sandbox/test_rate_budget.py), which turn it on.
-BUDGET_ENABLED = False
+# The rate budget is on, as in production: a connection to a test sandbox keeps to the sandbox's own rate
+# (`sandbox_requests_per_minute`, set by tests.factories), a connector built without one to nothing.
+BUDGET_ENABLED = True
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The sandbox app stays installed (the emulators, the tooling's commands), but the outbound policy's

@@ -12,17 +12,24 @@ Priority by sync kind: the orders run may spend the whole bucket; tracking only 
 its kind with `spending_for` around building its connectors; anything else (an admin test, a job, a
 page) spends as orders do.
 
-A 429 teaches the budget: the bucket is emptied until the platform's wait ends (the cooldown itself
-is stored in the database as before, `integrations.cooldowns`), and the account's rate is lowered to
-`BUDGET_TEACH_FACTOR` of what it was, recovering by `BUDGET_RECOVERY_PER_MINUTE` of the documented
+A 429 teaches the budget: the bucket is emptied until the platform's wait ends, and the account's rate
+is lowered to `BUDGET_TEACH_FACTOR` of what it was, recovering by `BUDGET_RECOVERY_PER_MINUTE` of the documented
 rate a minute. Rate headers (`X-Rate-Limit-Remaining/Reset`) that say fewer requests remain than the
-bucket holds lower it to match.
+bucket may hold lower it to match and stop its refill until the platform's window resets: what remains
+lasts until then (the pacing TradeGecko's connector once did on its own).
+
+The cooldown a long 429 starts stays the cooldown module's (`integrations.cooldowns`, in the database):
+the budget pauses for at most a run's wait (`HTTP_MAX_THROTTLE_WAIT_SECONDS`) itself, and its take keeps
+to the stored cooldown (with the database, in the take's own statement; else read after each take), so
+that a request costs no statement of its own for either.
 
 Where: in the database by default (one conditional UPDATE per take, which claims up to
 `BUDGET_LOCAL_TOKENS` tokens kept in the process for `BUDGET_LOCAL_SECONDS`), in Redis when
 `REDIS_URL` is set (one Lua script per take: `integrations.budget_redis`). With the database the
 run's own thread takes from the shared bucket; other threads (a batch's concurrent sends) never
-touch the database and keep to a bucket of the same shape in this process.
+touch the database and keep to a bucket of the same shape in this process. A take inside a transaction
+holds the row's lock until the transaction ends (every other worker's take for the account waits): no
+request is made inside a long one (the import reads the warehouse's SKU list before a page's).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from django.conf import settings
@@ -41,7 +49,10 @@ from django.db import connection as db
 from integrations.accounts import connection_account_key
 from integrations.connectors.errors import ThrottledError
 from integrations.connectors.limits import RateLimit
-from integrations.models import Connection, PlatformBudget
+from integrations.cooldowns import connection_cooldown
+from integrations.http_limits import CooldownHook, cooldown_error
+from integrations.models import Connection, PlatformBudget, PlatformCooldown
+from integrations.outbound import sandbox_tooling_honoured
 
 ORDERS = "orders"  # the sync kinds, as `orders.models.SyncRun.Kind` names them
 _kind: contextvars.ContextVar[str] = contextvars.ContextVar("budget_kind", default=ORDERS)
@@ -83,6 +94,8 @@ class Take:
 class BudgetStore(Protocol):
     """Where the buckets live (the database, Redis, this process)."""
 
+    sees_cooldowns: bool  # whether a take grants nothing during the account's stored cooldown
+
     def take(self, key: str, bucket: Bucket, want: int, now: float) -> Take: ...
 
     def teach(self, key: str, bucket: Bucket, pause: float, now: float) -> None: ...
@@ -118,6 +131,7 @@ class DatabaseBudgets:
         )
         return template.format(
             table=PlatformBudget._meta.db_table,
+            cooldowns=PlatformCooldown._meta.db_table,
             key=db.ops.quote_name("key"),
             factor=factor,
             available=available,
@@ -139,6 +153,10 @@ class DatabaseBudgets:
                 [key, bucket.capacity, now],
             )
 
+    # The take's statement also keeps to the account's stored cooldown (`integrations.cooldowns`): it
+    # grants nothing while one lasts, so that a request costs no statement of its own to check it.
+    sees_cooldowns = True
+
     def take(self, key: str, bucket: Bucket, want: int, now: float) -> Take:
         # The grant may be fractional (deducted whole, used as whole tokens): never more than held.
         sql = self._sql(
@@ -146,9 +164,11 @@ class DatabaseBudgets:
             " tokens = {available} - {least}(%(want)s, {available} - %(reserve)s * %(capacity)s * {factor}),"
             " refreshed_at = {greatest}(refreshed_at, %(now)s)"
             " WHERE {key} = %(key)s AND {available} - %(reserve)s * %(capacity)s * {factor} >= 1"
+            " AND NOT EXISTS (SELECT 1 FROM {cooldowns} WHERE {key} = %(key)s AND until > %(now_at)s)"
             " RETURNING last_granted"
         )
-        params = self._params(bucket, now, want=want, reserve=bucket.reserve) | {"key": key}
+        now_at = db.ops.adapt_datetimefield_value(datetime.fromtimestamp(now, UTC))
+        params = self._params(bucket, now, want=want, reserve=bucket.reserve) | {"key": key, "now_at": now_at}
         for _ in range(2):
             with db.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -180,13 +200,15 @@ class DatabaseBudgets:
             "UPDATE {table} SET tokens = {least}({available}, %(remaining)s),"
             " refreshed_at = {greatest}(refreshed_at, %(until)s) WHERE {key} = %(key)s"
         )
-        until = now + reset_in if remaining == 0 else now
+        until = now + reset_in
         with db.cursor() as cursor:
             cursor.execute(sql, self._params(bucket, now, remaining=remaining, until=until) | {"key": key})
 
 
 class LocalBudgets:
     """Buckets in this process: for the threads that may not touch the database (a batch's sends)."""
+
+    sees_cooldowns = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -221,7 +243,7 @@ class LocalBudgets:
         with self._lock:
             row = self._row(key, bucket, now)
             _, available = _state(*row, bucket, now)
-            row[0], row[1] = min(available, float(remaining)), max(row[1], now + reset_in if remaining == 0 else now)
+            row[0], row[1] = min(available, float(remaining)), max(row[1], now + reset_in)
 
 
 _local = LocalBudgets()
@@ -240,15 +262,27 @@ class AccountBudget:
     """One platform account's budget as a connector's HTTP client sees it (`ApiClient.budget`).
 
     Takes up to `BUDGET_LOCAL_TOKENS` at once and spends them within `BUDGET_LOCAL_SECONDS` (unused
-    ones lapse: never more than was granted). The key is asked for at each take, so a run that learns
+    ones lapse: never more than was granted). It also keeps to the account's stored cooldown (`cooldown`,
+    `integrations.cooldowns`), so that the client asks nothing else before a request: the database's
+    take grants nothing during one (the cooldown is read only then, to say until when); a take from a
+    store that does not see it (Redis, this process) reads it after each grant. A request that a held
+    token covers costs no statement at all. The key is asked for at each take, so a run that learns
     its account meanwhile spends the account's budget from then on."""
 
     def __init__(
-        self, key: str | Callable[[], str], limit: RateLimit, *, kind: str = ORDERS, store: BudgetStore | None = None
+        self,
+        key: str | Callable[[], str],
+        limit: RateLimit,
+        *,
+        kind: str = ORDERS,
+        store: BudgetStore | None = None,
+        cooldown: CooldownHook | None = None,
+        platform: str = "the platform",
     ) -> None:
         self._key = key
         self.bucket = Bucket.of(limit, kind)
         self.kind = kind
+        self.cooldown, self.platform = cooldown, platform
         self._store = store or shared_store()
         self._thread_safe = not isinstance(self._store, DatabaseBudgets)
         self._owner = threading.get_ident()
@@ -262,9 +296,13 @@ class AccountBudget:
     def _store_here(self) -> BudgetStore:
         return self._store if self._thread_safe or threading.get_ident() == self._owner else _local
 
+    def _cooldown_remaining(self) -> float:
+        return self.cooldown.remaining() if self.cooldown is not None else 0.0
+
     def spend(self) -> None:
         """Take one token: from those held, else from the store, waiting at most
-        `HTTP_MAX_THROTTLE_WAIT_SECONDS` in all; else raise `ThrottledError`, nothing sent."""
+        `HTTP_MAX_THROTTLE_WAIT_SECONDS` in all (for a token or the end of the account's cooldown); else
+        raise `ThrottledError`, nothing sent."""
         waited = 0.0
         while True:
             now = time.time()
@@ -272,15 +310,18 @@ class AccountBudget:
                 if self._held > 0 and now < self._held_until:
                     self._held -= 1
                     return
-            taken = self._store_here().take(self.key, self.bucket, int(settings.BUDGET_LOCAL_TOKENS), now)
-            if taken.granted > 0:
+            store = self._store_here()
+            taken = store.take(self.key, self.bucket, int(settings.BUDGET_LOCAL_TOKENS), now)
+            cooling = self._cooldown_remaining() if not (taken.granted and store.sees_cooldowns) else 0.0
+            if taken.granted > 0 and cooling == 0:
                 with self._lock:
                     self._held, self._held_until = taken.granted - 1, now + settings.BUDGET_LOCAL_SECONDS
                 return
-            if waited + taken.wait > settings.HTTP_MAX_THROTTLE_WAIT_SECONDS:
-                raise self._exhausted(taken.wait)
-            time.sleep(taken.wait)
-            waited += taken.wait
+            wait = max(cooling, 0.0 if taken.granted else taken.wait)
+            if waited + wait > settings.HTTP_MAX_THROTTLE_WAIT_SECONDS:
+                raise cooldown_error(self.platform, cooling) if cooling >= wait else self._exhausted(wait)
+            time.sleep(wait)
+            waited += wait
 
     def _exhausted(self, wait: float) -> ThrottledError:
         # No retry_after: the budget is ours, not the platform's cooldown, and must not be stored as one.
@@ -291,22 +332,42 @@ class AccountBudget:
         )
 
     def throttled(self, seconds: float) -> None:
-        """A 429: nothing held is spent any more, the bucket is empty until the wait ends, the rate lowered."""
+        """A 429: nothing held is spent any more, the rate is lowered, the bucket is empty until a short
+        wait ends; a longer one is the stored cooldown's (the client records it), which every take keeps to."""
         with self._lock:
             self._held = 0
-        self._store_here().teach(self.key, self.bucket, seconds, time.time())
+        pause = min(seconds, settings.HTTP_MAX_THROTTLE_WAIT_SECONDS)
+        self._store_here().teach(self.key, self.bucket, pause, time.time())
 
     def observed(self, remaining: int, reset_in: float) -> None:
-        """Rate headers: where fewer requests remain than the bucket may hold, the bucket follows them."""
+        """Rate headers: where fewer requests remain than the bucket may hold, the bucket holds no more than
+        those and gets no more until the window resets in `reset_in` seconds."""
         if remaining < self.bucket.capacity:
             with self._lock:
                 self._held = min(self._held, remaining)
-            self._store_here().observe(self.key, self.bucket, remaining, reset_in, time.time())
+                unheld = remaining - self._held  # those held here are already out of the bucket
+            self._store_here().observe(self.key, self.bucket, unheld, reset_in, time.time())
+
+
+def connection_rate_limit(connection: Connection, documented: RateLimit) -> RateLimit:
+    """The limit a connection's budget keeps to: the platform's documented one, or for a connection of
+    the sandbox tooling the rate its sandbox takes, where the tooling set one (`sandbox_requests_per_minute`
+    is not editable: no merchant or staff form sets it)."""
+    per_minute = connection.sandbox_requests_per_minute
+    if per_minute and connection.sandbox_tooling and sandbox_tooling_honoured():
+        return RateLimit(requests=per_minute, seconds=60, source="the sandbox tooling's rate for its sandbox")
+    return documented
 
 
 def connection_budget(connection: Connection, limit: RateLimit) -> AccountBudget | None:
-    """The budget hook for a connection's connector, spent as the current run's kind (`spending_for`);
-    None when budgets are turned off."""
+    """The budget hook for a connection's connector (whose documented limit is `limit`), spent as the
+    current run's kind (`spending_for`) and keeping to the account's cooldown; None when budgets are off."""
     if not settings.BUDGET_ENABLED:
         return None
-    return AccountBudget(lambda: connection_account_key(connection), limit, kind=_kind.get())
+    return AccountBudget(
+        lambda: connection_account_key(connection),
+        connection_rate_limit(connection, limit),
+        kind=_kind.get(),
+        cooldown=connection_cooldown(connection),
+        platform=connection.platform_label,
+    )

@@ -35,9 +35,7 @@ elseif op == 'teach' then
 else
   local remaining = tonumber(ARGV[6])
   tokens = math.min(available, remaining)
-  local pause_end = now
-  if remaining == 0 then pause_end = now + tonumber(ARGV[7]) end
-  refreshed = math.max(refreshed, pause_end)
+  refreshed = math.max(refreshed, now + tonumber(ARGV[7]))
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'r', tostring(refreshed),
   'f', tostring(factor), 'a', tostring(taught))
@@ -48,6 +46,8 @@ return result
 
 class RedisBudgets:
     """Buckets as Redis hashes under `BUDGET_REDIS_PREFIX`; safe to share between threads."""
+
+    sees_cooldowns = False  # the cooldown is in the database: the budget reads it at each take from here
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client

@@ -3,10 +3,12 @@
 A 429 that asks for a longer wait than a run waits (`HTTP_MAX_THROTTLE_WAIT_SECONDS`) stops the run
 that got it as throttled. Known only to that run, it would not stop a command started by hand, a run
 in another worker or an admin *Retry now* from sending into the cooldown at once. So the cooldown is
-stored per platform account (`cooldown_key`), and each connector's HTTP client consults it before
-every request through an `AccountCooldown` hook, handed to the connector like
-`on_credentials_changed` (connectors never touch the database themselves): a short remainder is
-waited out, a long one raises `ThrottledError` without sending anything.
+stored per platform account (`cooldown_key`), and each connector's HTTP client keeps to it through an
+`AccountCooldown` hook, handed to the connector like `on_credentials_changed` (connectors never touch
+the database themselves): a short remainder is waited out, a long one raises `ThrottledError` without
+sending anything. With the rate budget on (as in production), the budget's take keeps to it
+(`integrations.budget`: in the take's own statement with the database) and the hook is read only when
+a take says so; without one, the client reads it before every request.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def _seconds_to(until: datetime | None) -> float:
 class AccountCooldown:
     """One platform account's cooldown as a connector's HTTP client sees it (`ApiClient.cooldown`).
 
-    The thread that made it (the run's own) reads the database at each request: a cheap lookup by
-    key, so that a cooldown another process recorded stops this run too. Other threads (a batch's
+    The thread that made it (the run's own) reads the database at each look: a cheap lookup by key,
+    so that a cooldown another process recorded stops this run too. Other threads (a batch's
     concurrent sends) never touch the database: they use what the run's thread last read and what
     they were told themselves, which the run's thread stores at its next look. The key is asked for at
     each look (`account_key`), so a run that learns its account meanwhile keeps to the account's

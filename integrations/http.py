@@ -2,7 +2,7 @@
 
 Timeouts are always set; idempotent requests are retried with exponential backoff on 5xx and
 connection errors; 429s are waited out when the wait is short and raised as `ThrottledError`
-when it is long; requests are paced per connection below the platform's limit; every failure
+when it is long; requests keep to the account's rate budget (`integrations.budget`); every failure
 becomes a typed `ConnectorError` whose message names the URL and what happened (the status and at
 most a short summary of the answer, never its body: see `connectors.answers`), with the
 connection's secrets redacted.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import random
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -37,21 +36,6 @@ from integrations.transport import DirectSender
 
 USER_AGENT = "Orderbridge/1.0 (+order sync; contact support)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-_pace_lock = threading.Lock()
-_next_slot: dict[str, float] = {}
-
-
-def _pace(rate_key: str, interval: float) -> None:
-    """Sleep until this connection's next request slot (requests spaced `interval` apart)."""
-    if interval <= 0 or not settings.HTTP_PACING_ENABLED:
-        return
-    with _pace_lock:
-        now = time.monotonic()
-        slot = max(now, _next_slot.get(rate_key, 0.0))
-        _next_slot[rate_key] = slot + interval
-    if slot > now:
-        time.sleep(slot - now)
 
 
 def error_detail(response: requests.Response, secrets: Iterable[str] = ()) -> str:
@@ -92,7 +76,6 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str] = (),
         credential_name: str = "the credentials",
-        min_interval: float = 0.0,
         default_cooldown: float = 60.0,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -105,7 +88,6 @@ class ApiClient:
         self.rate_key = rate_key
         self.secrets = [s for s in secrets if s]
         self.credential_name = credential_name
-        self.min_interval = min_interval
         self.default_cooldown = default_cooldown
         self.timeout = settings.HTTP_TIMEOUT_SECONDS if timeout is None else timeout
         self.max_retries = settings.HTTP_MAX_RETRIES if max_retries is None else max_retries
@@ -161,10 +143,10 @@ class ApiClient:
         attempt = 0
         throttle_waits = 0
         while True:
-            self._keep_cooldown()
             if self.budget is not None:
-                self.budget.spend()
-            _pace(self.rate_key, self.min_interval)
+                self.budget.spend()  # keeps to the account's cooldown too, at no extra cost
+            else:
+                self._keep_cooldown()
             try:
                 response = self._send(method, url, params=params, json_body=json_body, data=data, headers=headers)
                 self._observe_budget(response)

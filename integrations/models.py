@@ -98,6 +98,13 @@ class Connection(MerchantScoped):
         help_text="Made by the project's sandbox tooling (demo, chaos, bench): its API base URL may be a "
         "loopback sandbox while the sandbox app is installed.",
     )
+    sandbox_requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set by the sandbox tooling only: the rate its sandbox takes, which the rate budget keeps to "
+        "instead of the platform's documented limit (honoured only while the connection is the tooling's).",
+    )
     credentials = KeptEncryptedTextField(blank=True, default="", editable=False)
     settings = models.JSONField(default=dict, blank=True, help_text="Platform settings (not secret).")
     needs_new_grant = models.BooleanField(

@@ -19,6 +19,10 @@ from django.db import transaction
 from integrations.models import CartConnection, Merchant, WMSConnection
 from orders.models import ShippingMethodMap, SKUAlias
 
+# The rate a sandbox started without a rate limit takes (1,000 requests a second): a connection wired to
+# it declares it (`sandbox_requests_per_minute`), so that its rate budget never holds the tooling back.
+ANY_RATE_PER_MINUTE = 60_000
+
 
 @dataclass(frozen=True)
 class SandboxAccount:
@@ -68,8 +72,9 @@ class SandboxMerchant:
     warehouse_name: str
 
 
-def _pointed(connection: CartConnection | WMSConnection, account: SandboxAccount) -> None:
+def _pointed(connection: CartConnection | WMSConnection, account: SandboxAccount, per_minute: int | None) -> None:
     connection.api_base_url, connection.sandbox_tooling = account.base_url, True
+    connection.sandbox_requests_per_minute = per_minute
     connection.set_credentials(account.credentials)
     connection.settings = dict(account.settings)
 
@@ -83,6 +88,7 @@ def merchant_wire_sandboxes(
     earliest_order_date: date,
     ship_codes: Mapping[str, str],
     sku_aliases: Mapping[str, str] | None = None,
+    requests_per_minute: int | None = None,
 ) -> CartConnection:
     """The merchant's cart connection (its warehouse connection behind it), pointed at the sandboxes.
 
@@ -90,6 +96,8 @@ def merchant_wire_sandboxes(
     this run's URLs and credentials. ``ship_codes`` (cart shipping method -> warehouse code) and
     ``sku_aliases`` (cart SKU -> warehouse SKU) are added where missing, never changed;
     ``earliest_order_date`` applies to a new cart connection only (an existing one keeps its own).
+    ``requests_per_minute`` is the rate the sandboxes take (``ANY_RATE_PER_MINUTE`` for ones started
+    without a limit); None keeps the connections' budgets to the platforms' documented limits.
     """
     owner, _ = Merchant.objects.get_or_create(
         slug=merchant.slug, defaults={"name": merchant.name, "contact_email": merchant.contact_email}
@@ -97,7 +105,7 @@ def merchant_wire_sandboxes(
     wms = WMSConnection.objects.filter(merchant=owner, platform=warehouse.platform).first() or WMSConnection(
         merchant=owner, platform=warehouse.platform, name=merchant.warehouse_name
     )
-    _pointed(wms, warehouse)
+    _pointed(wms, warehouse, requests_per_minute)
     wms.save()
     for cart_method, ship_code in ship_codes.items():
         ShippingMethodMap.objects.get_or_create(
@@ -108,7 +116,7 @@ def merchant_wire_sandboxes(
     connection = CartConnection.objects.filter(merchant=owner, platform=cart.platform).first() or CartConnection(
         merchant=owner, platform=cart.platform, name=merchant.cart_name, earliest_order_date=earliest_order_date
     )
-    _pointed(connection, cart)
+    _pointed(connection, cart, requests_per_minute)
     connection.warehouse = wms
     connection.save()
     return connection

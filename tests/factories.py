@@ -35,6 +35,7 @@ from orders.models import (
     SyncRun,
     WarehouseSKUList,
 )
+from sandbox.wiring import ANY_RATE_PER_MINUTE
 from sync.models import Job, Reconciliation, WebhookNotification, WorkerHeartbeat
 
 
@@ -55,6 +56,9 @@ class WMSConnectionFactory(factory.django.DjangoModelFactory[WMSConnection]):
 
     merchant = factory.SubFactory(MerchantFactory)
     platform = "bergen"
+    # The test sandboxes start without a rate limit (a test of one sets its own): the budget keeps to theirs.
+    sandbox_tooling = False
+    sandbox_requests_per_minute = factory.Maybe("sandbox_tooling", ANY_RATE_PER_MINUTE, None)
     name = "Warehouse"
     api_base_url = "http://127.0.0.1:9"
     settings = factory.LazyAttribute(
@@ -75,6 +79,9 @@ class CartConnectionFactory(factory.django.DjangoModelFactory[CartConnection]):
 
     merchant = factory.SubFactory(MerchantFactory)
     platform = "squarespace"
+    # The test sandboxes start without a rate limit (a test of one sets its own): the budget keeps to theirs.
+    sandbox_tooling = False
+    sandbox_requests_per_minute = factory.Maybe("sandbox_tooling", ANY_RATE_PER_MINUTE, None)
     name = "Store"
     api_base_url = "http://127.0.0.1:9"
     warehouse = factory.SubFactory(WMSConnectionFactory, merchant=factory.SelfAttribute("..merchant"))

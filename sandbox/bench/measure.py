@@ -3,8 +3,8 @@
 In one run: the order sync of N orders into a database without orders (wall time, CPU time of this process,
 queries, peak RSS), the admin's order changelist over them, the inventory sync of M levels and its rerun,
 then the API floor, the sync's requests replayed against a fresh copy of the sandboxes. The sandboxes live
-in another process (``SandboxProcess``): none of their CPU is ours. Pacing is off (``HTTP_PACING_ENABLED``):
-the benchmark measures our cost, not the platforms' rate limits.
+in another process (``SandboxProcess``): none of their CPU is ours. The bench connections declare that the
+sandboxes take any rate (``ANY_RATE_PER_MINUTE``): the benchmark measures our cost, not the platforms' limits.
 
 The database is the one ``DATABASE_URL`` names. The benchmark owns the merchant ``bench`` there and deletes
 what a previous run left under it; it refuses to run when any other merchant has orders, since the sync
@@ -43,7 +43,13 @@ from sandbox.bench.process import SandboxProcess
 from sandbox.bench.replay import Replay, replay
 from sandbox.bench.seeding import SHIP_CODE, SHIPPING_METHOD, BenchSpec, earliest_order_date, placed_from
 from sandbox.run_settings import settings_applied
-from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
+from sandbox.wiring import (
+    ANY_RATE_PER_MINUTE,
+    SandboxMerchant,
+    bergen_account,
+    merchant_wire_sandboxes,
+    squarespace_account,
+)
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import inventory_sync
 
@@ -195,6 +201,7 @@ def bench_merchant_wire(spec: BenchSpec, urls: dict[str, str]) -> CartConnection
         warehouse=bergen_account(urls["bergen"], username="sandbox-user", password="sandbox-pass", customer="DEMO"),
         earliest_order_date=earliest_order_date(spec),
         ship_codes={SHIPPING_METHOD: SHIP_CODE},
+        requests_per_minute=ANY_RATE_PER_MINUTE,  # the bench sandboxes have no rate limit
     )
 
 
@@ -240,8 +247,8 @@ def run_benchmark(*, orders: int, skus: int, say: Callable[[str], None], profile
     spec = BenchSpec(orders=orders, skus=skus, placed_from=placed_from(datetime.now(UTC)))
     bench_database_prepare()
     profiles = {step: cProfile.Profile() for step in PROFILED_STEPS} if profile_dir else {}
-    # As in production: no pacing below the platforms' limits measured, no debug cursor logging every query.
-    with settings_applied(HTTP_PACING_ENABLED=False, DEBUG=False):
+    # As in production: no debug cursor logging every query.
+    with settings_applied(DEBUG=False):
         say(f"Seeding {orders} orders and {skus} SKUs in the sandbox process…")
         with SandboxProcess(spec) as sandboxes:
             cart = bench_merchant_wire(spec, sandboxes.urls)

@@ -24,7 +24,13 @@ from orders.models import Order, OrderEvent, OrderStatus, Shipment, SkippedOrder
 from orders.selectors import deliverable_orders, orders_with_tracking_due
 from sandbox.chaos.change_figures import change_figures
 from sandbox.chaos.scenario import SHIP_CODES, ChaosOrder
-from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
+from sandbox.wiring import (
+    ANY_RATE_PER_MINUTE,
+    SandboxMerchant,
+    bergen_account,
+    merchant_wire_sandboxes,
+    squarespace_account,
+)
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import shipments_sync
 
@@ -54,6 +60,7 @@ def wire_chaos_merchant(addresses: dict[str, Any], *, slug: str) -> CartConnecti
         ),
         earliest_order_date=(timezone.now() - timedelta(days=1)).date(),
         ship_codes=SHIP_CODES,
+        requests_per_minute=ANY_RATE_PER_MINUTE,  # the chaos sandboxes have no rate limit
     )
 
 

@@ -59,7 +59,6 @@ OVERRIDES: dict[str, Any] = {
     "HTTP_MAX_RETRIES": 2,
     "HTTP_BACKOFF_SECONDS": 0.01,
     "HTTP_MAX_THROTTLE_WAIT_SECONDS": 1.5,
-    "HTTP_PACING_ENABLED": False,  # the sandboxes have no rate limit; pacing would only slow the run
     "SYNC_LOCK_SECONDS": 12,
     "ORDER_IMPORT_LAG_SECONDS": 0,
     # A failed delivery or tracking push is retried after 0.2, 0.4, 0.8... s, at most 2 s.

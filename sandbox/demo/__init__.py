@@ -20,7 +20,7 @@ from orders.models import Order, SyncRun
 from sandbox.demo.scenario import ALIASES, SHIP_CODES, SHIPPING_PLAN
 from sandbox.demo.sides import CARTS, WAREHOUSES, DemoCart, DemoWarehouse
 from sandbox.run_settings import settings_applied
-from sandbox.wiring import SandboxMerchant, merchant_wire_sandboxes
+from sandbox.wiring import ANY_RATE_PER_MINUTE, SandboxMerchant, merchant_wire_sandboxes
 from sync.cycle import cart_connection_sync_orders
 from sync.reconcile.result import ConnectionResult
 from sync.reconcile.result import totals as reconcile_totals
@@ -63,6 +63,7 @@ def wire_demo_merchant(cart_side: DemoCart, wms_side: DemoWarehouse) -> CartConn
         earliest_order_date=(timezone.now() - timedelta(days=cart_side.earliest_days)).date(),
         ship_codes={cart_side.method_names[kind]: code for kind, code in SHIP_CODES.items()},
         sku_aliases=ALIASES,
+        requests_per_minute=ANY_RATE_PER_MINUTE,  # every demo sandbox is started without a rate limit
     )
 
 

@@ -104,7 +104,6 @@ def qcluster(live_server, shared_database, settings) -> Iterator:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(),
-        "HTTP_PACING_ENABLED": "false",
         "Q_WORKERS": "1",
     }
     env.pop("REDIS_URL", None)

@@ -12,6 +12,7 @@ from integrations.budget import AccountBudget, Bucket, DatabaseBudgets
 from integrations.budget_redis import redis_budgets
 from integrations.connectors.errors import ThrottledError
 from integrations.connectors.limits import RateLimit
+from integrations.cooldowns import AccountCooldown, cooldown_record
 from integrations.models import PlatformBudget
 
 # 100 a minute: refills 1.5 a second, holds 100 - 1.5 * 61 = 8.5
@@ -75,11 +76,13 @@ def test_a_429_empties_the_bucket_until_the_wait_ends_and_lowers_the_rate(store)
     assert 0 < refilled < int(bucket.capacity)
 
 
-def test_rate_headers_saying_few_requests_remain_lower_the_bucket(store):
+def test_rate_headers_saying_few_requests_remain_lower_the_bucket_until_the_window_resets(store):
     bucket, now = Bucket.of(LIMIT), 4_000_000.0
     store.take("acct", bucket, 1, now)
     store.observe("acct", bucket, 2, 30, now)
     assert granted_in_a_row(store, "acct", bucket, now) == 2
+    assert store.take("acct", bucket, 1, now + 29).granted == 0  # what remained lasts until the reset
+    assert store.take("acct", bucket, 1, now + 31).granted == 1
     store.observe("acct", bucket, 0, 30, now)
     assert store.take("acct", bucket, 1, now + 29).granted == 0
 
@@ -103,3 +106,26 @@ def test_a_take_is_one_statement_and_held_tokens_need_none(db, django_assert_max
     with django_assert_max_num_queries(1):
         for _ in range(settings.BUDGET_LOCAL_TOKENS):
             budget.spend()
+
+
+def test_a_request_covered_by_held_tokens_costs_no_statement_not_even_for_the_cooldown(
+    db, django_assert_num_queries, settings
+):
+    key = "acct-one-statement"
+    budget = AccountBudget(key, LIMIT, store=DatabaseBudgets(), cooldown=AccountCooldown(key))
+    budget.spend()  # creates the row
+    PlatformBudget.objects.filter(key=key).update(tokens=8, refreshed_at=time.time())
+    with django_assert_num_queries(1):  # one take for BUDGET_LOCAL_TOKENS requests, the cooldown in it
+        for _ in range(settings.BUDGET_LOCAL_TOKENS):
+            budget.spend()
+
+
+def test_a_cooldown_another_process_stored_stops_the_take_and_says_until_when(db):
+    key = "acct-cooling"
+    budget = AccountBudget(key, LIMIT, store=DatabaseBudgets(), cooldown=AccountCooldown(key), platform="Bergen")
+    cooldown_record(key, seconds=600, reason="429")  # as another worker would have
+    with pytest.raises(ThrottledError) as raised:
+        budget.spend()
+    assert raised.value.retry_after == pytest.approx(600, abs=5)  # the platform's wait: the run is deferred to it
+    assert "Bergen asked us to wait" in str(raised.value)
+    assert PlatformBudget.objects.get(key=key).tokens == pytest.approx(Bucket.of(LIMIT).capacity)  # nothing taken

@@ -22,7 +22,13 @@ from orders.models import Order, OrderStatus, SyncRun
 from orders.services.delivery import batch, deliver
 from sandbox.bergen import BergenSandbox
 from sandbox.squarespace import SquarespaceSandbox
-from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
+from sandbox.wiring import (
+    ANY_RATE_PER_MINUTE,
+    SandboxMerchant,
+    bergen_account,
+    merchant_wire_sandboxes,
+    squarespace_account,
+)
 
 BATCH = 3
 BACKLOG = 12
@@ -37,6 +43,7 @@ def _wire(slug: str, cart: SquarespaceSandbox, warehouse: BergenSandbox, custome
         warehouse=bergen_account(warehouse.base_url, username="u", password="p", customer=customer),
         earliest_order_date=date.today() - timedelta(days=3),
         ship_codes={"Standard": "UPS:Ground"},
+        requests_per_minute=ANY_RATE_PER_MINUTE,  # these sandboxes have no rate limit: the budget never waits
     )
 
 
@@ -68,7 +75,6 @@ def test_a_backlog_delays_another_merchants_first_order_by_at_most_one_batch(mon
     monkeypatch.setattr(batch, "DELIVERY_BATCH_SIZE", BATCH)
     monkeypatch.setattr(deliver, "DELIVERY_BATCH_SIZE", BATCH)
     settings.DELIVERY_BATCHES_PER_TURN = 1
-    settings.HTTP_PACING_ENABLED = False
     cart_a, cart_b = SquarespaceSandbox("key-a"), SquarespaceSandbox("key-b")
     warehouse = BergenSandbox("u", "p", customer="A-CO")
     for sandbox in (cart_a, cart_b, warehouse):

@@ -38,7 +38,6 @@ def _env(broker: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "HTTP_PACING_ENABLED": "false",
         "Q_WORKERS": "2",
         "DELIVERY_CONCURRENCY": "2",
     }

@@ -134,7 +134,6 @@ class OverstockCart(CartConnector):
             auth=(str(self.credentials.get("username") or ""), str(self.credentials.get("password") or "")),
             headers={"Accept": XML},
             credential_name="the API username or password",
-            min_interval=0.2,  # undocumented limits: stay gentle; a 429 is waited out by the client
         )
 
     # --- settings ---

@@ -142,7 +142,6 @@ class SquarespaceCart(SquarespaceOAuth, SquarespaceWebhooks, CartConnector):
             headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
             secrets=[*self.secrets(), bearer],
             credential_name="the access grant" if self.granted else "the API key",
-            min_interval=0.2,  # 300 requests a minute
             default_cooldown=60,  # a 429 means a one-minute cooldown, with no Retry-After
         )
 

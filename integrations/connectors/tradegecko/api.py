@@ -20,9 +20,9 @@ pages are walked until it says `last_page` or `out_of_bounds` (or, without it, a
 records are fetched in batches (`ids[]=1&ids[]=2`, 100 ids a call), never one call per record.
 
 Rate limit [doc]: 300 requests per 300 s per app and account, told in `X-Rate-Limit-Limit/Remaining/
-Reset` on every answer, 429 until the reset. The shared client waits out a short 429 (and raises
-`ThrottledError` for a long one); on top of that, once half the quota is spent, requests are spaced so
-that what remains lasts until the reset.
+Reset` on every answer, 429 until the reset. The account's rate budget (`integrations.budget`) keeps
+to the documented limit and follows the headers (fewer remaining than it holds: no more than those until
+the reset); the shared client waits out a short 429 (and raises `ThrottledError` for a long one).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from integrations.connectors.errors import (
 from integrations.connectors.limits import RateLimit
 from integrations.connectors.parsing import decimal_or_none, text
 from integrations.connectors.permissions import writes_unchecked
-from integrations.connectors.tradegecko.wire import is_last_page, pagination, record, records, whole_units
+from integrations.connectors.tradegecko.wire import is_last_page, pagination, record, records
 from integrations.http import ApiClient, parse_json, redact
 from integrations.outbound import OPERATOR_CONFIGURED
 
@@ -53,7 +53,6 @@ PAGE_LIMIT = 250  # the documented maximum (more is a 400)
 ID_BATCH = 100  # ids per batched lookup: keeps the query string short
 MAX_PAGES = 10_000  # a safety stop should a server keep answering full pages forever
 REFRESH_MARGIN_SECONDS = 300  # renew an access token this long before it expires
-MAX_PACE_SECONDS = 5.0  # spacing past this is left to the 429 handling (a deferred run)
 OAUTH_AUTHORIZE_URL = "https://api.tradegecko.com/oauth/authorize"
 OAUTH_TOKEN_URL = "https://api.tradegecko.com/oauth/token"
 REAUTHORIZE = "TradeGecko refused our access (the grant was revoked or expired): grant access again"
@@ -272,21 +271,7 @@ class TradeGeckoApi(OAuthConnector):
                 if again.status != 401:
                     raise
                 raise ReauthorizationRequired(f"{REAUTHORIZE} (401 with a new access token too)", status=401) from again
-        self._pace(response)
         return response
-
-    def _pace(self, response: requests.Response) -> None:
-        """Once half the quota is spent, space requests so that what remains lasts until the reset."""
-        remaining = whole_units(response.headers.get("X-Rate-Limit-Remaining"))
-        reset = decimal_or_none(response.headers.get("X-Rate-Limit-Reset"))
-        limit = whole_units(response.headers.get("X-Rate-Limit-Limit")) or 300
-        if remaining is None or reset is None or self._api is None:
-            return
-        if remaining >= limit / 2:
-            self._api.min_interval = 0.0
-            return
-        window = max(0.0, float(reset) - time.time())
-        self._api.min_interval = min(window / max(remaining, 1), MAX_PACE_SECONDS)
 
     def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         return parse_json(self.call("GET", path, params=params), self.label, self.api().secrets)

@@ -30,12 +30,12 @@ def known_order_update(*, importer: Importer, order: Order, cart_order: CartOrde
 
     `changed`: the caller saw a change that the cart's status and modification time do not show (a
     line Overstock canceled later, `intake.reread`)."""
-    if not changed and not _changed_at_cart(order, cart_order):
+    if not changed and not known_order_changed_at_cart(order=order, cart_order=cart_order):
         return  # seen again in the overlap window, unchanged
     # Locked for the page's transaction: a delivery cannot claim it while we change it, and we
     # see a claim taken before (never overwriting a worker's delivery bookkeeping).
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if not changed and not _changed_at_cart(order, cart_order):
+    if not changed and not known_order_changed_at_cart(order=order, cart_order=cart_order):
         return
     if order.status in PENDING_STATUSES and send_in_flight(order=order):
         _changed_during_send(importer, order, cart_order)
@@ -105,7 +105,9 @@ def _cart_status_record(order: Order, co: CartOrder) -> None:
     )
 
 
-def _changed_at_cart(order: Order, co: CartOrder) -> bool:
+def known_order_changed_at_cart(*, order: Order, cart_order: CartOrder) -> bool:
+    """Whether the cart's copy of a stored order shows a change we have not applied."""
+    co = cart_order
     if order.hold_code == HoldCode.BAD_PAYLOAD or co.cart_status != order.cart_status:
         return True
     return co.modified_at is None or order.cart_modified_at is None or co.modified_at > order.cart_modified_at

@@ -23,7 +23,7 @@ from integrations.models import CartConnection
 from integrations.services import cart_connector_for
 from orders.models import SyncRun
 from orders.services.intake.importer import Importer, NewOrdersDelivery
-from orders.services.intake.known_orders import known_order_update
+from orders.services.intake.known_orders import known_order_changed_at_cart, known_order_update
 from orders.services.intake.new_orders import new_orders_store
 from orders.services.intake.rejected import page_storable, rejected_order_store
 from orders.services.lookups import orders_by_cart_id
@@ -109,8 +109,15 @@ def cart_page_store(*, importer: Importer, page: OrderPage) -> None:
     send wait in `importer` for `Importer.hand_over`, once the page is committed."""
     page = page_storable(page=page)
     ids = [o.cart_order_id for o in page.orders] + [r.cart_order_id for r in page.rejected if r.cart_order_id]
+    existing = orders_by_cart_id(importer.connection.pk, ids)  # a plain read: each is locked when changed
+    if any(
+        o.cart_order_id not in existing or known_order_changed_at_cart(order=existing[o.cart_order_id], cart_order=o)
+        for o in page.orders
+    ):
+        # New and changed orders need the translation context, which reads the warehouse's SKU list: read
+        # before the page's transaction, so that no request (and no rate budget row lock) waits inside it.
+        importer.context  # noqa: B018
     with transaction.atomic():
-        existing = orders_by_cart_id(importer.connection.pk, ids)
         fresh, fresh_ids = [], set()
         for cart_order in page.orders:
             order = existing.get(cart_order.cart_order_id)
