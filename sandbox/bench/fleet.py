@@ -14,9 +14,10 @@ The run, in order:
 6. the figures: latencies, losses, duplicates and 429s counted by the sandboxes; CPU and memory of the
    cluster's processes read from /proc; the schedule lag from the orders runs' start times.
 
-Webhooks: the issue's webhook mode needs the Squarespace notifications (sandbox and endpoint), which are
-being built apart; until they land only ``--no-webhooks`` runs (``WEBHOOKS_MISSING`` says so). Where
-they plug in is marked ``WEBHOOK MODE`` below.
+Webhooks (the default; ``--no-webhooks`` polls only): every Squarespace connection is granted (the
+site's OAuth tokens, ``fleet_sandboxes``), its subscription made by our own code against its site, and
+a web process (``fleet_hooks.WebProcess``) receives the sites' signed notifications; the cluster drains
+the inbox. Orders are then polled every ``WEBHOOK_POLL_MINUTES`` only, as the product does.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -42,9 +43,11 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integrations.connectors.squarespace.oauth import token_credentials
 from integrations.models import CartConnection, Merchant
 from orders.models import SyncRun
 from sandbox.bench import proctree
+from sandbox.bench.fleet_hooks import WebProcess, subscriptions_make, webhook_env, webhook_settings
 from sandbox.bench.fleet_sandboxes import (
     CUSTOMER,
     SHIPPING_METHOD,
@@ -54,7 +57,13 @@ from sandbox.bench.fleet_sandboxes import (
     bergen_login,
     percentile,
 )
-from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
+from sandbox.wiring import (
+    SandboxAccount,
+    SandboxMerchant,
+    bergen_account,
+    merchant_wire_sandboxes,
+    squarespace_account,
+)
 from sync.schedules import GLOBAL, schedule_name, schedules_reconcile
 from sync.signals import connection_changed
 
@@ -62,10 +71,6 @@ SLUG_PREFIX = "fleet-"
 BUDGET_SECONDS = 600  # the whole run, set-up and drain included
 IDLE_SECONDS = 45
 CLUSTER_START_SECONDS = 120
-WEBHOOKS_MISSING = (
-    "The webhook mode is not available yet: it needs the Squarespace sandbox's signed notifications and "
-    "our /hooks/squarespace/ endpoint (issue 19, being built). Run with --no-webhooks meanwhile."
-)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -118,19 +123,31 @@ def _schedules_reconciled_after() -> Iterator[None]:
             saved.connect(connection_changed, sender=sender)
 
 
-def fleet_wire(urls: dict[str, str], options: FleetOptions, say: Callable[[str], None]) -> list[int]:
-    """M merchants wired to their accounts, polling every ``poll_minutes``; their cart connection ids."""
+def fleet_wire(
+    urls: dict[str, str], options: FleetOptions, say: Callable[[str], None], grants: list[dict] | None = None
+) -> list[int]:
+    """M merchants wired to their accounts, polling every ``poll_minutes``; their cart connection ids.
+    With ``grants`` (each site's token answer) a cart connection holds the grant's tokens, as after
+    the merchant's "Grant us API access", instead of an API key."""
     with _schedules_reconciled_after(), transaction.atomic():
-        return _wire(urls, options, say)
+        return _wire(urls, options, say, grants)
 
 
-def _wire(urls: dict[str, str], options: FleetOptions, say: Callable[[str], None]) -> list[int]:
+def _cart_account(url: str, index: int, grants: list[dict] | None) -> SandboxAccount:
+    if grants is None:
+        return squarespace_account(url, api_key=api_key(index))
+    return SandboxAccount("squarespace", url, token_credentials(grants[index]))
+
+
+def _wire(
+    urls: dict[str, str], options: FleetOptions, say: Callable[[str], None], grants: list[dict] | None
+) -> list[int]:
     ids = []
     for i in range(options.merchants):
         username, password = bergen_login(i)
         connection = merchant_wire_sandboxes(
             merchant=SandboxMerchant(f"{SLUG_PREFIX}{i:05d}", f"Fleet {i}", f"fleet{i}@example.com", "Shop", "Bergen"),
-            cart=squarespace_account(urls["squarespace"], api_key=api_key(i)),
+            cart=_cart_account(urls["squarespace"], i, grants),
             warehouse=bergen_account(urls["bergen"], username=username, password=password, customer=CUSTOMER),
             earliest_order_date=date.today() - timedelta(days=1),
             ship_codes={SHIPPING_METHOD: "UPS:Ground"},
@@ -173,9 +190,10 @@ class Cluster:
         self.log = Path(tempfile.mkstemp(prefix="bench-fleet-qcluster-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
         env = {
             **os.environ,
+            **(extra_env or {}),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url(),
             "Q_WORKERS": "2",
@@ -214,19 +232,26 @@ class Cluster:
 class Sampler:
     """The cluster's CPU and its largest process's memory, read every few seconds."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.peak_rss_mb = 0.0
+    def __init__(self, cluster: Cluster, web: WebProcess | None = None) -> None:
+        self.cluster, self.web = cluster, web
+        self.peak_rss_mb = self.web_peak_rss_mb = 0.0
 
     def sample(self) -> float:
         """Sample memory; return the cluster's CPU seconds so far."""
         self.peak_rss_mb = max(self.peak_rss_mb, proctree.largest_rss_mb(self.cluster.pid))
+        if self.web is not None:
+            self.web_peak_rss_mb = max(self.web_peak_rss_mb, proctree.largest_rss_mb(self.web.pid))
         return proctree.cpu_seconds(self.cluster.pid)
+
+    def web_cpu_seconds(self) -> float:
+        return proctree.cpu_seconds(self.web.pid) if self.web is not None else 0.0
 
     def wait(self, seconds: float, until: Callable[[], bool] | None = None, every: float = 2.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.cluster.check()
+            if self.web is not None:
+                self.web.check()
             self.sample()
             if until is not None and until():
                 return
@@ -256,28 +281,40 @@ def schedule_lag_p99(first_due: dict[int, datetime], poll_minutes: int) -> float
     return percentile(lags, 99)
 
 
+def polled_every(options: FleetOptions) -> int:
+    """The orders polling interval the product gives the fleet's connections (slower while webhooks are live)."""
+    return max(options.poll_minutes, settings.WEBHOOK_POLL_MINUTES) if options.webhooks else options.poll_minutes
+
+
 def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, Any]:
     """The whole run; the figures, as the command prints them."""
-    if options.webhooks:
-        # WEBHOOK MODE: start the web process that receives the notifications (`manage.py runserver
-        # --noreload` on a free port, or gunicorn), point every Squarespace account of the fleet sandboxes
-        # at it (`/hooks/squarespace/<connection>` with the connection's signing secret), and run as below.
-        raise FleetRefused(WEBHOOKS_MISSING)
     began = time.monotonic()
     fleet_database_prepare()
-    spec = FleetSpec(merchants=options.merchants, latency_ms=options.latency_ms)
+    spec = FleetSpec(merchants=options.merchants, latency_ms=options.latency_ms, webhooks=options.webhooks)
     say(f"starting the sandboxes: {options.merchants} Squarespace sites and Bergen accounts, {options.latency_ms} ms")
     with FleetSandboxProcess(spec) as sandboxes:
-        ids = fleet_wire(sandboxes.urls, options, say)
-        first_due = fleet_schedules(ids, options.poll_minutes)
+        web = WebProcess(database_url()) if options.webhooks else None
+        env = webhook_env(web.base_url, sandboxes.urls["squarespace"]) if web else {}
+        with webhook_settings(env) if web else nullcontext():
+            ids = fleet_wire(sandboxes.urls, options, say, sandboxes.grant() if web else None)
+            not_live = subscriptions_make(ids, say) if web else []
+            first_due = fleet_schedules(ids, polled_every(options))
         cluster = Cluster()
-        say(f"starting the qcluster (2 workers; log {cluster.log})")
-        cluster.start()
         try:
-            figures = _measure(options, sandboxes, cluster, first_due, began, say)
+            if web:
+                say(f"starting the web process at {web.base_url} (runserver; log {web.log})")
+                web.start(env)
+            say(f"starting the qcluster (2 workers; log {cluster.log})")
+            cluster.start(env)
+            figures = _measure(options, sandboxes, cluster, first_due, began, say, web)
         finally:
             cluster.stop()
+            if web:
+                web.stop()
         figures.update(sandboxes.figures())
+        if web:
+            figures["subscriptions_at_sites"] = sandboxes.subscriptions()
+            figures["connections_without_webhooks"] = len(not_live)
     if not figures["drained"]:  # what had not arrived was still on its way, not known lost
         figures["not_at_warehouse_when_stopped"], figures["lost"] = figures["lost"], None
     figures["run_seconds"] = round(time.monotonic() - began, 1)
@@ -291,8 +328,9 @@ def _measure(
     first_due: dict[int, datetime],
     began: float,
     say: Callable[[str], None],
+    web: WebProcess | None,
 ) -> dict[str, Any]:
-    sampler = Sampler(cluster)
+    sampler = Sampler(cluster, web)
     started = timezone.now()
     sampler.wait(CLUSTER_START_SECONDS, until=lambda: finished_runs(started) > 0)
     if not finished_runs(started):
@@ -302,7 +340,7 @@ def _measure(
     sampler.wait(IDLE_SECONDS)
     idle_cpu, idle_runs = sampler.sample() - cpu_before, finished_runs(idle_from)
     say(f"placing {options.orders_per_minute} orders a minute for {options.minutes:g} minute(s)")
-    cpu_before = sampler.sample()
+    cpu_before, web_cpu_before = sampler.sample(), sampler.web_cpu_seconds()
     sandboxes.place(options.orders_per_minute, options.minutes)
     status: dict[str, Any] = {}
 
@@ -317,13 +355,19 @@ def _measure(
             say(f"placed {status['placed']}, at the warehouse {status['arrived']}")
             last_said = time.monotonic()
     load_cpu = sampler.sample() - cpu_before
+    web_cpu = sampler.web_cpu_seconds() - web_cpu_before
     placed = max(status.get("placed", 0), 1)
+    web_figures = {
+        "web_cpu_ms_per_order": round(web_cpu * 1000 / placed, 2),
+        "web_peak_rss_mb": round(sampler.web_peak_rss_mb, 1),
+    }
     return {
+        **(web_figures if web is not None else {}),
         "idle_connection_syncs": idle_runs,
         "idle_cpu_ms_per_connection_sync": round(idle_cpu * 1000 / idle_runs, 2) if idle_runs else None,
         "worker_cpu_ms_per_order": round(load_cpu * 1000 / placed, 2),
         "peak_rss_mb_per_worker": round(sampler.peak_rss_mb, 1),
-        "schedule_lag_p99_s": schedule_lag_p99(first_due, options.poll_minutes),
+        "schedule_lag_p99_s": schedule_lag_p99(first_due, polled_every(options)),
         "drained": drained(),
     }
 
@@ -335,7 +379,7 @@ def _ordered(options: FleetOptions, figures: dict[str, Any]) -> dict[str, Any]:
         "latency_ms": options.latency_ms,
         "orders_per_minute": options.orders_per_minute,
         "webhooks": options.webhooks,
-        "poll_minutes": options.poll_minutes,
+        "poll_minutes": polled_every(options),
         "database": db_connection.vendor,
         "cpus": os.cpu_count(),
         "delivery_batches_per_turn": settings.DELIVERY_BATCHES_PER_TURN,
