@@ -49,11 +49,11 @@ from orders.models import SyncRun
 from sandbox.bench import proctree
 from sandbox.bench.fleet_hooks import WebProcess, subscriptions_make, webhook_env, webhook_settings
 from sandbox.bench.fleet_sandboxes import (
-    CUSTOMER,
     SHIPPING_METHOD,
     FleetSandboxProcess,
     FleetSpec,
     api_key,
+    bergen_customer,
     bergen_login,
     percentile,
 )
@@ -64,6 +64,7 @@ from sandbox.wiring import (
     merchant_wire_sandboxes,
     squarespace_account,
 )
+from sync.models import WebhookNotification
 from sync.schedules import GLOBAL, schedule_name, schedules_reconcile
 from sync.signals import connection_changed
 
@@ -148,7 +149,7 @@ def _wire(
         connection = merchant_wire_sandboxes(
             merchant=SandboxMerchant(f"{SLUG_PREFIX}{i:05d}", f"Fleet {i}", f"fleet{i}@example.com", "Shop", "Bergen"),
             cart=_cart_account(urls["squarespace"], i, grants),
-            warehouse=bergen_account(urls["bergen"], username=username, password=password, customer=CUSTOMER),
+            warehouse=bergen_account(urls["bergen"], username=username, password=password, customer=bergen_customer(i)),
             earliest_order_date=date.today() - timedelta(days=1),
             ship_codes={SHIPPING_METHOD: "UPS:Ground"},
         )
@@ -268,10 +269,14 @@ def schedule_lag_p99(first_due: dict[int, datetime], poll_minutes: int) -> float
 
     A schedule is due at its first time and every interval after (django-q2 keeps that grid; a slot
     missed entirely is skipped, not caught up), so a run is late by its start's distance past the last
-    due time before it. A backlog's queued turns are counted like scheduled runs (they are due at once)."""
+    due time before it. A backlog's queued turns are counted like scheduled runs (they are due at once);
+    a notification's run is not scheduled, and not counted."""
     interval = poll_minutes * 60
-    rows = SyncRun.objects.filter(cart_connection_id__in=first_due, kind=SyncRun.Kind.ORDERS).values_list(
-        "cart_connection_id", "started_at"
+    notified = WebhookNotification.objects.filter(sync_run__isnull=False).values("sync_run_id")
+    rows = (
+        SyncRun.objects.filter(cart_connection_id__in=first_due, kind=SyncRun.Kind.ORDERS)
+        .exclude(pk__in=notified)
+        .values_list("cart_connection_id", "started_at")
     )
     lags = [
         (started - first_due[connection_id]).total_seconds() % interval

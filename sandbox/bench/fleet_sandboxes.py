@@ -29,7 +29,6 @@ from typing import Any
 from sandbox.bench.accounts import BergenAccounts, SquarespaceAccounts
 from sandbox.bench.process import SandboxProcess, cpu_seconds
 
-CUSTOMER = "FLEET"
 SKU = "FLEET-SKU-1"
 SHIPPING_METHOD = "Standard"
 FIRST_ORDER_NUMBER = 1_000_000
@@ -51,6 +50,12 @@ def bergen_login(index: int) -> tuple[str, str]:
     return f"fleet-user-{index:05d}", f"fleet-pass-{index:05d}"
 
 
+def bergen_customer(index: int) -> str:
+    """Each merchant is its own customer at the warehouse system, as merchants of a 3PL are: one
+    customer for all would make them one account to us (one rate budget, one reference space)."""
+    return f"FLEET-{index:05d}"
+
+
 class Fleet:
     """The two servers, the accounts and the shopper."""
 
@@ -64,7 +69,7 @@ class Fleet:
         self.stores = []
         for i in range(spec.merchants):
             username, password = bergen_login(i)
-            store = self.warehouses.add_account(username, password, customer=CUSTOMER)
+            store = self.warehouses.add_account(username, password, customer=bergen_customer(i))
             store.add_item(SKU, on_hand=1_000_000, facility="NJ")
             self.stores.append(store)
         for server in (self.carts, self.warehouses):
