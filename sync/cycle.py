@@ -31,7 +31,13 @@ from integrations.services import (
 )
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.selectors import ClaimedElsewhere, InHoldWindow, orders_claimed_elsewhere, orders_in_hold_window
+from orders.selectors import (
+    ClaimedElsewhere,
+    InHoldWindow,
+    delivery_work_waiting,
+    orders_claimed_elsewhere,
+    orders_in_hold_window,
+)
 from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
@@ -265,7 +271,8 @@ def _orders_import(
         delivery=deliverer,
         counts=counts,
     )
-    missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
+    if any(value for key, value in counts.items() if key != "pages"):  # else the import touched no order
+        missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
 
 
 def _due_deliver(
@@ -280,6 +287,8 @@ def _due_deliver(
     leftovers), then the cart's changes to orders the warehouse has. Returns the run's notes on them."""
     for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
         counts.pop(key, None)
+    if not delivery_work_waiting(cart_connection_id=connection.pk):  # one read instead of five finding nothing
+        return delivery_notes(counts=counts, elsewhere=ClaimedElsewhere(0, None), in_window=InHoldWindow(0, None))
     pending_orders_deliver(
         cart_connection_id=connection.pk, connector=connector, run=run, progress=progress, counts=counts, turn=turn
     )
@@ -387,10 +396,12 @@ def sync_run_finish(
     run.error = "\n".join(filter(None, [run.error, *errors]))
     run.failure_kind = failure.kind if status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED) else ""
     run.save(update_fields=["status", "counts", "finished_at", "error", "failure_kind"])
-    type(connection).objects.filter(pk=connection.pk).update(
-        last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
-    )
-    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after)
+    last_sync = {
+        "last_sync_at": run.finished_at,
+        "last_sync_status": status,
+        "last_sync_message": run.error[:2000] or summary(counts),
+    }
+    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after, last_sync=last_sync)
     return run
 
 
