@@ -1,12 +1,12 @@
 """The fleet benchmark (`manage.py bench_fleet`): M merchants on one machine, orders placed at R a minute
-for T minutes, synced by the real scheduler and one qcluster with two worker processes.
+for T minutes, synced by the real scheduler and one qcluster of W worker processes (two by default).
 
 The run, in order:
 1. the sandboxes start in their own process (``fleet_sandboxes``): an account per merchant at Squarespace
    (its documented 300 requests a minute) and at Bergen, every answer L ms late;
 2. M merchants are wired to them (``sandbox.wiring``), their schedules made (``sync.schedules``) and
    spread over the polling interval, as connections added over time are;
-3. ``manage.py qcluster`` starts (its scheduler and two workers) on the configured database;
+3. ``manage.py qcluster`` starts (its scheduler and W workers) on the configured database;
 4. an idle window: the connections sync with nothing to find; the cluster's CPU per finished run is
    ``idle_cpu_ms_per_connection_sync``;
 5. the shopper places the orders; then the run waits until every placed order is at the warehouse, or
@@ -87,6 +87,7 @@ class FleetOptions:
     orders_per_minute: int = 300
     webhooks: bool = True
     poll_minutes: int = 5
+    workers: int = 2
 
 
 def database_url() -> str:
@@ -185,9 +186,10 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
 
 
 class Cluster:
-    """``manage.py qcluster`` with two workers, in its own process group; its output in a log file."""
+    """``manage.py qcluster`` with ``workers`` workers, in its own process group; its output in a log file."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = workers
         self.log = Path(tempfile.mkstemp(prefix="bench-fleet-qcluster-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
@@ -197,7 +199,7 @@ class Cluster:
             **(extra_env or {}),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url(),
-            "Q_WORKERS": "2",
+            "Q_WORKERS": str(self.workers),
         }
         env.pop("REDIS_URL", None)  # the ORM broker, on the configured database
         with self.log.open("wb") as out:
@@ -304,12 +306,12 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
             ids = fleet_wire(sandboxes.urls, options, say, sandboxes.grant() if web else None)
             not_live = subscriptions_make(ids, say) if web else []
             first_due = fleet_schedules(ids, polled_every(options))
-        cluster = Cluster()
+        cluster = Cluster(options.workers)
         try:
             if web:
                 say(f"starting the web process at {web.base_url} (runserver; log {web.log})")
                 web.start(env)
-            say(f"starting the qcluster (2 workers; log {cluster.log})")
+            say(f"starting the qcluster ({options.workers} workers; log {cluster.log})")
             cluster.start(env)
             figures = _measure(options, sandboxes, cluster, first_due, began, say, web)
         finally:
@@ -385,6 +387,7 @@ def _ordered(options: FleetOptions, figures: dict[str, Any]) -> dict[str, Any]:
         "orders_per_minute": options.orders_per_minute,
         "webhooks": options.webhooks,
         "poll_minutes": polled_every(options),
+        "workers": options.workers,
         "database": db_connection.vendor,
         "cpus": os.cpu_count(),
         "delivery_batches_per_turn": settings.DELIVERY_BATCHES_PER_TURN,
