@@ -166,7 +166,8 @@ def _wire(
 
 def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, datetime]:
     """The schedules, each connection's first orders run spread over its interval (connections added over
-    time are), the daily reconciliation and pruning moved past the run (a day's work, not the fleet's).
+    time are), the daily reconciliation, pruning and webhook check moved past the run (a day's work, not
+    the fleet's: the check alone asks every site for its subscriptions).
     Returns when each connection's orders run is first due."""
     schedules_reconcile()
     now = timezone.now()
@@ -180,7 +181,7 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
             if kind == "orders":
                 first_due[connection_id] = due
     for name in GLOBAL:
-        if name.endswith(("reconcile", "prune")):
+        if name.endswith(("reconcile", "prune", "webhooks")):
             Schedule.objects.filter(name=name).update(next_run=now + timedelta(days=1))
     return first_due
 
