@@ -122,7 +122,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # django-q2: the ORM broker (durable receipts) by default, Redis when REDIS_URL is set.
-# `timeout` stays below `retry`, as django-q2's docs require.
+# `timeout` stays below `retry`, as django-q2's docs require. Successful tasks are not kept
+# (`save_limit` -1; failures always are): every run's outcome is on its SyncRun row already, and
+# keeping the last N successes costs each task a locked read of N rows. Q_SAVE_LIMIT=500 keeps them.
 Q_CLUSTER = {
     "name": "orderbridge",
     "workers": env.int("Q_WORKERS", default=2),
@@ -130,7 +132,7 @@ Q_CLUSTER = {
     "retry": env.int("Q_RETRY", default=720),
     "max_attempts": 1,
     "catch_up": False,
-    "save_limit": 500,
+    "save_limit": env.int("Q_SAVE_LIMIT", default=-1),
     "orm": "default",
 }
 if REDIS_URL:

@@ -6,7 +6,9 @@ still shows it as made, makes one when there is none (its secret stored encrypte
 those at our address that no connection here knows (left over from an earlier grant; another
 connection to the same site keeps its own). `webhooks_remove` undoes it when the connection is
 deactivated or deleted. A connection that cannot have webhooks (an API key, no https
-`PUBLIC_BASE_URL`) keeps none and is polled; `webhooks_status` says which, for its page.
+`PUBLIC_BASE_URL`) keeps none and is polled; `webhooks_status` says which, for its page. The one
+exception to https: a connection of the project's sandbox tooling, where the sandbox app is installed
+(never in production), may have a loopback http address (the fleet benchmark's web process).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -23,6 +26,7 @@ from integrations.connectors.errors import BadPayloadError, ConnectorError
 from integrations.connectors.registry import CART_CONNECTORS
 from integrations.connectors.webhooks import WebhookCart
 from integrations.models import CartConnection, WebhookSubscription
+from integrations.outbound import sandbox_tooling_honoured
 from integrations.services import ConnectionNotConfigured, cart_connector_for
 
 log = logging.getLogger(__name__)
@@ -65,9 +69,17 @@ def _unavailable(connection: CartConnection, connector: WebhookCart) -> str:
         return reason
     if not settings.PUBLIC_BASE_URL:
         return NO_PUBLIC_URL
-    if not settings.PUBLIC_BASE_URL.startswith("https://"):
+    if not settings.PUBLIC_BASE_URL.startswith("https://") and not _sandbox_loopback_http(connection):
         return NOT_HTTPS.format(platform=connection.platform_label, url=settings.PUBLIC_BASE_URL)
     return ""
+
+
+def _sandbox_loopback_http(connection: CartConnection) -> bool:
+    """A sandbox tooling connection where the sandbox app is installed, and an http PUBLIC_BASE_URL on
+    loopback: the only case notifications may come in without TLS."""
+    parts = urlsplit(settings.PUBLIC_BASE_URL)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return loopback and connection.sandbox_tooling and sandbox_tooling_honoured()
 
 
 def webhooks_ensure(*, connection: CartConnection) -> WebhooksOutcome:

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from integrations.models import CartConnection
 from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SKUAlias
 from orders.models_changes import OrderChange
 from orders.services.records.problems import CHANGE_NOT_APPLIED
@@ -88,6 +89,22 @@ def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = 
         cart_connection_id=cart_connection_id, status=OrderStatus.NEW, claimed_until__gte=now
     ).aggregate(count=Count("pk"), ends=Max("claimed_until"))
     return ClaimedElsewhere(found["count"], found["ends"])
+
+
+def delivery_work_waiting(*, cart_connection_id: int, now: datetime | None = None) -> bool:
+    """Whether a run's delivery steps could find anything for the connection, in one read: a `new`
+    order (due, in its hold window or claimed by another run), a delivered order whose read-back is
+    due, or a change waiting to be passed on. False: each of those steps would find nothing (what an
+    idle connection's every run asks)."""
+    now = now or timezone.now()
+    orders = Order.objects.filter(cart_connection_id=cart_connection_id)
+    new = orders.filter(status=OrderStatus.NEW)
+    unverified = orders.filter(warehouse_verified_at__isnull=True, warehouse_verify_next_at__lte=now).exclude(
+        status=OrderStatus.CANCELED
+    )
+    changes = OrderChange.objects.filter(order__cart_connection_id=cart_connection_id, status__in=OrderChange.OPEN)
+    waiting = Q(Exists(new)) | Q(Exists(unverified)) | Q(Exists(changes))
+    return CartConnection.objects.filter(waiting, pk=cart_connection_id).exists()
 
 
 def orders_with_tracking_due(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:

@@ -20,8 +20,10 @@ As documented:
 Assumptions: codes live 10 minutes and work once; an unknown client is 401 ``invalid_client``, a bad
 code or refresh token 400 ``invalid_grant``; an API key on the subscriptions API is 401. Test switches:
 ``duplicate_notifications`` sends each notification twice, ``reorder_notifications`` delivers a batch
-newest first. Notifications wait in ``outbox`` until ``notifications_deliver`` (tests, with a transport
-of their own) or the background sender (``start_notifier``) sends them.
+newest first, ``http_endpoints_allowed`` accepts an http ``endpointUrl`` (the fleet benchmark's web
+process on loopback, which serves no TLS). Notifications wait in ``outbox`` until
+``notifications_deliver`` (tests, with a transport of their own) or the background sender
+(``start_notifier``) sends them.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class SquarespaceHooks(BackgroundNotifier):
         self.outbox: list[Outgoing] = []
         self.duplicate_notifications = False
         self.reorder_notifications = False
+        self.http_endpoints_allowed = False
         self.max_attempts = max_attempts
 
     def hook_routes(self) -> list[Route]:
@@ -202,7 +205,8 @@ class SquarespaceHooks(BackgroundNotifier):
             return refused
         body = request.json if isinstance(request.json, dict) else {}
         url, topics = body.get("endpointUrl"), body.get("topics")
-        if not isinstance(url, str) or not url.startswith("https://"):
+        schemes = ("https://", "http://") if self.http_endpoints_allowed else ("https://",)
+        if not isinstance(url, str) or not url.startswith(schemes):
             return self.error_response(400, "endpointUrl must be an https URL.", code="INVALID_ARGUMENT")
         if not isinstance(topics, list) or not topics or any(t not in TOPICS for t in topics):
             return self.error_response(400, f"topics must be among {', '.join(TOPICS)}.", code="INVALID_ARGUMENT")

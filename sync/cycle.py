@@ -24,14 +24,16 @@ from integrations.connectors.base import WarehouseConnector
 from integrations.connectors.errors import CallTurnedOffError, ConnectorError, ThrottledError
 from integrations.cooldowns import cooldown_key, cooldown_record, cooldowns_wait_short
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
-from integrations.services import (
-    ConnectionNotConfigured,
-    connection_mark_auth_problem,
-    warehouse_connector_for,
-)
+from integrations.services import ConnectionNotConfigured, connection_mark_auth_problem, warehouse_connector_for
 from integrations.tenancy import CrossMerchantLink
 from orders.models import SyncRun
-from orders.selectors import ClaimedElsewhere, InHoldWindow, orders_claimed_elsewhere, orders_in_hold_window
+from orders.selectors import (
+    ClaimedElsewhere,
+    InHoldWindow,
+    delivery_work_waiting,
+    orders_claimed_elsewhere,
+    orders_in_hold_window,
+)
 from orders.services.changes.send import pending_changes_send
 from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import TAKEN
@@ -141,9 +143,8 @@ def cart_connection_sync_orders(
     """Import new orders from one cart connection and deliver what is ready (with a `turn`, as many
     batches as it allows). Never raises.
 
-    With `cart_order_ids` (orders a webhook named), only those orders are read, by id, instead of
-    the listing since the watermark. Skipped (recorded as such) while another orders run of the
-    same connection holds its lock."""
+    With `cart_order_ids` (orders a webhook named), only those orders are read, by id, instead of the listing
+    since the watermark. Skipped (recorded as such) while another orders run of the same connection holds its lock."""
     key = lock_key(SyncRun.Kind.ORDERS, connection)
     with sync_lock(key=key) as token:
         if token is None:
@@ -265,7 +266,8 @@ def _orders_import(
         delivery=deliverer,
         counts=counts,
     )
-    missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
+    if any(value for key, value in counts.items() if key != "pages"):  # else the import touched no order
+        missed_by_webhooks_count(connection=connection, run=run, counts=counts, notes=notes)
 
 
 def _due_deliver(
@@ -280,16 +282,16 @@ def _due_deliver(
     leftovers), then the cart's changes to orders the warehouse has. Returns the run's notes on them."""
     for key in UNSENT_KEYS:  # those orders are due again, and tried again (and counted) just below
         counts.pop(key, None)
+    if not delivery_work_waiting(cart_connection_id=connection.pk):  # one read instead of five finding nothing
+        return delivery_notes(counts=counts)
     pending_orders_deliver(
         cart_connection_id=connection.pk, connector=connector, run=run, progress=progress, counts=counts, turn=turn
     )
     # Changes at the cart to orders the warehouse has, passed on and confirmed there.
     pending_changes_send(cart_connection_id=connection.pk, connector=connector, run=run, counts=counts)
-    return delivery_notes(
-        counts=counts,
-        elsewhere=orders_claimed_elsewhere(cart_connection_id=connection.pk),
-        in_window=orders_in_hold_window(cart_connection_id=connection.pk),
-    )
+    elsewhere = orders_claimed_elsewhere(cart_connection_id=connection.pk)
+    in_window = orders_in_hold_window(cart_connection_id=connection.pk)
+    return delivery_notes(counts=counts, elsewhere=elsewhere, in_window=in_window)
 
 
 def _refused_run(kind: str, connection: CartConnection, exc: CrossMerchantLink) -> SyncRun:
@@ -336,7 +338,7 @@ UNSENT_KEYS = ("not_sent", "claims_ran_out", DEFERRED)
 
 
 def delivery_notes(
-    *, counts: dict[str, int], elsewhere: ClaimedElsewhere, in_window: InHoldWindow | None = None
+    *, counts: dict[str, int], elsewhere: ClaimedElsewhere | None = None, in_window: InHoldWindow | None = None
 ) -> list[str]:
     """Why orders due to be sent were not sent by this run, so that a run that sent nothing never
     reads as if there was nothing to send. Adds the orders claimed by another run, and those waiting
@@ -362,7 +364,7 @@ def delivery_notes(
         )
     if counts.get(TAKEN):
         notes.append(f"{counts[TAKEN]} order(s) were taken by another run at the same moment: left to it.")
-    if elsewhere.count:
+    if elsewhere is not None and elsewhere.count:
         counts["claimed_by_another_run"] = elsewhere.count
         notes.append(
             f"{elsewhere.count} order(s) are claimed by another run: being sent, or its worker stopped, and then "
@@ -387,10 +389,9 @@ def sync_run_finish(
     run.error = "\n".join(filter(None, [run.error, *errors]))
     run.failure_kind = failure.kind if status in (SyncOutcome.FAILED, SyncOutcome.THROTTLED) else ""
     run.save(update_fields=["status", "counts", "finished_at", "error", "failure_kind"])
-    type(connection).objects.filter(pk=connection.pk).update(
-        last_sync_at=run.finished_at, last_sync_status=status, last_sync_message=run.error[:2000] or summary(counts)
-    )
-    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after)
+    message = run.error[:2000] or summary(counts)
+    last_sync = {"last_sync_at": run.finished_at, "last_sync_status": status, "last_sync_message": message}
+    connection_record_run(connection=connection, run=run, retry_after=failure.retry_after, last_sync=last_sync)
     return run
 
 

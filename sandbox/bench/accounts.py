@@ -8,8 +8,10 @@ started: only its dispatch is used). So each account keeps its own store, its ow
 its own cooldown, and answers exactly as the single-account sandbox does, in the platform's shape:
 
 - Squarespace (developers.squarespace.com): an API key belongs to one site; ``Authorization: Bearer
-  <key>`` names the account. The documented limit (300 requests a minute, then a one-minute cooldown)
-  applies per key, as the single sandbox applies it.
+  <key>`` names the account, and so does an OAuth access token the site issued (``grant``: the tokens
+  a merchant's "Grant us API access" would give, issued without the browser's round trip). The
+  documented limit (300 requests a minute, then a one-minute cooldown) applies per site, as the
+  single sandbox applies it.
 - Extensiv 3PL Warehouse Manager (Bergen): the token request's HTTP Basic ``username`` names the account;
   the bearer token it issues names it afterwards. No rate limit is documented, so none is applied.
 
@@ -70,12 +72,14 @@ class _FrontedSquarespace(SquarespaceSandbox):
 
 
 class SquarespaceAccounts(MultiAccountServer):
-    """Squarespace sites by API key, each with its own orders, inventory and rate-limit window."""
+    """Squarespace sites by API key or granted access token, each with its own orders, inventory,
+    rate-limit window, subscriptions and notifications."""
 
     def __init__(self, *, port: int = 0) -> None:
         super().__init__(
             nobody=SquarespaceSandbox(api_key=secrets.token_hex(16), rate_limit_per_minute=None), port=port
         )
+        self._by_token: dict[str, SquarespaceSandbox] = {}
 
     def add_account(self, api_key: str, **options: Any) -> SquarespaceSandbox:
         account = _FrontedSquarespace(api_key, **options)
@@ -83,9 +87,22 @@ class SquarespaceAccounts(MultiAccountServer):
         self.accounts[api_key] = account
         return account
 
+    def grant(self, api_key: str) -> dict[str, Any]:
+        """The site's token answer for an offline grant (access and refresh tokens), as its token
+        endpoint gives it; requests bearing the access token are that site's from now on."""
+        site = self.accounts[api_key]
+        with site.lock:
+            answer = site._issue(offline=True)
+        with self.lock:
+            self._by_token[answer["access_token"]] = site
+        return answer
+
     def account_for(self, request: RecordedRequest) -> SquarespaceSandbox | None:
         scheme, _, key = (request.header("Authorization") or "").partition(" ")
-        return self.accounts.get(key) if scheme == "Bearer" else None
+        if scheme != "Bearer":
+            return None
+        with self.lock:
+            return self.accounts.get(key) or self._by_token.get(key)
 
 
 class _ArrivalsBergen(BergenSandbox):

@@ -1,12 +1,12 @@
 """The fleet benchmark (`manage.py bench_fleet`): M merchants on one machine, orders placed at R a minute
-for T minutes, synced by the real scheduler and one qcluster with two worker processes.
+for T minutes, synced by the real scheduler and one qcluster of W worker processes (two by default).
 
 The run, in order:
 1. the sandboxes start in their own process (``fleet_sandboxes``): an account per merchant at Squarespace
    (its documented 300 requests a minute) and at Bergen, every answer L ms late;
 2. M merchants are wired to them (``sandbox.wiring``), their schedules made (``sync.schedules``) and
    spread over the polling interval, as connections added over time are;
-3. ``manage.py qcluster`` starts (its scheduler and two workers) on the configured database;
+3. ``manage.py qcluster`` starts (its scheduler and W workers) on the configured database;
 4. an idle window: the connections sync with nothing to find; the cluster's CPU per finished run is
    ``idle_cpu_ms_per_connection_sync``;
 5. the shopper places the orders; then the run waits until every placed order is at the warehouse, or
@@ -14,9 +14,10 @@ The run, in order:
 6. the figures: latencies, losses, duplicates and 429s counted by the sandboxes; CPU and memory of the
    cluster's processes read from /proc; the schedule lag from the orders runs' start times.
 
-Webhooks: the issue's webhook mode needs the Squarespace notifications (sandbox and endpoint), which are
-being built apart; until they land only ``--no-webhooks`` runs (``WEBHOOKS_MISSING`` says so). Where
-they plug in is marked ``WEBHOOK MODE`` below.
+Webhooks (the default; ``--no-webhooks`` polls only): every Squarespace connection is granted (the
+site's OAuth tokens, ``fleet_sandboxes``), its subscription made by our own code against its site, and
+a web process (``fleet_hooks.WebProcess``) receives the sites' signed notifications; the cluster drains
+the inbox. Orders are then polled every ``WEBHOOK_POLL_MINUTES`` only, as the product does.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -42,19 +43,28 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integrations.connectors.squarespace.oauth import token_credentials
 from integrations.models import CartConnection, Merchant
 from orders.models import SyncRun
 from sandbox.bench import proctree
+from sandbox.bench.fleet_hooks import WebProcess, subscriptions_make, webhook_env, webhook_settings
 from sandbox.bench.fleet_sandboxes import (
-    CUSTOMER,
     SHIPPING_METHOD,
     FleetSandboxProcess,
     FleetSpec,
     api_key,
+    bergen_customer,
     bergen_login,
     percentile,
 )
-from sandbox.wiring import SandboxMerchant, bergen_account, merchant_wire_sandboxes, squarespace_account
+from sandbox.wiring import (
+    SandboxAccount,
+    SandboxMerchant,
+    bergen_account,
+    merchant_wire_sandboxes,
+    squarespace_account,
+)
+from sync.models import WebhookNotification
 from sync.schedules import GLOBAL, schedule_name, schedules_reconcile
 from sync.signals import connection_changed
 
@@ -62,10 +72,6 @@ SLUG_PREFIX = "fleet-"
 BUDGET_SECONDS = 600  # the whole run, set-up and drain included
 IDLE_SECONDS = 45
 CLUSTER_START_SECONDS = 120
-WEBHOOKS_MISSING = (
-    "The webhook mode is not available yet: it needs the Squarespace sandbox's signed notifications and "
-    "our /hooks/squarespace/ endpoint (issue 19, being built). Run with --no-webhooks meanwhile."
-)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,6 +87,7 @@ class FleetOptions:
     orders_per_minute: int = 300
     webhooks: bool = True
     poll_minutes: int = 5
+    workers: int = 2
 
 
 def database_url() -> str:
@@ -118,20 +125,32 @@ def _schedules_reconciled_after() -> Iterator[None]:
             saved.connect(connection_changed, sender=sender)
 
 
-def fleet_wire(urls: dict[str, str], options: FleetOptions, say: Callable[[str], None]) -> list[int]:
-    """M merchants wired to their accounts, polling every ``poll_minutes``; their cart connection ids."""
+def fleet_wire(
+    urls: dict[str, str], options: FleetOptions, say: Callable[[str], None], grants: list[dict] | None = None
+) -> list[int]:
+    """M merchants wired to their accounts, polling every ``poll_minutes``; their cart connection ids.
+    With ``grants`` (each site's token answer) a cart connection holds the grant's tokens, as after
+    the merchant's "Grant us API access", instead of an API key."""
     with _schedules_reconciled_after(), transaction.atomic():
-        return _wire(urls, options, say)
+        return _wire(urls, options, say, grants)
 
 
-def _wire(urls: dict[str, str], options: FleetOptions, say: Callable[[str], None]) -> list[int]:
+def _cart_account(url: str, index: int, grants: list[dict] | None) -> SandboxAccount:
+    if grants is None:
+        return squarespace_account(url, api_key=api_key(index))
+    return SandboxAccount("squarespace", url, token_credentials(grants[index]))
+
+
+def _wire(
+    urls: dict[str, str], options: FleetOptions, say: Callable[[str], None], grants: list[dict] | None
+) -> list[int]:
     ids = []
     for i in range(options.merchants):
         username, password = bergen_login(i)
         connection = merchant_wire_sandboxes(
             merchant=SandboxMerchant(f"{SLUG_PREFIX}{i:05d}", f"Fleet {i}", f"fleet{i}@example.com", "Shop", "Bergen"),
-            cart=squarespace_account(urls["squarespace"], api_key=api_key(i)),
-            warehouse=bergen_account(urls["bergen"], username=username, password=password, customer=CUSTOMER),
+            cart=_cart_account(urls["squarespace"], i, grants),
+            warehouse=bergen_account(urls["bergen"], username=username, password=password, customer=bergen_customer(i)),
             earliest_order_date=date.today() - timedelta(days=1),
             ship_codes={SHIPPING_METHOD: "UPS:Ground"},
         )
@@ -147,7 +166,8 @@ def _wire(urls: dict[str, str], options: FleetOptions, say: Callable[[str], None
 
 def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, datetime]:
     """The schedules, each connection's first orders run spread over its interval (connections added over
-    time are), the daily reconciliation and pruning moved past the run (a day's work, not the fleet's).
+    time are), the daily reconciliation, pruning and webhook check moved past the run (a day's work, not
+    the fleet's: the check alone asks every site for its subscriptions).
     Returns when each connection's orders run is first due."""
     schedules_reconcile()
     now = timezone.now()
@@ -161,24 +181,26 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
             if kind == "orders":
                 first_due[connection_id] = due
     for name in GLOBAL:
-        if name.endswith(("reconcile", "prune")):
+        if name.endswith(("reconcile", "prune", "webhooks")):
             Schedule.objects.filter(name=name).update(next_run=now + timedelta(days=1))
     return first_due
 
 
 class Cluster:
-    """``manage.py qcluster`` with two workers, in its own process group; its output in a log file."""
+    """``manage.py qcluster`` with ``workers`` workers, in its own process group; its output in a log file."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = workers
         self.log = Path(tempfile.mkstemp(prefix="bench-fleet-qcluster-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
         env = {
             **os.environ,
+            **(extra_env or {}),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url(),
-            "Q_WORKERS": "2",
+            "Q_WORKERS": str(self.workers),
         }
         env.pop("REDIS_URL", None)  # the ORM broker, on the configured database
         with self.log.open("wb") as out:
@@ -214,19 +236,26 @@ class Cluster:
 class Sampler:
     """The cluster's CPU and its largest process's memory, read every few seconds."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.peak_rss_mb = 0.0
+    def __init__(self, cluster: Cluster, web: WebProcess | None = None) -> None:
+        self.cluster, self.web = cluster, web
+        self.peak_rss_mb = self.web_peak_rss_mb = 0.0
 
     def sample(self) -> float:
         """Sample memory; return the cluster's CPU seconds so far."""
         self.peak_rss_mb = max(self.peak_rss_mb, proctree.largest_rss_mb(self.cluster.pid))
+        if self.web is not None:
+            self.web_peak_rss_mb = max(self.web_peak_rss_mb, proctree.largest_rss_mb(self.web.pid))
         return proctree.cpu_seconds(self.cluster.pid)
+
+    def web_cpu_seconds(self) -> float:
+        return proctree.cpu_seconds(self.web.pid) if self.web is not None else 0.0
 
     def wait(self, seconds: float, until: Callable[[], bool] | None = None, every: float = 2.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.cluster.check()
+            if self.web is not None:
+                self.web.check()
             self.sample()
             if until is not None and until():
                 return
@@ -243,10 +272,14 @@ def schedule_lag_p99(first_due: dict[int, datetime], poll_minutes: int) -> float
 
     A schedule is due at its first time and every interval after (django-q2 keeps that grid; a slot
     missed entirely is skipped, not caught up), so a run is late by its start's distance past the last
-    due time before it. A backlog's queued turns are counted like scheduled runs (they are due at once)."""
+    due time before it. A backlog's queued turns are counted like scheduled runs (they are due at once);
+    a notification's run is not scheduled, and not counted."""
     interval = poll_minutes * 60
-    rows = SyncRun.objects.filter(cart_connection_id__in=first_due, kind=SyncRun.Kind.ORDERS).values_list(
-        "cart_connection_id", "started_at"
+    notified = WebhookNotification.objects.filter(sync_run__isnull=False).values("sync_run_id")
+    rows = (
+        SyncRun.objects.filter(cart_connection_id__in=first_due, kind=SyncRun.Kind.ORDERS)
+        .exclude(pk__in=notified)
+        .values_list("cart_connection_id", "started_at")
     )
     lags = [
         (started - first_due[connection_id]).total_seconds() % interval
@@ -256,28 +289,40 @@ def schedule_lag_p99(first_due: dict[int, datetime], poll_minutes: int) -> float
     return percentile(lags, 99)
 
 
+def polled_every(options: FleetOptions) -> int:
+    """The orders polling interval the product gives the fleet's connections (slower while webhooks are live)."""
+    return max(options.poll_minutes, settings.WEBHOOK_POLL_MINUTES) if options.webhooks else options.poll_minutes
+
+
 def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, Any]:
     """The whole run; the figures, as the command prints them."""
-    if options.webhooks:
-        # WEBHOOK MODE: start the web process that receives the notifications (`manage.py runserver
-        # --noreload` on a free port, or gunicorn), point every Squarespace account of the fleet sandboxes
-        # at it (`/hooks/squarespace/<connection>` with the connection's signing secret), and run as below.
-        raise FleetRefused(WEBHOOKS_MISSING)
     began = time.monotonic()
     fleet_database_prepare()
-    spec = FleetSpec(merchants=options.merchants, latency_ms=options.latency_ms)
+    spec = FleetSpec(merchants=options.merchants, latency_ms=options.latency_ms, webhooks=options.webhooks)
     say(f"starting the sandboxes: {options.merchants} Squarespace sites and Bergen accounts, {options.latency_ms} ms")
     with FleetSandboxProcess(spec) as sandboxes:
-        ids = fleet_wire(sandboxes.urls, options, say)
-        first_due = fleet_schedules(ids, options.poll_minutes)
-        cluster = Cluster()
-        say(f"starting the qcluster (2 workers; log {cluster.log})")
-        cluster.start()
+        web = WebProcess(database_url()) if options.webhooks else None
+        env = webhook_env(web.base_url, sandboxes.urls["squarespace"]) if web else {}
+        with webhook_settings(env) if web else nullcontext():
+            ids = fleet_wire(sandboxes.urls, options, say, sandboxes.grant() if web else None)
+            not_live = subscriptions_make(ids, say) if web else []
+            first_due = fleet_schedules(ids, polled_every(options))
+        cluster = Cluster(options.workers)
         try:
-            figures = _measure(options, sandboxes, cluster, first_due, began, say)
+            if web:
+                say(f"starting the web process at {web.base_url} (runserver; log {web.log})")
+                web.start(env)
+            say(f"starting the qcluster ({options.workers} workers; log {cluster.log})")
+            cluster.start(env)
+            figures = _measure(options, sandboxes, cluster, first_due, began, say, web)
         finally:
             cluster.stop()
+            if web:
+                web.stop()
         figures.update(sandboxes.figures())
+        if web:
+            figures["subscriptions_at_sites"] = sandboxes.subscriptions()
+            figures["connections_without_webhooks"] = len(not_live)
     if not figures["drained"]:  # what had not arrived was still on its way, not known lost
         figures["not_at_warehouse_when_stopped"], figures["lost"] = figures["lost"], None
     figures["run_seconds"] = round(time.monotonic() - began, 1)
@@ -291,8 +336,9 @@ def _measure(
     first_due: dict[int, datetime],
     began: float,
     say: Callable[[str], None],
+    web: WebProcess | None,
 ) -> dict[str, Any]:
-    sampler = Sampler(cluster)
+    sampler = Sampler(cluster, web)
     started = timezone.now()
     sampler.wait(CLUSTER_START_SECONDS, until=lambda: finished_runs(started) > 0)
     if not finished_runs(started):
@@ -302,7 +348,7 @@ def _measure(
     sampler.wait(IDLE_SECONDS)
     idle_cpu, idle_runs = sampler.sample() - cpu_before, finished_runs(idle_from)
     say(f"placing {options.orders_per_minute} orders a minute for {options.minutes:g} minute(s)")
-    cpu_before = sampler.sample()
+    cpu_before, web_cpu_before = sampler.sample(), sampler.web_cpu_seconds()
     sandboxes.place(options.orders_per_minute, options.minutes)
     status: dict[str, Any] = {}
 
@@ -317,13 +363,19 @@ def _measure(
             say(f"placed {status['placed']}, at the warehouse {status['arrived']}")
             last_said = time.monotonic()
     load_cpu = sampler.sample() - cpu_before
+    web_cpu = sampler.web_cpu_seconds() - web_cpu_before
     placed = max(status.get("placed", 0), 1)
+    web_figures = {
+        "web_cpu_ms_per_order": round(web_cpu * 1000 / placed, 2),
+        "web_peak_rss_mb": round(sampler.web_peak_rss_mb, 1),
+    }
     return {
+        **(web_figures if web is not None else {}),
         "idle_connection_syncs": idle_runs,
         "idle_cpu_ms_per_connection_sync": round(idle_cpu * 1000 / idle_runs, 2) if idle_runs else None,
         "worker_cpu_ms_per_order": round(load_cpu * 1000 / placed, 2),
         "peak_rss_mb_per_worker": round(sampler.peak_rss_mb, 1),
-        "schedule_lag_p99_s": schedule_lag_p99(first_due, options.poll_minutes),
+        "schedule_lag_p99_s": schedule_lag_p99(first_due, polled_every(options)),
         "drained": drained(),
     }
 
@@ -335,7 +387,8 @@ def _ordered(options: FleetOptions, figures: dict[str, Any]) -> dict[str, Any]:
         "latency_ms": options.latency_ms,
         "orders_per_minute": options.orders_per_minute,
         "webhooks": options.webhooks,
-        "poll_minutes": options.poll_minutes,
+        "poll_minutes": polled_every(options),
+        "workers": options.workers,
         "database": db_connection.vendor,
         "cpus": os.cpu_count(),
         "delivery_batches_per_turn": settings.DELIVERY_BATCHES_PER_TURN,

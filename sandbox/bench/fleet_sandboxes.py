@@ -8,6 +8,11 @@ commands over a pipe. ``place`` starts the shopper: ``orders_per_minute`` orders
 ``minutes``, merchant after merchant in turn; each order's number is unique across the fleet and is the
 reference our warehouse connection gives it (digits only, short), so the warehouse's store says when
 each placed order arrived. Everything counted here is counted by the sandboxes, not by our database.
+
+With webhooks, ``grant`` issues each site's OAuth tokens (what the merchant's grant gives), the sites
+accept the web process's loopback http address for their subscriptions, and one sender thread (the
+platform's delivery workers) posts each site's outbox: the notifications its own subscriptions signed,
+retried every second while the endpoint answers anything but a 2xx, up to the site's attempts.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from typing import Any
 from sandbox.bench.accounts import BergenAccounts, SquarespaceAccounts
 from sandbox.bench.process import SandboxProcess, cpu_seconds
 
-CUSTOMER = "FLEET"
 SKU = "FLEET-SKU-1"
 SHIPPING_METHOD = "Standard"
 FIRST_ORDER_NUMBER = 1_000_000
@@ -34,6 +38,7 @@ FIRST_ORDER_NUMBER = 1_000_000
 class FleetSpec:
     merchants: int
     latency_ms: int
+    webhooks: bool = False
     squarespace_limit_per_minute: int = 300  # developers.squarespace.com: 300 requests a minute per key
 
 
@@ -43,6 +48,12 @@ def api_key(index: int) -> str:
 
 def bergen_login(index: int) -> tuple[str, str]:
     return f"fleet-user-{index:05d}", f"fleet-pass-{index:05d}"
+
+
+def bergen_customer(index: int) -> str:
+    """Each merchant is its own customer at the warehouse system, as merchants of a 3PL are: one
+    customer for all would make them one account to us (one rate budget, one reference space)."""
+    return f"FLEET-{index:05d}"
 
 
 class Fleet:
@@ -58,20 +69,34 @@ class Fleet:
         self.stores = []
         for i in range(spec.merchants):
             username, password = bergen_login(i)
-            store = self.warehouses.add_account(username, password, customer=CUSTOMER)
+            store = self.warehouses.add_account(username, password, customer=bergen_customer(i))
             store.add_item(SKU, on_hand=1_000_000, facility="NJ")
             self.stores.append(store)
         for server in (self.carts, self.warehouses):
             server.latency_seconds = spec.latency_ms / 1000
+        for site in self.sites:
+            site.http_endpoints_allowed = spec.webhooks
+        self.sender = NotificationSender(self.sites)
         # (merchant index, order number, wall-clock time placed), appended by the shopper only.
         self.placed: list[tuple[int, str, float]] = []
         self.placing_done = threading.Event()
         self.placing_done.set()
 
     def start(self) -> dict[str, str]:
-        return {"squarespace": self.carts.start(), "bergen": self.warehouses.start()}
+        urls = {"squarespace": self.carts.start(), "bergen": self.warehouses.start()}
+        if self.spec.webhooks:
+            self.sender.start()
+        return urls
+
+    def grant(self) -> list[dict[str, Any]]:
+        """Each site's token answer for an offline grant, in merchant order."""
+        return [self.carts.grant(api_key(i)) for i in range(self.spec.merchants)]
+
+    def subscriptions(self) -> int:
+        return sum(len(site.subscriptions) for site in self.sites)
 
     def stop(self) -> None:
+        self.sender.stop()
         self.placing_done.set()
         self.carts.stop()
         self.warehouses.stop()
@@ -95,6 +120,7 @@ class Fleet:
                 customer_email=f"buyer{k}@example.com",
             )
             self.placed.append((merchant, number, time.time()))
+            self.sender.pending(merchant)
         self.placing_done.set()
 
     def arrived(self) -> int:
@@ -128,6 +154,65 @@ class Fleet:
             "warehouse_orders_not_placed": stored - len(latencies),
             "sandbox_requests": self.carts.requests_served + self.warehouses.requests_served,
             "sandbox_handler_errors": len(self.carts.handler_errors) + len(self.warehouses.handler_errors),
+            **self.sender.figures(),
+        }
+
+
+class NotificationSender:
+    """The sites' delivery workers: one thread posting each site's waiting notifications (its own
+    ``outbox``, signed with its own subscriptions' secrets); a site whose endpoint did not answer 2xx
+    is tried again a second later."""
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, sites: list[Any]) -> None:
+        self.sites = sites
+        self._due: dict[int, float] = {}  # site index -> when to send its outbox next (monotonic)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="fleet-notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def pending(self, index: int) -> None:
+        with self._lock:
+            self._due.setdefault(index, 0.0)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            now = time.monotonic()
+            with self._lock:
+                due = [index for index, when in self._due.items() if when <= now]
+            for index in due:
+                site = self.sites[index]
+                site.notifications_deliver()
+                with site.lock:
+                    waiting = any(not o.delivered and o.attempts < site.max_attempts for o in site.outbox)
+                with self._lock:
+                    if waiting:
+                        self._due[index] = time.monotonic() + self.RETRY_SECONDS
+                    else:
+                        self._due.pop(index, None)
+
+    def figures(self) -> dict[str, int]:
+        """What the sites sent: notifications accepted (2xx), failed attempts, and given up."""
+        outbox = [o for site in self.sites for o in site.outbox]
+        return {
+            "notifications_sent": len(outbox),
+            "notifications_accepted": sum(o.delivered for o in outbox),
+            "notification_attempts_failed": sum(1 for o in outbox for status in o.statuses if not 200 <= status < 300),
         }
 
 
@@ -156,6 +241,10 @@ def serve(channel: Connection, spec: FleetSpec) -> None:
                 channel.send("placing")
             elif command == "status":
                 channel.send(fleet.status())
+            elif command == "grant":
+                channel.send(fleet.grant())
+            elif command == "subscriptions":
+                channel.send(fleet.subscriptions())
             elif command == "figures":
                 channel.send(fleet.figures())
             elif command == "cpu":
@@ -180,3 +269,9 @@ class FleetSandboxProcess(SandboxProcess):
 
     def figures(self) -> dict[str, Any]:
         return self.ask(("figures",))
+
+    def grant(self) -> list[dict[str, Any]]:
+        return self.ask(("grant",))
+
+    def subscriptions(self) -> int:
+        return self.ask(("subscriptions",))

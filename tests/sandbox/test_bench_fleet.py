@@ -6,15 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from sandbox.bench.fleet import WEBHOOKS_MISSING
 from tests.factories import MerchantFactory
-
-
-@pytest.mark.django_db
-def test_the_webhook_mode_says_it_is_not_there_yet():
-    with pytest.raises(CommandError) as refused:
-        call_command("bench_fleet", "--merchants", "2", "--minutes", "1")
-    assert str(refused.value) == WEBHOOKS_MISSING
 
 
 @pytest.mark.django_db

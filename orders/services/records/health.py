@@ -60,13 +60,20 @@ def backoff(failures: int) -> timedelta:
 
 
 def connection_record_run(
-    *, connection: CartConnection | WMSConnection, run: SyncRun, retry_after: float | None = None
+    *,
+    connection: CartConnection | WMSConnection,
+    run: SyncRun,
+    retry_after: float | None = None,
+    last_sync: dict[str, object] | None = None,
 ) -> None:
-    """Update the connection's retry state and problems from a finished run."""
+    """Update the connection's retry state and problems from a finished run; `last_sync` (the row's
+    fields describing the last run) goes in the same UPDATE."""
     model = type(connection)
     now = timezone.now()
+    recorded = dict(last_sync or {})
     if run.status in (SyncOutcome.SUCCEEDED, SyncOutcome.PARTIAL):
         model.objects.filter(pk=connection.pk).update(
+            **recorded,
             last_success_at=now,
             consecutive_failures=0,
             failing_since=None,
@@ -78,9 +85,11 @@ def connection_record_run(
         return
     if run.status == SyncOutcome.THROTTLED:
         wait = retry_after if retry_after is not None else 60.0
-        model.objects.filter(pk=connection.pk).update(next_attempt_at=now + timedelta(seconds=wait))
+        model.objects.filter(pk=connection.pk).update(**recorded, next_attempt_at=now + timedelta(seconds=wait))
         return
     if run.status != SyncOutcome.FAILED:
+        if recorded:
+            model.objects.filter(pk=connection.pk).update(**recorded)
         return
     failures = connection.consecutive_failures + 1
     failing_since = connection.failing_since or now
@@ -107,6 +116,6 @@ def connection_record_run(
         connection_problem(
             connection=connection, reason_code="failing", message=f"failed {failures} times in a row: {run.error[:300]}"
         )
-    model.objects.filter(pk=connection.pk).update(**fields)
+    model.objects.filter(pk=connection.pk).update(**recorded, **fields)
     for name, value in fields.items():
         setattr(connection, name, value)

@@ -27,15 +27,22 @@ def lock_key(kind: str, connection: CartConnection | WMSConnection) -> str:
 
 
 def sync_lock_acquire(*, key: str, seconds: int | None = None) -> str | None:
-    """Take the lease and return its token, or None when another run holds it."""
+    """Take the lease and return its token, or None when another run holds it. The row is made the
+    first time only: a taken lease costs one UPDATE (every idle run of every connection takes one)."""
+    token = uuid.uuid4().hex
+    if _lease_take(key, token, seconds):
+        return token
     try:
         with transaction.atomic():
-            SyncLock.objects.get_or_create(key=key)
+            _, created = SyncLock.objects.get_or_create(key=key)
     except IntegrityError:
-        pass  # created by a concurrent caller a moment ago
+        created = True  # by a concurrent caller a moment ago
+    return token if created and _lease_take(key, token, seconds) else None
+
+
+def _lease_take(key: str, token: str, seconds: int | None) -> bool:
     now = timezone.now()
-    token = uuid.uuid4().hex
-    taken = (
+    return bool(
         SyncLock.objects.filter(key=key)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .update(
@@ -44,7 +51,6 @@ def sync_lock_acquire(*, key: str, seconds: int | None = None) -> str | None:
             locked_until=now + timedelta(seconds=seconds or settings.SYNC_LOCK_SECONDS),
         )
     )
-    return token if taken else None
 
 
 def sync_lock_renew(*, key: str, token: str, seconds: int | None = None) -> bool:

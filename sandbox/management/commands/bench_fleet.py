@@ -27,9 +27,9 @@ def _positive_minutes(text: str) -> float:
 class Command(BaseCommand):
     help = (
         "Run M merchants against the multi-account sandboxes (every answer L ms late) with the scheduler and one "
-        "qcluster of two workers on the configured database; place R orders a minute for T minutes, wait until "
-        "they are at the warehouse, and print the figures (the last line is JSON with --json). Use a database "
-        "of its own: it refuses one with other merchants."
+        "qcluster (two workers, --workers) on the configured database; place R orders a minute for T minutes, "
+        "wait until they are at the warehouse, and print the figures (the last line is JSON with --json). Use a "
+        "database of its own: it refuses one with other merchants."
     )
 
     def add_arguments(self, parser):
@@ -41,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--poll-minutes", type=_positive, default=5, help="Each connection's orders polling interval."
         )
+        parser.add_argument("--workers", type=_positive, default=2, help="The qcluster's worker processes (Q_WORKERS).")
         parser.add_argument("--json", action="store_true", help="End with one JSON object of the figures.")
 
     def handle(self, *args, **options):
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             orders_per_minute=options["orders_per_minute"],
             webhooks=not options["no_webhooks"],
             poll_minutes=options["poll_minutes"],
+            workers=options["workers"],
         )
         try:
             figures = run_fleet(fleet, say=lambda text: self.stderr.write(text))
