@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +53,7 @@ from sandbox.bench.fleet_sandboxes import (
     bergen_login,
     percentile,
 )
+from sandbox.bench.managed import ManagedProcess
 from sandbox.wiring import (
     SandboxAccount,
     SandboxMerchant,
@@ -72,7 +69,6 @@ SLUG_PREFIX = "fleet-"
 BUDGET_SECONDS = 600  # the whole run, set-up and drain included
 IDLE_SECONDS = 45
 CLUSTER_START_SECONDS = 120
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class FleetRefused(Exception):
@@ -186,51 +182,24 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
     return first_due
 
 
-class Cluster:
+class Cluster(ManagedProcess):
     """``manage.py qcluster`` with ``workers`` workers, in its own process group; its output in a log file."""
 
+    label = "qcluster"
+    stop_seconds = 60
+
     def __init__(self, workers: int = 2) -> None:
+        super().__init__("bench-fleet-qcluster-")
         self.workers = workers
-        self.log = Path(tempfile.mkstemp(prefix="bench-fleet-qcluster-", suffix=".log")[1])
-        self.process: subprocess.Popen | None = None
 
     def start(self, extra_env: dict[str, str] | None = None) -> None:
-        env = {
-            **os.environ,
-            **(extra_env or {}),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": database_url(),
-            "Q_WORKERS": str(self.workers),
-        }
-        env.pop("REDIS_URL", None)  # the ORM broker, on the configured database
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        env = {**(extra_env or {}), "DATABASE_URL": database_url(), "Q_WORKERS": str(self.workers)}
+        self.launch(["qcluster"], env)
 
-    @property
-    def pid(self) -> int:
+    def terminate(self) -> None:
+        """SIGTERM to the cluster's parent alone: it stops its workers itself."""
         assert self.process is not None
-        return self.process.pid
-
-    def check(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"the qcluster exited ({self.process.returncode}); its log: {self.log}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
         self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
 
 
 class Sampler:

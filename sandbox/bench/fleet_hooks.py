@@ -15,16 +15,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 
 import requests
 from django.db import close_old_connections
@@ -33,9 +28,9 @@ from django.test import override_settings
 
 from integrations.models import CartConnection
 from integrations.webhooks import webhooks_ensure
+from sandbox.bench.managed import ManagedProcess
 from sandbox.squarespace_hooks import OAUTH, SquarespaceHooks
 
-ROOT = Path(__file__).resolve().parents[2]
 WEB_START_SECONDS = 60
 SUBSCRIBING_THREADS = 16
 
@@ -73,24 +68,20 @@ def webhook_settings(env: dict[str, str]) -> Iterator[None]:
         yield
 
 
-class WebProcess:
+class WebProcess(ManagedProcess):
     """``manage.py runserver --noreload`` on a free loopback port, in its own process group."""
 
+    label = "web process"
+
     def __init__(self, database_url: str) -> None:
+        super().__init__("bench-fleet-web-")
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
-        self.log = Path(tempfile.mkstemp(prefix="bench-fleet-web-", suffix=".log")[1])
-        self.process: subprocess.Popen | None = None
 
     def start(self, env: dict[str, str]) -> None:
-        full = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": self.database_url}
-        full.pop("REDIS_URL", None)
-        command = [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{self.port}"]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=full, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        command = ["runserver", "--noreload", "--skip-checks", f"127.0.0.1:{self.port}"]
+        self.launch(command, {**env, "DATABASE_URL": self.database_url})
         deadline = time.monotonic() + WEB_START_SECONDS
         while time.monotonic() < deadline:
             self.check()
@@ -100,25 +91,6 @@ class WebProcess:
             except requests.ConnectionError:
                 time.sleep(0.3)
         raise RuntimeError(f"the web process did not answer within {WEB_START_SECONDS} s; its log: {self.log}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def check(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"the web process exited ({self.process.returncode}); its log: {self.log}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, 15)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, 9)
-            self.process.wait()
 
 
 def _subscribe(connection_id: int) -> str:
