@@ -275,6 +275,16 @@ SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=30)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=7)
 WEBHOOK_POLL_MINUTES = env.int("WEBHOOK_POLL_MINUTES", default=15)
+# The worker task a notification queues drains, besides its own connection, the other connections'
+# waiting notifications in this many threads (a notified order's run mostly waits on the platforms),
+# for up to this many seconds before it lets the worker take its next task (`sync.webhooks.pump`).
+# One thread on SQLite, where one writer works at a time.
+WEBHOOK_DRAIN_THREADS = env.int(
+    "WEBHOOK_DRAIN_THREADS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
+)
+WEBHOOK_DRAIN_SECONDS = env.int("WEBHOOK_DRAIN_SECONDS", default=10)
+# How many such tasks drain in threads at once in the whole cluster (the others drain their own connection).
+WEBHOOK_DRAIN_PUMPS = env.int("WEBHOOK_DRAIN_PUMPS", default=1)
 # Alerts: the support team's addresses (comma-separated), besides each merchant's contact.
 SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderbridge@localhost")

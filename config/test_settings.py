@@ -12,6 +12,9 @@ HTTP_MAX_THROTTLE_WAIT_SECONDS = 1.0
 # (`sandbox_requests_per_minute`, set by tests.factories), a connector built without one to nothing.
 BUDGET_ENABLED = True
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Tests run inside one transaction, which other threads' database connections cannot see: a drain task
+# drains its own connection only (tests/webhooks/test_drain_pump.py turns the threads on).
+WEBHOOK_DRAIN_THREADS = 1
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The sandbox app stays installed (the emulators, the tooling's commands), but the outbound policy's
 # staff exception is off as in production: a connection reaches a loopback sandbox only when it is

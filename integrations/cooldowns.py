@@ -126,12 +126,14 @@ def connection_cooldown(connection: Connection) -> AccountCooldown:
 
 def cooldowns_wait_short(connections: Iterable[Connection | None], say: Callable[[str], None] | None = None) -> None:
     """Before a run starts: wait out the short remainder of a recorded cooldown of the accounts it is
-    about to call, saying so. A long one is left to the HTTP client, which sends nothing inside it
-    (the run stops as throttled, with when the cooldown ends)."""
-    for connection in connections:
-        if connection is None:
-            continue
-        wait = _seconds_to(cooldown_until(cooldown_key(connection)))
+    about to call, saying so (one read for all of them). A long one is left to the HTTP client, which
+    sends nothing inside it (the run stops as throttled, with when the cooldown ends)."""
+    keyed = {cooldown_key(connection): connection for connection in connections if connection is not None}
+    if not keyed:
+        return
+    ends = dict(PlatformCooldown.objects.filter(key__in=keyed, until__gt=timezone.now()).values_list("key", "until"))
+    for key, connection in keyed.items():
+        wait = _seconds_to(ends.get(key))
         if 0 < wait <= settings.HTTP_MAX_THROTTLE_WAIT_SECONDS:
             message = f"{connection.platform_label} asked us to slow down: waiting {wait:.1f} s for its cooldown to end"
             log.info("%s: %s", connection, message)

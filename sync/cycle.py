@@ -41,8 +41,8 @@ from orders.services.delivery.deliver import pending_orders_deliver
 from orders.services.delivery.turns import DEFERRED, DeliveryTurn
 from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import, cart_orders_import_by_id
 from orders.services.records.health import FailureKind, connection_record_run, failure_kind
-from orders.services.records.locks import lock_key, sync_lock
-from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.records.locks import lock_key
+from orders.services.records.sync_runs import RunCheckpoint, RunLease, run_lease, sync_run_start
 from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
 from sync.webhooks.inbox import inbox_drain_queue_if_waiting
 from sync.webhooks.missed import missed_by_webhooks_count
@@ -146,10 +146,9 @@ def cart_connection_sync_orders(
     With `cart_order_ids` (orders a webhook named), only those orders are read, by id, instead of the listing
     since the watermark. Skipped (recorded as such) while another orders run of the same connection holds its lock."""
     key = lock_key(SyncRun.Kind.ORDERS, connection)
-    with sync_lock(key=key) as token:
+    with run_lease(key=key) as token:
         if token is None:
             return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
-        sync_runs_close_interrupted(key=key)  # an earlier run's worker died: its lease ran out
         run = _sync_orders(connection, RunLease(key, token), progress, turn or DeliveryTurn(), cart_order_ids)
     if cart_order_ids is None:  # a notification's drain skipped while this polling run held the lock
         inbox_drain_queue_if_waiting(connection_id=connection.pk)

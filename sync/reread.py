@@ -13,8 +13,8 @@ from integrations.services import cart_connector_for
 from orders.models import SyncRun
 from orders.services.changes.send import pending_changes_send
 from orders.services.intake.reread import cart_orders_reread
-from orders.services.records.locks import lock_key, sync_lock
-from orders.services.records.sync_runs import RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.records.locks import lock_key
+from orders.services.records.sync_runs import RunLease, run_lease, sync_run_start
 from sync.cycle import (
     RunFailure,
     failure_classify,
@@ -35,10 +35,9 @@ def cart_connection_reread_orders(
     if refused:  # its warehouse is another merchant's: nothing read or sent, and the run says why
         return refused[0]
     key = lock_key(SyncRun.Kind.ORDERS, connection)
-    with sync_lock(key=key) as token:
+    with run_lease(key=key) as token:
         if token is None:
             return skipped_run(kind=SyncRun.Kind.ORDERS, connection=connection)
-        sync_runs_close_interrupted(key=key)
         return _reread(connection, RunLease(key, token))
 
 

@@ -14,8 +14,8 @@ from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from integrations.services import cart_connector_for, warehouse_connector_for
 from inventory.services import cart_inventory_push, warehouse_stock_read
 from orders.models import SyncRun
-from orders.services.records.locks import lock_key, sync_lock
-from orders.services.records.sync_runs import RunCheckpoint, RunLease, sync_run_start, sync_runs_close_interrupted
+from orders.services.records.locks import lock_key
+from orders.services.records.sync_runs import RunCheckpoint, RunLease, run_lease, sync_run_start
 from orders.services.tracking.push import cart_tracking_push
 from orders.services.tracking.shipments import warehouse_shipments_import
 from orders.services.warehouse_side import warehouse_orders_check
@@ -42,10 +42,9 @@ def _one_step_run(
     classified. Skipped while another run of the same kind holds the connection's lock. The step
     counts into the dict it is given and reports progress to the checkpoint it is given."""
     key = lock_key(kind, connection)
-    with sync_lock(key=key) as token:
+    with run_lease(key=key) as token:
         if token is None:
             return skipped_run(kind=kind, connection=connection)
-        sync_runs_close_interrupted(key=key)
         lease = RunLease(key, token)
         side = {"cart_connection": connection} if isinstance(connection, CartConnection) else {"warehouse": connection}
         run = sync_run_start(kind=kind, merchant_id=connection.merchant_id, lease=lease, **side)

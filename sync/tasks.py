@@ -8,7 +8,7 @@ from sync.heartbeat import heartbeat_beat
 from sync.jobs import job_run
 from sync.reconcile.result import totals
 from sync.reconcile.run import DEFAULT_DAYS, reconcile
-from sync.webhooks.drain import inbox_drain
+from sync.webhooks.pump import inbox_drain_pump
 from sync.webhooks.subscriptions import webhooks_check
 
 
@@ -33,8 +33,9 @@ def heartbeat_task() -> str:
 
 
 def webhook_inbox_drain_task(*, connection_id: int) -> str:
-    """The notified orders of one cart connection read and delivered (`sync.webhooks.drain`)."""
-    return inbox_drain(connection_id=connection_id)
+    """The notified orders of one cart connection read and delivered, and other connections' waiting
+    ones alongside (`sync.webhooks.pump`)."""
+    return inbox_drain_pump(connection_id=connection_id)
 
 
 def webhooks_check_task() -> str:

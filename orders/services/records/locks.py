@@ -27,25 +27,34 @@ def lock_key(kind: str, connection: CartConnection | WMSConnection) -> str:
 
 
 def sync_lock_acquire(*, key: str, seconds: int | None = None) -> str | None:
-    """Take the lease and return its token, or None when another run holds it. The row is made the
-    first time only: a taken lease costs one UPDATE (every idle run of every connection takes one)."""
+    """Take the lease and return its token, or None when another run holds it."""
+    return lease_acquire(key=key, seconds=seconds)[0]
+
+
+def lease_acquire(*, key: str, seconds: int | None = None) -> tuple[str | None, bool]:
+    """Take the lease: its token (None when another run holds it), and whether it was taken over from a
+    holder whose lease ran out (a dead worker) rather than one that let it go. The row is made the
+    first time only: a lease its last holder let go costs one UPDATE (every idle run of every
+    connection takes one)."""
     token = uuid.uuid4().hex
-    if _lease_take(key, token, seconds):
-        return token
+    if _lease_take(key, token, seconds, Q(locked_until__isnull=True)):
+        return token, False
+    if _lease_take(key, token, seconds, Q(locked_until__lt=timezone.now())):
+        return token, True
     try:
         with transaction.atomic():
             _, created = SyncLock.objects.get_or_create(key=key)
     except IntegrityError:
         created = True  # by a concurrent caller a moment ago
-    return token if created and _lease_take(key, token, seconds) else None
+    if created and _lease_take(key, token, seconds, Q(locked_until__isnull=True)):
+        return token, False
+    return None, False
 
 
-def _lease_take(key: str, token: str, seconds: int | None) -> bool:
+def _lease_take(key: str, token: str, seconds: int | None, free: Q) -> bool:
     now = timezone.now()
     return bool(
-        SyncLock.objects.filter(key=key)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(
+        SyncLock.objects.filter(free, key=key).update(
             owner=token,
             acquired_at=now,
             locked_until=now + timedelta(seconds=seconds or settings.SYNC_LOCK_SECONDS),

@@ -10,7 +10,8 @@ sync, closes it as *interrupted* with the counts it had recorded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from integrations.models import CartConnection, SyncOutcome, WMSConnection
 from orders.models import SyncLock, SyncRun
-from orders.services.records.locks import sync_lock_renew
+from orders.services.records.locks import lease_acquire, sync_lock_release, sync_lock_renew
 
 INTERRUPTED_MESSAGE = (
     "Interrupted: its worker stopped before the run finished (killed, timed out or restarted) and its "
@@ -44,6 +45,22 @@ def counting_into(counts: dict[str, int] | None, *keys: str) -> dict[str, int]:
     for key in keys:
         counts.setdefault(key, 0)
     return counts
+
+
+@contextmanager
+def run_lease(*, key: str) -> Iterator[str | None]:
+    """`with run_lease(key=key) as token:` the lease a sync run runs under (None: another run has it, do
+    not run). Taken over from a holder whose lease ran out, the dead worker's run of the same key is
+    first closed as interrupted. A lease its holder let go leaves no run behind (the rare run whose
+    finish failed after it is closed by the one-minute sweep), so an idle run reads nothing for it."""
+    token, taken_over = lease_acquire(key=key)
+    try:
+        if taken_over:
+            sync_runs_close_interrupted(key=key)
+        yield token
+    finally:
+        if token is not None:
+            sync_lock_release(key=key, token=token)
 
 
 def sync_run_start(*, kind: str, merchant_id: int, lease: RunLease, **side: object) -> SyncRun:
