@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from integrations.connectors.bergen.tokens import tokens_forget
 from integrations.models import CartConnection, Merchant, WMSConnection
 from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
 
@@ -15,6 +16,14 @@ pytest_plugins = [
     "tests.fixtures_processes",
     "tests.credentials",
 ]
+
+
+@pytest.fixture(autouse=True)
+def bergen_tokens_forgotten():
+    """Each test starts with no Bergen token kept in the process (a sandbox's port may be reused)."""
+    tokens_forget()
+    yield
+    tokens_forget()
 
 
 @dataclass

@@ -33,6 +33,7 @@ from integrations.connectors.answers import summary
 from integrations.connectors.base import ConfigField, WarehouseConnector, account_identity_of, url_host
 from integrations.connectors.bergen.changes import BergenOrderChanges
 from integrations.connectors.bergen.limits import SHIP_TO_LIMITS
+from integrations.connectors.bergen.tokens import KeptToken, token_keep
 from integrations.connectors.bergen.wire import (
     FACILITY_REL,
     ORDER_REL,
@@ -78,7 +79,7 @@ TOKEN_MARGIN_SECONDS = 60  # renew a token this long before it expires
 # --- HTTP ----------------------------------------------------------------------------------------
 
 
-class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
+class BergenWarehouse(KeptToken, BergenOrderChanges, WarehouseConnector):
     """Sends orders to Bergen Logistics and reads back what it holds (wire format: see module doc)."""
 
     key = "bergen"
@@ -135,8 +136,6 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._token: str = ""
-        self._token_expires = 0.0
         self._api: ApiClient | None = None
         self._facility_id: int | None = None
         self._facility_looked_up = False
@@ -170,7 +169,8 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
         )
 
     def fetch_token(self) -> str:
-        """A new access token (client credentials over HTTP Basic); kept until shortly before expiry."""
+        """A new access token (client credentials over HTTP Basic); kept until shortly before expiry, on this
+        connector and for the others of this process (`bergen.tokens`)."""
         client = self.make_client(
             self.api_base(),
             auth=(str(self.credentials.get("username") or ""), str(self.credentials.get("password") or "")),
@@ -203,12 +203,9 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
             lifetime = float(pick(data, "expires_in", "expiresIn") or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
-        self._token = token
-        self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, lifetime / 2)
-        api = self.api()
-        api.session.headers["Authorization"] = f"Bearer {token}"
-        api.secrets.append(token)
-        return token
+        renew_at = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, lifetime / 2)
+        token_keep(self.token_key(), token, renew_at)
+        return self.token_use(token, renew_at)
 
     def api(self) -> ApiClient:
         """The HTTP session, kept for the connector's life: it carries the current token."""
@@ -218,7 +215,7 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One API call with a valid token; a 401 gets one new token and one retry."""
-        if not self._token or time.monotonic() >= self._token_expires:
+        if not self.token_current():
             self.fetch_token()
         if kwargs.get("json_body") is not None:
             kwargs["headers"] = {"Content-Type": f"{HAL_JSON}; charset=utf-8", **(kwargs.get("headers") or {})}
@@ -227,6 +224,7 @@ class BergenWarehouse(BergenOrderChanges, WarehouseConnector):
         except AuthenticationError as exc:
             if exc.status != 401:
                 raise
+        self.token_refused()
         self.fetch_token()
         return self.api().request(method, path, **kwargs)
 

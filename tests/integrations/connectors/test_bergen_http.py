@@ -85,6 +85,29 @@ def test_an_expired_token_is_renewed_once_and_the_call_retried(stocked):
     assert stocked.duplicate_count() == 0
 
 
+def test_a_token_is_shared_by_the_connectors_of_a_login_and_not_by_another_login(stocked):
+    connector(stocked).submit_order(order("SQ-1"))
+    connector(stocked).submit_order(order("SQ-2"))  # the next run's connector: no token request of its own
+    assert stocked.tokens_issued == 1
+
+    with pytest.raises(AuthenticationError):
+        connector(stocked, password="changed").submit_order(order("SQ-3"))  # its own request, refused
+    assert len(stocked.requests_to("/AuthServer/api/Token", "POST")) == 2
+    assert [o["referenceNum"] for o in stocked.orders] == ["SQ-1", "SQ-2"]
+
+
+def test_a_shared_token_the_warehouse_refuses_is_replaced_for_every_connector(stocked):
+    connector(stocked).submit_order(order("SQ-1"))
+    stocked.expire_tokens()
+
+    connector(stocked).submit_order(order("SQ-2"))  # 401 with the kept token: a new one, the call retried
+    connector(stocked).submit_order(order("SQ-3"))  # the new token, kept
+
+    assert stocked.tokens_issued == 2
+    assert [o["referenceNum"] for o in stocked.orders] == ["SQ-1", "SQ-2", "SQ-3"]
+    assert stocked.duplicate_count() == 0
+
+
 def test_a_user_login_is_sent_with_the_token_request(stocked):
     connector(stocked, user_login="orderbridge").test_connection()
 
