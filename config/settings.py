@@ -283,8 +283,9 @@ WEBHOOK_DRAIN_THREADS = env.int(
     "WEBHOOK_DRAIN_THREADS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
 )
 WEBHOOK_DRAIN_SECONDS = env.int("WEBHOOK_DRAIN_SECONDS", default=10)
-# How many such tasks drain in threads at once in the whole cluster (the others drain their own connection).
-WEBHOOK_DRAIN_PUMPS = env.int("WEBHOOK_DRAIN_PUMPS", default=1)
+# How many such tasks drain in threads at once in the whole cluster (the others drain their own
+# connection only); raise it with the number of worker machines.
+WEBHOOK_DRAIN_PUMPS = env.int("WEBHOOK_DRAIN_PUMPS", default=2)
 # Alerts: the support team's addresses (comma-separated), besides each merchant's contact.
 SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orderbridge@localhost")
@@ -296,6 +297,10 @@ RECONCILE_GRACE_HOURS = env.int("RECONCILE_GRACE_HOURS", default=24)
 # An order page checks an SKU alias against the warehouse's SKU list as last read; a list older than
 # this (or never read) is read again in the worker, and the page says so.
 WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES = env.int("WAREHOUSE_SKU_LIST_MAX_AGE_MINUTES", default=60)
+# An orders run checks SKUs against the warehouse's list as stored when it was read this recently (by
+# an earlier run), instead of reading it again; a page naming an SKU the stored list lacks reads it
+# first. 0: every run that has orders to check reads the list.
+WAREHOUSE_SKU_LIST_REUSE_SECONDS = env.int("WAREHOUSE_SKU_LIST_REUSE_SECONDS", default=300)
 
 # The worker's heartbeat (sync.heartbeat): pages that queue work say no worker is running once none has
 # been seen for this long (a live worker beats before each task and at least once a minute).

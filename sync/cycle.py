@@ -43,7 +43,8 @@ from orders.services.intake.pages import IMPORT_COUNTS, cart_orders_import, cart
 from orders.services.records.health import FailureKind, connection_record_run, failure_kind
 from orders.services.records.locks import lock_key
 from orders.services.records.sync_runs import RunCheckpoint, RunLease, run_lease, sync_run_start
-from orders.services.translation.translate import TranslationContext, load_context, warehouse_skus
+from orders.services.translation.run_context import translation_context_factory
+from orders.services.translation.translate import TranslationContext
 from sync.webhooks.inbox import inbox_drain_queue_if_waiting
 from sync.webhooks.missed import missed_by_webhooks_count
 
@@ -59,24 +60,6 @@ def cart_connections_for_sync(
     if connection_id:
         qs = qs.filter(pk=connection_id)
     return qs.order_by("merchant__name", "pk")
-
-
-def translation_context_factory(
-    *,
-    connection: CartConnection,
-    warehouse: WMSConnection | None,
-    connector: WarehouseConnector | None,
-    notes: list[str],
-) -> Callable[[], TranslationContext]:
-    def build() -> TranslationContext:
-        skus, note = warehouse_skus(connector=connector, warehouse=warehouse)
-        if note:
-            notes.append(note)
-        return load_context(
-            merchant_id=connection.merchant_id, warehouse=warehouse, warehouse_skus=skus, warehouse_connector=connector
-        )
-
-    return build
 
 
 @dataclass

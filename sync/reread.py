@@ -15,12 +15,12 @@ from orders.services.changes.send import pending_changes_send
 from orders.services.intake.reread import cart_orders_reread
 from orders.services.records.locks import lock_key
 from orders.services.records.sync_runs import RunLease, run_lease, sync_run_start
+from orders.services.translation.run_context import translation_context_factory
 from sync.cycle import (
     RunFailure,
     failure_classify,
     skipped_run,
     sync_run_finish,
-    translation_context_factory,
     usable_carts,
     warehouse_connector_of,
 )

@@ -17,7 +17,7 @@ from orders.services.intake.importer import Importer
 from orders.services.intake.pages import IMPORT_COUNTS, cart_page_store
 from orders.services.records.locks import lock_key, sync_lock
 from orders.services.records.sync_runs import counting_into
-from sync.cycle import translation_context_factory
+from orders.services.translation.run_context import translation_context_factory
 
 
 def missing_orders_import(

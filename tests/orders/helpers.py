@@ -12,7 +12,8 @@ from integrations.models import CartConnection, PlatformCooldown, WMSConnection
 from integrations.services import warehouse_connector_for
 from orders.models import Order, OrderEvent, SyncRun
 from orders.services.intake.pages import cart_orders_import
-from sync.cycle import cart_connection_sync_orders, translation_context_factory
+from orders.services.translation.run_context import translation_context_factory
+from sync.cycle import cart_connection_sync_orders
 
 ORDERS_PATH = "/1.0/commerce/orders"
 

@@ -21,8 +21,8 @@ from orders.services.delivery.batch import BatchDeliverer
 from orders.services.delivery.claims import ClaimLease
 from orders.services.intake.pages import cart_orders_import
 from orders.services.translation.cart_fields import apply_cart_fields, build_lines
+from orders.services.translation.run_context import translation_context_factory
 from orders.services.translation.translate import warehouse_order_for
-from sync.cycle import translation_context_factory
 from tests.factories import OrderFactory, OrderLineFactory
 from tests.orders.helpers import cooldowns_end, order_for, order_posts, seed, sync
 

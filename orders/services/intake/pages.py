@@ -116,7 +116,7 @@ def cart_page_store(*, importer: Importer, page: OrderPage) -> None:
     ):
         # New and changed orders need the translation context, which reads the warehouse's SKU list: read
         # before the page's transaction, so that no request (and no rate budget row lock) waits inside it.
-        importer.context  # noqa: B018
+        importer.context.skus_cover(line.sku for cart_order in page.orders for line in cart_order.lines)
     with transaction.atomic():
         fresh, fresh_ids = [], set()
         for cart_order in page.orders:

@@ -60,6 +60,18 @@ def sku_list_stored(*, warehouse: WMSConnection) -> StoredSKUs:
     return StoredSKUs(skus=skus, read_at=row.read_at, read_error=row.read_error)
 
 
+def sku_list_recent(*, warehouse: WMSConnection, seconds: int) -> frozenset[str] | None:
+    """The stored list when it was read in the last `seconds` (a run may use it instead of reading the
+    warehouse's again: `TranslationContext.skus_cover` reads it when an order names an SKU it lacks)."""
+    if seconds <= 0:
+        return None
+    since = timezone.now() - timedelta(seconds=seconds)
+    row = (
+        WarehouseSKUList.objects.filter(warehouse=warehouse, read_at__gte=since).values_list("skus", flat=True).first()
+    )
+    return frozenset(row) if row is not None else None
+
+
 def sku_list_read_queued(*, warehouse: WMSConnection) -> bool:
     """Mark a read as queued now; False when one was queued within the last minute (not queued twice)."""
     now = timezone.now()

@@ -6,7 +6,7 @@ Validation returns holds, each with a reason code and a text that tells a person
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from integrations.connectors.base import WarehouseConnector
@@ -39,6 +39,20 @@ class TranslationContext:
     ship_map: dict[str, str]
     warehouse_skus: set[str] | None  # None: the warehouse's list could not be read (not checked)
     warehouse_connector: WarehouseConnector | None = None  # formats the payload preview
+    # Set when `warehouse_skus` is the list as recently stored rather than read for this run: reads it
+    # from the warehouse (see `skus_cover`).
+    warehouse_skus_read: Callable[[], set[str] | None] | None = None
+
+    def skus_cover(self, cart_skus: Iterable[str]) -> None:
+        """Before orders with these cart SKUs are checked: a recently stored SKU list that lacks one of
+        them (after aliases) is read from the warehouse again, so that an item added there since is
+        never held as unknown against the older copy. Read at most once per run."""
+        if self.warehouse_skus_read is None or self.warehouse_skus is None:
+            return
+        wanted = {self.aliases.get(sku, sku) for sku in cart_skus if sku}
+        if wanted <= self.warehouse_skus:
+            return
+        self.warehouse_skus, self.warehouse_skus_read = self.warehouse_skus_read(), None
 
 
 def load_context(
