@@ -23,6 +23,7 @@ the inbox. Orders are then polled every ``WEBHOOK_POLL_MINUTES`` only, as the pr
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ from sync.signals import connection_changed
 SLUG_PREFIX = "fleet-"
 BUDGET_SECONDS = 600  # the whole run, set-up and drain included
 IDLE_SECONDS = 45
+SPREAD_SEED = 19  # the first polls' order over the interval: fixed, so that runs compare
 CLUSTER_START_SECONDS = 120
 
 
@@ -164,13 +166,18 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
     """The schedules, each connection's first orders run spread over its interval (connections added over
     time are), the daily reconciliation, pruning and webhook check moved past the run (a day's work, not
     the fleet's: the check alone asks every site for its subscriptions).
+    The spread follows a shuffled order of the merchants, not the order the shopper visits them in:
+    spread in the same order, each merchant's first poll came just before its first order (a whole
+    interval's wait for nearly every order), which no real fleet lines up.
     Returns when each connection's orders run is first due."""
     schedules_reconcile()
     now = timezone.now()
     shipments_minutes = CartConnection._meta.get_field("shipments_every_minutes").default
     first_due = {}
-    for index, connection_id in enumerate(connection_ids):
-        share = index / len(connection_ids)
+    slots = list(range(len(connection_ids)))
+    random.Random(SPREAD_SEED).shuffle(slots)
+    for slot, connection_id in zip(slots, connection_ids, strict=True):
+        share = slot / len(connection_ids)
         for kind, minutes in (("orders", poll_minutes), ("shipments", shipments_minutes)):
             due = now + timedelta(seconds=5 + share * minutes * 60)
             Schedule.objects.filter(name=schedule_name(kind, connection_id)).update(next_run=due)
@@ -361,5 +368,6 @@ def _ordered(options: FleetOptions, figures: dict[str, Any]) -> dict[str, Any]:
         "database": db_connection.vendor,
         "cpus": os.cpu_count(),
         "delivery_batches_per_turn": settings.DELIVERY_BATCHES_PER_TURN,
+        "webhook_drain_threads": settings.WEBHOOK_DRAIN_THREADS if options.webhooks else None,
     }
     return {**head, **figures}

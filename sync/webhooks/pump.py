@@ -1,12 +1,13 @@
 """Many connections' notifications drained at once, by threads of one worker task.
 
 A notified order is one orders run that spends nearly all its time waiting on the platforms: read the
-order, the warehouse's token and SKU list, send (about four round trips). One worker running such runs
-one after another finishes two or three a second, so in a sale the queue grows while the CPU idles.
+order and send it (and, for a merchant's first in a while, the warehouse's token and SKU list: up to four
+round trips). One worker running such runs one after another finishes two or three a second, so in a
+sale the queue grows while the CPU idles.
 The task a notification queues therefore drains its own connection and, in `WEBHOOK_DRAIN_THREADS`
-threads, the other connections whose notifications wait (a *pump*; at most `WEBHOOK_DRAIN_PUMPS` run
-at once in the cluster, each under a lease, so that the other workers stay free for polling; a task
-that finds every pump running drains its own connection only), oldest first, until none waits or
+threads, the other connections whose notifications wait, oldest first: a *pump*. At most
+`WEBHOOK_DRAIN_PUMPS` run at once in the cluster, each under a lease; a task that finds every pump
+running drains its own connection only. A pump takes new connections until none waits or
 `WEBHOOK_DRAIN_SECONDS` have passed; then it lets the runs in flight finish and ends, and the worker
 takes its next task (the polling runs among them). The tasks the other notifications queued find
 their connection drained and end at once, without a pump of their own.
