@@ -11,6 +11,7 @@ seconds instead of minutes, short leases and timeouts).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from integrations.connectors.canonical import CART_CANCELED
-from integrations.models import CartConnection
+from integrations.models import CartConnection, SyncOutcome
 from orders.models import Order, OrderEvent, OrderStatus, Shipment, SkippedOrder, SyncLock, SyncRun
 from orders.selectors import deliverable_orders, orders_with_tracking_due
 from sandbox.chaos.change_figures import change_figures
@@ -34,6 +35,7 @@ from sandbox.wiring import (
 from sync.cycle import cart_connection_sync_orders
 from sync.return_path import shipments_sync
 
+THROTTLED_PAUSE_SECONDS = 0.5  # after a pass the rate budget held back
 DELIVERED = (OrderStatus.AT_WMS, OrderStatus.SHIPPED, OrderStatus.CONFIRMED)
 
 # A parcel of an order the cart canceled: refused by the cart (pushed before the cancel was seen), or
@@ -76,9 +78,18 @@ def cycle_pass(cart_id: int, *, shipments: bool) -> None:
     """One pass: the orders sync (import and deliver), then, once the warehouse has shipped, the
     shipments sync (read the warehouse's tracking, push it to the cart)."""
     cart = CartConnection.objects.select_related("merchant", "warehouse").get(pk=cart_id)
+    began = timezone.now()
     cart_connection_sync_orders(connection=cart)
     if shipments:
         shipments_sync(connections=[cart])
+    throttled = SyncRun.objects.filter(
+        merchant_id=cart.merchant_id, started_at__gte=began, status=SyncOutcome.THROTTLED
+    )
+    if throttled.exists():
+        # The rate budget held a run back (a 429 empties it; tracking waits behind the orders' share):
+        # the scheduler's next run would come later, so the loop waits too instead of spending the
+        # refill on one more orders run at once.
+        time.sleep(THROTTLED_PAUSE_SECONDS)
 
 
 @dataclass
