@@ -41,7 +41,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from integrations.connectors.squarespace.oauth import token_credentials
-from integrations.models import CartConnection, Merchant
+from integrations.models import CartConnection, Merchant, SyncOutcome
 from orders.models import SyncRun
 from sandbox.bench import proctree
 from sandbox.bench.fleet_hooks import WebProcess, subscriptions_make, webhook_env, webhook_settings
@@ -249,12 +249,14 @@ def schedule_lag_p99(first_due: dict[int, datetime], poll_minutes: int) -> float
     A schedule is due at its first time and every interval after (django-q2 keeps that grid; a slot
     missed entirely is skipped, not caught up), so a run is late by its start's distance past the last
     due time before it. A backlog's queued turns are counted like scheduled runs (they are due at once);
-    a notification's run is not scheduled, and not counted."""
+    a notification's run is not scheduled, and not counted, nor is a run skipped because another held the
+    connection's lock (a drain's, mostly: it started nothing)."""
     interval = poll_minutes * 60
     notified = WebhookNotification.objects.filter(sync_run__isnull=False).values("sync_run_id")
     rows = (
         SyncRun.objects.filter(cart_connection_id__in=first_due, kind=SyncRun.Kind.ORDERS)
         .exclude(pk__in=notified)
+        .exclude(status=SyncOutcome.SKIPPED)
         .values_list("cart_connection_id", "started_at")
     )
     lags = [

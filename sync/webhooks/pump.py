@@ -31,8 +31,11 @@ import time
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Min
+from django.db.models import CharField, Exists, Min, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
+from orders.models import SyncLock, SyncRun
 from orders.services.records.locks import sync_lock
 from sync.models import WebhookNotification
 from sync.webhooks.drain import inbox_drain
@@ -49,12 +52,18 @@ SUMMARIES_SHOWN = 5
 
 
 def connections_waiting(*, exclude: set[int], limit: int) -> list[int]:
-    """Up to `limit` cart connections with notifications waiting, the longest-waiting first, not in `exclude`."""
+    """Up to `limit` cart connections with notifications waiting, the longest-waiting first, not in `exclude`
+    and not running an orders run now (another pump's drain or a polling run: that run's holder takes
+    the rows, and a drain tried now would only be skipped)."""
     if limit <= 0:
         return []
+    lock = Concat(Value(f"{SyncRun.Kind.ORDERS}:cart:"), Cast("cart_connection_id", CharField()))
+    running = SyncLock.objects.filter(key=OuterRef("lock"), locked_until__gt=timezone.now())
     return list(
         WebhookNotification.objects.filter(handled_at__isnull=True)
         .exclude(cart_connection_id__in=exclude)
+        .alias(lock=lock)
+        .exclude(Exists(running))
         .values("cart_connection_id")
         .annotate(first=Min("received_at"))
         .order_by("first")

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from orders.models import Order
-from orders.services.records.locks import sync_lock_acquire, sync_lock_release
+from orders.models import Order, SyncRun
+from orders.services.records.locks import lock_key, sync_lock_acquire, sync_lock_release
 from sync.models import WebhookNotification
 from sync.webhooks import pump
 from sync.webhooks.drain import inbox_drain
@@ -137,3 +137,12 @@ def test_while_every_pump_runs_a_task_drains_its_own_connection_only(fleet, sett
     sync_lock_release(key=f"{pump.PUMP_LOCK_PREFIX}0", token=token)
     assert inbox_drain_pump(connection_id=fleet[1].pk).startswith("2 connection(s) drained")
     assert connections_waiting(exclude=set(), limit=10) == []
+
+
+def test_a_connection_whose_orders_run_is_running_is_not_taken_by_a_pump(fleet):
+    key = lock_key(SyncRun.Kind.ORDERS, fleet[1])
+    token = sync_lock_acquire(key=key)  # a polling run, or another pump's drain, of that connection
+
+    assert sorted(connections_waiting(exclude=set(), limit=10)) == sorted([fleet[0].pk, fleet[2].pk])
+    sync_lock_release(key=key, token=token)
+    assert len(connections_waiting(exclude=set(), limit=10)) == MERCHANTS
