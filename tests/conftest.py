@@ -37,10 +37,8 @@ class Wired:
     bergen: object
 
 
-@pytest.fixture
-def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
-    for sku in ("SKU-1", "SKU-2", "WMS-SKU-9"):
-        bergen_sandbox.add_item(sku, on_hand=50)
+def wire_to_sandboxes(squarespace_sandbox, bergen_sandbox) -> tuple[CartConnection, WMSConnection]:
+    """A new merchant's Squarespace cart and Bergen warehouse, pointed at the running sandboxes."""
     wms = WMSConnectionFactory(
         api_base_url=bergen_sandbox.base_url,
         sandbox_tooling=True,
@@ -59,4 +57,12 @@ def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
         sandbox_tooling=True,
         credentials_values={"api_key": squarespace_sandbox.api_key},
     )
+    return cart, wms
+
+
+@pytest.fixture
+def wired(db, squarespace_sandbox, bergen_sandbox) -> Wired:
+    for sku in ("SKU-1", "SKU-2", "WMS-SKU-9"):
+        bergen_sandbox.add_item(sku, on_hand=50)
+    cart, wms = wire_to_sandboxes(squarespace_sandbox, bergen_sandbox)
     return Wired(wms.merchant, cart, wms, squarespace_sandbox, bergen_sandbox)

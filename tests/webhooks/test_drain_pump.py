@@ -15,7 +15,7 @@ from sync.models import WebhookNotification
 from sync.webhooks import pump
 from sync.webhooks.drain import inbox_drain
 from sync.webhooks.pump import connections_waiting, inbox_drain_pump
-from tests.factories import CartConnectionFactory, ShippingMethodMapFactory, WMSConnectionFactory
+from tests.conftest import wire_to_sandboxes
 
 LINE = [{"sku": "SKU-1", "quantity": 1, "price": "10.00", "name": "Widget"}]
 MERCHANTS = 3
@@ -30,24 +30,7 @@ def fleet(shared_database, squarespace_sandbox, bergen_sandbox, settings):
     bergen_sandbox.add_item("SKU-1", on_hand=50)
     carts = []
     for n in range(MERCHANTS):
-        wms = WMSConnectionFactory(
-            api_base_url=bergen_sandbox.base_url,
-            sandbox_tooling=True,
-            credentials_values={"username": bergen_sandbox.username, "password": bergen_sandbox.password},
-            settings={
-                "account_web_address": bergen_sandbox.base_url,
-                "customer_name": bergen_sandbox.customer,
-                "facility": "NJ",
-            },
-        )
-        ShippingMethodMapFactory(warehouse=wms, cart_method="Standard", ship_code="UPS:Ground")
-        cart = CartConnectionFactory(
-            merchant=wms.merchant,
-            warehouse=wms,
-            api_base_url=squarespace_sandbox.base_url,
-            sandbox_tooling=True,
-            credentials_values={"api_key": squarespace_sandbox.api_key},
-        )
+        cart, _wms = wire_to_sandboxes(squarespace_sandbox, bergen_sandbox)
         order = squarespace_sandbox.add_order(order_number=f"88{n}", lines=LINE)
         WebhookNotification.objects.create(
             platform="squarespace",
