@@ -25,6 +25,7 @@ from django.utils import timezone
 from integrations.models import CartConnection, SyncOutcome
 from sync.cycle import cart_connection_sync_orders
 from sync.models import WebhookNotification
+from sync.webhooks.inbox import notifications_waiting
 
 MAX_ATTEMPTS = 5
 # Runs one drain makes at most, for rows that keep arriving while it runs (then the next drain goes on).
@@ -48,7 +49,7 @@ def inbox_drain(*, connection_id: int) -> str:
     """Handle the connection's pending notifications, again after each run while new ones came in
     meanwhile; a summary for the task's result."""
     connection = CartConnection.objects.select_related("merchant", "warehouse").filter(pk=connection_id).first()
-    pending_rows = WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True)
+    pending_rows = notifications_waiting(connection_id=connection_id)
     if connection is None or not (connection.active and connection.merchant.active):
         gone = pending_rows.update(handled_at=timezone.now(), outcome=Outcome.GONE)
         return f"cart connection {connection_id} is gone or inactive: {gone} notification(s) set aside"

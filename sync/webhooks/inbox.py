@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -120,10 +121,15 @@ def inbox_drain_queue(*, connection_id: int) -> None:
     async_task(DRAIN_TASK, connection_id=connection_id, group="orderbridge-webhooks")
 
 
+def notifications_waiting(*, connection_id: int) -> QuerySet[WebhookNotification]:
+    """The connection's notifications not handled yet."""
+    return WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True)
+
+
 def inbox_drain_queue_if_waiting(*, connection_id: int) -> bool:
     """Queue the connection's drain when notifications wait (called by an orders run that just let the
     lock go: a drain skipped while it ran would otherwise leave them to the sweep)."""
-    waiting = WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True).exists()
+    waiting = notifications_waiting(connection_id=connection_id).exists()
     if waiting:
         inbox_drain_queue(connection_id=connection_id)
     return waiting

@@ -31,14 +31,14 @@ import time
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import CharField, Exists, Min, OuterRef, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from orders.models import SyncLock, SyncRun
-from orders.services.records.locks import sync_lock
+from orders.services.records.locks import cart_lock_key_expression, sync_lock
 from sync.models import WebhookNotification
 from sync.webhooks.drain import inbox_drain
+from sync.webhooks.inbox import notifications_waiting
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,11 @@ def connections_waiting(*, exclude: set[int], limit: int) -> list[int]:
     the rows, and a drain tried now would only be skipped)."""
     if limit <= 0:
         return []
-    lock = Concat(Value(f"{SyncRun.Kind.ORDERS}:cart:"), Cast("cart_connection_id", CharField()))
     running = SyncLock.objects.filter(key=OuterRef("lock"), locked_until__gt=timezone.now())
     return list(
         WebhookNotification.objects.filter(handled_at__isnull=True)
         .exclude(cart_connection_id__in=exclude)
-        .alias(lock=lock)
+        .alias(lock=cart_lock_key_expression(kind=SyncRun.Kind.ORDERS, cart_connection_id_field="cart_connection_id"))
         .exclude(Exists(running))
         .values("cart_connection_id")
         .annotate(first=Min("received_at"))
@@ -93,7 +92,7 @@ def inbox_drain_pump(*, connection_id: int) -> str:
     threads = max(1, settings.WEBHOOK_DRAIN_THREADS)
     if threads == 1:
         return inbox_drain(connection_id=connection_id)
-    if not WebhookNotification.objects.filter(cart_connection_id=connection_id, handled_at__isnull=True).exists():
+    if not notifications_waiting(connection_id=connection_id).exists():
         # A pump drained them already: this task ends at once, so that the polling runs queued behind
         # it are not kept waiting by one pump after another.
         return f"cart connection {connection_id}: no notification waiting (drained by another task)"

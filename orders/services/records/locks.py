@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from integrations.models import CartConnection, WMSConnection
@@ -24,6 +25,12 @@ from orders.models import SyncLock
 def lock_key(kind: str, connection: CartConnection | WMSConnection) -> str:
     side = "cart" if connection._meta.model_name == "cartconnection" else "wms"
     return f"{kind}:{side}:{connection.pk}"
+
+
+def cart_lock_key_expression(*, kind: str, cart_connection_id_field: str) -> Concat:
+    """`lock_key` of the cart connection a query's `cart_connection_id_field` names, as an SQL expression
+    (to find, in one query, the connections whose run of `kind` holds its lease)."""
+    return Concat(Value(f"{kind}:cart:"), Cast(cart_connection_id_field, CharField()))
 
 
 def sync_lock_acquire(*, key: str, seconds: int | None = None) -> str | None:
