@@ -4,8 +4,9 @@ for T minutes, synced by the real scheduler and one qcluster of W worker process
 The run, in order:
 1. the sandboxes start in their own process (``fleet_sandboxes``): an account per merchant at Squarespace
    (its documented 300 requests a minute) and at Bergen, every answer L ms late;
-2. M merchants are wired to them (``sandbox.wiring``), their schedules made (``sync.schedules``) and
-   spread over the polling interval, as connections added over time are;
+2. M merchants are wired to them (``sandbox.wiring``), their platform accounts stored as their setup's
+   Test connection stores them (``fleet_setup``), their schedules made (``sync.schedules``) and spread
+   over the polling interval, as connections added over time are;
 3. ``manage.py qcluster`` starts (its scheduler and W workers) on the configured database;
 4. an idle window: the connections sync with nothing to find; the cluster's CPU per finished run is
    ``idle_cpu_ms_per_connection_sync``;
@@ -54,6 +55,7 @@ from sandbox.bench.fleet_sandboxes import (
     bergen_login,
     percentile,
 )
+from sandbox.bench.fleet_setup import accounts_learn
 from sandbox.bench.managed import ManagedProcess
 from sandbox.wiring import (
     SandboxAccount,
@@ -284,6 +286,7 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
         with webhook_settings(env) if web else nullcontext():
             ids = fleet_wire(sandboxes.urls, options, say, sandboxes.grant() if web else None)
             not_live = subscriptions_make(ids, say) if web else []
+            accounts_unknown = accounts_learn(ids, say)
             first_due = fleet_schedules(ids, polled_every(options))
         cluster = Cluster(options.workers)
         try:
@@ -301,6 +304,7 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
         if web:
             figures["subscriptions_at_sites"] = sandboxes.subscriptions()
             figures["connections_without_webhooks"] = len(not_live)
+        figures["connections_account_unknown"] = len(accounts_unknown)
     if not figures["drained"]:  # what had not arrived was still on its way, not known lost
         figures["not_at_warehouse_when_stopped"], figures["lost"] = figures["lost"], None
     figures["run_seconds"] = round(time.monotonic() - began, 1)

@@ -9,8 +9,8 @@
 - ``webhook_env``: the settings the web process, the cluster and this process share (the public
   address, our OAuth app at the sandbox) so that all three compute the same endpoint addresses.
 - ``subscriptions_make``: each connection's subscription made by our own code
-  (``integrations.webhooks.webhooks_ensure``), a few connections at a time (each a list and a create
-  at the site, L ms each).
+  (``integrations.webhooks.webhooks_ensure``), a few connections at a time (``fleet_setup.in_threads``:
+  each a list and a create at the site, L ms each).
 """
 
 from __future__ import annotations
@@ -18,21 +18,18 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import requests
-from django.db import close_old_connections
-from django.db import connection as db_connection
 from django.test import override_settings
 
 from integrations.models import CartConnection
 from integrations.webhooks import webhooks_ensure
+from sandbox.bench.fleet_setup import in_threads
 from sandbox.bench.managed import ManagedProcess
 from sandbox.squarespace_hooks import OAUTH, SquarespaceHooks
 
 WEB_START_SECONDS = 60
-SUBSCRIBING_THREADS = 16
 
 
 def free_port() -> int:
@@ -95,18 +92,13 @@ class WebProcess(ManagedProcess):
 
 def _subscribe(connection_id: int) -> str:
     """One connection's subscription, by our own code; "" when live, else why not."""
-    try:
-        connection = CartConnection.objects.select_related("merchant").get(pk=connection_id)
-        outcome = webhooks_ensure(connection=connection)
-        return "" if outcome.live else outcome.message
-    finally:
-        close_old_connections()
-        db_connection.close()
+    connection = CartConnection.objects.select_related("merchant").get(pk=connection_id)
+    outcome = webhooks_ensure(connection=connection)
+    return "" if outcome.live else outcome.message
 
 
 def subscriptions_make(connection_ids: list[int], say: Callable[[str], None]) -> list[str]:
     """Every connection's subscription; the reasons of those that are not live (empty: all live)."""
-    with ThreadPoolExecutor(max_workers=SUBSCRIBING_THREADS) as pool:
-        outcomes = list(pool.map(_subscribe, connection_ids))
+    outcomes = in_threads(_subscribe, connection_ids)
     say(f"subscribed {sum(1 for o in outcomes if not o)} of {len(connection_ids)} connections")
     return [o for o in outcomes if o]

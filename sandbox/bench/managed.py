@@ -1,5 +1,6 @@
 """A `manage.py` command the fleet benchmark runs beside itself (the web process, the qcluster): in its
-own process group, its output in a log file, on the configured database with the ORM broker."""
+own process group, its output in a log file, on the configured database with the ORM broker, with the
+settings production runs with (`production_env`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def production_env() -> dict[str, str]:
+    """DEBUG off, as production runs (with it on, Django formats and keeps every statement it sends:
+    a third of an idle run's CPU), with this process's keys (the cluster decrypts the credentials the
+    benchmark stored). The sandboxes stay installed: the fleet's connections are the tooling's own.
+    Plain http on loopback: runserver serves no TLS."""
+    from django.conf import settings
+
+    return {
+        "DEBUG": "false",
+        "SANDBOX_ENABLED": "true",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FERNET_KEYS": ",".join(settings.FERNET_KEYS),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+
+
 class ManagedProcess:
     label = "process"  # how errors name it
     stop_seconds = 30  # how long a stop waits before SIGKILL
@@ -23,7 +41,7 @@ class ManagedProcess:
 
     def launch(self, command: list[str], env: dict[str, str]) -> None:
         """Start `manage.py <command>` with `env` over this process's environment."""
-        full = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+        full = {**os.environ, **production_env(), **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
         full.pop("REDIS_URL", None)  # the ORM broker, on the configured database
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(

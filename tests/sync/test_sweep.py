@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrations.models import CartConnection, SyncOutcome
 from orders.models import Order, OrderStatus, Problem, SyncRun
 from orders.services.records.history import order_set_status
 from orders.tasks import prune_task, sweep_task
-from sync.sweep import sweep, sync_runs_prune
+from sync.sweep import stuck_orders_check, sweep, sync_runs_prune
 from tests.factories import CartConnectionFactory, OrderFactory
 from tests.orders.helpers import ago, order_for, order_posts, seed, sync
 
@@ -75,6 +77,19 @@ def test_each_cart_connection_has_its_own_stuck_threshold(db):
     assert "1 stuck order(s)" in sweep()
     assert [p.order for p in problems("stuck")] == [late]
     assert "12 hours" in problems("stuck")[0].message
+
+
+def test_the_stuck_check_reads_the_orders_once_per_threshold_in_use_not_once_per_connection(db):
+    carts = [CartConnectionFactory(stuck_after_hours=hours) for hours in (24, 24, 24, 24, 72, 72, 72)]
+    late = [OrderFactory(cart_connection=cart, status=OrderStatus.AT_WMS, delivered_at=ago(hours=50)) for cart in carts]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert stuck_orders_check(now=timezone.now()) == 4
+
+    at_warehouse = f'"orders_order"."status" = \'{OrderStatus.AT_WMS}\''
+    order_reads = [q for q in queries.captured_queries if at_warehouse in q["sql"]]
+    assert len(order_reads) == 2, "one read per threshold (24 h, 72 h), whatever the number of connections"
+    assert {p.order for p in problems("stuck")} == set(late[:4])
 
 
 def test_a_stuck_order_that_ships_has_its_problem_resolved(wired):

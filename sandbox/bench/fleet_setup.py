@@ -1,0 +1,58 @@
+"""The fleet's connections as merchants leave them after setup, done a few connections at a time (each
+step waits on the sandboxes' L ms answers):
+
+- ``accounts_learn``: each connection's platform account stored, as the setup's Test connection stores
+  it (``integrations.accounts.connection_account_learn``). A connection's first run would otherwise learn
+  it (a request for a granted Squarespace site) and move its references to it: once in a connection's
+  life, and in the benchmark's idle window nearly every run is a first one, which is not the steady
+  state of a fleet syncing with nothing new.
+- ``in_threads``: the helper both this and the webhook subscriptions (``fleet_hooks``) use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import close_old_connections
+from django.db import connection as db_connection
+
+from integrations.accounts import connection_account_learn
+from integrations.connectors.errors import ConnectorError
+from integrations.models import CartConnection
+from integrations.services import ConnectionNotConfigured, cart_connector_for, warehouse_connector_for
+
+SETUP_THREADS = 16
+
+
+def in_threads(step: Callable[[int], str], connection_ids: list[int]) -> list[str]:
+    """``step`` for each connection id, ``SETUP_THREADS`` at a time, each thread closing its database
+    connection after each step; the steps' answers ("" for done, else why not) in the ids' order."""
+
+    def closing(connection_id: int) -> str:
+        try:
+            return step(connection_id)
+        finally:
+            close_old_connections()
+            db_connection.close()
+
+    with ThreadPoolExecutor(max_workers=SETUP_THREADS) as pool:
+        return list(pool.map(closing, connection_ids))
+
+
+def _account_learned(connection_id: int) -> str:
+    cart = CartConnection.objects.select_related("merchant", "warehouse").get(pk=connection_id)
+    try:
+        connection_account_learn(cart, cart_connector_for(connection=cart), ask=True)
+        if cart.warehouse is not None:
+            connection_account_learn(cart.warehouse, warehouse_connector_for(connection=cart.warehouse), ask=True)
+    except (ConnectorError, ConnectionNotConfigured) as exc:
+        return f"{cart}: {exc}"
+    return ""
+
+
+def accounts_learn(connection_ids: list[int], say: Callable[[str], None]) -> list[str]:
+    """Every cart connection's account and its warehouse's, stored; why not, for those that failed."""
+    failed = [outcome for outcome in in_threads(_account_learned, connection_ids) if outcome]
+    say(f"accounts known for {len(connection_ids) - len(failed)} of {len(connection_ids)} connections")
+    return failed
