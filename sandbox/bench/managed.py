@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env() -> dict[str, str]:
-    """DEBUG off, as production runs (with it on, Django formats and keeps every statement it sends:
-    a third of an idle run's CPU), with this process's keys (the cluster decrypts the credentials the
-    benchmark stored). The sandboxes stay installed: the fleet's connections are the tooling's own.
-    Plain http on loopback: runserver serves no TLS."""
+    """DEBUG off, as production runs (with it on, Django keeps every statement it sends), with this
+    process's keys (the cluster decrypts the credentials the benchmark stored). The sandboxes stay
+    installed: the fleet's connections are the tooling's own. Plain http on loopback: runserver serves
+    no TLS."""
     from django.conf import settings
 
     return {
