@@ -121,7 +121,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# django-q2: the ORM broker (durable receipts) by default, Redis when REDIS_URL is set.
+# django-q2: the database broker (durable receipts; `sync.broker`: django-q2's ORM broker with fewer
+# statements per task) by default, Redis when REDIS_URL is set.
 # `timeout` stays below `retry`, as django-q2's docs require. Successful tasks are not kept
 # (`save_limit` -1; failures always are): every run's outcome is on its SyncRun row already, and
 # keeping the last N successes costs each task a locked read of N rows. Q_SAVE_LIMIT=500 keeps them.
@@ -138,9 +139,11 @@ Q_CLUSTER = {
     # long for a free worker to be handed it.
     "poll": env.float("Q_POLL_SECONDS", default=1.0),
     "orm": "default",
+    "broker_class": "sync.broker.DatabaseBroker",
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
+    Q_CLUSTER.pop("broker_class")
     Q_CLUSTER["redis"] = REDIS_URL
 
 AUTH_PASSWORD_VALIDATORS = [
