@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from integrations.models import CartConnection
 from orders.models import HoldCode, Order, OrderStatus, Problem, Shipment, SKUAlias
 from orders.models_changes import OrderChange
 from orders.services.records.problems import CHANGE_NOT_APPLIED
@@ -91,20 +91,49 @@ def orders_claimed_elsewhere(*, cart_connection_id: int, now: datetime | None = 
     return ClaimedElsewhere(found["count"], found["ends"])
 
 
+# `delivery_work_waiting` as one statement written once: every idle run of every connection asks it, and
+# the ORM would compile its three subqueries each time (about 1.7 ms, a fifth of an idle orders run).
+# Table and column names are the models' own, quoted; every value is a parameter.
+_WORK_WAITING = (
+    "SELECT 1 WHERE EXISTS (SELECT 1 FROM {orders} WHERE {connection} = %(id)s AND {status} = %(new)s)"
+    " OR EXISTS (SELECT 1 FROM {orders} WHERE {connection} = %(id)s AND {verified} IS NULL"
+    " AND {verify_next} <= %(now)s AND {status} <> %(canceled)s)"
+    " OR EXISTS (SELECT 1 FROM {changes} INNER JOIN {orders} ON {orders}.{order_id} = {changes}.{change_order}"
+    " WHERE {orders}.{connection} = %(id)s AND {changes}.{status} IN ({open}))"
+)
+
+
+def _work_waiting_sql() -> str:
+    quote, order = connection.ops.quote_name, Order._meta
+    column = {name: quote(order.get_field(name).column) for name in ("cart_connection", "status")}
+    return _WORK_WAITING.format(
+        orders=quote(order.db_table),
+        changes=quote(OrderChange._meta.db_table),
+        connection=column["cart_connection"],
+        status=column["status"],
+        verified=quote(order.get_field("warehouse_verified_at").column),
+        verify_next=quote(order.get_field("warehouse_verify_next_at").column),
+        order_id=quote(order.pk.column),
+        change_order=quote(OrderChange._meta.get_field("order").column),
+        open=", ".join(f"%(open_{n})s" for n in range(len(OrderChange.OPEN))),
+    )
+
+
 def delivery_work_waiting(*, cart_connection_id: int, now: datetime | None = None) -> bool:
     """Whether a run's delivery steps could find anything for the connection, in one read: a `new`
     order (due, in its hold window or claimed by another run), a delivered order whose read-back is
-    due, or a change waiting to be passed on. False: each of those steps would find nothing (what an
-    idle connection's every run asks)."""
-    now = now or timezone.now()
-    orders = Order.objects.filter(cart_connection_id=cart_connection_id)
-    new = orders.filter(status=OrderStatus.NEW)
-    unverified = orders.filter(warehouse_verified_at__isnull=True, warehouse_verify_next_at__lte=now).exclude(
-        status=OrderStatus.CANCELED
-    )
-    changes = OrderChange.objects.filter(order__cart_connection_id=cart_connection_id, status__in=OrderChange.OPEN)
-    waiting = Q(Exists(new)) | Q(Exists(unverified)) | Q(Exists(changes))
-    return CartConnection.objects.filter(waiting, pk=cart_connection_id).exists()
+    due (not canceled), or a change waiting to be passed on. False: each of those steps would find
+    nothing (what an idle connection's every run asks)."""
+    params = {
+        "id": cart_connection_id,
+        "new": OrderStatus.NEW.value,
+        "canceled": OrderStatus.CANCELED.value,
+        "now": connection.ops.adapt_datetimefield_value(now or timezone.now()),
+        **{f"open_{n}": str(status) for n, status in enumerate(OrderChange.OPEN)},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_work_waiting_sql(), params)
+        return cursor.fetchone() is not None
 
 
 def orders_with_tracking_due(*, cart_connection_id: int, now: datetime | None = None) -> QuerySet[Order]:
