@@ -71,9 +71,11 @@ from sync.signals import connection_changed
 
 SLUG_PREFIX = "fleet-"
 BUDGET_SECONDS = 600  # the whole run, set-up and drain included
-# The idle window spans two of the scheduler's turns (django-q2 queues the due schedules every 30 s), so
-# that the runs it counts do not depend on where the turns fall.
-IDLE_SECONDS = 60
+# django-q2's scheduler queues the schedules due every 30 s or so. The first connections are due a turn
+# before the schedules are made, so that the cluster's first turn is as full as the later ones; the idle
+# window opens as that turn's first run finishes and holds it and the next turn, not the one after.
+SCHEDULER_TURN_SECONDS = 30
+IDLE_SECONDS = 55
 SPREAD_SEED = 19  # the first polls' order over the interval: fixed, so that runs compare
 CLUSTER_START_SECONDS = 120
 
@@ -184,7 +186,7 @@ def fleet_schedules(connection_ids: list[int], poll_minutes: int) -> dict[int, d
     for slot, connection_id in zip(slots, connection_ids, strict=True):
         share = slot / len(connection_ids)
         for kind, minutes in (("orders", poll_minutes), ("shipments", shipments_minutes)):
-            due = now + timedelta(seconds=5 + share * minutes * 60)
+            due = now + timedelta(seconds=share * minutes * 60 - SCHEDULER_TURN_SECONDS)
             Schedule.objects.filter(name=schedule_name(kind, connection_id)).update(next_run=due)
             if kind == "orders":
                 first_due[connection_id] = due
@@ -290,8 +292,6 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
             ids = fleet_wire(sandboxes.urls, options, say, sandboxes.grant() if web else None)
             not_live = subscriptions_make(ids, say) if web else []
             accounts_unknown = accounts_learn(ids, say)
-            not_synced = fleet_sync_once(ids, say)
-            first_due = fleet_schedules(ids, polled_every(options))
         cluster = Cluster(options.workers)
         try:
             if web:
@@ -299,6 +299,10 @@ def run_fleet(options: FleetOptions, say: Callable[[str], None]) -> dict[str, An
                 web.start(env)
             say(f"starting the qcluster ({options.workers} workers; log {cluster.log})")
             cluster.start(env)
+            # Its scheduler's first turn is 30 s away, and no schedule exists yet: the fleet syncs once meanwhile.
+            with webhook_settings(env) if web else nullcontext():
+                not_synced = fleet_sync_once(ids, say)
+                first_due = fleet_schedules(ids, polled_every(options))
             figures = _measure(options, sandboxes, cluster, first_due, began, say, web)
         finally:
             cluster.stop()
