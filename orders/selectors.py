@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, QuerySet
@@ -103,7 +104,9 @@ _WORK_WAITING = (
 )
 
 
-def _work_waiting_sql() -> str:
+@cache
+def _work_waiting_sql(vendor: str) -> str:
+    """The statement for the database `vendor` (built once per process and vendor)."""
     quote, order = connection.ops.quote_name, Order._meta
     column = {name: quote(order.get_field(name).column) for name in ("cart_connection", "status")}
     return _WORK_WAITING.format(
@@ -132,7 +135,7 @@ def delivery_work_waiting(*, cart_connection_id: int, now: datetime | None = Non
         **{f"open_{n}": str(status) for n, status in enumerate(OrderChange.OPEN)},
     }
     with connection.cursor() as cursor:
-        cursor.execute(_work_waiting_sql(), params)
+        cursor.execute(_work_waiting_sql(connection.vendor), params)
         return cursor.fetchone() is not None
 
 

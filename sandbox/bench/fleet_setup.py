@@ -4,8 +4,7 @@ step waits on the sandboxes' L ms answers):
 - ``accounts_learn``: each connection's platform account stored, as the setup's Test connection stores
   it (``integrations.accounts.connection_account_learn``). A connection's first run would otherwise learn
   it (a request for a granted Squarespace site) and move its references to it: once in a connection's
-  life, and in the benchmark's idle window nearly every run is a first one, which is not the steady
-  state of a fleet syncing with nothing new.
+  life, not an idle sync's work.
 - ``fleet_sync_once``: each connection's orders and shipments synced once, by the tasks the scheduler
   starts. A connection's first runs make the rows its later runs only update (its leases, its accounts'
   rate budgets) and read the cart's open orders; the idle window then measures what every later idle

@@ -1,5 +1,5 @@
 """A `manage.py` command the fleet benchmark runs beside itself (the web process, the qcluster): in its
-own process group, its output in a log file, on the configured database with the ORM broker, with the
+own process group, its output in a log file, on the configured database with the database broker, with the
 settings production runs with (`production_env`)."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class ManagedProcess:
     def launch(self, command: list[str], env: dict[str, str]) -> None:
         """Start `manage.py <command>` with `env` over this process's environment."""
         full = {**os.environ, **production_env(), **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
-        full.pop("REDIS_URL", None)  # the ORM broker, on the configured database
+        full.pop("REDIS_URL", None)  # the database broker (`sync.broker`), on the configured database
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", *command],
